@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class PolicyAdminConfig(AppConfig):
+    name = "policy_admin"
+    verbose_name = "Policy authoring"

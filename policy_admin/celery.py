@@ -1,0 +1,45 @@
+"""The Celery app: queues, routes and limits are declared here, in code."""
+
+import os
+
+from celery import Celery
+from kombu import Queue
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "policy_admin.settings.base")
+
+app = Celery("policy_admin")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+
+QUEUE_DEFAULT = "default"
+QUEUE_GPU = "gpu"
+
+app.conf.update(
+    task_queues=(Queue(QUEUE_DEFAULT), Queue(QUEUE_GPU)),
+    task_default_queue=QUEUE_DEFAULT,
+    # Scoring work needs the models, which live on GPU workers.
+    task_routes={"moderation.tasks.gpu.*": {"queue": QUEUE_GPU}},
+    task_serializer="json",
+    result_serializer="json",
+    accept_content=["json"],
+    result_expires=3600,
+    task_time_limit=30 * 60,
+    task_soft_time_limit=25 * 60,
+    # One task at a time per process: GPU tasks are long and memory-heavy, and
+    # a prefetched task would wait behind them instead of going to a free worker.
+    worker_prefetch_multiplier=1,
+    task_track_started=True,
+    broker_connection_retry_on_startup=True,
+)
+app.autodiscover_tasks()
+
+
+@app.on_configure.connect
+def _make_broker_folders(sender, **kwargs):
+    # The embedded filesystem broker needs its folders before the first message.
+    options = sender.conf.broker_transport_options or {}
+    folders = [options.get(k) for k in ("data_folder_in", "data_folder_out", "processed_folder")]
+    backend = sender.conf.result_backend or ""
+    if backend.startswith("file://"):
+        folders.append(backend.removeprefix("file://"))
+    for folder in filter(None, folders):
+        os.makedirs(folder, exist_ok=True)

@@ -1,0 +1,55 @@
+"""`manage.py seed_demo`: two tenants and their people, with fresh passwords printed."""
+
+import secrets
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from tenants.models import Membership, Tenant
+from tenants.roles import Role
+
+User = get_user_model()
+
+TENANTS = [("acme", "Acme Images"), ("globex", "Globex Kids")]
+PEOPLE = [
+    # username, staff, [(tenant slug, role)]
+    ("acme-admin", False, [("acme", Role.ADMIN)]),
+    ("acme-editor", False, [("acme", Role.EDITOR)]),
+    ("acme-viewer", False, [("acme", Role.VIEWER)]),
+    ("globex-admin", False, [("globex", Role.ADMIN)]),
+    ("solutions", True, [("acme", Role.EDITOR), ("globex", Role.EDITOR)]),
+]
+
+
+class Command(BaseCommand):
+    help = "Create (or refresh) the demo tenants and people, and print their logins."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--password", help="Use this password for every demo user instead of random ones."
+        )
+
+    @transaction.atomic
+    def handle(self, *args, password=None, **options):
+        tenants = {
+            slug: Tenant.objects.update_or_create(slug=slug, defaults={"name": name})[0]
+            for slug, name in TENANTS
+        }
+        logins = []
+        for username, staff, roles in PEOPLE:
+            user, _ = User.objects.get_or_create(username=username)
+            user.is_staff = staff
+            user_password = password or secrets.token_urlsafe(9)
+            user.set_password(user_password)
+            user.save()
+            for slug, role in roles:
+                Membership.objects.update_or_create(
+                    user=user, tenant=tenants[slug], defaults={"role": role}
+                )
+            where = ", ".join(f"{role.label.lower()} of {tenants[s].name}" for s, role in roles)
+            logins.append((username, user_password, where))
+        renewed = "" if password else " (passwords are new on every run)"
+        self.stdout.write(f"Demo logins{renewed}:")
+        for username, user_password, where in logins:
+            self.stdout.write(f"  {username:<14} {user_password:<14} {where}")

@@ -1,0 +1,41 @@
+"""Roles and the rights they grant: the one place that decides who may do what."""
+
+from enum import StrEnum
+
+from django.db import models
+
+
+class Role(models.TextChoices):
+    """A member's role in a tenant, from least to most rights."""
+
+    VIEWER = "viewer", "Viewer"
+    EDITOR = "editor", "Editor"
+    ADMIN = "admin", "Admin"
+
+
+class Right(StrEnum):
+    """Something a member may be allowed to do inside a tenant."""
+
+    READ = "read"
+    EDIT = "edit"
+    MANAGE_MEMBERS = "manage_members"
+
+
+_RANK = {Role.VIEWER: 0, Role.EDITOR: 1, Role.ADMIN: 2}
+_MINIMUM_ROLE = {Right.READ: Role.VIEWER, Right.EDIT: Role.EDITOR, Right.MANAGE_MEMBERS: Role.ADMIN}
+
+_REFUSAL = {
+    Right.READ: "You are not a member of this tenant.",
+    Right.EDIT: "Your role is {role}: only editors and admins can change this tenant's policies.",
+    Right.MANAGE_MEMBERS: "Your role is {role}: only the tenant's admins can manage its members.",
+}
+
+
+def role_has_right(role: str, right: Right) -> bool:
+    """True when `role` grants `right`."""
+    return _RANK[Role(role)] >= _RANK[_MINIMUM_ROLE[right]]
+
+
+def refusal_message(role: str, right: Right) -> str:
+    """The sentence shown to a member whose role lacks `right`."""
+    return _REFUSAL[right].format(role=Role(role).label.lower())

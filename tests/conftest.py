@@ -1,0 +1,72 @@
+"""Shared fixtures: tenants, people in each role, API clients, a real Celery worker."""
+
+import pytest
+from rest_framework.test import APIClient
+
+from tenants.roles import Role
+from tests.tenants.factories import MembershipFactory, TenantFactory, UserFactory
+
+
+def pytest_report_header(config):
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    where = db.get("HOST") or db.get("NAME")
+    return [
+        f"database: {db['ENGINE'].rsplit('.', 1)[-1]} at {where}",
+        f"celery broker: {settings.CELERY_BROKER_URL}",
+    ]
+
+
+@pytest.fixture
+def tenant(db):
+    return TenantFactory(name="Acme Images", slug="acme")
+
+
+@pytest.fixture
+def other_tenant(db):
+    return TenantFactory(name="Globex Kids", slug="globex")
+
+
+def _member(tenant, role, username):
+    return MembershipFactory(tenant=tenant, role=role, user=UserFactory(username=username)).user
+
+
+@pytest.fixture
+def admin(tenant):
+    return _member(tenant, Role.ADMIN, "acme-admin")
+
+
+@pytest.fixture
+def editor(tenant):
+    return _member(tenant, Role.EDITOR, "acme-editor")
+
+
+@pytest.fixture
+def viewer(tenant):
+    return _member(tenant, Role.VIEWER, "acme-viewer")
+
+
+@pytest.fixture
+def outsider(other_tenant):
+    """An admin of the other tenant: every one of the first tenant's objects is a 404 to them."""
+    return _member(other_tenant, Role.ADMIN, "globex-admin")
+
+
+@pytest.fixture
+def api_client():
+    return APIClient()
+
+
+@pytest.fixture
+def celery_worker_process(transactional_db, tmp_path):
+    """A real `celery worker` process on the test broker, consuming both queues.
+
+    It reads the test database (the one pytest-django created), so tasks see
+    rows the test committed; tests that use it need committed data, hence
+    transactional_db.
+    """
+    from tests.worker import running_worker
+
+    with running_worker(log_path=tmp_path / "worker.log") as worker:
+        yield worker

@@ -1,0 +1,23 @@
+"""OpenAPI schema and documentation pages."""
+
+import pytest
+import yaml
+
+pytestmark = pytest.mark.django_db
+
+
+def test_schema_documents_the_tenant_endpoints(client, editor):
+    client.force_login(editor)
+    response = client.get("/api/v1/schema/")
+    assert response.status_code == 200
+    schema = yaml.safe_load(response.content)
+    assert "/api/v1/tenants/{tenant}/members/" in schema["paths"]
+    assert "post" in schema["paths"]["/api/v1/tenants/{tenant}/members/"]
+
+
+def test_docs_use_vendored_assets_only(client, editor):
+    client.force_login(editor)
+    body = client.get("/api/v1/docs/").content.decode()
+    assert "swagger-ui" in body
+    assert "cdn." not in body
+    assert "/static/drf_spectacular_sidecar/" in body
