@@ -32,14 +32,3 @@ app.conf.update(
 )
 app.autodiscover_tasks()
 
-
-@app.on_configure.connect
-def _make_broker_folders(sender, **kwargs):
-    # The embedded filesystem broker needs its folders before the first message.
-    options = sender.conf.broker_transport_options or {}
-    folders = [options.get(k) for k in ("data_folder_in", "data_folder_out", "processed_folder")]
-    backend = sender.conf.result_backend or ""
-    if backend.startswith("file://"):
-        folders.append(backend.removeprefix("file://"))
-    for folder in filter(None, folders):
-        os.makedirs(folder, exist_ok=True)

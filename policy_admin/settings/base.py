@@ -120,7 +120,7 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Moderation policy platform API",
     "DESCRIPTION": (
         "Author content policies, test them, and publish signed bundles. Every "
-        "tenant-owned resource lives under /api/v1/tenants/<tenant>/; another "
+        "tenant-owned resource lives under /api/v1/tenants/{tenant}/; another "
         "tenant's resource is a 404."
     ),
     "VERSION": "1.0.0",
@@ -154,6 +154,11 @@ CELERY_RESULT_BACKEND = env.str(
     ),
 )
 CELERY_TASK_ALWAYS_EAGER = False
+if CELERY_BROKER_URL.startswith("filesystem"):
+    # The embedded broker needs its folders before the first message.
+    for _folder in (*CELERY_BROKER_TRANSPORT_OPTIONS.values(), CELERY_RESULT_BACKEND):
+        if isinstance(_folder, str) and "/" in _folder:
+            Path(_folder.removeprefix("file://")).mkdir(parents=True, exist_ok=True)
 
 LOGGING = {
     "version": 1,
