@@ -12,12 +12,24 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 
 QUEUE_DEFAULT = "default"
 QUEUE_GPU = "gpu"
+GPU_TASK_PREFIX = "moderation.tasks.gpu."
+
+
+class GpuTaskAnnotations:
+    """GPU tasks acknowledge late: a worker that dies mid-task leaves it for another."""
+
+    def annotate(self, task):
+        if task.name.startswith(GPU_TASK_PREFIX):
+            return {"acks_late": True, "reject_on_worker_lost": True}
+        return None
+
 
 app.conf.update(
     task_queues=(Queue(QUEUE_DEFAULT), Queue(QUEUE_GPU)),
     task_default_queue=QUEUE_DEFAULT,
     # Scoring work needs the models, which live on GPU workers.
-    task_routes={"moderation.tasks.gpu.*": {"queue": QUEUE_GPU}},
+    task_routes={f"{GPU_TASK_PREFIX}*": {"queue": QUEUE_GPU}},
+    task_annotations=(GpuTaskAnnotations(),),
     task_serializer="json",
     result_serializer="json",
     accept_content=["json"],

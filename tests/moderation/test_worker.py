@@ -40,3 +40,24 @@ def test_worker_check_fails_loudly_without_a_worker(db):
     )
     assert result.returncode == 1
     assert "No worker consumes default, gpu" in result.stderr
+
+
+def test_gpu_tasks_acknowledge_late_and_others_do_not():
+    from celery import Celery
+
+    from policy_admin.celery import GpuTaskAnnotations
+
+    app = Celery("annotations-check", set_as_current=False)
+    app.conf.task_annotations = (GpuTaskAnnotations(),)
+
+    @app.task(name="moderation.tasks.gpu.example")
+    def gpu_task():
+        return None
+
+    @app.task(name="moderation.tasks.system.example")
+    def light_task():
+        return None
+
+    assert gpu_task.acks_late is True
+    assert gpu_task.reject_on_worker_lost is True
+    assert light_task.acks_late is False

@@ -183,3 +183,14 @@ def test_api_token_page_issues_and_rotates(client, editor):
     client.post(url)
     editor.refresh_from_db()
     assert editor.auth_token.key != first
+
+
+@pytest.mark.parametrize("role", [Role.VIEWER, Role.EDITOR])
+def test_only_admins_change_roles_or_remove(client, tenant, admin_membership, role):
+    user = MembershipFactory(tenant=tenant, role=role).user
+    client.force_login(user)
+    kwargs = {"tenant": "acme", "pk": admin_membership.pk}
+    assert client.post(reverse("member-role", kwargs=kwargs), {"role": "viewer"}).status_code == 403
+    assert client.post(reverse("member-remove", kwargs=kwargs)).status_code == 403
+    admin_membership.refresh_from_db()
+    assert admin_membership.role == Role.ADMIN
