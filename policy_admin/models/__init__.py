@@ -1,0 +1,30 @@
+"""Policies, their four rule kinds, the platform floor and the audit log."""
+
+from policy_admin.models.audit import AuditEvent
+from policy_admin.models.floor import FloorCategory, FloorKeywordSet
+from policy_admin.models.policy import Policy
+from policy_admin.models.rules import (
+    Action,
+    AppliesTo,
+    CategoryThreshold,
+    ClipConcept,
+    ConceptImage,
+    EmbeddingRuleSet,
+    KeywordRuleSet,
+    MatchMode,
+)
+
+__all__ = [
+    "Action",
+    "AppliesTo",
+    "AuditEvent",
+    "CategoryThreshold",
+    "ClipConcept",
+    "ConceptImage",
+    "EmbeddingRuleSet",
+    "FloorCategory",
+    "FloorKeywordSet",
+    "KeywordRuleSet",
+    "MatchMode",
+    "Policy",
+]

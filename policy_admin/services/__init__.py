@@ -1,0 +1,1 @@
+"""Writes of the policy-authoring app. Views, serializers and tasks call these, never the ORM."""

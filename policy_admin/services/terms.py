@@ -1,0 +1,141 @@
+"""Keyword terms from pasted text or files: cleaned, deduplicated, every problem reported."""
+
+import csv
+import io
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from policy_admin.errors import ApplicationError
+
+MAX_TERMS_PER_SET = 200_000
+MAX_TERM_LENGTH = 200
+MAX_TERMS_FILE_BYTES = 20 * 2**20
+MAX_REPORTED_PROBLEMS = 200
+
+
+@dataclass(frozen=True)
+class TermProblem:
+    line: int
+    term: str
+    reason: str
+
+    def __str__(self) -> str:
+        shown = self.term if len(self.term) <= 40 else self.term[:40] + "…"
+        return (
+            f"line {self.line}: {self.reason} ({shown!r})"
+            if self.term
+            else (f"line {self.line}: {self.reason}")
+        )
+
+
+@dataclass
+class TermsReport:
+    """The clean terms, and what was dropped: duplicates by count, problems by line."""
+
+    terms: list[str] = field(default_factory=list)
+    duplicates: int = 0
+    problems: list[TermProblem] = field(default_factory=list)
+    problem_count: int = 0
+
+    def summary(self) -> str:
+        parts = [f"{len(self.terms):,} terms"]
+        if self.duplicates:
+            parts.append(f"{self.duplicates:,} duplicates removed")
+        if self.problem_count:
+            parts.append(f"{self.problem_count:,} lines refused")
+        return ", ".join(parts)
+
+
+def terms_from_text(text: str) -> list[tuple[int, str]]:
+    """Numbered lines of pasted text or a TXT file (one term per line)."""
+    return list(enumerate(text.lstrip("\ufeff").splitlines(), start=1))
+
+
+def terms_from_file(data: bytes, *, filename: str, column: str = "") -> list[tuple[int, str]]:
+    """Numbered terms of an uploaded TXT (one per line) or CSV file (one column)."""
+    if len(data) > MAX_TERMS_FILE_BYTES:
+        raise ApplicationError(
+            f"{filename} is {len(data) / 2**20:.1f} MB; a terms file may be at most "
+            f"{MAX_TERMS_FILE_BYTES // 2**20} MB. Split it into several imports."
+        )
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ApplicationError(
+            f"{filename} is not UTF-8 text (byte {exc.start} cannot be read). "
+            "Save it as UTF-8 and upload it again."
+        ) from None
+    if filename.lower().endswith(".csv"):
+        return _csv_column(text, filename=filename, column=column)
+    return terms_from_text(text)
+
+
+def _csv_column(text: str, *, filename: str, column: str) -> list[tuple[int, str]]:
+    rows = csv.reader(io.StringIO(text))
+    header = next(rows, [])
+    if column:
+        if column not in header:
+            raise ApplicationError(
+                f"{filename} has no column named {column!r}; its columns are "
+                f"{', '.join(repr(h) for h in header) or 'none'}."
+            )
+        index = header.index(column)
+        start = 2
+    else:  # no column named: the first column, and the first row is a term too
+        index, start = 0, 1
+        rows = csv.reader(io.StringIO(text))
+    return [(n, row[index] if index < len(row) else "") for n, row in enumerate(rows, start=start)]
+
+
+def terms_clean(
+    lines: Iterable[tuple[int, str]], *, existing: Iterable[str] = (), casefold: bool = True
+) -> TermsReport:
+    """Clean numbered raw terms, appended after `existing`, without duplicates.
+
+    Duplicates are judged as the matcher will see them: after NFKC and, when
+    the set folds case, case folding ("Sex" and "sex" are one term).
+    """
+    report = TermsReport(terms=list(existing))
+    seen = {_key(t, casefold) for t in report.terms}
+    for line, raw in lines:
+        term, reason = _clean_one(raw)
+        if reason:
+            _refuse(report, TermProblem(line, raw.strip(), reason))
+            continue
+        key = _key(term, casefold)
+        if key in seen:
+            report.duplicates += 1
+            continue
+        seen.add(key)
+        report.terms.append(term)
+    if len(report.terms) > MAX_TERMS_PER_SET:
+        raise ApplicationError(
+            f"A keyword set holds at most {MAX_TERMS_PER_SET:,} terms; this would make it "
+            f"{len(report.terms):,}. Split the list into several keyword sets."
+        )
+    return report
+
+
+def _clean_one(raw: str) -> tuple[str | None, str]:
+    if any(unicodedata.category(c) == "Cc" and c != "\t" for c in raw):
+        return None, "control character"
+    term = " ".join(raw.split())
+    if not term:
+        return None, "whitespace only" if raw else "empty term"
+    if any(unicodedata.category(c) == "Cf" for c in term):
+        return None, "invisible formatting character (zero-width or direction mark)"
+    if len(term) > MAX_TERM_LENGTH:
+        return None, f"longer than {MAX_TERM_LENGTH} characters"
+    return unicodedata.normalize("NFC", term), ""
+
+
+def _key(term: str, casefold: bool) -> str:
+    folded = unicodedata.normalize("NFKC", term)
+    return folded.casefold() if casefold else folded
+
+
+def _refuse(report: TermsReport, problem: TermProblem) -> None:
+    report.problem_count += 1
+    if len(report.problems) < MAX_REPORTED_PROBLEMS:
+        report.problems.append(problem)
