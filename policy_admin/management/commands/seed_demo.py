@@ -1,4 +1,4 @@
-"""`manage.py seed_demo`: two tenants and their people, with fresh passwords printed."""
+"""`manage.py seed_demo`: two tenants, their people, the example policy and the floor."""
 
 import secrets
 
@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from policy_admin.demo.seed import seed_floor, seed_policy
 from tenants.models import Membership, Tenant
 from tenants.roles import Role
 
@@ -49,6 +50,10 @@ class Command(BaseCommand):
                 )
             where = ", ".join(f"{role.label.lower()} of {tenants[s].name}" for s, role in roles)
             logins.append((username, user_password, where))
+        staff = User.objects.get(username="solutions")
+        seed_floor(actor=staff)
+        policy = seed_policy(tenant=tenants["acme"], actor=staff)
+        self.stdout.write(f"Example policy: {tenants['acme'].name} / {policy.name}")
         renewed = "" if password else " (passwords are new on every run)"
         self.stdout.write(f"Demo logins{renewed}:")
         for username, user_password, where in logins:
