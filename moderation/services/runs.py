@@ -1,0 +1,187 @@
+"""Live test runs: start, execute on a worker, retry, re-run; status moves through one function."""
+
+import datetime as dt
+import hashlib
+import logging
+
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+
+from moderation.engine.images import ImageError, load_image
+from moderation.models import TestRun, TestRunImage
+from policy_admin.errors import ApplicationError, ConflictError
+from policy_admin.services.concepts import MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS, ImageUpload
+
+log = logging.getLogger(__name__)
+
+Status = TestRun.Status
+MAX_PROMPT_CHARS = 20_000
+MAX_LIVE_IMAGES = 8
+MAX_ATTEMPTS = 3
+# A live test takes seconds; a running one silent for this long lost its worker.
+STALE_AFTER = dt.timedelta(seconds=90)
+# A queued run nobody picked up for this long means no worker consumes the queue.
+UNCLAIMED_AFTER = dt.timedelta(seconds=5)
+
+_LEGAL = {
+    Status.PENDING: {Status.RUNNING, Status.FAILED},
+    Status.RUNNING: {Status.SUCCEEDED, Status.FAILED, Status.PENDING},
+    Status.FAILED: {Status.PENDING},
+    Status.SUCCEEDED: set(),
+}
+
+
+def test_run_transition(run: TestRun, to: str, **fields) -> TestRun:
+    """Move `run` to status `to`, saving `fields` with it; an illegal move raises ConflictError."""
+    if to not in _LEGAL[Status(run.status)]:
+        raise ConflictError(
+            f"This test run is {run.get_status_display().lower()}; it cannot become "
+            f"{Status(to).label.lower()}."
+        )
+    run.status = to
+    for key, value in fields.items():
+        setattr(run, key, value)
+    run.save(update_fields=["status", *fields])
+    return run
+
+
+@transaction.atomic
+def live_test_start(*, policy, actor, prompt: str = "", uploads: list[ImageUpload] = ()) -> TestRun:
+    """Store a live test of the policy's draft with its checked inputs, and queue it for a worker."""
+    prompt = prompt.strip()
+    _check_inputs(prompt, uploads)
+    run = TestRun.objects.create(
+        tenant=policy.tenant, policy=policy, kind=TestRun.Kind.LIVE, prompt=prompt,
+        policy_revision=policy.revision, created_by=actor,
+    )
+    for position, upload in enumerate(uploads):
+        _store_image(run, upload, position)
+    _enqueue(run)
+    return run
+
+
+def _check_inputs(prompt: str, uploads) -> None:
+    if not prompt and not uploads:
+        raise ApplicationError("Type a prompt, upload an image, or both.")
+    if len(prompt) > MAX_PROMPT_CHARS:
+        raise ApplicationError(
+            f"The prompt is {len(prompt):,} characters; a live test takes at most "
+            f"{MAX_PROMPT_CHARS:,}. Use a test suite for longer inputs."
+        )
+    if len(uploads) > MAX_LIVE_IMAGES:
+        raise ApplicationError(
+            f"{len(uploads)} images at once; a live test takes at most {MAX_LIVE_IMAGES}."
+        )
+    for upload in uploads:
+        try:
+            load_image(upload.data, max_pixels=MAX_IMAGE_PIXELS, max_bytes=MAX_IMAGE_BYTES,
+                       name=upload.name)
+        except ImageError as error:
+            raise ApplicationError(f"{error} Nothing was run.", extra={"file": upload.name}) from None
+
+
+def _store_image(run: TestRun, upload: ImageUpload, position: int) -> TestRunImage:
+    image = TestRunImage(
+        tenant=run.tenant, run=run, position=position, original_name=upload.name[:255],
+        sha256=hashlib.sha256(upload.data).hexdigest(),
+    )
+    image.image.save(upload.name, ContentFile(upload.data), save=False)
+    image.save()
+    return image
+
+
+def _enqueue(run: TestRun) -> None:
+    from moderation.tasks.gpu import test_run_execute
+
+    run_id = run.pk
+    transaction.on_commit(lambda: test_run_execute.delay(run_id))
+
+
+@transaction.atomic
+def test_run_claim(*, run_id: int, worker: str) -> TestRun | None:
+    """Mark a queued run as running on `worker`; None when it is already finished or gave up.
+
+    A redelivered task (its worker died) finds the run running: it claims it
+    again, counting the attempt, and fails it once MAX_ATTEMPTS are spent.
+    """
+    run = TestRun.objects.select_for_update().filter(pk=run_id).first()
+    if run is None or not run.is_active:
+        return None
+    now = timezone.now()
+    if run.attempts >= MAX_ATTEMPTS:
+        test_run_transition(run, Status.FAILED, finished_at=now, error=(
+            f"The worker stopped {run.attempts} times while running this test; it was not "
+            "retried again. Check the worker's log and memory, then retry."
+        ))
+        return None
+    if run.status == Status.RUNNING:
+        test_run_transition(run, Status.PENDING)
+    return test_run_transition(
+        run, Status.RUNNING, started_at=now, heartbeat_at=now, worker=worker,
+        attempts=run.attempts + 1, error="",
+    )
+
+
+def test_run_finish(*, run: TestRun, result: dict, bundle_sha256: str, revision: int) -> TestRun:
+    """Store the result of a run and mark it finished."""
+    return test_run_transition(
+        run, Status.SUCCEEDED, result=result, bundle_sha256=bundle_sha256,
+        policy_revision=revision, finished_at=timezone.now(),
+    )
+
+
+def test_run_fail(*, run: TestRun, reason: str) -> TestRun:
+    """Mark a run failed with a reason a person can act on."""
+    run.refresh_from_db()
+    if not run.is_active:
+        return run
+    return test_run_transition(run, Status.FAILED, error=reason, finished_at=timezone.now())
+
+
+def test_run_reap(run: TestRun) -> TestRun:
+    """Fail a running run whose worker went silent; called whenever a run's state is read."""
+    if run.status != Status.RUNNING or run.heartbeat_at is None:
+        return run
+    if timezone.now() - run.heartbeat_at < STALE_AFTER:
+        return run
+    with transaction.atomic():
+        locked = TestRun.objects.select_for_update().get(pk=run.pk)
+        if locked.status == Status.RUNNING and timezone.now() - locked.heartbeat_at >= STALE_AFTER:
+            test_run_transition(locked, Status.FAILED, finished_at=timezone.now(), error=(
+                f"The worker {locked.worker or ''} stopped answering while running this test "
+                "(it crashed or was restarted). Retry it."
+            ))
+        return locked
+
+
+@transaction.atomic
+def test_run_retry(*, run: TestRun, actor) -> TestRun:
+    """Queue a failed run again, with the same inputs."""
+    run = TestRun.objects.select_for_update().get(pk=run.pk)
+    test_run_transition(run, Status.PENDING, attempts=0, error="", finished_at=None)
+    _enqueue(run)
+    return run
+
+
+@transaction.atomic
+def test_run_rerun(*, run: TestRun, actor) -> TestRun:
+    """A new live test of the current draft with the inputs of `run`, to see what changed."""
+    policy = run.policy
+    again = TestRun.objects.create(
+        tenant=run.tenant, policy=policy, kind=run.kind, prompt=run.prompt,
+        policy_revision=policy.revision, created_by=actor, rerun_of=run,
+    )
+    for image in run.images.all():
+        TestRunImage.objects.create(
+            tenant=run.tenant, run=again, image=image.image.name, sha256=image.sha256,
+            original_name=image.original_name, width=image.width, height=image.height,
+            position=image.position,
+        )
+    _enqueue(again)
+    return again
+
+
+def test_run_unclaimed(run: TestRun) -> bool:
+    """True when a queued run has waited long enough that no worker seems to be listening."""
+    return run.status == Status.PENDING and timezone.now() - run.created_at > UNCLAIMED_AFTER

@@ -1,0 +1,1 @@
+"""Turning a policy into an engine bundle (builder) and signing it (publishing)."""
