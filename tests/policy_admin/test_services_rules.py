@@ -64,7 +64,7 @@ def test_threshold_save_bumps_revision_and_audits_the_change(policy, editor):
     ("fields", "message"),
     [
         ({"category": "cooking"}, "Unknown category"),
-        ({"category": "hate", "applies_to": "image"}, "scored on prompts only"),
+        ({"category": "harassment", "applies_to": "image"}, "scored on prompts only"),
         ({"review_at": 0.9, "block_at": 0.5}, "Review must not be above block"),
         ({"review_at": -0.1}, "greater than or equal to 0"),
         ({"block_at": 1.5}, "less than or equal to 1"),

@@ -1,0 +1,29 @@
+"""The bundle: a typed, canonical, self-contained serialisation of one policy version."""
+
+from moderation.engine.bundle.codec import bundle_from_dict, bundle_to_dict, canonical_json
+from moderation.engine.bundle.types import (
+    SPEC_VERSION,
+    Bundle,
+    CategoryOutputs,
+    CategoryThreshold,
+    Concept,
+    EmbeddingSet,
+    KeywordSet,
+    PolicyInfo,
+)
+from moderation.engine.normalize import MatchOptions
+
+__all__ = [
+    "SPEC_VERSION",
+    "Bundle",
+    "CategoryOutputs",
+    "CategoryThreshold",
+    "Concept",
+    "EmbeddingSet",
+    "KeywordSet",
+    "MatchOptions",
+    "PolicyInfo",
+    "bundle_from_dict",
+    "bundle_to_dict",
+    "canonical_json",
+]

@@ -1,0 +1,352 @@
+"""Canonical bytes of a bundle, and the strict parser that refuses anything else."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+
+from moderation.engine.bundle import fields as f
+from moderation.engine.bundle.types import (
+    SPEC_VERSION,
+    Bundle,
+    CategoryOutputs,
+    CategoryThreshold,
+    Concept,
+    EmbeddingSet,
+    KeywordSet,
+    PolicyInfo,
+)
+from moderation.engine.decision import Action
+from moderation.engine.errors import BundleError
+from moderation.engine.models.base import ModelPin
+from moderation.engine.normalize import MatchOptions
+
+MAX_TERMS = 200_000
+MAX_TERM_CHARS = 200
+MAX_PHRASE_CHARS = 1_000
+MAX_RULES = 10_000
+MAX_OUTPUTS = 100
+ACTIONS = tuple(a.value for a in Action)
+_TOP = ("spec", "policy", "models", "categories", "thresholds")
+_RULE_LISTS = ("keyword_sets", "embedding_sets", "concepts")
+
+
+def bundle_to_dict(bundle: Bundle) -> dict[str, Any]:
+    """Return the JSON-shaped form of a bundle (vectors as base64 objects)."""
+    return {
+        "spec": bundle.spec,
+        "policy": vars(bundle.policy).copy(),
+        "models": {
+            name: {**pin.as_dict(), "dim": bundle.dims.get(name)}
+            for name, pin in bundle.pins.items()
+        },
+        "categories": {
+            cid: {"prompt": list(o.prompt), "image": list(o.image)}
+            for cid, o in bundle.category_outputs.items()
+        },
+        "thresholds": [vars(t).copy() for t in bundle.thresholds],
+        "keyword_sets": [_keyword_set_dict(k) for k in bundle.keyword_sets],
+        "embedding_sets": [_embedding_set_dict(e) for e in bundle.embedding_sets],
+        "concepts": [_concept_dict(c) for c in bundle.concepts],
+    }
+
+
+def _keyword_set_dict(ks: KeywordSet) -> dict[str, Any]:
+    return {
+        "id": ks.id,
+        "name": ks.name,
+        "action": ks.action.value,
+        "terms": list(ks.terms),
+        "allow": list(ks.allow),
+        "options": vars(ks.options).copy(),
+    }
+
+
+def _embedding_set_dict(es: EmbeddingSet) -> dict[str, Any]:
+    counters = es.counter_vectors
+    if counters is None:
+        counters = np.zeros((0, np.shape(es.example_vectors)[-1]), dtype=np.float32)
+    return {
+        "id": es.id,
+        "name": es.name,
+        "action": es.action.value,
+        "threshold": es.threshold,
+        "encoder": es.encoder,
+        "examples": list(es.examples),
+        "example_vectors": f.encode_vectors(es.example_vectors),
+        "counter_examples": list(es.counter_examples),
+        "counter_vectors": f.encode_vectors(counters),
+    }
+
+
+def _concept_dict(c: Concept) -> dict[str, Any]:
+    return {
+        "id": c.id,
+        "name": c.name,
+        "action": c.action.value,
+        "method": c.method,
+        "threshold": c.threshold,
+        "encoder": c.encoder,
+        "vector": f.encode_vectors(c.vector),
+        "bias": c.bias,
+    }
+
+
+def canonical_json(data: Any) -> bytes:
+    """Return sorted-key, whitespace-free UTF-8 JSON; NaN and infinities are refused."""
+    return json.dumps(
+        data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode("utf-8")
+
+
+def bundle_to_bytes(bundle: Bundle) -> bytes:
+    """Return the canonical bytes of a (validated) bundle."""
+    return canonical_json(bundle_to_dict(bundle))
+
+
+def bundle_from_bytes(data: bytes) -> Bundle:
+    """Parse and validate canonical bundle bytes; non-canonical bytes are refused."""
+    if not isinstance(data, bytes | bytearray | memoryview):
+        raise BundleError("", f"expected bundle bytes, got {type(data).__name__}")
+    try:
+        raw = json.loads(bytes(data).decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise BundleError("", f"not UTF-8 at byte {exc.start}; bundles are UTF-8 JSON") from None
+    except json.JSONDecodeError as exc:
+        raise BundleError("", f"not valid JSON: {exc.msg} at byte {exc.pos}") from None
+    bundle = bundle_from_dict(raw)
+    if bundle.to_bytes() != bytes(data):
+        raise BundleError(
+            "",
+            "not in canonical form (key order, spacing or number format differ); "
+            "re-serialise it with Bundle.to_bytes()",
+        )
+    return bundle
+
+
+def bundle_from_dict(raw: Any) -> Bundle:
+    """Validate JSON-shaped bundle data strictly and return the typed bundle."""
+    top = f.obj(raw, "", _TOP, _RULE_LISTS)
+    if top["spec"] != SPEC_VERSION:
+        raise BundleError("spec", f"unsupported spec {top['spec']!r}; this engine reads '1'")
+    pins, dims = _models(top["models"])
+    categories = _categories(top["categories"], pins)
+    bundle = Bundle(
+        policy=_policy(top["policy"]),
+        pins=pins,
+        dims=dims,
+        category_outputs=categories,
+        thresholds=tuple(_each(top["thresholds"], "thresholds", _threshold, categories)),
+        keyword_sets=tuple(_each(top.get("keyword_sets", []), "keyword_sets", _keyword_set)),
+        embedding_sets=tuple(
+            _each(top.get("embedding_sets", []), "embedding_sets", _embedding_set, dims)
+        ),
+        concepts=tuple(_each(top.get("concepts", []), "concepts", _concept, dims)),
+    )
+    _check_unique_ids(bundle)
+    return bundle
+
+
+def _each(items: Any, path: str, parse, *context) -> list:
+    return [
+        parse(item, f"{path}[{i}]", *context)
+        for i, item in enumerate(f.array(items, path, max_items=MAX_RULES))
+    ]
+
+
+def _policy(raw: Any) -> PolicyInfo:
+    d = f.obj(raw, "policy", ("tenant", "slug", "name", "version", "revision"))
+    return PolicyInfo(
+        tenant=f.string(d["tenant"], "policy.tenant"),
+        slug=f.string(d["slug"], "policy.slug"),
+        name=f.string(d["name"], "policy.name"),
+        version=f.integer(d["version"], "policy.version", minimum=1, nullable=True),
+        revision=f.integer(d["revision"], "policy.revision"),
+    )
+
+
+def _models(raw: Any) -> tuple[dict[str, ModelPin], dict[str, int]]:
+    models = f.obj(raw, "models", tuple(raw) if isinstance(raw, dict) else ())
+    pins, dims = {}, {}
+    for name in sorted(models):
+        path = f"models.{name}"
+        d = f.obj(models[name], path, ("name", "version", "sha256", "dim"))
+        if f.string(d["name"], f"{path}.name") != name:
+            raise BundleError(f"{path}.name", f"{d['name']!r} differs from the key {name!r}")
+        sha = f.string(d["sha256"], f"{path}.sha256")
+        if len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha):
+            raise BundleError(f"{path}.sha256", "expected 64 lower-case hex digits")
+        pins[name] = ModelPin(name, f.string(d["version"], f"{path}.version"), sha)
+        dim = f.integer(d["dim"], f"{path}.dim", minimum=1, nullable=True)
+        if dim is not None:
+            dims[name] = dim
+    return pins, dims
+
+
+def _categories(raw: Any, pins: dict[str, ModelPin]) -> dict[str, CategoryOutputs]:
+    cats = f.obj(raw, "categories", tuple(raw) if isinstance(raw, dict) else ())
+    result = {}
+    for cid in sorted(cats):
+        path = f"categories.{cid}"
+        f.string(cid, path)
+        d = f.obj(cats[cid], path, ("prompt", "image"))
+        outputs = {m: tuple(_outputs(d[m], f"{path}.{m}", pins)) for m in ("prompt", "image")}
+        result[cid] = CategoryOutputs(**outputs)
+    return result
+
+
+def _outputs(raw: Any, path: str, pins: dict[str, ModelPin]) -> list[str]:
+    names = f.array(raw, path, max_items=MAX_OUTPUTS)
+    for i, name in enumerate(names):
+        model = f.string(name, f"{path}[{i}]").partition(".")[0]
+        if model not in pins:
+            raise BundleError(
+                f"{path}[{i}]",
+                f"output {name!r} names model {model!r}, which the bundle does "
+                "not pin; add the model's pin or drop the output",
+            )
+    return names
+
+
+def _threshold(raw: Any, path: str, categories: dict) -> CategoryThreshold:
+    keys = ("id", "category", "applies_to", "review_at", "block_at", "source")
+    d = f.obj(raw, path, keys)
+    category = f.string(d["category"], f"{path}.category")
+    if category not in categories:
+        raise BundleError(f"{path}.category", f"{category!r} has no entry under 'categories'")
+    applies_to = f.choice(d["applies_to"], f"{path}.applies_to", ("prompt", "image", "both"))
+    t = CategoryThreshold(
+        id=f.string(d["id"], f"{path}.id"),
+        category=category,
+        applies_to=applies_to,
+        review_at=f.number(d["review_at"], f"{path}.review_at", 0.0, 1.0, nullable=True),
+        block_at=f.number(d["block_at"], f"{path}.block_at", 0.0, 1.0, nullable=True),
+        source=f.choice(d["source"], f"{path}.source", ("policy", "floor")),
+    )
+    _check_threshold(t, path, categories[category])
+    return t
+
+
+def _check_threshold(t: CategoryThreshold, path: str, outputs: CategoryOutputs) -> None:
+    if t.review_at is None and t.block_at is None:
+        raise BundleError(path, "neither review_at nor block_at is set; set at least one")
+    if None not in (t.review_at, t.block_at) and t.review_at > t.block_at:
+        raise BundleError(path, f"review_at {t.review_at} is above block_at {t.block_at}")
+    for modality in t.modalities():
+        if not outputs.for_modality(modality):
+            raise BundleError(
+                f"{path}.applies_to",
+                f"category {t.category!r} has no {modality} outputs "
+                f"under 'categories', so it cannot be scored on a {modality}",
+            )
+
+
+def _keyword_set(raw: Any, path: str) -> KeywordSet:
+    d = f.obj(raw, path, ("id", "name", "action", "terms", "allow", "options"))
+    terms = _phrases(d["terms"], f"{path}.terms", MAX_TERMS, MAX_TERM_CHARS, "term")
+    if not terms:
+        raise BundleError(f"{path}.terms", "no terms; a keyword set needs at least one")
+    return KeywordSet(
+        id=f.string(d["id"], f"{path}.id"),
+        name=f.string(d["name"], f"{path}.name"),
+        action=Action(f.choice(d["action"], f"{path}.action", ACTIONS)),
+        terms=tuple(terms),
+        allow=tuple(_phrases(d["allow"], f"{path}.allow", MAX_TERMS, MAX_TERM_CHARS, "phrase")),
+        options=_options(d["options"], f"{path}.options"),
+    )
+
+
+def _phrases(raw: Any, path: str, max_items: int, max_chars: int, what: str) -> list[str]:
+    items = f.array(raw, path, max_items=max_items)
+    for i, item in enumerate(items):
+        if isinstance(item, str) and not item.strip():
+            raise BundleError(f"{path}[{i}]", f"empty {what}")
+        f.string(item, f"{path}[{i}]", max_chars=max_chars)
+    return items
+
+
+def _options(raw: Any, path: str) -> MatchOptions:
+    flags = ("casefold", "nfkc", "leetspeak", "homoglyphs", "ignore_separators")
+    d = f.obj(raw, path, ("mode", *flags))
+    mode = f.choice(d["mode"], f"{path}.mode", ("whole_word", "substring"))
+    return MatchOptions(mode=mode, **{k: f.boolean(d[k], f"{path}.{k}") for k in flags})
+
+
+def _encoder(raw: Any, path: str, dims: dict[str, int]) -> str:
+    name = f.string(raw, path)
+    if name not in dims:
+        raise BundleError(path, f"encoder {name!r} is not a pinned model with a 'dim'")
+    return name
+
+
+def _embedding_set(raw: Any, path: str, dims: dict[str, int]) -> EmbeddingSet:
+    keys = ("id", "name", "action", "threshold", "encoder", "examples", "example_vectors")
+    d = f.obj(raw, path, (*keys, "counter_examples", "counter_vectors"))
+    encoder = _encoder(d["encoder"], f"{path}.encoder", dims)
+    examples = _phrases(
+        d["examples"], f"{path}.examples", f.MAX_VECTOR_ROWS, MAX_PHRASE_CHARS, "example"
+    )
+    counters = _phrases(
+        d["counter_examples"],
+        f"{path}.counter_examples",
+        f.MAX_VECTOR_ROWS,
+        MAX_PHRASE_CHARS,
+        "counter-example",
+    )
+    if not examples:
+        raise BundleError(f"{path}.examples", "no examples; give at least one phrase")
+    vecs = _rows(d["example_vectors"], f"{path}.example_vectors", dims[encoder], len(examples))
+    cvecs = _rows(d["counter_vectors"], f"{path}.counter_vectors", dims[encoder], len(counters))
+    return EmbeddingSet(
+        id=f.string(d["id"], f"{path}.id"),
+        name=f.string(d["name"], f"{path}.name"),
+        action=Action(f.choice(d["action"], f"{path}.action", ACTIONS)),
+        threshold=f.number(d["threshold"], f"{path}.threshold", -1.0, 1.0),
+        encoder=encoder,
+        examples=tuple(examples),
+        example_vectors=vecs,
+        counter_examples=tuple(counters),
+        counter_vectors=cvecs,
+    )
+
+
+def _rows(raw: Any, path: str, dim: int, count: int) -> np.ndarray:
+    matrix = f.vectors(raw, path, dim=dim, ndim=2, unit=True)
+    if matrix.shape[0] != count:
+        raise BundleError(f"{path}.shape", f"{matrix.shape[0]} rows for {count} phrases")
+    return matrix
+
+
+def _concept(raw: Any, path: str, dims: dict[str, int]) -> Concept:
+    keys = ("id", "name", "action", "method", "threshold", "encoder", "vector", "bias")
+    d = f.obj(raw, path, keys)
+    method = f.choice(d["method"], f"{path}.method", ("prototype", "linear_probe"))
+    encoder = _encoder(d["encoder"], f"{path}.encoder", dims)
+    prototype = method == "prototype"
+    bias = f.number(d["bias"], f"{path}.bias", -1e6, 1e6)
+    if prototype and bias != 0.0:
+        raise BundleError(f"{path}.bias", "a prototype concept has no bias; set it to 0")
+    return Concept(
+        id=f.string(d["id"], f"{path}.id"),
+        name=f.string(d["name"], f"{path}.name"),
+        action=Action(f.choice(d["action"], f"{path}.action", ACTIONS)),
+        method=method,
+        # A prototype compares a cosine in [-1, 1]; a probe a probability in [0, 1].
+        threshold=f.number(d["threshold"], f"{path}.threshold", -1.0 if prototype else 0.0, 1.0),
+        encoder=encoder,
+        vector=f.vectors(d["vector"], f"{path}.vector", dim=dims[encoder], ndim=1, unit=prototype),
+        bias=bias,
+    )
+
+
+def _check_unique_ids(bundle: Bundle) -> None:
+    seen: dict[str, str] = {}
+    groups = ("thresholds", "keyword_sets", "embedding_sets", "concepts")
+    for group in groups:
+        for i, rule in enumerate(getattr(bundle, group)):
+            path = f"{group}[{i}].id"
+            if rule.id in seen:
+                raise BundleError(path, f"id {rule.id!r} is already used at {seen[rule.id]}")
+            seen[rule.id] = path

@@ -1,0 +1,155 @@
+"""The in-memory bundle: a typed, versioned, self-contained compiled policy."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+
+from moderation.engine.decision import Action
+from moderation.engine.models.base import ModelPin
+from moderation.engine.normalize import MatchOptions
+
+SPEC_VERSION = "1"
+AppliesTo = Literal["prompt", "image", "both"]
+
+
+@dataclass(frozen=True)
+class PolicyInfo:
+    """Which policy (and which version of it, None for a draft) a bundle was built from."""
+
+    tenant: str
+    slug: str
+    name: str
+    version: int | None
+    revision: int
+
+
+@dataclass(frozen=True)
+class CategoryOutputs:
+    """The model outputs whose maximum is a category's score, per modality."""
+
+    prompt: tuple[str, ...] = ()
+    image: tuple[str, ...] = ()
+
+    def for_modality(self, modality: str) -> tuple[str, ...]:
+        """Return the outputs feeding this category for `modality`."""
+        return self.prompt if modality == "prompt" else self.image
+
+
+@dataclass(frozen=True)
+class CategoryThreshold:
+    """Review and block thresholds on one category's score (either may be None)."""
+
+    id: str
+    category: str
+    applies_to: AppliesTo
+    review_at: float | None
+    block_at: float | None
+    source: Literal["policy", "floor"] = "policy"
+
+    def modalities(self) -> tuple[str, ...]:
+        """Return the modalities this threshold judges."""
+        return ("prompt", "image") if self.applies_to == "both" else (self.applies_to,)
+
+
+@dataclass(frozen=True)
+class KeywordSet:
+    """Terms that fire `action` when found, except inside an allow-listed phrase."""
+
+    id: str
+    name: str
+    action: Action
+    terms: tuple[str, ...]
+    allow: tuple[str, ...] = ()
+    options: MatchOptions = field(default_factory=MatchOptions)
+
+
+@dataclass(frozen=True, eq=False)
+class EmbeddingSet:
+    """Example phrases (and counter-examples) with their unit vectors from `encoder`."""
+
+    id: str
+    name: str
+    action: Action
+    threshold: float
+    encoder: str  # pin name of the text encoder that made the vectors
+    examples: tuple[str, ...]
+    example_vectors: np.ndarray  # (n, d) float32, unit rows
+    counter_examples: tuple[str, ...] = ()
+    counter_vectors: np.ndarray | None = None  # (m, d) float32, unit rows
+
+
+@dataclass(frozen=True, eq=False)
+class Concept:
+    """A few-shot image concept: a prototype direction or a linear probe over `encoder`."""
+
+    id: str
+    name: str
+    action: Action
+    method: Literal["prototype", "linear_probe"]
+    threshold: float
+    encoder: str  # pin name of the image encoder that made the vector
+    vector: np.ndarray  # (d,) float32: unit prototype, or probe weights
+    bias: float = 0.0  # probe intercept; 0 for a prototype
+
+
+@dataclass(frozen=True, eq=False)
+class Bundle:
+    """A compiled policy: everything an inference server needs besides the models.
+
+    Equal content gives byte-identical `to_bytes()` and so the same `sha256`.
+    """
+
+    policy: PolicyInfo
+    pins: Mapping[str, ModelPin]
+    dims: Mapping[str, int]  # vector size per encoder pin that vectors depend on
+    category_outputs: Mapping[str, CategoryOutputs]
+    thresholds: tuple[CategoryThreshold, ...] = ()
+    keyword_sets: tuple[KeywordSet, ...] = ()
+    embedding_sets: tuple[EmbeddingSet, ...] = ()
+    concepts: tuple[Concept, ...] = ()
+    spec: str = SPEC_VERSION
+
+    @classmethod
+    def create(cls, **parts: Any) -> Bundle:
+        """Build a bundle from Python values and validate it as strictly as `from_bytes`."""
+        from moderation.engine.bundle.codec import bundle_from_dict, bundle_to_dict
+
+        parts.setdefault("dims", {})
+        parts.setdefault("category_outputs", {})
+        return bundle_from_dict(bundle_to_dict(cls(**parts)))
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Bundle:
+        """Parse canonical bundle bytes; refuses malformed or non-canonical input with a path."""
+        from moderation.engine.bundle.codec import bundle_from_bytes
+
+        return bundle_from_bytes(data)
+
+    def to_bytes(self) -> bytes:
+        """Return the canonical bytes: sorted-key compact UTF-8 JSON, vectors in base64."""
+        cached = self.__dict__.get("_bytes")
+        if cached is None:
+            from moderation.engine.bundle.codec import bundle_to_bytes
+
+            cached = bundle_to_bytes(self)
+            object.__setattr__(self, "_bytes", cached)
+        return cached
+
+    @functools.cached_property
+    def sha256(self) -> str:
+        """The hex sha256 of the canonical bytes."""
+        return hashlib.sha256(self.to_bytes()).hexdigest()
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Bundle):
+            return NotImplemented
+        return self.to_bytes() == other.to_bytes()
+
+    def __hash__(self) -> int:
+        return hash(self.sha256)

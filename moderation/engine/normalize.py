@@ -1,0 +1,218 @@
+"""Text normalisation for keyword matching, with a map back to the original text.
+
+The pipeline, each step switchable per keyword set (see MatchOptions):
+
+1. per character: NFKC, casefold, drop invisible characters (Unicode format
+   characters: zero-width, bidi controls, tags, soft hyphen; variation
+   selectors), fold homoglyphs to ASCII, fold leetspeak digits;
+2. join single letters split by separators (``s.e.x``, ``s e x``, ``s-e-x``);
+3. fold leetspeak symbols (``$``, ``@``, ``!``, ``|``, ``+``) inside words.
+
+Every character of the normalised text remembers the span of the original
+text it came from, so a match always maps back to the original characters.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from moderation.engine.homoglyphs import homoglyph_table, invisible_chars
+
+MatchMode = Literal["whole_word", "substring"]
+
+# Leetspeak digits fold to letters. '1' is ambiguous (i or l): rather than
+# guess, 'l' and '1' both fold to 'i' in the text and in the terms alike, so
+# "ki11", "kill" and "kiii" all read "kiii". '2' and '6' are left alone: they
+# stand for letters too rarely to be worth the false matches in numbers.
+LEET_CHARS = {
+    "0": "o", "1": "i", "l": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "9": "g",
+}  # fmt: skip
+# Symbols fold only when a letter or digit follows, so "sex!" stays "sex!"
+# while "$ex" and "h!gh" read "sex" and "high".
+LEET_SYMBOLS = {"@": "a", "$": "s", "!": "i", "|": "i", "+": "t"}
+_SYMBOL_RE = re.compile(r"[@$!|+](?=[^\W_])")
+
+# Separators between single letters. Commas and semicolons are not among
+# them: "a, b, c" is a list, not a spelled-out word.
+SEPARATOR_CHARS = " \t\n\r\f\v.-_*·•~/\\|'`^=:\u00a0\u3000"
+_SEP = "[" + re.escape(SEPARATOR_CHARS) + "]"
+# At least three single letters joined by one to three separator characters:
+# two letters ("e.g.", "i.e.") are too often ordinary text.
+_SPLIT_WORD_RE = re.compile(rf"(?<![^\W_])[^\W_](?:{_SEP}{{1,3}}[^\W_](?![^\W_])){{2,}}")
+_SEP_RE = re.compile(_SEP)
+# A non-ASCII run, with the ASCII character before it, so a combining mark
+# stays with its base letter.
+_NON_ASCII_RUN_RE = re.compile(r"[\x00-\x7f]?[^\x00-\x7f]+")
+_EXTRA_INVISIBLE = "\u034f" + "".join(chr(c) for c in range(0xFE00, 0xFE10))
+
+
+@dataclass(frozen=True)
+class MatchOptions:
+    """How a keyword set matches: mode and which foldings apply to text and terms."""
+
+    mode: MatchMode = "whole_word"
+    casefold: bool = True
+    nfkc: bool = True
+    leetspeak: bool = True
+    homoglyphs: bool = True
+    ignore_separators: bool = True
+
+    def fold_key(self) -> tuple[bool, ...]:
+        """Return the part of the options that decides normalisation (not the mode)."""
+        return (self.casefold, self.nfkc, self.leetspeak, self.homoglyphs, self.ignore_separators)
+
+
+@dataclass(frozen=True)
+class NormalizedText:
+    """A normalised text and, per normalised character, its span in the original."""
+
+    original: str
+    text: str
+    starts: np.ndarray | None  # None: the normalised text is aligned 1:1 with the original
+    ends: np.ndarray | None
+
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        """Return the original span [a, b) that normalised characters [start, end) came from."""
+        if self.starts is None:
+            return start, end
+        return int(self.starts[start]), int(self.ends[end - 1])
+
+
+@functools.cache
+def _combining_class() -> str:
+    marks = [chr(c) for c in range(0x300, 0x20000) if unicodedata.combining(chr(c))]
+    # Hangul vowel and final jamo compose with the preceding jamo under NFKC.
+    marks.extend(chr(c) for c in range(0x1160, 0x1200))
+    return "[" + re.escape("".join(marks)) + "]"
+
+
+@functools.cache
+def _cluster_re() -> re.Pattern[str]:
+    return re.compile(r"." + _combining_class() + "*", re.S)
+
+
+@functools.cache
+def _ascii_table(casefold: bool, leetspeak: bool) -> dict[int, str]:
+    table = {}
+    for code in range(128):
+        char = chr(code).lower() if casefold else chr(code)
+        if leetspeak:
+            char = LEET_CHARS.get(char, char)
+        if char != chr(code):
+            table[code] = char
+    return table
+
+
+@functools.cache
+def _char_table(homoglyphs: bool, leetspeak: bool) -> dict[int, str | None]:
+    table: dict[int, str | None] = {ord(c): None for c in invisible_chars()}
+    table.update({ord(c): None for c in _EXTRA_INVISIBLE})
+    if homoglyphs:
+        table.update(homoglyph_table())
+    if leetspeak:
+        table.update({ord(k): v for k, v in LEET_CHARS.items()})
+    return table
+
+
+class _Folder:
+    """Folds characters and short clusters under one set of options, with a cache."""
+
+    _CACHE_LIMIT = 50_000
+
+    def __init__(self, casefold: bool, nfkc: bool, leetspeak: bool, homoglyphs: bool) -> None:
+        self.casefold, self.nfkc = casefold, nfkc
+        self.ascii_table = _ascii_table(casefold, leetspeak)
+        self.table = _char_table(homoglyphs, leetspeak)
+        self.cache: dict[str, str] = {}
+
+    def fold(self, cluster: str) -> str:
+        """Return the folded form of a base character with its combining marks."""
+        folded = self.cache.get(cluster)
+        if folded is None:
+            folded = cluster.translate(self.table)
+            if self.nfkc:
+                folded = unicodedata.normalize("NFKC", folded)
+            if self.casefold:
+                folded = folded.casefold()
+            # Folding again: NFKC and casefold can produce look-alikes or
+            # invisible characters the first pass did not see.
+            folded = folded.translate(self.table)
+            if len(self.cache) < self._CACHE_LIMIT:
+                self.cache[cluster] = folded
+        return folded
+
+
+@functools.cache
+def _folder(casefold: bool, nfkc: bool, leetspeak: bool, homoglyphs: bool) -> _Folder:
+    return _Folder(casefold, nfkc, leetspeak, homoglyphs)
+
+
+def _fold_mixed(text: str, folder: _Folder) -> tuple[str, np.ndarray, np.ndarray]:
+    parts: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    cluster_re = _cluster_re()
+    pos = 0
+    for run in _NON_ASCII_RUN_RE.finditer(text):
+        _extend_ascii(text, pos, run.start(), folder, parts, starts, ends)
+        for cluster in cluster_re.finditer(text, run.start(), run.end()):
+            folded = folder.fold(cluster.group())
+            parts.append(folded)
+            starts.extend([cluster.start()] * len(folded))
+            ends.extend([cluster.end()] * len(folded))
+        pos = run.end()
+    _extend_ascii(text, pos, len(text), folder, parts, starts, ends)
+    return "".join(parts), np.array(starts, dtype=np.int64), np.array(ends, dtype=np.int64)
+
+
+def _extend_ascii(text, start, end, folder, parts, starts, ends) -> None:
+    if start < end:
+        parts.append(text[start:end].translate(folder.ascii_table))
+        starts.extend(range(start, end))
+        ends.extend(range(start + 1, end + 1))
+
+
+def _join_split_words(text: str) -> tuple[str, np.ndarray | None]:
+    matches = list(_SPLIT_WORD_RE.finditer(text))
+    if not matches:
+        return text, None
+    keep = np.ones(len(text), dtype=bool)
+    for match in matches:
+        for offset, char in enumerate(match.group()):
+            if _SEP_RE.match(char):
+                keep[match.start() + offset] = False
+    kept = np.flatnonzero(keep)
+    return "".join(text[i] for i in kept) if len(kept) < 4096 else _take(text, kept), kept
+
+
+def _take(text: str, kept: np.ndarray) -> str:
+    codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+    return codes[kept].tobytes().decode("utf-32-le")
+
+
+def normalize(text: str, options: MatchOptions) -> NormalizedText:
+    """Normalise `text` under `options`, keeping a map back to the original spans."""
+    folder = _folder(options.casefold, options.nfkc, options.leetspeak, options.homoglyphs)
+    starts = ends = None
+    if text.isascii():
+        folded = text.translate(folder.ascii_table)
+    else:
+        folded, starts, ends = _fold_mixed(text, folder)
+    if options.ignore_separators:
+        folded, kept = _join_split_words(folded)
+        if kept is not None:
+            starts, ends = (kept, kept + 1) if starts is None else (starts[kept], ends[kept])
+    if options.leetspeak:
+        folded = _SYMBOL_RE.sub(lambda m: LEET_SYMBOLS[m.group()], folded)
+    return NormalizedText(text, folded, starts, ends)
+
+
+def normalize_term(term: str, options: MatchOptions) -> str:
+    """Normalise a keyword term with the same pipeline as the text it is matched against."""
+    return normalize(term, options).text
