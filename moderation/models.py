@@ -55,7 +55,9 @@ class TestRun(TenantOwned):
     # What was evaluated: the draft at this revision (a published version later).
     policy_revision = models.PositiveIntegerField()
     version_number = models.PositiveIntegerField(null=True, blank=True)
-    rerun_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    rerun_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     prompt = models.TextField(blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
@@ -72,7 +74,9 @@ class TestRun(TenantOwned):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["tenant", "policy", "-created_at"], name="testrun_policy_recent")]
+        indexes = [
+            models.Index(fields=["tenant", "policy", "-created_at"], name="testrun_policy_recent")
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.pk} of {self.policy_id}"
@@ -93,7 +97,9 @@ class TestRunImage(TenantOwned):
     __test__ = False
 
     run = models.ForeignKey(TestRun, on_delete=models.CASCADE, related_name="images")
-    image = models.ImageField(upload_to=test_run_image_path, width_field="width", height_field="height")
+    image = models.ImageField(
+        upload_to=test_run_image_path, width_field="width", height_field="height"
+    )
     sha256 = models.CharField(max_length=64)
     original_name = models.CharField(max_length=255)
     width = models.PositiveIntegerField(default=0)

@@ -52,8 +52,12 @@ def live_test_start(*, policy, actor, prompt: str = "", uploads: list[ImageUploa
     prompt = prompt.strip()
     _check_inputs(prompt, uploads)
     run = TestRun.objects.create(
-        tenant=policy.tenant, policy=policy, kind=TestRun.Kind.LIVE, prompt=prompt,
-        policy_revision=policy.revision, created_by=actor,
+        tenant=policy.tenant,
+        policy=policy,
+        kind=TestRun.Kind.LIVE,
+        prompt=prompt,
+        policy_revision=policy.revision,
+        created_by=actor,
     )
     for position, upload in enumerate(uploads):
         _store_image(run, upload, position)
@@ -75,15 +79,24 @@ def _check_inputs(prompt: str, uploads) -> None:
         )
     for upload in uploads:
         try:
-            load_image(upload.data, max_pixels=MAX_IMAGE_PIXELS, max_bytes=MAX_IMAGE_BYTES,
-                       name=upload.name)
+            load_image(
+                upload.data,
+                max_pixels=MAX_IMAGE_PIXELS,
+                max_bytes=MAX_IMAGE_BYTES,
+                name=upload.name,
+            )
         except ImageError as error:
-            raise ApplicationError(f"{error} Nothing was run.", extra={"file": upload.name}) from None
+            raise ApplicationError(
+                f"{error} Nothing was run.", extra={"file": upload.name}
+            ) from None
 
 
 def _store_image(run: TestRun, upload: ImageUpload, position: int) -> TestRunImage:
     image = TestRunImage(
-        tenant=run.tenant, run=run, position=position, original_name=upload.name[:255],
+        tenant=run.tenant,
+        run=run,
+        position=position,
+        original_name=upload.name[:255],
         sha256=hashlib.sha256(upload.data).hexdigest(),
     )
     image.image.save(upload.name, ContentFile(upload.data), save=False)
@@ -110,24 +123,38 @@ def test_run_claim(*, run_id: int, worker: str) -> TestRun | None:
         return None
     now = timezone.now()
     if run.attempts >= MAX_ATTEMPTS:
-        test_run_transition(run, Status.FAILED, finished_at=now, error=(
-            f"The worker stopped {run.attempts} times while running this test; it was not "
-            "retried again. Check the worker's log and memory, then retry."
-        ))
+        test_run_transition(
+            run,
+            Status.FAILED,
+            finished_at=now,
+            error=(
+                f"The worker stopped {run.attempts} times while running this test; it was not "
+                "retried again. Check the worker's log and memory, then retry."
+            ),
+        )
         return None
     if run.status == Status.RUNNING:
         test_run_transition(run, Status.PENDING)
     return test_run_transition(
-        run, Status.RUNNING, started_at=now, heartbeat_at=now, worker=worker,
-        attempts=run.attempts + 1, error="",
+        run,
+        Status.RUNNING,
+        started_at=now,
+        heartbeat_at=now,
+        worker=worker,
+        attempts=run.attempts + 1,
+        error="",
     )
 
 
 def test_run_finish(*, run: TestRun, result: dict, bundle_sha256: str, revision: int) -> TestRun:
     """Store the result of a run and mark it finished."""
     return test_run_transition(
-        run, Status.SUCCEEDED, result=result, bundle_sha256=bundle_sha256,
-        policy_revision=revision, finished_at=timezone.now(),
+        run,
+        Status.SUCCEEDED,
+        result=result,
+        bundle_sha256=bundle_sha256,
+        policy_revision=revision,
+        finished_at=timezone.now(),
     )
 
 
@@ -148,10 +175,15 @@ def test_run_reap(run: TestRun) -> TestRun:
     with transaction.atomic():
         locked = TestRun.objects.select_for_update().get(pk=run.pk)
         if locked.status == Status.RUNNING and timezone.now() - locked.heartbeat_at >= STALE_AFTER:
-            test_run_transition(locked, Status.FAILED, finished_at=timezone.now(), error=(
-                f"The worker {locked.worker or ''} stopped answering while running this test "
-                "(it crashed or was restarted). Retry it."
-            ))
+            test_run_transition(
+                locked,
+                Status.FAILED,
+                finished_at=timezone.now(),
+                error=(
+                    f"The worker {locked.worker or ''} stopped answering while running this test "
+                    "(it crashed or was restarted). Retry it."
+                ),
+            )
         return locked
 
 
@@ -169,13 +201,23 @@ def test_run_rerun(*, run: TestRun, actor) -> TestRun:
     """A new live test of the current draft with the inputs of `run`, to see what changed."""
     policy = run.policy
     again = TestRun.objects.create(
-        tenant=run.tenant, policy=policy, kind=run.kind, prompt=run.prompt,
-        policy_revision=policy.revision, created_by=actor, rerun_of=run,
+        tenant=run.tenant,
+        policy=policy,
+        kind=run.kind,
+        prompt=run.prompt,
+        policy_revision=policy.revision,
+        created_by=actor,
+        rerun_of=run,
     )
     for image in run.images.all():
         TestRunImage.objects.create(
-            tenant=run.tenant, run=again, image=image.image.name, sha256=image.sha256,
-            original_name=image.original_name, width=image.width, height=image.height,
+            tenant=run.tenant,
+            run=again,
+            image=image.image.name,
+            sha256=image.sha256,
+            original_name=image.original_name,
+            width=image.width,
+            height=image.height,
             position=image.position,
         )
     _enqueue(again)

@@ -31,9 +31,21 @@ from tenants.scoping import scoped
 # Generic captions encoded by the CLIP text tower: the shared background class
 # a linear probe learns to separate a concept's positives from.
 BACKGROUND_CAPTIONS = (
-    "a photo", "a landscape", "a city street", "a portrait of a person", "a room interior",
-    "a plate of food", "an animal", "a car", "a drawing", "a screenshot of text",
-    "a group of people", "a building", "a product photo", "a beach", "a forest",
+    "a photo",
+    "a landscape",
+    "a city street",
+    "a portrait of a person",
+    "a room interior",
+    "a plate of food",
+    "an animal",
+    "a car",
+    "a drawing",
+    "a screenshot of text",
+    "a group of people",
+    "a building",
+    "a product photo",
+    "a beach",
+    "a forest",
 )
 
 
@@ -45,7 +57,9 @@ class BuildResult:
     warnings: list[str] = field(default_factory=list)
 
 
-def bundle_build(*, policy: Policy, models, version: int | None = None, strict: bool = False) -> BuildResult:
+def bundle_build(
+    *, policy: Policy, models, version: int | None = None, strict: bool = False
+) -> BuildResult:
     """Build `policy`'s current draft; `strict` (publishing) refuses what a draft test skips."""
     warnings: list[str] = []
     draft = selectors.policy_draft(policy=policy)
@@ -62,11 +76,18 @@ def bundle_build(*, policy: Policy, models, version: int | None = None, strict: 
         pins[encoder.pin.name], dims[encoder.pin.name] = encoder.pin, encoder.dim
     bundle = Bundle.create(
         policy=PolicyInfo(
-            tenant=policy.tenant.slug, slug=policy.slug, name=policy.name, version=version,
+            tenant=policy.tenant.slug,
+            slug=policy.slug,
+            name=policy.name,
+            version=version,
             revision=policy.revision,
         ),
-        pins=pins, dims=dims, category_outputs=outputs, thresholds=tuple(thresholds),
-        keyword_sets=tuple(_keyword_sets(policy)), embedding_sets=tuple(embedding_sets),
+        pins=pins,
+        dims=dims,
+        category_outputs=outputs,
+        thresholds=tuple(thresholds),
+        keyword_sets=tuple(_keyword_sets(policy)),
+        embedding_sets=tuple(embedding_sets),
         concepts=tuple(concepts),
     )
     return BuildResult(bundle=bundle, warnings=warnings)
@@ -91,10 +112,16 @@ def _thresholds(own, floors) -> list[CategoryThreshold]:
             review < min(r.review_at for r in policy_rows)
             or block < min(r.block_at for r in policy_rows)
         )
-        result.append(CategoryThreshold(
-            id=f"{category}:{modality}", category=category, applies_to=modality,
-            review_at=review, block_at=block, source="floor" if tightened else "policy",
-        ))
+        result.append(
+            CategoryThreshold(
+                id=f"{category}:{modality}",
+                category=category,
+                applies_to=modality,
+                review_at=review,
+                block_at=block,
+                source="floor" if tightened else "policy",
+            )
+        )
     return result
 
 
@@ -126,8 +153,12 @@ def _keyword_sets(policy: Policy) -> list[KeywordSet]:
 def _keyword_set(row, rule_id: str) -> KeywordSet:
     options = MatchOptions(**{name: getattr(row, name) for name in row.OPTION_FIELDS})
     return KeywordSet(
-        id=rule_id, name=row.name, action=row.action, terms=tuple(row.term_list()),
-        allow=tuple(row.allow_list_terms()), options=options,
+        id=rule_id,
+        name=row.name,
+        action=row.action,
+        terms=tuple(row.term_list()),
+        allow=tuple(row.allow_list_terms()),
+        options=options,
     )
 
 
@@ -139,12 +170,19 @@ def _embedding_sets(rows, models) -> list[EmbeddingSet]:
     for row in rows:
         examples = text_vectors(encoder, row.examples)
         counters = text_vectors(encoder, row.counter_examples)
-        sets.append(EmbeddingSet(
-            id=f"embedding:{row.pk}", name=row.name, action=row.action, threshold=row.threshold,
-            encoder=encoder.pin.name, examples=tuple(row.examples),
-            example_vectors=_unit(examples), counter_examples=tuple(row.counter_examples),
-            counter_vectors=_unit(counters) if len(counters) else None,
-        ))
+        sets.append(
+            EmbeddingSet(
+                id=f"embedding:{row.pk}",
+                name=row.name,
+                action=row.action,
+                threshold=row.threshold,
+                encoder=encoder.pin.name,
+                examples=tuple(row.examples),
+                example_vectors=_unit(examples),
+                counter_examples=tuple(row.counter_examples),
+                counter_vectors=_unit(counters) if len(counters) else None,
+            )
+        )
     return sets
 
 
@@ -174,12 +212,22 @@ def _concept(row: ClipConcept, encoder, background: np.ndarray) -> Concept:
     vectors = image_vectors(encoder, [i.sha256 for i in images], lambda n: _read(images[n]))
     positive = np.array([i.positive for i in images])
     made = concept_vectors(
-        encoder, vectors[positive], vectors[~positive], method=row.method,
-        background=background, hints=row.text_hints or None,
+        encoder,
+        vectors[positive],
+        vectors[~positive],
+        method=row.method,
+        background=background,
+        hints=row.text_hints or None,
     )
     return Concept(
-        id=f"concept:{row.pk}", name=row.name, action=row.action, method=row.method,
-        threshold=row.threshold, encoder=made.encoder, vector=made.vector, bias=made.bias,
+        id=f"concept:{row.pk}",
+        name=row.name,
+        action=row.action,
+        method=row.method,
+        threshold=row.threshold,
+        encoder=made.encoder,
+        vector=made.vector,
+        bias=made.bias,
     )
 
 

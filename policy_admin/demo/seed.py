@@ -7,7 +7,7 @@ import yaml
 from PIL import Image, ImageDraw
 
 from policy_admin import catalogue
-from policy_admin.models import FloorKeywordSet, Policy
+from policy_admin.models import FloorCategory, FloorKeywordSet, Policy
 from policy_admin.services import concepts, floors, policies, rules
 from policy_admin.services.concepts import ImageUpload
 from policy_admin.services.terms import terms_from_text
@@ -82,15 +82,17 @@ def seed_policy(*, tenant, actor) -> Policy:
         slug="default",
         description="What every prompt and generated image of the consumer app is checked against.",
     )
+    floor = {f.category: f for f in FloorCategory.objects.all()}
     for category in catalogue.categories():
+        limit = floor.get(category.id, category)  # the defaults, tightened by the floor
         rules.threshold_save(
             policy=policy,
             actor=actor,
             revision=policy.revision,
             category=category.id,
             applies_to=category.applies_to,
-            review_at=category.review_at,
-            block_at=category.block_at,
+            review_at=min(category.review_at, limit.review_at),
+            block_at=min(category.block_at, limit.block_at),
         )
     lists = yaml.safe_load(KEYWORDS.read_text())
     for name, action, key in KEYWORD_SETS:
