@@ -1,11 +1,13 @@
 """Live test runs: start, execute on a worker, retry, re-run; status moves through one function."""
 
+import contextlib
 import datetime as dt
 import hashlib
 import logging
+import threading
 
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from moderation.engine.images import ImageError, load_image
@@ -19,8 +21,9 @@ Status = TestRun.Status
 MAX_PROMPT_CHARS = 20_000
 MAX_LIVE_IMAGES = 8
 MAX_ATTEMPTS = 3
-# A live test takes seconds; a running one silent for this long lost its worker.
-STALE_AFTER = dt.timedelta(seconds=90)
+# A running test's worker beats every HEARTBEAT seconds; silent for STALE_AFTER, it is gone.
+HEARTBEAT = 10
+STALE_AFTER = dt.timedelta(seconds=45)
 # A queued run nobody picked up for this long means no worker consumes the queue.
 UNCLAIMED_AFTER = dt.timedelta(seconds=5)
 
@@ -48,7 +51,7 @@ def test_run_transition(run: TestRun, to: str, **fields) -> TestRun:
 
 @transaction.atomic
 def live_test_start(*, policy, actor, prompt: str = "", uploads: list[ImageUpload] = ()) -> TestRun:
-    """Store a live test of the policy's draft with its checked inputs, and queue it for a worker."""
+    """Store a live test of the policy's draft with its checked inputs, and queue it."""
     prompt = prompt.strip()
     _check_inputs(prompt, uploads)
     run = TestRun.objects.create(
@@ -144,6 +147,27 @@ def test_run_claim(*, run_id: int, worker: str) -> TestRun | None:
         attempts=run.attempts + 1,
         error="",
     )
+
+
+@contextlib.contextmanager
+def heartbeat(run: TestRun):
+    """While the body runs, record every HEARTBEAT seconds that the worker is alive."""
+    stop = threading.Event()
+
+    def beat():
+        try:
+            while not stop.wait(HEARTBEAT):
+                TestRun.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now())
+        finally:
+            connection.close()  # this thread's own connection
+
+    thread = threading.Thread(target=beat, name=f"heartbeat-run-{run.pk}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
 
 
 def test_run_finish(*, run: TestRun, result: dict, bundle_sha256: str, revision: int) -> TestRun:

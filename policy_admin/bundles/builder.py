@@ -20,6 +20,7 @@ from moderation.engine.bundle.types import (
 )
 from moderation.engine.catalogue import load_catalogue
 from moderation.engine.concepts import concept_vectors
+from moderation.engine.decision import Action
 from moderation.engine.images import load_image
 from moderation.engine.normalize import MatchOptions
 from moderation.services.vectors import image_vectors, text_vectors
@@ -65,6 +66,7 @@ def bundle_build(
     draft = selectors.policy_draft(policy=policy)
     thresholds = _thresholds(draft["thresholds"], selectors.floor()["categories"])
     outputs, scorer_pins = _category_outputs(thresholds, models)
+    thresholds = _scorable(thresholds, outputs, warnings)
     embedding_sets = _embedding_sets(draft["embedding_sets"], models)
     concepts = _concepts(draft["concepts"], models, strict, warnings)
     pins, dims = dict(scorer_pins), {}
@@ -125,6 +127,20 @@ def _thresholds(own, floors) -> list[CategoryThreshold]:
     return result
 
 
+def _scorable(thresholds, outputs, warnings: list[str]) -> list[CategoryThreshold]:
+    """Thresholds some loaded model can score; the others are named in the warnings."""
+    kept = []
+    for t in thresholds:
+        if outputs[t.category].for_modality(t.applies_to):
+            kept.append(t)
+        else:
+            warnings.append(
+                f"{t.category} on {t.applies_to}s is not scored: no model loaded in this "
+                "deployment feeds it (CLIP zero-shot categories need real CLIP weights)."
+            )
+    return kept
+
+
 def _modalities(applies_to: str) -> tuple[str, ...]:
     return ("prompt", "image") if applies_to == "both" else (applies_to,)
 
@@ -155,7 +171,7 @@ def _keyword_set(row, rule_id: str) -> KeywordSet:
     return KeywordSet(
         id=rule_id,
         name=row.name,
-        action=row.action,
+        action=Action(row.action),
         terms=tuple(row.term_list()),
         allow=tuple(row.allow_list_terms()),
         options=options,
@@ -174,7 +190,7 @@ def _embedding_sets(rows, models) -> list[EmbeddingSet]:
             EmbeddingSet(
                 id=f"embedding:{row.pk}",
                 name=row.name,
-                action=row.action,
+                action=Action(row.action),
                 threshold=row.threshold,
                 encoder=encoder.pin.name,
                 examples=tuple(row.examples),
@@ -222,7 +238,7 @@ def _concept(row: ClipConcept, encoder, background: np.ndarray) -> Concept:
     return Concept(
         id=f"concept:{row.pk}",
         name=row.name,
-        action=row.action,
+        action=Action(row.action),
         method=row.method,
         threshold=row.threshold,
         encoder=made.encoder,

@@ -1,8 +1,12 @@
 """Prompt categories by nearest example phrase: "text.<category>" scores from a sentence encoder.
 
-Score = the highest cosine similarity between the prompt and the category's example
-phrases, with negative similarities clipped to 0 (cosine is in [-1, 1]; a prompt pointing
-away from every example is simply "not this category"), so every score is in [0, 1].
+Score = the highest cosine similarity c between the prompt and the category's example
+phrases, rescaled to [0, 1] by (c - UNRELATED) / (SAME - UNRELATED) and clipped.
+all-MiniLM-L6-v2 gives unrelated short sentences cosines up to about 0.3 (a lighthouse
+and a hate-speech example score ~0.3), paraphrases 0.6-0.8: without the rescale every
+prompt would score ~0.1-0.3 on every category and a low threshold (a strict floor) would
+fire on everything. With it, unrelated prompts score 0 and thresholds read as "how close
+to an example", 1.0 meaning paraphrase-close.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ from moderation.engine.models.base import ModelPin, TextEncoder
 from moderation.engine.models.hashing import sha256_parts
 
 PIN_NAME = "text"
+UNRELATED = 0.3
+SAME = 0.8
 
 
 def examples_sha256(examples: Mapping[str, Sequence[str]]) -> str:
@@ -31,11 +37,13 @@ def text_category_pin(encoder_pin: ModelPin, examples: Mapping[str, Sequence[str
     phrases = examples_sha256(examples)
     count = sum(len(v) for v in examples.values())
     version = (
-        f"max cosine to {count} example phrases in {len(examples)} categories "
-        f"(phrases sha256 {phrases[:16]}; encoder {encoder_pin.name} {encoder_pin.version} "
-        f"sha256 {encoder_pin.sha256[:16]})"
+        f"max cosine to {count} phrases in {len(examples)} categories, "
+        f"[{UNRELATED}, {SAME}] rescaled to [0, 1] (phrases sha256 {phrases[:12]}; "
+        f"encoder {encoder_pin.name} sha256 {encoder_pin.sha256[:12]})"
     )
-    sha = sha256_parts([("encoder", encoder_pin.sha256), ("examples", phrases)])
+    sha = sha256_parts(
+        [("encoder", encoder_pin.sha256), ("examples", phrases), ("scale", f"{UNRELATED},{SAME}")]
+    )
     return ModelPin(name=PIN_NAME, version=version, sha256=sha)
 
 
@@ -80,5 +88,6 @@ class TextCategoryScorer:
             return []
         similarity = self._encoder.encode(list(inputs)) @ self._vectors.T
         # Example columns are grouped by category, so reduceat takes each group's maximum.
-        best = np.clip(np.maximum.reduceat(similarity, self._starts, axis=1), 0.0, 1.0)
+        best = np.maximum.reduceat(similarity, self._starts, axis=1)
+        best = np.clip((best - UNRELATED) / (SAME - UNRELATED), 0.0, 1.0)
         return [dict(zip(self.outputs, map(float, row), strict=True)) for row in best]

@@ -1,0 +1,81 @@
+"""The Django side of scoring: the process's models, and running a test through the engine."""
+
+import dataclasses
+import threading
+import time
+from collections import OrderedDict
+
+from moderation.engine.compiled import CompiledBundle, compile_bundle
+from moderation.engine.evaluate import evaluate_batch
+from moderation.engine.images import load_image
+from moderation.engine.inputs import Item
+from moderation.engine.models.registry import ModelRegistry, RegistryConfig, configure_registry
+
+_lock = threading.Lock()
+_registry: ModelRegistry | None = None
+_compiled: OrderedDict[str, CompiledBundle] = OrderedDict()
+COMPILED_CACHE_SIZE = 8
+
+
+def models() -> ModelRegistry:
+    """This process's model registry, configured once with the catalogue's example phrases."""
+    global _registry
+    with _lock:
+        if _registry is None:
+            from moderation.engine.catalogue import load_catalogue
+
+            config = RegistryConfig.from_env()
+            if not config.text_category_examples:
+                config = dataclasses.replace(
+                    config, text_category_examples=load_catalogue().prompt_examples()
+                )
+            _registry = configure_registry(config)
+        return _registry
+
+
+def compiled(bundle) -> CompiledBundle:
+    """The compiled form of a bundle, cached by sha256 so a re-test skips recompiling."""
+    with _lock:
+        hit = _compiled.get(bundle.sha256)
+        if hit is not None:
+            _compiled.move_to_end(bundle.sha256)
+            return hit
+    made = compile_bundle(bundle)
+    with _lock:
+        _compiled[bundle.sha256] = made
+        while len(_compiled) > COMPILED_CACHE_SIZE:
+            _compiled.popitem(last=False)
+    return made
+
+
+def run_live_test(run) -> dict:
+    """Build the run's policy draft, evaluate its inputs, and return the result to store."""
+    from policy_admin.bundles.builder import bundle_build
+
+    registry = models()
+    started = time.perf_counter()
+    built = bundle_build(policy=run.policy, models=registry)
+    build_ms = (time.perf_counter() - started) * 1000
+    images = list(run.images.all())
+    items = [Item(run.prompt or None, _open(i)) for i in images] or [Item(run.prompt, None)]
+    decisions = evaluate_batch(compiled(built.bundle), items, models=registry)
+    return {
+        "bundle": {
+            "sha256": built.bundle.sha256,
+            "revision": built.bundle.policy.revision,
+            "pins": {name: pin.as_dict() for name, pin in built.bundle.pins.items()},
+            "build_ms": round(build_ms, 1),
+        },
+        "warnings": built.warnings,
+        "inputs": [
+            {"prompt": run.prompt, "image": i.original_name if i else None}
+            for i in (images or [None])
+        ],
+        "decisions": [d.as_dict() for d in decisions],
+        "device": registry.device_info(),
+    }
+
+
+def _open(image):
+    with image.image.open("rb") as handle:
+        return load_image(handle.read(), name=image.original_name)
