@@ -7,6 +7,7 @@ viewsets receives the tenant slug and scopes by it (tenants.scoping).
 
 from rest_framework.routers import DefaultRouter, SimpleRouter
 
+from moderation.api.views import LiveTestViewSet
 from tenants.api.views import MemberViewSet, TenantViewSet
 
 router = DefaultRouter()
@@ -14,3 +15,4 @@ router.register("tenants", TenantViewSet, basename="tenant")
 
 tenant_router = SimpleRouter()
 tenant_router.register("members", MemberViewSet, basename="member")
+tenant_router.register("live-tests", LiveTestViewSet, basename="live-test")

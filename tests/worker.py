@@ -32,7 +32,9 @@ def purge_broker() -> None:
 
 
 @contextlib.contextmanager
-def running_worker(*, log_path: Path, queues: str = "default,gpu", concurrency: int = 1):
+def running_worker(
+    *, log_path: Path, queues: str = "default,gpu", concurrency: int = 1, env: dict | None = None
+):
     """Yield the Popen of a worker that answered a ping on every queue; stop it afterwards."""
     from celery.exceptions import TimeoutError as CeleryTimeout
 
@@ -68,6 +70,7 @@ def running_worker(*, log_path: Path, queues: str = "default,gpu", concurrency: 
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
+        start_new_session=True,  # its own process group, so a test can kill it whole
     )
     try:
         deadline = time.monotonic() + 60
@@ -85,7 +88,8 @@ def running_worker(*, log_path: Path, queues: str = "default,gpu", concurrency: 
                         ) from None
         yield process
     finally:
-        process.terminate()
+        if process.poll() is None:
+            process.terminate()
         try:
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:

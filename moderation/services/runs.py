@@ -6,6 +6,7 @@ import hashlib
 import logging
 import threading
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import connection, transaction
 from django.utils import timezone
@@ -21,9 +22,6 @@ Status = TestRun.Status
 MAX_PROMPT_CHARS = 20_000
 MAX_LIVE_IMAGES = 8
 MAX_ATTEMPTS = 3
-# A running test's worker beats every HEARTBEAT seconds; silent for STALE_AFTER, it is gone.
-HEARTBEAT = 10
-STALE_AFTER = dt.timedelta(seconds=45)
 # A queued run nobody picked up for this long means no worker consumes the queue.
 UNCLAIMED_AFTER = dt.timedelta(seconds=5)
 
@@ -53,7 +51,7 @@ def test_run_transition(run: TestRun, to: str, **fields) -> TestRun:
 def live_test_start(*, policy, actor, prompt: str = "", uploads: list[ImageUpload] = ()) -> TestRun:
     """Store a live test of the policy's draft with its checked inputs, and queue it."""
     prompt = prompt.strip()
-    _check_inputs(prompt, uploads)
+    sizes = _check_inputs(prompt, uploads)
     run = TestRun.objects.create(
         tenant=policy.tenant,
         policy=policy,
@@ -62,13 +60,14 @@ def live_test_start(*, policy, actor, prompt: str = "", uploads: list[ImageUploa
         policy_revision=policy.revision,
         created_by=actor,
     )
-    for position, upload in enumerate(uploads):
-        _store_image(run, upload, position)
+    for position, (upload, size) in enumerate(zip(uploads, sizes, strict=True)):
+        _store_image(run, upload, size, position)
     _enqueue(run)
     return run
 
 
-def _check_inputs(prompt: str, uploads) -> None:
+def _check_inputs(prompt: str, uploads) -> list[tuple[int, int]]:
+    """Refuse unusable inputs with a reason; return each image's (width, height)."""
     if not prompt and not uploads:
         raise ApplicationError("Type a prompt, upload an image, or both.")
     if len(prompt) > MAX_PROMPT_CHARS:
@@ -80,9 +79,10 @@ def _check_inputs(prompt: str, uploads) -> None:
         raise ApplicationError(
             f"{len(uploads)} images at once; a live test takes at most {MAX_LIVE_IMAGES}."
         )
+    sizes = []
     for upload in uploads:
         try:
-            load_image(
+            image = load_image(
                 upload.data,
                 max_pixels=MAX_IMAGE_PIXELS,
                 max_bytes=MAX_IMAGE_BYTES,
@@ -92,9 +92,11 @@ def _check_inputs(prompt: str, uploads) -> None:
             raise ApplicationError(
                 f"{error} Nothing was run.", extra={"file": upload.name}
             ) from None
+        sizes.append(image.size)
+    return sizes
 
 
-def _store_image(run: TestRun, upload: ImageUpload, position: int) -> TestRunImage:
+def _store_image(run: TestRun, upload: ImageUpload, size, position: int) -> TestRunImage:
     image = TestRunImage(
         tenant=run.tenant,
         run=run,
@@ -103,6 +105,8 @@ def _store_image(run: TestRun, upload: ImageUpload, position: int) -> TestRunIma
         sha256=hashlib.sha256(upload.data).hexdigest(),
     )
     image.image.save(upload.name, ContentFile(upload.data), save=False)
+    # Saving the file re-reads dimensions from the spent buffer; the decoded size is known.
+    image.width, image.height = size
     image.save()
     return image
 
@@ -151,12 +155,12 @@ def test_run_claim(*, run_id: int, worker: str) -> TestRun | None:
 
 @contextlib.contextmanager
 def heartbeat(run: TestRun):
-    """While the body runs, record every HEARTBEAT seconds that the worker is alive."""
+    """While the body runs, record every few seconds (settings) that the worker is alive."""
     stop = threading.Event()
 
     def beat():
         try:
-            while not stop.wait(HEARTBEAT):
+            while not stop.wait(settings.MODERATION_RUN_HEARTBEAT_SECONDS):
                 TestRun.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now())
         finally:
             connection.close()  # this thread's own connection
@@ -194,11 +198,12 @@ def test_run_reap(run: TestRun) -> TestRun:
     """Fail a running run whose worker went silent; called whenever a run's state is read."""
     if run.status != Status.RUNNING or run.heartbeat_at is None:
         return run
-    if timezone.now() - run.heartbeat_at < STALE_AFTER:
+    stale_after = dt.timedelta(seconds=settings.MODERATION_RUN_STALE_SECONDS)
+    if timezone.now() - run.heartbeat_at < stale_after:
         return run
     with transaction.atomic():
         locked = TestRun.objects.select_for_update().get(pk=run.pk)
-        if locked.status == Status.RUNNING and timezone.now() - locked.heartbeat_at >= STALE_AFTER:
+        if locked.status == Status.RUNNING and timezone.now() - locked.heartbeat_at >= stale_after:
             test_run_transition(
                 locked,
                 Status.FAILED,

@@ -167,3 +167,8 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+
+# Live tests: a running test's worker records a heartbeat this often; a test
+# whose heartbeat is older than the stale limit lost its worker and is failed.
+MODERATION_RUN_HEARTBEAT_SECONDS = env.int("MODERATION_RUN_HEARTBEAT_SECONDS", default=10)
+MODERATION_RUN_STALE_SECONDS = env.int("MODERATION_RUN_STALE_SECONDS", default=45)

@@ -1,0 +1,23 @@
+"""Reads of the scoring side; tenant-owned queries go through tenants.scoping."""
+
+from django.db.models import QuerySet
+
+from moderation.models import TestRun
+from moderation.services.runs import test_run_reap
+from tenants.scoping import scoped
+
+
+def test_run_list(*, tenant, policy=None, kind: str = "") -> QuerySet[TestRun]:
+    """The tenant's runs, newest first, optionally of one policy and kind."""
+    runs = scoped(TestRun, tenant).select_related("policy", "created_by").prefetch_related("images")
+    if policy is not None:
+        runs = runs.filter(policy=policy)
+    if kind:
+        runs = runs.filter(kind=kind)
+    return runs.order_by("-created_at", "-id")
+
+
+def test_run_get(*, tenant, pk: int) -> TestRun:
+    """One run of the tenant (DoesNotExist for any other), failed first if its worker went silent."""
+    run = test_run_list(tenant=tenant).get(pk=pk)
+    return test_run_reap(run)

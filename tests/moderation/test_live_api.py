@@ -1,0 +1,120 @@
+"""Live tests through the API: rights, bad input, and a real worker end to end."""
+
+import time
+
+import pytest
+
+from moderation.models import TestRun
+from tests.policy_admin.factories import (
+    CategoryThresholdFactory,
+    KeywordRuleSetFactory,
+    PolicyFactory,
+    png_bytes,
+)
+
+URL = "/api/v1/tenants/{}/live-tests/"
+
+
+@pytest.fixture
+def policy(tenant):
+    return PolicyFactory(tenant=tenant, slug="default", name="Default")
+
+
+@pytest.mark.django_db
+def test_anonymous_is_401(api_client, policy):
+    assert api_client.get(URL.format("acme")).status_code == 401
+    assert api_client.post(URL.format("acme"), {"policy": "default"}).status_code == 401
+
+
+@pytest.mark.django_db
+def test_viewer_reads_but_cannot_start(api_client, policy, viewer):
+    api_client.force_authenticate(viewer)
+    assert api_client.get(URL.format("acme")).status_code == 200
+    response = api_client.post(URL.format("acme"), {"policy": "default", "prompt": "hi"})
+    assert response.status_code == 403
+    assert not TestRun.objects.exists()
+
+
+@pytest.mark.django_db
+def test_other_tenants_policy_and_runs_are_404(api_client, policy, outsider, editor):
+    run = TestRun.objects.create(tenant=policy.tenant, policy=policy, prompt="x", policy_revision=1)
+    api_client.force_authenticate(outsider)
+    assert api_client.get(f"{URL.format('acme')}{run.pk}/").status_code == 404
+    assert api_client.get(f"{URL.format('globex')}{run.pk}/").status_code == 404
+    assert api_client.post(f"{URL.format('globex')}{run.pk}/retry/").status_code == 404
+    response = api_client.post(URL.format("globex"), {"policy": "default", "prompt": "hi"})
+    assert response.status_code == 404
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"prompt": "  "}, "Type a prompt, upload an image, or both."),
+        ({"prompt": "x" * 20_001}, "prompt"),
+    ],
+)
+def test_bad_input_is_refused_before_anything_is_queued(api_client, policy, editor, data, message):
+    api_client.force_authenticate(editor)
+    response = api_client.post(URL.format("acme"), {"policy": "default", **data})
+    assert response.status_code == 400
+    assert message in str(response.json())
+    assert not TestRun.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_file_that_is_not_an_image_is_refused_naming_it(api_client, policy, editor):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    api_client.force_authenticate(editor)
+    bad = SimpleUploadedFile("report.pdf", b"%PDF-1.4 not an image")
+    response = api_client.post(
+        URL.format("acme"), {"policy": "default", "images": [bad]}, format="multipart"
+    )
+    assert response.status_code == 400
+    assert "report.pdf" in response.json()["message"]
+    assert not TestRun.objects.exists()
+
+
+@pytest.mark.worker
+def test_live_test_end_to_end_on_a_real_worker(api_client, celery_worker_process, tenant, editor):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    policy = PolicyFactory(tenant=tenant, slug="default")
+    KeywordRuleSetFactory(
+        policy=policy, name="Gore", action="block", terms="beheading", term_count=1
+    )
+    CategoryThresholdFactory(policy=policy, category="nudity", applies_to="image")
+    api_client.force_authenticate(editor)
+    image = SimpleUploadedFile("grey.png", png_bytes((128, 128, 128), (32, 32)))
+    started = api_client.post(
+        URL.format("acme"),
+        {"policy": "default", "prompt": "a B3HEADING scene", "images": [image]},
+        format="multipart",
+    )
+    assert started.status_code == 202, started.content
+    run = wait_for(api_client, started.json()["id"])
+
+    assert run["status"] == "succeeded", run["error"]
+    (decision,) = run["result"]["decisions"]
+    assert decision["action"] == "block"
+    keyword = next(r for r in decision["results"] if r["kind"] == "keyword")
+    assert keyword["fired"] is True
+    spans = keyword["explanation"]["matches"]
+    assert [(m["span"], m["text"], m["term"]) for m in spans] == [
+        ([2, 11], "B3HEADING", "beheading")
+    ]
+    nudity = next(r for r in decision["results"] if r["kind"] == "category")
+    assert nudity["fired"] is False  # a flat grey square
+    assert 0.0 <= nudity["score"] < nudity["threshold"]
+    assert run["result"]["bundle"]["sha256"] == run["bundle_sha256"]
+
+
+def wait_for(api_client, run_id, timeout=90):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        run = api_client.get(f"{URL.format('acme')}{run_id}/").json()
+        if run["status"] in ("succeeded", "failed"):
+            return run
+        time.sleep(0.5)
+    raise AssertionError(f"run {run_id} did not finish: {run}")
