@@ -33,7 +33,7 @@ class VectorCacheEntry(models.Model):
 class TestRun(TenantOwned):
     """One evaluation of a policy's draft (or, later, a version) on live inputs or a sample set.
 
-    Status moves only through `moderation.services.runs.test_run_transition`:
+    Status moves only through `moderation.services.runs.run_transition`:
     pending → running → succeeded | failed, and failed → pending on retry.
     """
 

@@ -3,11 +3,11 @@
 from django.db.models import QuerySet
 
 from moderation.models import TestRun
-from moderation.services.runs import test_run_reap
+from moderation.services.runs import run_reap
 from tenants.scoping import scoped
 
 
-def test_run_list(*, tenant, policy=None, kind: str = "") -> QuerySet[TestRun]:
+def run_list(*, tenant, policy=None, kind: str = "") -> QuerySet[TestRun]:
     """The tenant's runs, newest first, optionally of one policy and kind."""
     runs = scoped(TestRun, tenant).select_related("policy", "created_by").prefetch_related("images")
     if policy is not None:
@@ -17,7 +17,7 @@ def test_run_list(*, tenant, policy=None, kind: str = "") -> QuerySet[TestRun]:
     return runs.order_by("-created_at", "-id")
 
 
-def test_run_get(*, tenant, pk: int) -> TestRun:
-    """One run of the tenant (DoesNotExist for any other), failed first if its worker went silent."""
-    run = test_run_list(tenant=tenant).get(pk=pk)
-    return test_run_reap(run)
+def run_get(*, tenant, pk: int) -> TestRun:
+    """One run of the tenant (DoesNotExist for another's); failed first if its worker went silent."""
+    run = run_list(tenant=tenant).get(pk=pk)
+    return run_reap(run)

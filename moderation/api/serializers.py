@@ -3,7 +3,7 @@
 from rest_framework import serializers
 
 from moderation.models import TestRun, TestRunImage
-from moderation.services.runs import MAX_LIVE_IMAGES, MAX_PROMPT_CHARS, test_run_unclaimed
+from moderation.services.runs import MAX_LIVE_IMAGES, MAX_PROMPT_CHARS, run_unclaimed
 
 
 class LiveTestStartSerializer(serializers.Serializer):
@@ -67,4 +67,4 @@ class TestRunSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_unclaimed(self, run) -> bool:
-        return test_run_unclaimed(run)
+        return run_unclaimed(run)

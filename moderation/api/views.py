@@ -45,7 +45,7 @@ class LiveTestViewSet(
 
     def get_object(self):
         run = super().get_object()
-        return runs.test_run_reap(run)
+        return runs.run_reap(run)
 
     @extend_schema(request=LiveTestStartSerializer, responses={202: TestRunSerializer})
     def create(self, request, *args, **kwargs):
@@ -62,16 +62,16 @@ class LiveTestViewSet(
     @action(detail=True, methods=["post"])
     def retry(self, request, *args, **kwargs):
         """Queue a failed test again with the same inputs."""
-        run = runs.test_run_retry(run=self.get_object(), actor=request.user)
+        run = runs.run_retry(run=self.get_object(), actor=request.user)
         return Response(self._out(run), status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(request=None, responses={202: TestRunSerializer})
     @action(detail=True, methods=["post"])
     def rerun(self, request, *args, **kwargs):
         """Test the current draft with this test's inputs, to see what a change did."""
-        run = runs.test_run_rerun(run=self.get_object(), actor=request.user)
+        run = runs.run_rerun(run=self.get_object(), actor=request.user)
         return Response(self._out(run), status=status.HTTP_202_ACCEPTED)
 
     def _out(self, run):
-        run = selectors.test_run_list(tenant=self.tenant).get(pk=run.pk)
+        run = selectors.run_list(tenant=self.tenant).get(pk=run.pk)
         return TestRunSerializer(run, context=self.get_serializer_context()).data

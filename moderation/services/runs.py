@@ -33,7 +33,7 @@ _LEGAL = {
 }
 
 
-def test_run_transition(run: TestRun, to: str, **fields) -> TestRun:
+def run_transition(run: TestRun, to: str, **fields) -> TestRun:
     """Move `run` to status `to`, saving `fields` with it; an illegal move raises ConflictError."""
     if to not in _LEGAL[Status(run.status)]:
         raise ConflictError(
@@ -112,14 +112,14 @@ def _store_image(run: TestRun, upload: ImageUpload, size, position: int) -> Test
 
 
 def _enqueue(run: TestRun) -> None:
-    from moderation.tasks.gpu import test_run_execute
+    from moderation.tasks.gpu import run_execute
 
     run_id = run.pk
-    transaction.on_commit(lambda: test_run_execute.delay(run_id))
+    transaction.on_commit(lambda: run_execute.delay(run_id))
 
 
 @transaction.atomic
-def test_run_claim(*, run_id: int, worker: str) -> TestRun | None:
+def run_claim(*, run_id: int, worker: str) -> TestRun | None:
     """Mark a queued run as running on `worker`; None when it is already finished or gave up.
 
     A redelivered task (its worker died) finds the run running: it claims it
@@ -130,7 +130,7 @@ def test_run_claim(*, run_id: int, worker: str) -> TestRun | None:
         return None
     now = timezone.now()
     if run.attempts >= MAX_ATTEMPTS:
-        test_run_transition(
+        run_transition(
             run,
             Status.FAILED,
             finished_at=now,
@@ -141,8 +141,8 @@ def test_run_claim(*, run_id: int, worker: str) -> TestRun | None:
         )
         return None
     if run.status == Status.RUNNING:
-        test_run_transition(run, Status.PENDING)
-    return test_run_transition(
+        run_transition(run, Status.PENDING)
+    return run_transition(
         run,
         Status.RUNNING,
         started_at=now,
@@ -174,9 +174,9 @@ def heartbeat(run: TestRun):
         thread.join()
 
 
-def test_run_finish(*, run: TestRun, result: dict, bundle_sha256: str, revision: int) -> TestRun:
+def run_finish(*, run: TestRun, result: dict, bundle_sha256: str, revision: int) -> TestRun:
     """Store the result of a run and mark it finished."""
-    return test_run_transition(
+    return run_transition(
         run,
         Status.SUCCEEDED,
         result=result,
@@ -186,15 +186,15 @@ def test_run_finish(*, run: TestRun, result: dict, bundle_sha256: str, revision:
     )
 
 
-def test_run_fail(*, run: TestRun, reason: str) -> TestRun:
+def run_fail(*, run: TestRun, reason: str) -> TestRun:
     """Mark a run failed with a reason a person can act on."""
     run.refresh_from_db()
     if not run.is_active:
         return run
-    return test_run_transition(run, Status.FAILED, error=reason, finished_at=timezone.now())
+    return run_transition(run, Status.FAILED, error=reason, finished_at=timezone.now())
 
 
-def test_run_reap(run: TestRun) -> TestRun:
+def run_reap(run: TestRun) -> TestRun:
     """Fail a running run whose worker went silent; called whenever a run's state is read."""
     if run.status != Status.RUNNING or run.heartbeat_at is None:
         return run
@@ -204,7 +204,7 @@ def test_run_reap(run: TestRun) -> TestRun:
     with transaction.atomic():
         locked = TestRun.objects.select_for_update().get(pk=run.pk)
         if locked.status == Status.RUNNING and timezone.now() - locked.heartbeat_at >= stale_after:
-            test_run_transition(
+            run_transition(
                 locked,
                 Status.FAILED,
                 finished_at=timezone.now(),
@@ -217,16 +217,16 @@ def test_run_reap(run: TestRun) -> TestRun:
 
 
 @transaction.atomic
-def test_run_retry(*, run: TestRun, actor) -> TestRun:
+def run_retry(*, run: TestRun, actor) -> TestRun:
     """Queue a failed run again, with the same inputs."""
     run = TestRun.objects.select_for_update().get(pk=run.pk)
-    test_run_transition(run, Status.PENDING, attempts=0, error="", finished_at=None)
+    run_transition(run, Status.PENDING, attempts=0, error="", finished_at=None)
     _enqueue(run)
     return run
 
 
 @transaction.atomic
-def test_run_rerun(*, run: TestRun, actor) -> TestRun:
+def run_rerun(*, run: TestRun, actor) -> TestRun:
     """A new live test of the current draft with the inputs of `run`, to see what changed."""
     policy = run.policy
     again = TestRun.objects.create(
@@ -253,6 +253,6 @@ def test_run_rerun(*, run: TestRun, actor) -> TestRun:
     return again
 
 
-def test_run_unclaimed(run: TestRun) -> bool:
+def run_unclaimed(run: TestRun) -> bool:
     """True when a queued run has waited long enough that no worker seems to be listening."""
     return run.status == Status.PENDING and timezone.now() - run.created_at > UNCLAIMED_AFTER

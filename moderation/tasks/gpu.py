@@ -19,28 +19,28 @@ WORKER = f"{socket.gethostname()}"
 
 
 @shared_task(
-    name="moderation.tasks.gpu.test_run_execute",
+    name="moderation.tasks.gpu.run_execute",
     autoretry_for=(OperationalError,),
     retry_backoff=2,
     max_retries=3,
     soft_time_limit=120,
     time_limit=180,
 )
-def test_run_execute(run_id: int) -> None:
+def run_execute(run_id: int) -> None:
     """Evaluate a live test run and store its result, or its failure with a reason."""
     from moderation import scoring
 
-    run = runs.test_run_claim(run_id=run_id, worker=WORKER)
+    run = runs.run_claim(run_id=run_id, worker=WORKER)
     if run is None:
         return
     try:
         with runs.heartbeat(run):
             result = scoring.run_live_test(run)
     except (ApplicationError, EngineError, ImageError, PinMismatch) as error:
-        runs.test_run_fail(run=run, reason=str(getattr(error, "message", error)))
+        runs.run_fail(run=run, reason=str(getattr(error, "message", error)))
         return
     except SoftTimeLimitExceeded:
-        runs.test_run_fail(
+        runs.run_fail(
             run=run,
             reason=(
                 "The test took longer than the worker's time limit and was stopped. Try fewer or "
@@ -50,9 +50,9 @@ def test_run_execute(run_id: int) -> None:
         return
     except Exception as error:
         log.exception("live test run %s failed", run_id)
-        runs.test_run_fail(run=run, reason=f"The worker hit an unexpected error: {error!r}.")
+        runs.run_fail(run=run, reason=f"The worker hit an unexpected error: {error!r}.")
         raise
-    runs.test_run_finish(
+    runs.run_finish(
         run=run,
         result=result,
         bundle_sha256=result["bundle"]["sha256"],
