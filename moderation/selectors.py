@@ -18,6 +18,6 @@ def run_list(*, tenant, policy=None, kind: str = "") -> QuerySet[TestRun]:
 
 
 def run_get(*, tenant, pk: int) -> TestRun:
-    """One run of the tenant (DoesNotExist for another's); failed first if its worker went silent."""
+    """One of the tenant's runs, failed first if its worker went silent."""
     run = run_list(tenant=tenant).get(pk=pk)
     return run_reap(run)
