@@ -33,6 +33,11 @@ def models() -> ModelRegistry:
         return _registry
 
 
+def clip_calibrated() -> bool:
+    """Whether this deployment's CLIP backbone has real weights (read from configuration only)."""
+    return RegistryConfig.from_env().clip_pretrained is not None
+
+
 def compiled(bundle) -> CompiledBundle:
     """The compiled form of a bundle, cached by sha256 so a re-test skips recompiling."""
     with _lock:

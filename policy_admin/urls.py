@@ -1,11 +1,14 @@
 """URLs: pages under /t/<tenant>/, the API under /api/v1/, the admin, the login."""
 
+from django.conf import settings
+from django.conf.urls.static import static
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 
+from moderation import views as moderation_views
 from policy_admin.api_router import router, tenant_router
 from tenants import views as tenant_views
 
@@ -24,12 +27,26 @@ tenant_patterns = [
     path("members/<int:pk>/remove/", tenant_views.MemberRemoveView.as_view(), name="member-remove"),
 ]
 
+live_test_patterns = [
+    path("", moderation_views.LiveConsoleView.as_view(), name="live-console"),
+    path("<int:pk>/", moderation_views.LiveRunView.as_view(), name="live-run"),
+    path(
+        "<int:pk>/<str:action>/",
+        moderation_views.LiveRunView.as_view(http_method_names=["post"]),
+        name="live-run-action",
+    ),
+]
+
 urlpatterns = [
     path("", tenant_views.TenantPickerView.as_view(), name="tenant-picker"),
     path("t/<slug:tenant>/", include(tenant_patterns)),
+    path("t/<slug:tenant>/policies/<slug:slug>/live/", include(live_test_patterns)),
     path("account/api-token/", tenant_views.ApiTokenView.as_view(), name="api-token"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("api/v1/", include(api_patterns)),
     path("admin/", admin.site.urls),
 ]
+
+if settings.DEBUG:  # production serves media from its storage, not from Django
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

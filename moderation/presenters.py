@@ -1,0 +1,108 @@
+"""Shaping a stored run result for the live console: highlights, groups, and what changed."""
+
+from dataclasses import dataclass, field
+
+ACTION_RANK = {"allow": 0, "flag": 1, "review": 2, "block": 3}
+KIND_ORDER = ("keyword", "embedding", "concept", "category")
+
+
+@dataclass
+class Segment:
+    text: str
+    term: str = ""  # the keyword term this span matched, when highlighted
+
+
+@dataclass
+class DecisionView:
+    """One judged input (the prompt with one image, or the prompt alone)."""
+
+    index: int
+    action: str
+    image: str | None
+    prompt_segments: list[Segment]
+    rules: list[dict]
+    fired: list[dict]
+    timings: dict
+    calibrated: bool
+    changes: list[str] = field(default_factory=list)
+    previous_action: str | None = None
+
+
+def highlight(prompt: str, rules: list[dict]) -> list[Segment]:
+    """The prompt cut into plain and matched segments, from every keyword rule's spans."""
+    spans = sorted(
+        (m["span"][0], m["span"][1], m["term"])
+        for r in rules
+        if r["kind"] == "keyword"
+        for m in r["explanation"].get("matches", [])
+    )
+    segments, cursor = [], 0
+    for start, end, term in spans:
+        if start < cursor:  # overlapping matches: the first one wins the characters
+            continue
+        if start > cursor:
+            segments.append(Segment(prompt[cursor:start]))
+        segments.append(Segment(prompt[start:end], term))
+        cursor = end
+    if cursor < len(prompt):
+        segments.append(Segment(prompt[cursor:]))
+    return segments
+
+
+def decisions(run) -> list[DecisionView]:
+    """The run's decisions ready to show, compared with the run it re-ran when there is one."""
+    if not run.result:
+        return []
+    before = _previous(run)
+    views = []
+    for index, (decision, item) in enumerate(
+        zip(run.result["decisions"], run.result["inputs"], strict=True)
+    ):
+        rules = sorted(decision["results"], key=_rule_order)
+        view = DecisionView(
+            index=index,
+            action=decision["action"],
+            image=item["image"],
+            prompt_segments=highlight(item["prompt"] or "", rules),
+            rules=rules,
+            fired=[r for r in rules if r["fired"]],
+            timings=decision["timings_ms"],
+            calibrated=decision.get("calibrated", True),
+        )
+        if before is not None and index < len(before):
+            view.previous_action = before[index]["action"]
+            view.changes = _changes(before[index], decision)
+        views.append(view)
+    return views
+
+
+def _rule_order(rule: dict):
+    return (not rule["fired"], KIND_ORDER.index(rule["kind"]), rule["rule_name"], rule["modality"])
+
+
+def _previous(run):
+    if run.rerun_of is None or not run.rerun_of.result:
+        return None
+    return run.rerun_of.result["decisions"]
+
+
+def _changes(old: dict, new: dict) -> list[str]:
+    """Sentences naming the rules whose verdict moved between two decisions of one input."""
+
+    def key(rule):
+        return (rule["rule_id"], rule["modality"])
+
+    was = {key(r): r for r in old["results"]}
+    sentences = []
+    for rule in new["results"]:
+        prior = was.pop(key(rule), None)
+        if prior is None:
+            if rule["fired"]:
+                sentences.append(f"new rule {rule['rule_name']} fired ({rule['action']})")
+        elif prior["fired"] != rule["fired"] or prior["action"] != rule["action"]:
+            state = f"now fires ({rule['action']})" if rule["fired"] else "no longer fires"
+            sentences.append(f"{rule['rule_name']} {state}")
+    for rule in was.values():
+        if rule["fired"]:
+            sentences.append(f"{rule['rule_name']} was removed (it fired {rule['action']})")
+    return sentences

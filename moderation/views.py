@@ -1,0 +1,151 @@
+"""The live test console: type a prompt, drop images, see what the draft decides and why."""
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.views.generic import TemplateView
+
+from moderation import presenters, scoring
+from moderation.models import TestRun
+from moderation.selectors import run_get, run_list
+from moderation.services import runs
+from policy_admin.errors import ApplicationError
+from policy_admin.models import ConceptImage, Policy
+from policy_admin.services.concepts import ImageUpload
+from tenants.roles import Right
+from tenants.scoping import TenantViewMixin, scoped
+
+HISTORY_SIZE = 20
+
+
+class PolicyPageMixin(TenantViewMixin):
+    """Resolves the policy from the URL inside the tenant: another tenant's policy is a 404."""
+
+    def get_policy(self) -> Policy:
+        if not hasattr(self, "_policy"):
+            self._policy = get_object_or_404(scoped(Policy, self.tenant), slug=self.kwargs["slug"])
+        return self._policy
+
+    def get_run(self) -> TestRun:
+        try:
+            run = run_get(tenant=self.tenant, pk=self.kwargs["pk"])
+        except TestRun.DoesNotExist:
+            raise Http404("No such test run.") from None
+        if run.policy_id != self.get_policy().pk:
+            raise Http404("No such test run.")
+        return run
+
+
+class LiveConsoleView(PolicyPageMixin, TemplateView):
+    """The console page; posting it starts a live test of the draft."""
+
+    template_name = "moderation/live_console.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        policy = self.get_policy()
+        history = list(
+            run_list(tenant=self.tenant, policy=policy, kind=TestRun.Kind.LIVE)[:HISTORY_SIZE]
+        )
+        shown = next((r for r in history if str(r.pk) == self.request.GET.get("run")), None)
+        context.update(
+            policy=policy,
+            history=history,
+            nav="policies",
+            run=shown or (history[0] if history else None),
+            clip_calibrated=scoring.clip_calibrated(),
+            max_images=runs.MAX_LIVE_IMAGES,
+        )
+        if context["run"] is not None:
+            context.update(run_context(self.tenant, context["run"]))
+        return context
+
+    def post(self, request, *args, **kwargs):
+        uploads = [ImageUpload(f.name, f.read()) for f in request.FILES.getlist("images")]
+        try:
+            run = runs.live_test_start(
+                policy=self.get_policy(),
+                actor=request.user,
+                prompt=request.POST.get("prompt", ""),
+                uploads=uploads,
+            )
+        except ApplicationError as error:
+            if request.htmx:
+                return self.render_partial(
+                    "moderation/partials/live_error.html", {"error": error.message}, status=400
+                )
+            messages.error(request, error.message)
+            return redirect(self.console_url())
+        if request.htmx:
+            return self.render_partial(
+                "moderation/partials/live_run.html",
+                {"run": run, **run_context(self.tenant, run)},
+                status=202,
+            )
+        return redirect(f"{self.console_url()}?run={run.pk}")
+
+    def console_url(self) -> str:
+        return reverse(
+            "live-console", kwargs={"tenant": self.tenant.slug, "slug": self.kwargs["slug"]}
+        )
+
+    def render_partial(self, template, extra, status=200):
+        context = {
+            "tenant": self.tenant,
+            "policy": self.get_policy(),
+            "can_edit": self.has_right(Right.EDIT),
+            **extra,
+        }
+        return self.response_class(
+            request=self.request, template=template, context=context, status=status
+        )
+
+
+class LiveRunView(PolicyPageMixin, TemplateView):
+    """One run's status and result: the partial that polls while the run is active."""
+
+    template_name = "moderation/partials/live_run.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        run = self.get_run()
+        context.update(run=run, policy=self.get_policy(), **run_context(self.tenant, run))
+        return context
+
+    def get(self, request, *args, **kwargs):
+        if not request.htmx:
+            url = reverse(
+                "live-console", kwargs={"tenant": kwargs["tenant"], "slug": kwargs["slug"]}
+            )
+            return redirect(f"{url}?run={kwargs['pk']}")
+        return super().get(request, *args, **kwargs)
+
+    def post(self, request, *args, **kwargs):
+        act = {"retry": runs.run_retry, "rerun": runs.run_rerun}.get(kwargs.get("action"))
+        if act is None:
+            raise Http404("Unknown action on a test run.")
+        run = self.get_run()
+        try:
+            run = act(run=run, actor=request.user)
+        except ApplicationError as error:
+            messages.error(request, error.message)
+        url = reverse("live-console", kwargs={"tenant": kwargs["tenant"], "slug": kwargs["slug"]})
+        return redirect(f"{url}?run={run.pk}")
+
+
+def run_context(tenant, run: TestRun) -> dict:
+    """Everything the run partial shows besides the run itself."""
+    views = presenters.decisions(run)
+    concept_ids = {
+        int(r["rule_id"].split(":", 1)[1]) for v in views for r in v.rules if r["kind"] == "concept"
+    }
+    thumbs: dict[str, list] = {}
+    for image in scoped(ConceptImage, tenant).filter(concept_id__in=concept_ids, positive=True):
+        thumbs.setdefault(f"concept:{image.concept_id}", []).append(image)
+    return {
+        "decisions": views,
+        "concept_thumbs": thumbs,
+        "unclaimed": runs.run_unclaimed(run),
+        "run_calibrated": all(v.calibrated for v in views),
+    }
