@@ -129,15 +129,17 @@ def _thresholds(own, floors) -> list[CategoryThreshold]:
 
 def _scorable(thresholds, outputs, warnings: list[str]) -> list[CategoryThreshold]:
     """Thresholds some loaded model can score; the others are named in the warnings."""
-    kept = []
+    kept, unscored = [], {}
     for t in thresholds:
         if outputs[t.category].for_modality(t.applies_to):
             kept.append(t)
         else:
-            warnings.append(
-                f"{t.category} on {t.applies_to}s is not scored: no model loaded in this "
-                "deployment feeds it (CLIP zero-shot categories need real CLIP weights)."
-            )
+            unscored.setdefault(t.applies_to, []).append(t.category)
+    for modality, categories in sorted(unscored.items()):
+        warnings.append(
+            f"Not scored on {modality}s: {', '.join(categories)}. No model loaded in this "
+            "deployment feeds them (CLIP zero-shot categories need real CLIP weights)."
+        )
     return kept
 
 

@@ -86,7 +86,7 @@ def test_categories_no_loaded_model_scores_are_named_in_warnings(policy, models)
     result = bundle_build(policy=policy, models=models)
     assert "violence:prompt" in thresholds_by_id(result.bundle)
     assert "violence:image" not in thresholds_by_id(result.bundle)
-    assert any(w.startswith("violence on images is not scored") for w in result.warnings)
+    assert any(w.startswith("Not scored on images: violence.") for w in result.warnings)
 
 
 def test_demo_policy_builds_and_judges_with_every_rule_kind(
