@@ -165,7 +165,8 @@ def _typed_items(value, spec: Field, path: str, problems: list[Problem]):
         return value
     item = Field(spec.item)
     good = [check_value(v, item, join(path, i), problems) for i, v in enumerate(value)]
-    return value if all(good) else [v for v, ok in zip(value, good, strict=True) if ok]
+    # A wrong item stays as None so that later paths keep their indexes.
+    return value if all(good) else [v if ok else None for v, ok in zip(value, good, strict=True)]
 
 
 THRESHOLD = {

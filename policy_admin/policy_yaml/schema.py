@@ -108,6 +108,8 @@ def _each(items, fields: dict, path: str, problems: list[Problem]):
     """(index, path, clean mapping) of every item that is a mapping, names checked for repeats."""
     seen = {}
     for index, item in enumerate(items):
+        if item is None:  # its type is already reported
+            continue
         where = join(path, index)
         clean = check_mapping(item, fields, where, problems)
         if clean is None:
@@ -164,7 +166,8 @@ def _keyword_sets(items, path, problems) -> list[dict]:
 
 
 def _terms(terms: list, casefold: bool, path: str, problems: list[Problem]) -> list[str]:
-    report = terms_clean(enumerate(terms), casefold=casefold)
+    numbered = ((i, t) for i, t in enumerate(terms) if t is not None)
+    report = terms_clean(numbered, casefold=casefold)
     problems.extend(Problem(join(path, p.line), p.reason) for p in report.problems)
     unlisted = report.problem_count - len(report.problems)
     if unlisted:
@@ -174,7 +177,7 @@ def _terms(terms: list, casefold: bool, path: str, problems: list[Problem]) -> l
 
 def _phrases(phrases: list, label: str, where: str, problems: list[Problem]) -> list[str]:
     try:
-        return _clean_phrases(phrases, label)
+        return _clean_phrases([p for p in phrases if p is not None], label)
     except ApplicationError as error:
         problems.extend(Problem(where, p) for p in error.extra.get("problems", [error.message]))
         return []
