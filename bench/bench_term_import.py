@@ -26,48 +26,7 @@ django.setup()
 from django.test.utils import get_runner  # noqa: E402
 
 TERMS = 200_000
-SYLLABLES = [
-    "ka",
-    "lo",
-    "mi",
-    "su",
-    "ter",
-    "vax",
-    "ne",
-    "ri",
-    "dol",
-    "pha",
-    "gen",
-    "zu",
-    "or",
-    "im",
-    "ble",
-    "quo",
-    "sta",
-    "vin",
-    "ex",
-    "ul",
-    "bra",
-    "cor",
-    "dex",
-    "fin",
-    "gor",
-    "hul",
-    "jin",
-    "kre",
-    "lum",
-    "mor",
-    "nix",
-    "pra",
-    "rus",
-    "sel",
-    "tov",
-    "urb",
-    "vel",
-    "wix",
-    "yor",
-    "zan",
-]
+SYLLABLES = [c + v for c in "bdgklmnprstvz" for v in ("a", "e", "i", "o", "u", "ar", "en")]
 
 
 def generated_terms(count: int) -> list[str]:
