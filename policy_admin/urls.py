@@ -9,6 +9,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 
 from moderation import views as moderation_views
+from policy_admin import views_yaml
 from policy_admin.api_router import router, tenant_router
 from tenants import views as tenant_views
 
@@ -37,10 +38,17 @@ live_test_patterns = [
     ),
 ]
 
+# Policy as code, under /t/<tenant>/policies/<policy>/ (beside the editor's policy_patterns).
+policy_yaml_patterns = [
+    path("import/", views_yaml.PolicyImportView.as_view(), name="policy-import"),
+    path("export.yaml", views_yaml.PolicyExportView.as_view(), name="policy-export"),
+]
+
 urlpatterns = [
     path("", tenant_views.TenantPickerView.as_view(), name="tenant-picker"),
     path("t/<slug:tenant>/", include(tenant_patterns)),
     path("t/<slug:tenant>/policies/<slug:slug>/live/", include(live_test_patterns)),
+    path("t/<slug:tenant>/policies/<slug:policy>/", include(policy_yaml_patterns)),
     path("account/api-token/", tenant_views.ApiTokenView.as_view(), name="api-token"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
