@@ -10,6 +10,7 @@ from moderation.engine.evaluate import evaluate_batch
 from moderation.engine.images import load_image
 from moderation.engine.inputs import Item
 from moderation.engine.models.registry import ModelRegistry, RegistryConfig, configure_registry
+from policy_admin.errors import ApplicationError
 
 _lock = threading.Lock()
 _registry: ModelRegistry | None = None
@@ -63,7 +64,7 @@ def run_live_test(run) -> dict:
     build_ms = (time.perf_counter() - started) * 1000
     images = list(run.images.all())
     items = [Item(run.prompt or None, _open(i)) for i in images] or [Item(run.prompt, None)]
-    decisions = evaluate_batch(compiled(built.bundle), items, models=registry)
+    decisions = evaluate_split_on_oom(compiled(built.bundle), items, registry)
     return {
         "bundle": {
             "sha256": built.bundle.sha256,
@@ -79,6 +80,26 @@ def run_live_test(run) -> dict:
         "decisions": [d.as_dict() for d in decisions],
         "device": registry.device_info(),
     }
+
+
+def evaluate_split_on_oom(bundle, items: list, registry) -> list:
+    """Evaluate a batch; when the GPU runs out of memory, halve the batch and try again."""
+    import torch
+
+    try:
+        return evaluate_batch(bundle, items, models=registry)
+    except torch.cuda.OutOfMemoryError:
+        torch.cuda.empty_cache()
+        if len(items) == 1:
+            raise ApplicationError(
+                "The GPU ran out of memory on a single input. Use a smaller image, or run the "
+                "worker on a GPU with more memory (or on the CPU)."
+            ) from None
+        half = len(items) // 2
+        return [
+            *evaluate_split_on_oom(bundle, items[:half], registry),
+            *evaluate_split_on_oom(bundle, items[half:], registry),
+        ]
 
 
 def _open(image):
