@@ -1,0 +1,33 @@
+"""In Chromium with a real worker: a prompt and an image in, the verdict appears in place."""
+
+import pytest
+
+from tests.browser.conftest import log_in
+from tests.policy_admin.factories import KeywordRuleSetFactory, PolicyFactory, png_bytes
+from tests.tenants.factories import PASSWORD
+
+pytestmark = [pytest.mark.browser, pytest.mark.worker]
+
+
+def test_editor_sees_the_decision_and_highlighted_keyword_without_a_reload(
+    page, live_server, celery_worker_process, tenant, editor
+):
+    policy = PolicyFactory(tenant=tenant, slug="default", name="Default")
+    KeywordRuleSetFactory(
+        policy=policy, name="Weapons", action="review", terms="ak-47", term_count=1
+    )
+    log_in(page, live_server, "acme-editor", PASSWORD)
+    page.goto(f"{live_server.url}/t/acme/policies/default/live/")
+    page.evaluate("window.__sameDocument = true")  # gone if the page reloads
+
+    page.get_by_test_id("live-prompt").fill("a soldier holding an AK-47 rifle")
+    page.get_by_test_id("live-images").set_input_files(
+        files=[{"name": "field.png", "mimeType": "image/png", "buffer": png_bytes((90, 140, 60))}]
+    )
+    page.get_by_test_id("live-run").click()
+
+    action = page.get_by_test_id("decision-action")
+    action.wait_for(timeout=60_000)
+    assert action.inner_text().lower() == "review"
+    assert page.locator("[data-testid=highlighted-prompt] mark").inner_text() == "AK-47"
+    assert page.evaluate("window.__sameDocument") is True
