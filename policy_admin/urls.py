@@ -1,5 +1,7 @@
 """URLs: pages under /t/<tenant>/, the API under /api/v1/, the admin, the login."""
 
+from django.conf import settings
+from django.conf.urls.static import static
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -7,6 +9,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 
 from policy_admin.api_router import router, tenant_router
+from policy_admin.views import audit, concepts, embeddings, floor, keywords, policies, thresholds
 from tenants import views as tenant_views
 
 api_patterns = [
@@ -17,11 +20,70 @@ api_patterns = [
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
 
+keyword_patterns = [
+    path("new/", keywords.KeywordSetCreateView.as_view(), name="keyword-set-create"),
+    path("<int:pk>/", keywords.KeywordSetView.as_view(), name="keyword-set"),
+    path("<int:pk>/import/", keywords.KeywordTermsImportView.as_view(), name="keyword-import"),
+    path("<int:pk>/search/", keywords.KeywordTermsSearchView.as_view(), name="keyword-search"),
+    path("<int:pk>/delete/", keywords.KeywordSetDeleteView.as_view(), name="keyword-set-delete"),
+]
+
+embedding_patterns = [
+    path("new/", embeddings.EmbeddingSetFormView.as_view(), name="embedding-set-create"),
+    path("<int:pk>/", embeddings.EmbeddingSetFormView.as_view(), name="embedding-set"),
+    path(
+        "<int:pk>/delete/", embeddings.EmbeddingSetDeleteView.as_view(), name="embedding-set-delete"
+    ),
+]
+
+concept_patterns = [
+    path("new/", concepts.ConceptFormView.as_view(), name="concept-create"),
+    path("<int:pk>/", concepts.ConceptView.as_view(), name="concept"),
+    path("<int:pk>/images/", concepts.ConceptImagesUploadView.as_view(), name="concept-images"),
+    path(
+        "<int:pk>/images/<int:image_pk>/positive/",
+        concepts.ConceptImagePositiveView.as_view(),
+        name="concept-image-positive",
+    ),
+    path(
+        "<int:pk>/images/<int:image_pk>/remove/",
+        concepts.ConceptImageRemoveView.as_view(),
+        name="concept-image-remove",
+    ),
+    path("<int:pk>/delete/", concepts.ConceptDeleteView.as_view(), name="concept-delete"),
+]
+
+policy_patterns = [
+    path("", policies.PolicyListView.as_view(), name="policy-list"),
+    path("<slug:slug>/", policies.PolicyEditorView.as_view(), name="policy-editor"),
+    path("<slug:slug>/delete/", policies.PolicyDeleteView.as_view(), name="policy-delete"),
+    path("<slug:slug>/audit/", audit.PolicyAuditView.as_view(), name="policy-audit"),
+    path("<slug:slug>/thresholds/", thresholds.ThresholdSaveView.as_view(), name="threshold-save"),
+    path(
+        "<slug:slug>/thresholds/<int:pk>/reset/",
+        thresholds.ThresholdResetView.as_view(),
+        name="threshold-reset",
+    ),
+    path("<slug:slug>/keywords/", include(keyword_patterns)),
+    path("<slug:slug>/embeddings/", include(embedding_patterns)),
+    path("<slug:slug>/concepts/", include(concept_patterns)),
+]
+
+platform_patterns = [
+    path("floor/", floor.FloorView.as_view(), name="platform-floor"),
+    path(
+        "floor/keywords/new/", floor.FloorKeywordSetView.as_view(), name="floor-keyword-set-create"
+    ),
+    path("floor/keywords/<int:pk>/", floor.FloorKeywordSetView.as_view(), name="floor-keyword-set"),
+]
+
 tenant_patterns = [
     path("", tenant_views.DashboardView.as_view(), name="tenant-dashboard"),
     path("members/", tenant_views.MemberListView.as_view(), name="tenant-members"),
     path("members/<int:pk>/role/", tenant_views.MemberRoleView.as_view(), name="member-role"),
     path("members/<int:pk>/remove/", tenant_views.MemberRemoveView.as_view(), name="member-remove"),
+    path("policies/", include(policy_patterns)),
+    path("audit/", audit.TenantAuditView.as_view(), name="tenant-audit"),
 ]
 
 urlpatterns = [
@@ -31,5 +93,9 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("api/v1/", include(api_patterns)),
+    path("platform/", include(platform_patterns)),
     path("admin/", admin.site.urls),
 ]
+
+# Uploaded example images, in development only (production serves MEDIA_ROOT itself).
+urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
