@@ -72,8 +72,11 @@ class Outcome:
         return STALE if self.stale else INVALID
 
 
-def attempt(form, call: Callable, *, field: str | None = None) -> Outcome:
+def attempt(form, call: Callable, *, field: str | Callable | None = None) -> Outcome:
     """Run a service call; a refusal lands on the form, next to `field` when it names no field.
+
+    `field` may be a function of the ApplicationError, for services whose refusals
+    concern different fields.
 
     A stale draft is kept apart: the page shows it above the form with a reload link.
     """
@@ -82,12 +85,14 @@ def attempt(form, call: Callable, *, field: str | None = None) -> Outcome:
     except StaleDraftError as error:
         return Outcome(stale=error.message)
     except ApplicationError as error:
-        by_field = error.extra.get("fields") or {field: [error.message]}
+        target = field(error) if callable(field) else field
+        by_field = error.extra.get("fields") or {target: [error.message]}
         for name, messages in by_field.items():
             form.add_error(_known(form, name), messages)
     except ValidationError as error:
         for name, messages in _by_field(error).items():
-            form.add_error(_known(form, field if name == NON_FIELD_ERRORS else name), messages)
+            target = None if callable(field) else field
+            form.add_error(_known(form, target if name == NON_FIELD_ERRORS else name), messages)
     return Outcome()
 
 

@@ -19,6 +19,11 @@ from policy_admin.views.base import (
 )
 
 SEARCH_LIMIT = 100
+
+
+def refused_field(error) -> str:
+    """Where a keyword set's refusal belongs: the allow list, or else the terms."""
+    return "allow_list" if "allow-list" in error.message.lower() else "terms"
 OPTION_DEFAULTS = {
     "action": "block",
     "mode": "whole_word",
@@ -59,7 +64,7 @@ class KeywordSetCreateView(PolicyPageView):
                     terms=terms.terms_from_text(text) if text.strip() else None,
                     **form.service_fields(),
                 ),
-                field="terms",
+                field=refused_field,
             )
         if outcome.ok:
             keyword_set, report = outcome.result
