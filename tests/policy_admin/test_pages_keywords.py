@@ -88,9 +88,7 @@ def test_import_txt_file_reports_added_duplicates_and_refused_lines(
     client, policy, keyword_set, editor
 ):
     client.force_login(editor)
-    upload = SimpleUploadedFile(
-        "terms.txt", "gore\nsplatter\n   \nbad\x01term\nsplatter\n".encode()
-    )
+    upload = SimpleUploadedFile("terms.txt", b"gore\nsplatter\n   \nbad\x01term\nsplatter\n")
     response = client.post(
         url("keyword-import", policy, pk=keyword_set.pk), {"file": upload, "revision": 1}
     )

@@ -1,4 +1,4 @@
-"""Category thresholds in the editor: inline saves, the floor, errors next to fields, stale saves."""
+"""Category thresholds in the editor: inline saves, the floor, field errors, stale saves."""
 
 import html
 import json
