@@ -45,6 +45,7 @@ class PolicyCreateForm(forms.Form):
     slug = forms.SlugField(
         max_length=60,
         help_text="Lowercase letters, digits and dashes; used in URLs and the API.",
+        widget=forms.TextInput(attrs={"data-suggest": "from-name"}),
     )
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
 
