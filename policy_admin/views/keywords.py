@@ -24,6 +24,8 @@ SEARCH_LIMIT = 100
 def refused_field(error) -> str:
     """Where a keyword set's refusal belongs: the allow list, or else the terms."""
     return "allow_list" if "allow-list" in error.message.lower() else "terms"
+
+
 OPTION_DEFAULTS = {
     "action": "block",
     "mode": "whole_word",
