@@ -22,7 +22,7 @@ router.register("tenants", TenantViewSet, basename="tenant")
 tenant_router = SimpleRouter()
 tenant_router.register("members", MemberViewSet, basename="member")
 tenant_router.register("live-tests", LiveTestViewSet, basename="live-test")
-tenant_router.register("policies", PolicyViewSet, basename="policy")
+tenant_router.register("policies", PolicyViewSet, basename="api-policy")
 tenant_router.register("audit", AuditEventViewSet, basename="audit-event")
 
 _POLICY = r"policies/(?P<policy>[a-z0-9-]+)"

@@ -73,6 +73,11 @@ def floor() -> dict:
     }
 
 
+def floor_audit_list() -> QuerySet[AuditEvent]:
+    """The platform's own events (floor changes): those of no tenant, newest first."""
+    return AuditEvent.objects.filter(tenant__isnull=True).order_by("-created_at", "-id")
+
+
 def audit_list(
     *,
     tenant,

@@ -11,6 +11,7 @@ from rest_framework.authtoken.views import obtain_auth_token
 from moderation import views as moderation_views
 from policy_admin import views_yaml
 from policy_admin.api_router import router, tenant_router
+from policy_admin.views import audit, concepts, embeddings, floor, keywords, policies, thresholds
 from tenants import views as tenant_views
 
 api_patterns = [
@@ -19,13 +20,6 @@ api_patterns = [
     path("auth/token/", obtain_auth_token, name="api-token-obtain"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
-]
-
-tenant_patterns = [
-    path("", tenant_views.DashboardView.as_view(), name="tenant-dashboard"),
-    path("members/", tenant_views.MemberListView.as_view(), name="tenant-members"),
-    path("members/<int:pk>/role/", tenant_views.MemberRoleView.as_view(), name="member-role"),
-    path("members/<int:pk>/remove/", tenant_views.MemberRemoveView.as_view(), name="member-remove"),
 ]
 
 live_test_patterns = [
@@ -38,23 +32,86 @@ live_test_patterns = [
     ),
 ]
 
-# Policy as code, under /t/<tenant>/policies/<policy>/ (beside the editor's policy_patterns).
-policy_yaml_patterns = [
-    path("import/", views_yaml.PolicyImportView.as_view(), name="policy-import"),
-    path("export.yaml", views_yaml.PolicyExportView.as_view(), name="policy-export"),
+keyword_patterns = [
+    path("new/", keywords.KeywordSetCreateView.as_view(), name="keyword-set-create"),
+    path("<int:pk>/", keywords.KeywordSetView.as_view(), name="keyword-set"),
+    path("<int:pk>/import/", keywords.KeywordTermsImportView.as_view(), name="keyword-import"),
+    path("<int:pk>/search/", keywords.KeywordTermsSearchView.as_view(), name="keyword-search"),
+    path("<int:pk>/delete/", keywords.KeywordSetDeleteView.as_view(), name="keyword-set-delete"),
 ]
+
+embedding_patterns = [
+    path("new/", embeddings.EmbeddingSetFormView.as_view(), name="embedding-set-create"),
+    path("<int:pk>/", embeddings.EmbeddingSetFormView.as_view(), name="embedding-set"),
+    path(
+        "<int:pk>/delete/", embeddings.EmbeddingSetDeleteView.as_view(), name="embedding-set-delete"
+    ),
+]
+
+concept_patterns = [
+    path("new/", concepts.ConceptFormView.as_view(), name="concept-create"),
+    path("<int:pk>/", concepts.ConceptView.as_view(), name="concept"),
+    path("<int:pk>/images/", concepts.ConceptImagesUploadView.as_view(), name="concept-images"),
+    path(
+        "<int:pk>/images/<int:image_pk>/positive/",
+        concepts.ConceptImagePositiveView.as_view(),
+        name="concept-image-positive",
+    ),
+    path(
+        "<int:pk>/images/<int:image_pk>/remove/",
+        concepts.ConceptImageRemoveView.as_view(),
+        name="concept-image-remove",
+    ),
+    path("<int:pk>/delete/", concepts.ConceptDeleteView.as_view(), name="concept-delete"),
+]
+
+policy_patterns = [
+    path("", policies.PolicyListView.as_view(), name="policy-list"),
+    path("<slug:slug>/", policies.PolicyEditorView.as_view(), name="policy-editor"),
+    path("<slug:slug>/delete/", policies.PolicyDeleteView.as_view(), name="policy-delete"),
+    path("<slug:slug>/audit/", audit.PolicyAuditView.as_view(), name="policy-audit"),
+    path("<slug:slug>/thresholds/", thresholds.ThresholdSaveView.as_view(), name="threshold-save"),
+    path(
+        "<slug:slug>/thresholds/<int:pk>/reset/",
+        thresholds.ThresholdResetView.as_view(),
+        name="threshold-reset",
+    ),
+    path("<slug:slug>/keywords/", include(keyword_patterns)),
+    path("<slug:slug>/embeddings/", include(embedding_patterns)),
+    path("<slug:slug>/concepts/", include(concept_patterns)),
+    path("<slug:slug>/live/", include(live_test_patterns)),
+    path("<slug:slug>/import/", views_yaml.PolicyImportView.as_view(), name="policy-import"),
+    path("<slug:slug>/export.yaml", views_yaml.PolicyExportView.as_view(), name="policy-export"),
+]
+
+platform_patterns = [
+    path("floor/", floor.FloorView.as_view(), name="platform-floor"),
+    path(
+        "floor/keywords/new/", floor.FloorKeywordSetView.as_view(), name="floor-keyword-set-create"
+    ),
+    path("floor/keywords/<int:pk>/", floor.FloorKeywordSetView.as_view(), name="floor-keyword-set"),
+]
+
+tenant_patterns = [
+    path("", tenant_views.DashboardView.as_view(), name="tenant-dashboard"),
+    path("members/", tenant_views.MemberListView.as_view(), name="tenant-members"),
+    path("members/<int:pk>/role/", tenant_views.MemberRoleView.as_view(), name="member-role"),
+    path("members/<int:pk>/remove/", tenant_views.MemberRemoveView.as_view(), name="member-remove"),
+    path("policies/", include(policy_patterns)),
+    path("audit/", audit.TenantAuditView.as_view(), name="tenant-audit"),
+]
+
 
 urlpatterns = [
     path("", tenant_views.TenantPickerView.as_view(), name="tenant-picker"),
     path("t/<slug:tenant>/", include(tenant_patterns)),
-    path("t/<slug:tenant>/policies/<slug:slug>/live/", include(live_test_patterns)),
-    path("t/<slug:tenant>/policies/<slug:policy>/", include(policy_yaml_patterns)),
     path("account/api-token/", tenant_views.ApiTokenView.as_view(), name="api-token"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("api/v1/", include(api_patterns)),
+    path("platform/", include(platform_patterns)),
     path("admin/", admin.site.urls),
 ]
 
-if settings.DEBUG:  # production serves media from its storage, not from Django
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# Uploaded example images, in development only (production serves MEDIA_ROOT itself).
+urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -2,7 +2,8 @@
 
 from django import forms
 from django.contrib import messages
-from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect
 from django.views import View
 from django.views.generic import FormView
 
@@ -45,7 +46,7 @@ class PolicyMixin(TenantViewMixin):
 
     def get_policy(self) -> Policy:
         try:
-            return selectors.policy_get(tenant=self.tenant, slug=self.kwargs["policy"])
+            return selectors.policy_get(tenant=self.tenant, slug=self.kwargs["slug"])
         except Policy.DoesNotExist:
             raise Http404("No such policy.") from None
 
@@ -92,4 +93,4 @@ class PolicyImportView(PolicyMixin, FormView):
             return self.render_to_response(self.get_context_data(form=form, error=error.message))
         messages.success(self.request, f"Imported: {result.summary}.")
         # The policy page belongs to the policy editor's URLs (policy_patterns).
-        return HttpResponseRedirect(f"/t/{self.tenant.slug}/policies/{policy.slug}/")
+        return redirect("policy-editor", tenant=self.tenant.slug, slug=policy.slug)

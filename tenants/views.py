@@ -8,6 +8,7 @@ from django.views import View
 from django.views.generic import ListView, TemplateView
 from rest_framework.authtoken.models import Token
 
+from policy_admin import selectors as policy_selectors
 from policy_admin.errors import ApplicationError
 from tenants import selectors, services
 from tenants.forms import MemberInviteForm, MemberRoleForm
@@ -15,6 +16,7 @@ from tenants.models import Membership
 from tenants.roles import Right
 from tenants.scoping import TenantViewMixin
 
+DASHBOARD_POLICIES = 10
 MEMBER_RIGHTS = {"GET": Right.READ, "HEAD": Right.READ, "POST": Right.MANAGE_MEMBERS}
 
 
@@ -36,6 +38,10 @@ class DashboardView(TenantViewMixin, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["members"] = selectors.member_list(tenant=self.tenant)
+        context["policies"] = policy_selectors.policy_list(tenant=self.tenant).order_by(
+            "-updated_at"
+        )[:DASHBOARD_POLICIES]
+        context["nav"] = "dashboard"
         return context
 
 

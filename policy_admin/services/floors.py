@@ -8,6 +8,8 @@ from policy_admin.errors import ApplicationError
 from policy_admin.models import CategoryThreshold, FloorCategory, FloorKeywordSet
 from policy_admin.models.rules import AppliesTo
 from policy_admin.services.audit import audit_record, changes, describe_changes
+from policy_admin.services.policies import snapshot
+from policy_admin.services.terms import TermsReport, terms_clean
 
 
 @dataclass(frozen=True)
@@ -27,8 +29,14 @@ def _overlaps(a: str, b: str) -> bool:
 
 def floor_violations(threshold: Threshold, floors=None) -> list[str]:
     """Sentences naming each way `threshold` is looser than the floor; empty when it is not."""
+    by_field = floor_violations_by_field(threshold, floors)
+    return [problem for problems in by_field.values() for problem in problems]
+
+
+def floor_violations_by_field(threshold: Threshold, floors=None) -> dict[str, list[str]]:
+    """The same sentences keyed by the field that breaks it: enabled, review_at, block_at."""
     floors = FloorCategory.objects.all() if floors is None else floors
-    problems = []
+    problems: dict[str, list[str]] = {}
     for floor in floors:
         if floor.category != threshold.category or not _overlaps(
             floor.applies_to, threshold.applies_to
@@ -36,12 +44,14 @@ def floor_violations(threshold: Threshold, floors=None) -> list[str]:
             continue
         where = f"{floor.category} ({floor.get_applies_to_display().lower()})"
         if not threshold.enabled:
-            problems.append(f"{where} cannot be disabled: the platform floor requires it.")
+            problems.setdefault("enabled", []).append(
+                f"{where} cannot be disabled: the platform floor requires it."
+            )
             continue
         for level in ("review_at", "block_at"):
             mine, theirs = getattr(threshold, level), getattr(floor, level)
             if mine > theirs:
-                problems.append(
+                problems.setdefault(level, []).append(
                     f"{where}: {level.replace('_at', '')} at {mine:g} is looser than the "
                     f"platform floor's {theirs:g}. A policy may tighten the floor, never loosen it."
                 )
@@ -51,9 +61,15 @@ def floor_violations(threshold: Threshold, floors=None) -> list[str]:
 def floor_check(thresholds: list[Threshold]) -> None:
     """Raise an ApplicationError listing every floor a set of thresholds would loosen."""
     floors = list(FloorCategory.objects.all())
-    problems = [p for t in thresholds for p in floor_violations(t, floors)]
+    by_field: dict[str, list[str]] = {}
+    for threshold in thresholds:
+        for level, found in floor_violations_by_field(threshold, floors).items():
+            by_field.setdefault(level, []).extend(found)
+    problems = [p for found in by_field.values() for p in found]
     if problems:
-        raise ApplicationError(" ".join(problems), extra={"floor_violations": problems})
+        raise ApplicationError(
+            " ".join(problems), extra={"floor_violations": problems, "fields": by_field}
+        )
 
 
 @transaction.atomic
@@ -93,6 +109,51 @@ def floor_tightened_tenants(floor: FloorCategory) -> list[str]:
         )
     }
     return sorted(names)
+
+
+@transaction.atomic
+def floor_keyword_set_save(
+    *,
+    actor,
+    keyword_set: FloorKeywordSet | None = None,
+    terms: list[tuple[int, str]] | None = None,
+    allow_list: list[str] | None = None,
+    **fields,
+) -> tuple[FloorKeywordSet, TermsReport | None]:
+    """Create or change a locked keyword set of the floor (terms, when given, replace its terms).
+
+    Audited as a platform event (no tenant). Returns the set and the report of its terms.
+    """
+    # Imported here: policy_admin.services.rules imports this module for floor_check.
+    from policy_admin.services.rules import KEYWORD_FIELDS, _clean_phrases
+
+    creating = keyword_set is None
+    keyword_set = keyword_set or FloorKeywordSet()
+    before = {} if creating else snapshot(keyword_set, KEYWORD_FIELDS)
+    report = None
+    if terms is not None:
+        report = terms_clean(terms, casefold=fields.get("casefold", keyword_set.casefold))
+        fields.update(terms="\n".join(report.terms), term_count=len(report.terms))
+    if allow_list is not None:
+        fields["allow_list"] = "\n".join(_clean_phrases(allow_list, "allow-list entry"))
+    for key, value in fields.items():
+        setattr(keyword_set, key, value)
+    keyword_set.full_clean()
+    keyword_set.save()
+    old, new = changes(before, snapshot(keyword_set, KEYWORD_FIELDS))
+    audit_record(
+        tenant=None,
+        actor=actor,
+        verb="create" if creating else "update",
+        target=keyword_set,
+        target_type="floor keyword set",
+        summary=f"locked keyword set {keyword_set.name}: "
+        + ("created" if creating else describe_changes(old, new))
+        + (f" ({report.summary()})" if report else ""),
+        before=old or None,
+        after=new,
+    )
+    return keyword_set, report
 
 
 def floor_keyword_sets() -> list[FloorKeywordSet]:
