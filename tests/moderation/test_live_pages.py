@@ -175,3 +175,9 @@ def test_rerun_shows_what_changed(client, run, editor):
 def test_unknown_action_is_404(client, run, editor):
     client.force_login(editor)
     assert client.post(f"{CONSOLE}{run.pk}/explode/").status_code == 404
+
+
+def test_policy_editor_links_to_the_console(client, policy, viewer):
+    client.force_login(viewer)
+    body = client.get("/t/acme/policies/default/").content.decode()
+    assert f'href="{CONSOLE}"' in body
