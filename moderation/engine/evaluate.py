@@ -19,7 +19,7 @@ from moderation.engine.decision import Action, Decision, RuleResult
 from moderation.engine.embedding_rules import explain as explain_embedding
 from moderation.engine.embedding_rules import unit_rows
 from moderation.engine.errors import EngineError, ModelOutputError
-from moderation.engine.inputs import Item, coerce_item
+from moderation.engine.inputs import Item, coerce_item, has_content
 from moderation.engine.keywords import explain_matches
 from moderation.engine.models.base import PinMismatch
 from moderation.engine.normalize import normalize
@@ -113,7 +113,7 @@ class _Run:
         if not self.compiled.embedding:
             return
         rows = [i for i, it in enumerate(self.items) if it.prompt is not None]
-        active = [i for i in rows if self.items[i].prompt.strip()]
+        active = [i for i in rows if has_content(self.items[i].prompt)]
         start = time.perf_counter()
         vectors = None
         if active:
@@ -153,7 +153,7 @@ class _Run:
         rows = [i for i, it in enumerate(self.items) if _input(it, modality) is not None]
         if not thresholds or not rows:
             return
-        active = [i for i in rows if modality == "image" or self.items[i].prompt.strip()]
+        active = [i for i in rows if modality == "image" or has_content(self.items[i].prompt)]
         start = time.perf_counter()
         outputs, calibrated = self._score(modality, active)
         mapping = self.compiled.bundle.category_outputs

@@ -10,6 +10,7 @@ from typing import Any
 from PIL import Image
 
 from moderation.engine.errors import InputError
+from moderation.engine.homoglyphs import invisible_chars
 
 MAX_PROMPT_CHARS = 8 * 1024 * 1024
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
@@ -44,6 +45,14 @@ def coerce_prompt(prompt: Any) -> str | None:
             "the engine accepts; shorten it"
         )
     return prompt
+
+
+def has_content(prompt: str) -> bool:
+    """Return whether `prompt` holds anything besides whitespace and invisible characters."""
+    if not prompt.strip():
+        return False
+    invisible = dict.fromkeys(map(ord, invisible_chars()))
+    return bool(prompt.translate(invisible).strip())
 
 
 def coerce_image(image: Any) -> Image.Image | None:

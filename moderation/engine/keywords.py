@@ -5,7 +5,9 @@ combining mark, in the normalised text) on a side where the term itself ends
 in a word character. '_' is not a word character, so "sex_party" matches
 "sex". Scripts written without spaces between words (Han, Hiragana,
 Katakana, Thai, Lao, Khmer, Myanmar) have no word boundaries: a term edge in
-one of those scripts needs none, so CJK terms match as substrings.
+one of those scripts needs none, so CJK terms match as substrings, and a
+character of those scripts next to a Latin term edge counts as a boundary
+("看av" holds the word "av").
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ def is_word_char(char: str) -> bool:
 
 
 def needs_boundary(char: str) -> bool:
-    """Return whether a whole-word term edge at `char` must meet a non-word character."""
+    """Return whether `char` is a word character of a script that separates words."""
     if not is_word_char(char):
         return False
     code = ord(char)
@@ -109,9 +111,9 @@ class CompiledKeywordSet:
         last = len(text) - 1
         for end, (length, term, allow, check_start, check_end) in self.automaton.iter(text):
             start = end - length + 1
-            if check_start and start > 0 and is_word_char(text[start - 1]):
+            if check_start and start > 0 and needs_boundary(text[start - 1]):
                 continue
-            if check_end and end < last and is_word_char(text[end + 1]):
+            if check_end and end < last and needs_boundary(text[end + 1]):
                 continue
             if term >= 0:
                 hits.append((start, end + 1, term))
