@@ -12,6 +12,7 @@ character of those scripts next to a Latin term edge counts as a boundary
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 from typing import Any
@@ -23,16 +24,15 @@ from moderation.engine.errors import BundleError
 from moderation.engine.normalize import NormalizedText, normalize, normalize_term
 
 MAX_EXPLAINED_MATCHES = 20
-_NO_SPACE_RANGES = (
-    (0x0E00, 0x0EFF),  # Thai, Lao
-    (0x1000, 0x109F),  # Myanmar
-    (0x1780, 0x17FF),  # Khmer
-    (0x3040, 0x30FF),  # Hiragana, Katakana
-    (0x31F0, 0x31FF),  # Katakana extensions
-    (0x3400, 0x4DBF),  # CJK extension A
-    (0x4E00, 0x9FFF),  # CJK unified ideographs
-    (0xF900, 0xFAFF),  # CJK compatibility ideographs
-    (0x20000, 0x3FFFF),  # CJK extensions B and later
+_NO_SPACE_SCRIPTS = re.compile(
+    "["
+    "\u0e00-\u0eff"  # Thai, Lao
+    "\u1000-\u109f"  # Myanmar
+    "\u1780-\u17ff"  # Khmer
+    "\u3040-\u30ff\u31f0-\u31ff"  # Hiragana, Katakana
+    "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # CJK ideographs
+    "\U00020000-\U0003ffff"  # CJK extensions B and later
+    "]"
 )
 
 
@@ -43,10 +43,9 @@ def is_word_char(char: str) -> bool:
 
 def needs_boundary(char: str) -> bool:
     """Return whether `char` is a word character of a script that separates words."""
-    if not is_word_char(char):
-        return False
-    code = ord(char)
-    return not any(lo <= code <= hi for lo, hi in _NO_SPACE_RANGES)
+    if char.isascii():
+        return char.isalnum()
+    return is_word_char(char) and _NO_SPACE_SCRIPTS.match(char) is None
 
 
 @dataclass(frozen=True)
@@ -96,17 +95,6 @@ class CompiledKeywordSet:
     def find(self, norm: NormalizedText) -> list[KeywordMatch]:
         """Return every term match in `norm` that no allow-listed phrase match contains."""
         text = norm.text
-        hits, allowed = self._scan(text)
-        if allowed and hits:
-            hits = [h for h in hits if not any(a <= h[0] and h[1] <= b for a, b in allowed)]
-        terms = self.keyword_set.terms
-        result = []
-        for start, end, term in hits:
-            a, b = norm.span(start, end)
-            result.append(KeywordMatch(terms[term], a, b, norm.original[a:b]))
-        return result
-
-    def _scan(self, text: str) -> tuple[list[tuple[int, int, int]], list[tuple[int, int]]]:
         hits, allowed = [], []
         last = len(text) - 1
         for end, (length, term, allow, check_start, check_end) in self.automaton.iter(text):
@@ -119,7 +107,15 @@ class CompiledKeywordSet:
                 hits.append((start, end + 1, term))
             if allow >= 0:
                 allowed.append((start, end + 1))
-        return hits, allowed
+        if not hits:
+            return hits
+        if allowed:
+            hits = [h for h in hits if not any(a <= h[0] and h[1] <= b for a, b in allowed)]
+        return [self._match(norm, start, end, term) for start, end, term in hits]
+
+    def _match(self, norm: NormalizedText, start: int, end: int, term: int) -> KeywordMatch:
+        a, b = norm.span(start, end)
+        return KeywordMatch(self.keyword_set.terms[term], a, b, norm.original[a:b])
 
     def match(self, text: str) -> list[KeywordMatch]:
         """Normalise `text` with this set's options and return its matches."""

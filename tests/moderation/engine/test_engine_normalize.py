@@ -1,9 +1,11 @@
 """Normalisation: foldings, separators, invisible characters and spans back to the original."""
 
+import random
+
 import pytest
 
 from moderation.engine.homoglyphs import homoglyph_table
-from moderation.engine.normalize import MatchOptions, normalize
+from moderation.engine.normalize import _SPLIT_WORD_RE, MatchOptions, _split_words, normalize
 
 ALL = MatchOptions()
 NOTHING = MatchOptions(
@@ -91,3 +93,12 @@ def test_homoglyph_table_comes_from_the_confusables_data():
 
 def test_non_ascii_digits_keep_their_value():
     assert normalize("٣", MatchOptions(leetspeak=False)).text == "3"
+
+
+@pytest.mark.parametrize("alphabet", ["ab ._-·東\u0301?x", "a .", "ab. ?", "a.\u3000東x-_"])
+def test_split_word_prefilter_finds_what_the_full_pattern_finds(alphabet):
+    rng = random.Random(alphabet)
+    for _ in range(5_000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 24)))
+        fast = [m.span() for m in _split_words(text)]
+        assert fast == [m.span() for m in _SPLIT_WORD_RE.finditer(text)], text
