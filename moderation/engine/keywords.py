@@ -99,10 +99,15 @@ class CompiledKeywordSet:
         last = len(text) - 1
         for end, (length, term, allow, check_start, check_end) in self.automaton.iter(text):
             start = end - length + 1
-            if check_start and start > 0 and needs_boundary(text[start - 1]):
-                continue
-            if check_end and end < last and needs_boundary(text[end + 1]):
-                continue
+            # ASCII neighbours are tested inline: this loop runs once per raw hit.
+            if check_start and start > 0:
+                c = text[start - 1]
+                if c.isalnum() if c < "\x80" else needs_boundary(c):
+                    continue
+            if check_end and end < last:
+                c = text[end + 1]
+                if c.isalnum() if c < "\x80" else needs_boundary(c):
+                    continue
             if term >= 0:
                 hits.append((start, end + 1, term))
             if allow >= 0:

@@ -125,6 +125,9 @@ def _shape(char: str) -> str:
 # pattern scans; the full pattern then runs only where the shape says.
 _SHAPE_BYTES = "".join(_shape(chr(i)) for i in range(128)).encode() + b"?" * 128
 _SPLIT_SHAPE_RE = re.compile(rb"[.?][a?][.?]{1,3}[a?](?!a)")
+# ASCII text has no '?' standing for unknown characters, so the strict shape
+# (with its literal first byte, which the regex engine scans for quickly) does.
+_ASCII_SPLIT_SHAPE_RE = re.compile(rb"\.a\.{1,3}a(?!a)")
 
 
 @functools.cache
@@ -209,10 +212,11 @@ def _fold_ascii(text: str, folder: _Folder) -> str:
 
 
 def _split_words(text: str) -> list[re.Match[str]]:
+    shape_re = _ASCII_SPLIT_SHAPE_RE if text.isascii() else _SPLIT_SHAPE_RE
     shape = text.encode("ascii", "replace").translate(_SHAPE_BYTES)
     found: list[re.Match[str]] = []
     done = pos = 0
-    while (candidate := _SPLIT_SHAPE_RE.search(shape, pos)) is not None:
+    while (candidate := shape_re.search(shape, pos)) is not None:
         at = candidate.start()
         match = _split_word_at(text, max(done, at - 3), at + 2)
         if match is None:
@@ -263,7 +267,7 @@ def normalize(text: str, options: MatchOptions) -> NormalizedText:
         folded, kept = _join_split_words(folded)
         if kept is not None:
             starts, ends = (kept, kept + 1) if starts is None else (starts[kept], ends[kept])
-    if options.leetspeak and any(c in folded for c in LEET_SYMBOLS):
+    if options.leetspeak and _SYMBOL_RE.search(folded):
         folded = _SYMBOL_RE.sub(lambda m: LEET_SYMBOLS[m.group()], folded)
     return NormalizedText(text, folded, starts, ends)
 
