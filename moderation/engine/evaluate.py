@@ -123,10 +123,10 @@ class _Run:
             texts = [self.items[i].prompt for i in active]
             what = f"text encoder {encoder.pin.name!r}"
             vectors = unit_rows(encoder.encode(texts), len(texts), encoder.dim, what)
+        row_of = {i: r for r, i in enumerate(active)}
         for stacked in self.compiled.embedding.values():
             scores = stacked.score(vectors) if vectors is not None else None
             for k, es in enumerate(stacked.sets):
-                row_of = {i: r for r, i in enumerate(active)}
                 for i in rows:
                     r = row_of.get(i)
                     if r is None:

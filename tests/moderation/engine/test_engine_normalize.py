@@ -102,3 +102,13 @@ def test_split_word_prefilter_finds_what_the_full_pattern_finds(alphabet):
         text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 24)))
         fast = [m.span() for m in _split_words(text)]
         assert fast == [m.span() for m in _SPLIT_WORD_RE.finditer(text)], text
+
+
+def test_long_mixed_text_keeps_spans_like_a_short_one():
+    piece = "ok ｓｅｘ and ѕех, e\u0301 日本 "
+    text = piece * 400  # long enough for the numpy path
+    norm = normalize(text, ALL)
+    assert norm.text == normalize(piece, ALL).text * 400
+    last = norm.text.rindex("sex")
+    a, b = norm.span(last, last + 3)
+    assert text[a:b] == "ѕех"
