@@ -103,16 +103,21 @@ EVASIONS = [
 ]
 
 
-def prompts(total_bytes: int, planted_terms: list[str], seed: int = 11) -> tuple[list[str], int]:
-    """Return prompts of at least `total_bytes` UTF-8 bytes, 1% holding an evaded term."""
+def prompts(
+    total_bytes: int, planted_terms: list[str], seed: int = 11
+) -> tuple[list[str], dict[int, str]]:
+    """Return prompts of at least `total_bytes` UTF-8 bytes, and {index: term} of the 1%
+    that hold an evaded term."""
     rng = random.Random(seed)
-    result, size, planted = [], 0, 0
+    result: list[str] = []
+    planted: dict[int, str] = {}
+    size = 0
     while size < total_bytes:
         text = prompt(rng)
         if rng.random() < 0.01:
-            term = rng.choice(EVASIONS)(rng.choice(planted_terms))
-            text = f"{text}, {term}"
-            planted += 1
+            term = rng.choice(planted_terms)
+            text = f"{text}, {rng.choice(EVASIONS)(term)}"
+            planted[len(result)] = term
         result.append(text)
         size += len(text.encode("utf-8"))
     return result, planted

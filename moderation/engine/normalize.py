@@ -268,18 +268,39 @@ def _take(text: str, kept: np.ndarray) -> str:
 def normalize(text: str, options: MatchOptions) -> NormalizedText:
     """Normalise `text` under `options`, keeping a map back to the original spans."""
     folder = _folder(options.casefold, options.nfkc, options.leetspeak, options.homoglyphs)
-    starts = ends = None
     if text.isascii():
-        folded = _fold_ascii(text, folder)
-    else:
-        folded, starts, ends = _fold_mixed(text, folder)
+        return _normalize_ascii(text, folder, options)
+    folded, starts, ends = _fold_mixed(text, folder)
     if options.ignore_separators:
         folded, kept = _join_split_words(folded)
         if kept is not None:
-            starts, ends = (kept, kept + 1) if starts is None else (starts[kept], ends[kept])
-    if options.leetspeak and _SYMBOL_RE.search(folded):
-        folded = _SYMBOL_RE.sub(lambda m: LEET_SYMBOLS[m.group()], folded)
+            starts, ends = starts[kept], ends[kept]
+    if options.leetspeak:
+        folded = _fold_symbols(folded)
     return NormalizedText(text, folded, starts, ends)
+
+
+def _normalize_ascii(text: str, folder: _Folder, options: MatchOptions) -> NormalizedText:
+    # The common case, kept to a few C-level calls on bytes: most prompts are
+    # short ASCII, where per-call overhead is most of the cost.
+    raw = text.encode("ascii").translate(folder.ascii_bytes)
+    folded = raw.decode("ascii")
+    starts = ends = None
+    if options.ignore_separators and _ASCII_SPLIT_SHAPE_RE.search(raw.translate(_SHAPE_BYTES)):
+        folded, kept = _join_split_words(folded)
+        if kept is not None:
+            starts, ends = kept, kept + 1
+    if options.leetspeak and (
+        b"@" in raw or b"$" in raw or b"!" in raw or b"|" in raw or b"+" in raw
+    ):
+        folded = _fold_symbols(folded)
+    return NormalizedText(text, folded, starts, ends)
+
+
+def _fold_symbols(text: str) -> str:
+    if _SYMBOL_RE.search(text) is None:
+        return text
+    return _SYMBOL_RE.sub(lambda m: LEET_SYMBOLS[m.group()], text)
 
 
 def normalize_term(term: str, options: MatchOptions) -> str:
