@@ -41,21 +41,21 @@ def make_sets(rng, sets: int, counters_per_set: int) -> list[EmbeddingSet]:
     return result
 
 
-def timed(fn) -> float:
-    """Return the fastest of REPEATS runs of `fn`, after one warm-up (the machine is shared)."""
-    fn()
-    times = []
+def best_pair(engine_fn, bare_fn) -> tuple[float, float]:
+    """Return the fastest of REPEATS runs of each, interleaved so both see the same load."""
+    engine_fn(), bare_fn()
+    engine, bare = [], []
     for _ in range(REPEATS):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
+        for fn, times in ((engine_fn, engine), (bare_fn, bare)):
+            start = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - start)
+    return min(engine), min(bare)
 
 
 def compare(label: str, stacked: StackedEmbeddingSets, prompts: np.ndarray) -> None:
     matrix = np.vstack([stacked.examples, stacked.counters])
-    engine = timed(lambda: stacked.score(prompts))
-    bare = timed(lambda: prompts @ matrix.T)
+    engine, bare = best_pair(lambda: stacked.score(prompts), lambda: prompts @ matrix.T)
     print(
         f"{label:<42} engine {engine * 1e3:7.2f} ms   bare product {bare * 1e3:7.2f} ms   "
         f"ratio {engine / bare:.2f}x"

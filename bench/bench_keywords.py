@@ -20,7 +20,7 @@ from moderation.engine.keywords import CompiledKeywordSet  # noqa: E402
 from moderation.engine.normalize import normalize  # noqa: E402
 
 CORPUS_BYTES = 10 * 1024 * 1024
-REPEATS = 3
+REPEATS = 5
 RE_SLICE_SECONDS = 3.0
 
 
