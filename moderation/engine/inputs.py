@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -51,8 +52,12 @@ def has_content(prompt: str) -> bool:
     """Return whether `prompt` holds anything besides whitespace and invisible characters."""
     if not prompt.strip():
         return False
-    invisible = dict.fromkeys(map(ord, invisible_chars()))
-    return bool(prompt.translate(invisible).strip())
+    return bool(prompt.translate(_invisible_table()).strip())
+
+
+@functools.cache
+def _invisible_table() -> dict[int, None]:
+    return dict.fromkeys(map(ord, invisible_chars()))
 
 
 def coerce_image(image: Any) -> Image.Image | None:

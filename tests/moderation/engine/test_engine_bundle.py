@@ -182,3 +182,21 @@ def test_too_many_terms_are_refused(bundle):
     data = _broken(bundle, lambda d: d["keyword_sets"][0].update(terms=["a"] * 200_001))
     with pytest.raises(BundleError, match="200001 items, more than the 200000 allowed"):
         bundle_from_dict(data)
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (
+            lambda d: d["categories"]["nudity"]["image"].append("nudenet"),
+            "is not '<model>.<label>'",
+        ),
+        (
+            lambda d: d["models"].update({"Bad.Name": d["models"]["clip"]}),
+            r"models\.Bad\.Name: a model",
+        ),
+    ],
+)
+def test_model_and_output_names_are_checked(bundle, mutate, message):
+    with pytest.raises(BundleError, match=message):
+        bundle_from_dict(_broken(bundle, mutate))
