@@ -115,14 +115,7 @@ class _Run:
         rows = [i for i, it in enumerate(self.items) if it.prompt is not None]
         active = [i for i in rows if has_content(self.items[i].prompt)]
         start = time.perf_counter()
-        vectors = None
-        if active:
-            encoder = self.models.text_encoder()
-            for name in self.compiled.embedding:
-                _check_encoder("text", encoder, name, self.compiled.bundle.dims[name])
-            texts = [self.items[i].prompt for i in active]
-            what = f"text encoder {encoder.pin.name!r}"
-            vectors = unit_rows(encoder.encode(texts), len(texts), encoder.dim, what)
+        vectors = self._encode_prompts(active) if active else None
         row_of = {i: r for r, i in enumerate(active)}
         for stacked in self.compiled.embedding.values():
             scores = stacked.score(vectors) if vectors is not None else None
@@ -130,22 +123,18 @@ class _Run:
                 for i in rows:
                     r = row_of.get(i)
                     if r is None:
-                        result = _skipped("embedding", es, es.threshold)
+                        self.results[i].append(_skipped("embedding", es, es.threshold))
                     else:
-                        s = scores[k]
-                        result = RuleResult(
-                            "embedding",
-                            es.id,
-                            es.name,
-                            "prompt",
-                            es.action,
-                            bool(s.fired[r]),
-                            float(s.score[r]),
-                            es.threshold,
-                            explain_embedding(es, s, r),
-                        )
-                    self.results[i].append(result)
+                        self.results[i].append(_embedding_result(es, scores[k], r))
         self._charge("embed", rows, start)
+
+    def _encode_prompts(self, rows: list[int]) -> np.ndarray:
+        encoder = self.models.text_encoder()
+        for name in self.compiled.embedding:
+            _check_encoder("text", encoder, name, self.compiled.bundle.dims[name])
+        texts = [self.items[i].prompt for i in rows]
+        what = f"text encoder {encoder.pin.name!r}"
+        return unit_rows(encoder.encode(texts), len(texts), encoder.dim, what)
 
     def categories(self, modality: str) -> None:
         """Run each needed scorer once on the batch and compare category scores to thresholds."""
@@ -237,6 +226,13 @@ def _run_scorer(scorer: Any, inputs: list) -> list[dict[str, float]]:
             if not (isinstance(value, int | float | np.floating) and 0.0 <= value <= 1.0):
                 raise ModelOutputError(f"scorer {name!r} gave {key}={value!r}, not in [0, 1]")
     return out
+
+
+def _embedding_result(es: Any, scores: Any, row: int) -> RuleResult:
+    fired, score = bool(scores.fired[row]), float(scores.score[row])
+    explanation = explain_embedding(es, scores, row)
+    return RuleResult("embedding", es.id, es.name, "prompt", es.action, fired, score,
+                      es.threshold, explanation)  # fmt: skip
 
 
 def _keyword_result(ks: Any, matches: list) -> RuleResult:
