@@ -18,12 +18,23 @@ from dataclasses import dataclass
 from typing import Any
 
 import ahocorasick
+import numpy as np
 
 from moderation.engine.bundle.types import KeywordSet
 from moderation.engine.errors import BundleError
-from moderation.engine.normalize import NormalizedText, normalize, normalize_term
+from moderation.engine.normalize import (
+    NormalizedBatch,
+    NormalizedText,
+    normalize,
+    normalize_batch,
+    normalize_term,
+)
 
 MAX_EXPLAINED_MATCHES = 20
+# Texts at least this long are scanned with numpy instead of a per-hit loop.
+VECTORISE_FROM = 4096
+_WORD_LOOKUP = np.array([chr(i).isalnum() for i in range(128)], dtype=bool)
+_WORD_BYTES = bytes(int(chr(i).isalnum()) if i < 128 else 0 for i in range(256))
 _NO_SPACE_SCRIPTS = re.compile(
     "["
     "\u0e00-\u0eff"  # Thai, Lao
@@ -68,15 +79,22 @@ class CompiledKeywordSet:
     def __init__(self, keyword_set: KeywordSet, path: str = "keyword_set") -> None:
         self.keyword_set = keyword_set
         self.options = keyword_set.options
-        self.automaton = ahocorasick.Automaton()
         entries: dict[str, list] = {}
         self._add(entries, keyword_set.terms, f"{path}.terms", slot=0)
         self._add(entries, keyword_set.allow, f"{path}.allow", slot=1)
         whole = self.options.mode == "whole_word"
-        for key, (term, allow) in entries.items():
+        # The automaton stores an int per key; what the int means lives in a
+        # list (for the per-hit loop) and in arrays (for the vectorised scan).
+        self.automaton = ahocorasick.Automaton(ahocorasick.STORE_INTS)
+        self._info = []
+        for index, (key, (term, allow)) in enumerate(entries.items()):
             bounds = (whole and needs_boundary(key[0]), whole and needs_boundary(key[-1]))
-            self.automaton.add_word(key, (len(key), term, allow, *bounds))
+            self._info.append((len(key), term, allow, *bounds))
+            self.automaton.add_word(key, index)
         self.automaton.make_automaton()
+        columns = list(zip(*self._info, strict=True)) if self._info else [()] * 5
+        self._length, self._term, self._allow = (np.array(c, dtype=np.int64) for c in columns[:3])
+        self._check_start, self._check_end = (np.array(c, dtype=bool) for c in columns[3:])
         self.size = len(entries)
 
     def _add(self, entries: dict[str, list], phrases, path: str, slot: int) -> None:
@@ -94,10 +112,38 @@ class CompiledKeywordSet:
 
     def find(self, norm: NormalizedText) -> list[KeywordMatch]:
         """Return every term match in `norm` that no allow-listed phrase match contains."""
-        text = norm.text
+        return [self._match(norm, start, end, term) for start, end, term in self._hits(norm.text)]
+
+    def find_batch(self, batch: NormalizedBatch) -> list[list[KeywordMatch]]:
+        """Return the matches of every text of `batch`; the same as find() one by one."""
+        results: list[list[KeywordMatch]] = [[] for _ in batch.texts]
+        for i, norm in batch.singles.items():
+            results[i] = self.find(norm)
+        joined = batch.joined
+        for start, end, term in self._hits(joined.text):
+            a, b = joined.span(start, end)
+            row = int(np.searchsorted(batch.offsets, a, side="right")) - 1
+            i, base = batch.joined_rows[row], int(batch.offsets[row])
+            text = batch.texts[i]
+            results[i].append(KeywordMatch(self.keyword_set.terms[term], a - base, b - base,
+                                           text[a - base : b - base]))  # fmt: skip
+        return results
+
+    def match_batch(self, texts: list[str]) -> list[list[KeywordMatch]]:
+        """Normalise and match many texts; the same as match() one by one, faster."""
+        return self.find_batch(normalize_batch(texts, self.options))
+
+    def _hits(self, text: str) -> list[tuple[int, int, int]]:
+        if len(text) >= VECTORISE_FROM:
+            return self._hits_vectorised(text)
+        return self._hits_loop(text)
+
+    def _hits_loop(self, text: str) -> list[tuple[int, int, int]]:
         hits, allowed = [], []
         last = len(text) - 1
-        for end, (length, term, allow, check_start, check_end) in self.automaton.iter(text):
+        info = self._info
+        for end, key in self.automaton.iter(text):
+            length, term, allow, check_start, check_end = info[key]
             start = end - length + 1
             # ASCII neighbours are tested inline: this loop runs once per raw hit.
             if check_start and start > 0:
@@ -112,11 +158,24 @@ class CompiledKeywordSet:
                 hits.append((start, end + 1, term))
             if allow >= 0:
                 allowed.append((start, end + 1))
-        if not hits:
-            return hits
-        if allowed:
+        if allowed and hits:
             hits = [h for h in hits if not any(a <= h[0] and h[1] <= b for a, b in allowed)]
-        return [self._match(norm, start, end, term) for start, end, term in hits]
+        return hits
+
+    def _hits_vectorised(self, text: str) -> list[tuple[int, int, int]]:
+        raw = np.array(list(self.automaton.iter(text)), dtype=np.int64).reshape(-1, 2)
+        ends, keys = raw[:, 0], raw[:, 1]
+        starts = ends - self._length[keys] + 1
+        joins, last = word_chars(text), len(text) - 1
+        bad_start = self._check_start[keys] & (starts > 0) & joins[np.maximum(starts - 1, 0)]
+        bad_end = self._check_end[keys] & (ends < last) & joins[np.minimum(ends + 1, last)]
+        ok = ~(bad_start | bad_end)
+        is_term = ok & (self._term[keys] >= 0)
+        hits = np.stack([starts[is_term], ends[is_term] + 1, self._term[keys[is_term]]], axis=1)
+        is_allow = ok & (self._allow[keys] >= 0)
+        if is_allow.any() and len(hits):
+            hits = hits[~_contained(hits, starts[is_allow], ends[is_allow] + 1)]
+        return [tuple(h) for h in hits.tolist()]
 
     def _match(self, norm: NormalizedText, start: int, end: int, term: int) -> KeywordMatch:
         a, b = norm.span(start, end)
@@ -125,6 +184,29 @@ class CompiledKeywordSet:
     def match(self, text: str) -> list[KeywordMatch]:
         """Normalise `text` with this set's options and return its matches."""
         return self.find(normalize(text, self.options))
+
+
+def word_chars(text: str) -> np.ndarray:
+    """Return, per character of `text`, whether it is a word character of a spaced script."""
+    if text.isascii():
+        return np.frombuffer(text.encode("ascii").translate(_WORD_BYTES), dtype=bool)
+    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    result = np.zeros(len(codes), dtype=bool)
+    ascii_chars = codes < 128
+    result[ascii_chars] = _WORD_LOOKUP[codes[ascii_chars]]
+    others = ~ascii_chars
+    unique, inverse = np.unique(codes[others], return_inverse=True)
+    result[others] = np.array([needs_boundary(chr(c)) for c in unique.tolist()], bool)[inverse]
+    return result
+
+
+def _contained(hits: np.ndarray, allow_starts: np.ndarray, allow_ends: np.ndarray) -> np.ndarray:
+    # A hit lies inside an allow-listed match when, among the allow matches
+    # starting at or before it, the furthest-reaching one ends at or after it.
+    order = np.argsort(allow_starts, kind="stable")
+    starts, reach = allow_starts[order], np.maximum.accumulate(allow_ends[order])
+    before = np.searchsorted(starts, hits[:, 0], side="right") - 1
+    return (before >= 0) & (reach[np.maximum(before, 0)] >= hits[:, 1])
 
 
 def explain_matches(matches: list[KeywordMatch]) -> dict[str, Any]:

@@ -1,11 +1,14 @@
 """Keyword sets: whole word vs substring, allow-lists, CJK, evasions, odd input."""
 
+import random
+
 import pytest
 
 from moderation.engine.bundle import KeywordSet, MatchOptions
 from moderation.engine.decision import Action
 from moderation.engine.errors import BundleError
 from moderation.engine.keywords import CompiledKeywordSet
+from moderation.engine.normalize import normalize
 
 
 def compiled(terms, allow=(), **options) -> CompiledKeywordSet:
@@ -97,3 +100,47 @@ def test_many_terms_compile_and_match():
     terms = [f"term{i:06d}x" for i in range(50_000)]
     ks = compiled(terms, leetspeak=False)
     assert [m.term for m in ks.match("a term049999x b")] == ["term049999x"]
+
+
+PIECES = [
+    "sex",
+    "s.e.x",
+    "ѕех",
+    "Sussex",
+    "sextant",
+    "sexy",
+    " ",
+    ", ",
+    "_",
+    "看",
+    "av女优",
+    "s3x!",
+    "se\u200bx",
+    "porn",
+    "P0RN",
+    "sex toys",
+    "e\u0301",
+    "\u00a0",
+    "AV",
+    "x",
+]
+
+
+def random_texts(seed: int, count: int) -> list[str]:
+    rng = random.Random(seed)
+    return ["".join(rng.choice(PIECES) for _ in range(rng.randint(0, 12))) for _ in range(count)]
+
+
+@pytest.mark.parametrize("mode", ["whole_word", "substring"])
+def test_vectorised_scan_finds_what_the_loop_finds(mode):
+    ks = compiled(["sex", "porn", "sex toys", "av女优", "女优"], ["sussex", "sextant"], mode=mode)
+    for text in random_texts(1, 300):
+        norm = normalize(text, ks.options)
+        assert ks._hits_vectorised(norm.text) == ks._hits_loop(norm.text), text
+
+
+@pytest.mark.parametrize("mode", ["whole_word", "substring"])
+def test_batch_matching_equals_one_by_one(mode):
+    ks = compiled(["sex", "porn", "sex toys", "av女优"], ["sussex"], mode=mode)
+    texts = random_texts(2, 5_000) + ["", "\x00sex\x00", "s.e.x"]
+    assert ks.match_batch(texts) == [ks.match(t) for t in texts]
