@@ -1,8 +1,8 @@
 """evaluate(): judge prompts and images against a bundle, with one model call per stage.
 
-Timings: normalise and keywords are measured per input; embed, categories and
-concepts run once for the whole batch, and each input that took part is
-charged an equal share of the batch's time.
+Timings: each stage (normalise, keywords, embed, categories, concepts) runs once
+for the whole batch, and each input that took part is charged an equal share of
+the stage's time; for a single input they are exact.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from moderation.engine.errors import EngineError, ModelOutputError
 from moderation.engine.inputs import Item, coerce_item, has_content
 from moderation.engine.keywords import explain_matches
 from moderation.engine.models.base import PinMismatch
-from moderation.engine.normalize import normalize
+from moderation.engine.normalize import NormalizedBatch, normalize_batch
 from moderation.engine.providers import ModelProvider
 
 STAGES = ("normalise", "keywords", "embed", "categories", "concepts")
@@ -90,23 +90,25 @@ class _Run:
         return out
 
     def keywords(self) -> None:
-        """Normalise each prompt once per distinct folding, then match every keyword set."""
+        """Normalise all prompts once per distinct folding, then match every keyword set."""
         sets = self.compiled.keyword_sets
-        for i, item in enumerate(self.items):
-            if item.prompt is None or not sets:
-                continue
-            start = time.perf_counter()
-            normalized = {}
-            for ks in sets:
-                key = ks.options.fold_key()
-                if key not in normalized:
-                    normalized[key] = normalize(item.prompt, ks.options)
-            self.timings[i]["normalise"] += _ms(start)
-            start = time.perf_counter()
-            for ks in sets:
-                matches = ks.find(normalized[ks.options.fold_key()])
+        rows = [i for i, it in enumerate(self.items) if it.prompt is not None]
+        if not sets or not rows:
+            return
+        texts = [self.items[i].prompt for i in rows]
+        start = time.perf_counter()
+        batches: dict[tuple, NormalizedBatch] = {}
+        for ks in sets:
+            key = ks.options.fold_key()
+            if key not in batches:
+                batches[key] = normalize_batch(texts, ks.options)
+        self._charge("normalise", rows, start)
+        start = time.perf_counter()
+        for ks in sets:
+            found = ks.find_batch(batches[ks.options.fold_key()])
+            for i, matches in zip(rows, found, strict=True):
                 self.results[i].append(_keyword_result(ks.keyword_set, matches))
-            self.timings[i]["keywords"] += _ms(start)
+        self._charge("keywords", rows, start)
 
     def embeddings(self) -> None:
         """Encode every non-empty prompt in one call and score every embedding set."""

@@ -119,14 +119,14 @@ class CompiledKeywordSet:
         results: list[list[KeywordMatch]] = [[] for _ in batch.texts]
         for i, norm in batch.singles.items():
             results[i] = self.find(norm)
-        joined = batch.joined
-        for start, end, term in self._hits(joined.text):
-            a, b = joined.span(start, end)
-            row = int(np.searchsorted(batch.offsets, a, side="right")) - 1
-            i, base = batch.joined_rows[row], int(batch.offsets[row])
-            text = batch.texts[i]
-            results[i].append(KeywordMatch(self.keyword_set.terms[term], a - base, b - base,
-                                           text[a - base : b - base]))  # fmt: skip
+        hits = self._hits(batch.joined.text)
+        if not hits:
+            return results
+        a, b, rows = _batch_spans(batch, np.array(hits, dtype=np.int64).reshape(-1, 3))
+        terms = self.keyword_set.terms
+        for (_, _, term), start, end, row in zip(hits, a, b, rows, strict=True):
+            i = batch.joined_rows[row]
+            results[i].append(KeywordMatch(terms[term], start, end, batch.texts[i][start:end]))
         return results
 
     def match_batch(self, texts: list[str]) -> list[list[KeywordMatch]]:
@@ -198,6 +198,17 @@ def word_chars(text: str) -> np.ndarray:
     unique, inverse = np.unique(codes[others], return_inverse=True)
     result[others] = np.array([needs_boundary(chr(c)) for c in unique.tolist()], bool)[inverse]
     return result
+
+
+def _batch_spans(batch: NormalizedBatch, hits: np.ndarray) -> tuple[list, list, list]:
+    # Normalised spans to spans of the joined original, then to (text, local span).
+    joined = batch.joined
+    starts, ends = hits[:, 0], hits[:, 1]
+    if joined.starts is not None:
+        starts, ends = joined.starts[starts], joined.ends[ends - 1]
+    rows = np.searchsorted(batch.offsets, starts, side="right") - 1
+    base = batch.offsets[rows]
+    return (starts - base).tolist(), (ends - base).tolist(), rows.tolist()
 
 
 def _contained(hits: np.ndarray, allow_starts: np.ndarray, allow_ends: np.ndarray) -> np.ndarray:

@@ -82,11 +82,16 @@ class NormalizedText(NamedTuple):
 
 
 @functools.cache
-def _combining_class() -> str:
-    marks = [chr(c) for c in range(0x300, 0x20000) if unicodedata.combining(chr(c))]
+def _marks() -> frozenset[str]:
+    marks = {chr(c) for c in range(0x300, 0x20000) if unicodedata.combining(chr(c))}
     # Hangul vowel and final jamo compose with the preceding jamo under NFKC.
-    marks.extend(chr(c) for c in range(0x1160, 0x1200))
-    return "[" + re.escape("".join(marks)) + "]"
+    marks.update(chr(c) for c in range(0x1160, 0x1200))
+    return frozenset(marks)
+
+
+@functools.cache
+def _combining_class() -> str:
+    return "[" + re.escape("".join(sorted(_marks()))) + "]"
 
 
 @functools.cache
@@ -118,16 +123,15 @@ def _shape(char: str) -> str:
     return "a" if char.isalnum() else "." if char in SEPARATOR_CHARS else " "
 
 
-# Letters and digits read 'a', separators '.', other ASCII ' ', and any
-# non-ASCII character '?' (it may be a letter or a separator). The middle of a
-# split word then shows as ".a.a", ".a..a" or ".a...a" (or with '?' in those
-# places), which a bytes pattern spots ten times faster than the full Unicode
-# pattern scans; the full pattern then runs only where the shape says.
+# Letters and digits read 'a', separators '.', other ASCII ' ', and any other
+# non-ASCII character '?' (a letter or not; the non-ASCII separators are mapped
+# to '.' first). The middle of a split word then shows as ".a.a", ".a..a" or
+# ".a...a" (or with '?' for letters), which a bytes pattern starting with a
+# literal spots ten times faster than the full Unicode pattern scans; the full
+# pattern then runs only where the shape says.
 _SHAPE_BYTES = "".join(_shape(chr(i)) for i in range(128)).encode() + b"?" * 128
-_SPLIT_SHAPE_RE = re.compile(rb"[.?][a?][.?]{1,3}[a?](?!a)")
-# ASCII text has no '?' standing for unknown characters, so the strict shape
-# (with its literal first byte, which the regex engine scans for quickly) does.
-_ASCII_SPLIT_SHAPE_RE = re.compile(rb"\.a\.{1,3}a(?!a)")
+_NON_ASCII_SEPARATORS = {ord(c): "." for c in SEPARATOR_CHARS if ord(c) > 127}
+_SPLIT_SHAPE_RE = re.compile(rb"\.[a?]\.{1,3}[a?](?!a)")
 
 
 @functools.cache
@@ -177,27 +181,67 @@ def _folder(casefold: bool, nfkc: bool, leetspeak: bool, homoglyphs: bool) -> _F
 
 def _fold_mixed(text: str, folder: _Folder) -> tuple[str, np.ndarray, np.ndarray]:
     parts: list[str] = []
-    starts: list[np.ndarray] = []
-    ends: list[np.ndarray] = []
+    offsets = _Offsets()
     cluster_re = _cluster_re()
     pos = 0
     for run_start, run_end in _non_ascii_runs(text):
         # The ASCII character before the run goes with it: a combining mark
         # must stay with its base letter.
         first = run_start - 1 if run_start > pos else run_start
-        _add_ascii(text, pos, first, folder, parts, starts, ends)
-        run_starts: list[int] = []
-        run_ends: list[int] = []
-        for cluster in cluster_re.finditer(text, first, run_end):
-            folded = folder.fold(cluster.group())
-            parts.append(folded)
-            run_starts.extend([cluster.start()] * len(folded))
-            run_ends.extend([cluster.end()] * len(folded))
-        starts.append(np.array(run_starts, dtype=np.int64))
-        ends.append(np.array(run_ends, dtype=np.int64))
+        _add_ascii(text, pos, first, folder, parts, offsets)
+        if _marks().isdisjoint(text[first:run_end]):
+            # No combining marks (the usual case): every character is a cluster.
+            for at in range(first, run_end):
+                folded = folder.fold(text[at])
+                parts.append(folded)
+                offsets.add(at, at + 1, len(folded))
+        else:
+            for cluster in cluster_re.finditer(text, first, run_end):
+                folded = folder.fold(cluster.group())
+                parts.append(folded)
+                offsets.add(cluster.start(), cluster.end(), len(folded))
         pos = run_end
-    _add_ascii(text, pos, len(text), folder, parts, starts, ends)
-    return "".join(parts), np.concatenate(starts), np.concatenate(ends)
+    _add_ascii(text, pos, len(text), folder, parts, offsets)
+    return ("".join(parts), *offsets.arrays())
+
+
+class _Offsets:
+    """Collects each output character's original span; long ASCII stretches as numpy ranges."""
+
+    _RANGE_FROM = 256
+
+    def __init__(self) -> None:
+        self.chunks: list[tuple[np.ndarray, np.ndarray]] = []
+        self.starts: list[int] = []
+        self.ends: list[int] = []
+
+    def add(self, start: int, end: int, count: int) -> None:
+        """Record `count` output characters that all came from original [start, end)."""
+        self.starts.extend([start] * count)
+        self.ends.extend([end] * count)
+
+    def add_identity(self, start: int, end: int) -> None:
+        """Record output characters that map one to one onto original [start, end)."""
+        if end - start < self._RANGE_FROM:
+            self.starts.extend(range(start, end))
+            self.ends.extend(range(start + 1, end + 1))
+            return
+        self._flush()
+        self.chunks.append((np.arange(start, end), np.arange(start + 1, end + 1)))
+
+    def _flush(self) -> None:
+        if self.starts:
+            self.chunks.append((np.array(self.starts, np.int64), np.array(self.ends, np.int64)))
+            self.starts, self.ends = [], []
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """Return the start and end arrays, one entry per output character."""
+        self._flush()
+        if len(self.chunks) == 1:
+            return self.chunks[0]
+        if not self.chunks:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        return tuple(np.concatenate(c).astype(np.int64) for c in zip(*self.chunks, strict=True))
 
 
 def _non_ascii_runs(text: str) -> list[tuple[int, int]]:
@@ -210,11 +254,10 @@ def _non_ascii_runs(text: str) -> list[tuple[int, int]]:
     return list(zip(starts, ends, strict=True))
 
 
-def _add_ascii(text, start, end, folder, parts, starts, ends) -> None:
+def _add_ascii(text: str, start: int, end: int, folder, parts: list, offsets: _Offsets) -> None:
     if start < end:
         parts.append(_fold_ascii(text[start:end], folder))
-        starts.append(np.arange(start, end, dtype=np.int64))
-        ends.append(np.arange(start + 1, end + 1, dtype=np.int64))
+        offsets.add_identity(start, end)
 
 
 def _fold_ascii(text: str, folder: _Folder) -> str:
@@ -222,11 +265,11 @@ def _fold_ascii(text: str, folder: _Folder) -> str:
 
 
 def _split_words(text: str) -> list[re.Match[str]]:
-    shape_re = _ASCII_SPLIT_SHAPE_RE if text.isascii() else _SPLIT_SHAPE_RE
-    shape = text.encode("ascii", "replace").translate(_SHAPE_BYTES)
+    text_shape = text.translate(_NON_ASCII_SEPARATORS) if not text.isascii() else text
+    shape = text_shape.encode("ascii", "replace").translate(_SHAPE_BYTES)
     found: list[re.Match[str]] = []
     done = pos = 0
-    while (candidate := shape_re.search(shape, pos)) is not None:
+    while (candidate := _SPLIT_SHAPE_RE.search(shape, pos)) is not None:
         at = candidate.start()
         match = _split_word_at(text, max(done, at - 3), at + 2)
         if match is None:
@@ -286,7 +329,7 @@ def _normalize_ascii(text: str, folder: _Folder, options: MatchOptions) -> Norma
     raw = text.encode("ascii").translate(folder.ascii_bytes)
     folded = raw.decode("ascii")
     starts = ends = None
-    if options.ignore_separators and _ASCII_SPLIT_SHAPE_RE.search(raw.translate(_SHAPE_BYTES)):
+    if options.ignore_separators and _SPLIT_SHAPE_RE.search(raw.translate(_SHAPE_BYTES)):
         folded, kept = _join_split_words(folded)
         if kept is not None:
             starts, ends = kept, kept + 1

@@ -92,11 +92,20 @@ def test_batch_makes_one_model_call_per_stage(bundle, models, image_of):
 
 
 def test_batch_gives_the_same_decisions_as_one_at_a_time(bundle, models, image_of):
-    items = [("naked", None), ("acme rival", image_of((255, 0, 0))), (None, image_of((0, 9, 0)))]
+    items = [
+        ("naked", None),
+        ("acme rival", image_of((255, 0, 0))),
+        (None, image_of((0, 9, 0))),
+        ("café ѕ.е.х and s3x", None),
+        ("Sussex, then sex", None),
+    ]
     batch = evaluate_batch(bundle, items, models=models)
     single = [evaluate(bundle, prompt=p, image=i, models=models) for p, i in items]
     assert [d.action for d in batch] == [d.action for d in single]
     for b, s in zip(batch, single, strict=True):
+        assert [r.explanation for r in b.results if r.kind == "keyword"] == [
+            r.explanation for r in s.results if r.kind == "keyword"
+        ]
         # Batched float32 products may differ from single ones in the last bits.
         assert [r.score for r in b.results] == pytest.approx([r.score for r in s.results], abs=1e-6)
 
