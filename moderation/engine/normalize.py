@@ -130,7 +130,7 @@ def _shape(char: str) -> str:
 # literal spots ten times faster than the full Unicode pattern scans; the full
 # pattern then runs only where the shape says.
 _SHAPE_BYTES = "".join(_shape(chr(i)) for i in range(128)).encode() + b"?" * 128
-_NON_ASCII_SEPARATORS = {ord(c): "." for c in SEPARATOR_CHARS if ord(c) > 127}
+_NON_ASCII_SEPARATOR_RE = re.compile("[" + "".join(c for c in SEPARATOR_CHARS if c > "\x7f") + "]")
 _SPLIT_SHAPE_RE = re.compile(rb"\.[a?]\.{1,3}[a?](?!a)")
 
 
@@ -265,7 +265,8 @@ def _fold_ascii(text: str, folder: _Folder) -> str:
 
 
 def _split_words(text: str) -> list[re.Match[str]]:
-    text_shape = text.translate(_NON_ASCII_SEPARATORS) if not text.isascii() else text
+    # str.translate with a dict is slow on long texts; the regex is not.
+    text_shape = text if text.isascii() else _NON_ASCII_SEPARATOR_RE.sub(".", text)
     shape = text_shape.encode("ascii", "replace").translate(_SHAPE_BYTES)
     found: list[re.Match[str]] = []
     done = pos = 0
