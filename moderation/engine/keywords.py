@@ -12,6 +12,7 @@ character of those scripts next to a Latin term edge counts as a boundary
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -163,7 +164,8 @@ class CompiledKeywordSet:
         return hits
 
     def _hits_vectorised(self, text: str) -> list[tuple[int, int, int]]:
-        raw = np.array(list(self.automaton.iter(text)), dtype=np.int64).reshape(-1, 2)
+        flat = itertools.chain.from_iterable(self.automaton.iter(text))
+        raw = np.fromiter(flat, dtype=np.int64).reshape(-1, 2)
         ends, keys = raw[:, 0], raw[:, 1]
         starts = ends - self._length[keys] + 1
         joins, last = word_chars(text), len(text) - 1
