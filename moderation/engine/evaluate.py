@@ -1,8 +1,8 @@
 """evaluate(): judge prompts and images against a bundle, with one model call per stage.
 
-Timings: normalise and keywords are measured per input; embed, categories and
-concepts run once for the whole batch, and each input that took part is
-charged an equal share of the batch's time.
+Timings: each stage (normalise, keywords, embed, categories, concepts) runs once
+for the whole batch, and each input that took part is charged an equal share of
+the stage's time; for a single input they are exact.
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ from moderation.engine.decision import Action, Decision, RuleResult
 from moderation.engine.embedding_rules import explain as explain_embedding
 from moderation.engine.embedding_rules import unit_rows
 from moderation.engine.errors import EngineError, ModelOutputError
-from moderation.engine.inputs import Item, coerce_item
+from moderation.engine.inputs import Item, coerce_item, has_content
 from moderation.engine.keywords import explain_matches
 from moderation.engine.models.base import PinMismatch
-from moderation.engine.normalize import normalize
+from moderation.engine.normalize import NormalizedBatch, normalize_batch
 from moderation.engine.providers import ModelProvider
 
 STAGES = ("normalise", "keywords", "embed", "categories", "concepts")
@@ -90,62 +90,53 @@ class _Run:
         return out
 
     def keywords(self) -> None:
-        """Normalise each prompt once per distinct folding, then match every keyword set."""
+        """Normalise all prompts once per distinct folding, then match every keyword set."""
         sets = self.compiled.keyword_sets
-        for i, item in enumerate(self.items):
-            if item.prompt is None or not sets:
-                continue
-            start = time.perf_counter()
-            normalized = {}
-            for ks in sets:
-                key = ks.options.fold_key()
-                if key not in normalized:
-                    normalized[key] = normalize(item.prompt, ks.options)
-            self.timings[i]["normalise"] += _ms(start)
-            start = time.perf_counter()
-            for ks in sets:
-                matches = ks.find(normalized[ks.options.fold_key()])
+        rows = [i for i, it in enumerate(self.items) if it.prompt is not None]
+        if not sets or not rows:
+            return
+        texts = [self.items[i].prompt for i in rows]
+        start = time.perf_counter()
+        batches: dict[tuple, NormalizedBatch] = {}
+        for ks in sets:
+            key = ks.options.fold_key()
+            if key not in batches:
+                batches[key] = normalize_batch(texts, ks.options)
+        self._charge("normalise", rows, start)
+        start = time.perf_counter()
+        for ks in sets:
+            found = ks.find_batch(batches[ks.options.fold_key()])
+            for i, matches in zip(rows, found, strict=True):
                 self.results[i].append(_keyword_result(ks.keyword_set, matches))
-            self.timings[i]["keywords"] += _ms(start)
+        self._charge("keywords", rows, start)
 
     def embeddings(self) -> None:
         """Encode every non-empty prompt in one call and score every embedding set."""
         if not self.compiled.embedding:
             return
         rows = [i for i, it in enumerate(self.items) if it.prompt is not None]
-        active = [i for i in rows if self.items[i].prompt.strip()]
+        active = [i for i in rows if has_content(self.items[i].prompt)]
         start = time.perf_counter()
-        vectors = None
-        if active:
-            encoder = self.models.text_encoder()
-            for name in self.compiled.embedding:
-                _check_encoder("text", encoder, name, self.compiled.bundle.dims[name])
-            texts = [self.items[i].prompt for i in active]
-            what = f"text encoder {encoder.pin.name!r}"
-            vectors = unit_rows(encoder.encode(texts), len(texts), encoder.dim, what)
+        vectors = self._encode_prompts(active) if active else None
+        row_of = {i: r for r, i in enumerate(active)}
         for stacked in self.compiled.embedding.values():
             scores = stacked.score(vectors) if vectors is not None else None
             for k, es in enumerate(stacked.sets):
-                row_of = {i: r for r, i in enumerate(active)}
                 for i in rows:
                     r = row_of.get(i)
                     if r is None:
-                        result = _skipped("embedding", es, es.threshold)
+                        self.results[i].append(_skipped("embedding", es, es.threshold))
                     else:
-                        s = scores[k]
-                        result = RuleResult(
-                            "embedding",
-                            es.id,
-                            es.name,
-                            "prompt",
-                            es.action,
-                            bool(s.fired[r]),
-                            float(s.score[r]),
-                            es.threshold,
-                            explain_embedding(es, s, r),
-                        )
-                    self.results[i].append(result)
+                        self.results[i].append(_embedding_result(es, scores[k], r))
         self._charge("embed", rows, start)
+
+    def _encode_prompts(self, rows: list[int]) -> np.ndarray:
+        encoder = self.models.text_encoder()
+        for name in self.compiled.embedding:
+            _check_encoder("text", encoder, name, self.compiled.bundle.dims[name])
+        texts = [self.items[i].prompt for i in rows]
+        what = f"text encoder {encoder.pin.name!r}"
+        return unit_rows(encoder.encode(texts), len(texts), encoder.dim, what)
 
     def categories(self, modality: str) -> None:
         """Run each needed scorer once on the batch and compare category scores to thresholds."""
@@ -153,7 +144,7 @@ class _Run:
         rows = [i for i, it in enumerate(self.items) if _input(it, modality) is not None]
         if not thresholds or not rows:
             return
-        active = [i for i in rows if modality == "image" or self.items[i].prompt.strip()]
+        active = [i for i in rows if modality == "image" or has_content(self.items[i].prompt)]
         start = time.perf_counter()
         outputs, calibrated = self._score(modality, active)
         mapping = self.compiled.bundle.category_outputs
@@ -237,6 +228,13 @@ def _run_scorer(scorer: Any, inputs: list) -> list[dict[str, float]]:
             if not (isinstance(value, int | float | np.floating) and 0.0 <= value <= 1.0):
                 raise ModelOutputError(f"scorer {name!r} gave {key}={value!r}, not in [0, 1]")
     return out
+
+
+def _embedding_result(es: Any, scores: Any, row: int) -> RuleResult:
+    fired, score = bool(scores.fired[row]), float(scores.score[row])
+    explanation = explain_embedding(es, scores, row)
+    return RuleResult("embedding", es.id, es.name, "prompt", es.action, fired, score,
+                      es.threshold, explanation)  # fmt: skip
 
 
 def _keyword_result(ks: Any, matches: list) -> RuleResult:

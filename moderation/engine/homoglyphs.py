@@ -10,7 +10,6 @@ digits and leetspeak folding decides what they mean.
 from __future__ import annotations
 
 import functools
-import sys
 import unicodedata
 
 from confusable_homoglyphs.confusables import confusables_data
@@ -75,9 +74,3 @@ def invisible_chars() -> frozenset[str]:
             if unicodedata.category(chr(code)) == "Cf":
                 found.add(chr(code))
     return frozenset(found)
-
-
-def unicode_version() -> str:
-    """Return the Unicode version the tables were built against (Python's unicodedata)."""
-    major, minor = sys.version_info[:2]
-    return f"{unicodedata.unidata_version} (Python {major}.{minor})"

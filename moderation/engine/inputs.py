@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -10,6 +11,7 @@ from typing import Any
 from PIL import Image
 
 from moderation.engine.errors import InputError
+from moderation.engine.homoglyphs import invisible_chars
 
 MAX_PROMPT_CHARS = 8 * 1024 * 1024
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
@@ -44,6 +46,18 @@ def coerce_prompt(prompt: Any) -> str | None:
             "the engine accepts; shorten it"
         )
     return prompt
+
+
+def has_content(prompt: str) -> bool:
+    """Return whether `prompt` holds anything besides whitespace and invisible characters."""
+    if not prompt.strip():
+        return False
+    return bool(prompt.translate(_invisible_table()).strip())
+
+
+@functools.cache
+def _invisible_table() -> dict[int, None]:
+    return dict.fromkeys(map(ord, invisible_chars()))
 
 
 def coerce_image(image: Any) -> Image.Image | None:

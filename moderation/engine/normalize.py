@@ -18,7 +18,7 @@ import functools
 import re
 import unicodedata
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import numpy as np
 
@@ -46,9 +46,7 @@ _SEP = "[" + re.escape(SEPARATOR_CHARS) + "]"
 # two letters ("e.g.", "i.e.") are too often ordinary text.
 _SPLIT_WORD_RE = re.compile(rf"(?<![^\W_])[^\W_](?:{_SEP}{{1,3}}[^\W_](?![^\W_])){{2,}}")
 _SEP_RE = re.compile(_SEP)
-# A non-ASCII run, with the ASCII character before it, so a combining mark
-# stays with its base letter.
-_NON_ASCII_RUN_RE = re.compile(r"[\x00-\x7f]?[^\x00-\x7f]+")
+_NON_ASCII_RUN_RE = re.compile(r"[^\x00-\x7f]+")
 _EXTRA_INVISIBLE = "\u034f" + "".join(chr(c) for c in range(0xFE00, 0xFE10))
 
 
@@ -68,8 +66,7 @@ class MatchOptions:
         return (self.casefold, self.nfkc, self.leetspeak, self.homoglyphs, self.ignore_separators)
 
 
-@dataclass(frozen=True)
-class NormalizedText:
+class NormalizedText(NamedTuple):
     """A normalised text and, per normalised character, its span in the original."""
 
     original: str
@@ -85,11 +82,16 @@ class NormalizedText:
 
 
 @functools.cache
-def _combining_class() -> str:
-    marks = [chr(c) for c in range(0x300, 0x20000) if unicodedata.combining(chr(c))]
+def _marks() -> frozenset[str]:
+    marks = {chr(c) for c in range(0x300, 0x20000) if unicodedata.combining(chr(c))}
     # Hangul vowel and final jamo compose with the preceding jamo under NFKC.
-    marks.extend(chr(c) for c in range(0x1160, 0x1200))
-    return "[" + re.escape("".join(marks)) + "]"
+    marks.update(chr(c) for c in range(0x1160, 0x1200))
+    return frozenset(marks)
+
+
+@functools.cache
+def _combining_class() -> str:
+    return "[" + re.escape("".join(sorted(_marks()))) + "]"
 
 
 @functools.cache
@@ -107,6 +109,29 @@ def _ascii_table(casefold: bool, leetspeak: bool) -> dict[int, str]:
         if char != chr(code):
             table[code] = char
     return table
+
+
+@functools.cache
+def _ascii_bytes(casefold: bool, leetspeak: bool) -> bytes:
+    table = _ascii_table(casefold, leetspeak)
+    return bytes(ord(table.get(i, chr(i))) if i < 128 else i for i in range(256))
+
+
+def _shape(char: str) -> str:
+    if char == "?":
+        return "?"
+    return "a" if char.isalnum() else "." if char in SEPARATOR_CHARS else " "
+
+
+# Letters and digits read 'a', separators '.', other ASCII ' ', and any other
+# non-ASCII character '?' (a letter or not; the non-ASCII separators are mapped
+# to '.' first). The middle of a split word then shows as ".a.a", ".a..a" or
+# ".a...a" (or with '?' for letters), which a bytes pattern starting with a
+# literal spots ten times faster than the full Unicode pattern scans; the full
+# pattern then runs only where the shape says.
+_SHAPE_BYTES = "".join(_shape(chr(i)) for i in range(128)).encode() + b"?" * 128
+_NON_ASCII_SEPARATOR_RE = re.compile("[" + "".join(c for c in SEPARATOR_CHARS if c > "\x7f") + "]")
+_SPLIT_SHAPE_RE = re.compile(rb"\.[a?]\.{1,3}[a?](?!a)")
 
 
 @functools.cache
@@ -128,6 +153,7 @@ class _Folder:
     def __init__(self, casefold: bool, nfkc: bool, leetspeak: bool, homoglyphs: bool) -> None:
         self.casefold, self.nfkc = casefold, nfkc
         self.ascii_table = _ascii_table(casefold, leetspeak)
+        self.ascii_bytes = _ascii_bytes(casefold, leetspeak)
         self.table = _char_table(homoglyphs, leetspeak)
         self.cache: dict[str, str] = {}
 
@@ -155,31 +181,118 @@ def _folder(casefold: bool, nfkc: bool, leetspeak: bool, homoglyphs: bool) -> _F
 
 def _fold_mixed(text: str, folder: _Folder) -> tuple[str, np.ndarray, np.ndarray]:
     parts: list[str] = []
-    starts: list[int] = []
-    ends: list[int] = []
+    offsets = _Offsets()
     cluster_re = _cluster_re()
     pos = 0
-    for run in _NON_ASCII_RUN_RE.finditer(text):
-        _extend_ascii(text, pos, run.start(), folder, parts, starts, ends)
-        for cluster in cluster_re.finditer(text, run.start(), run.end()):
-            folded = folder.fold(cluster.group())
-            parts.append(folded)
-            starts.extend([cluster.start()] * len(folded))
-            ends.extend([cluster.end()] * len(folded))
-        pos = run.end()
-    _extend_ascii(text, pos, len(text), folder, parts, starts, ends)
-    return "".join(parts), np.array(starts, dtype=np.int64), np.array(ends, dtype=np.int64)
+    for run_start, run_end in _non_ascii_runs(text):
+        # The ASCII character before the run goes with it: a combining mark
+        # must stay with its base letter.
+        first = run_start - 1 if run_start > pos else run_start
+        _add_ascii(text, pos, first, folder, parts, offsets)
+        if _marks().isdisjoint(text[first:run_end]):
+            # No combining marks (the usual case): every character is a cluster.
+            for at in range(first, run_end):
+                folded = folder.fold(text[at])
+                parts.append(folded)
+                offsets.add(at, at + 1, len(folded))
+        else:
+            for cluster in cluster_re.finditer(text, first, run_end):
+                folded = folder.fold(cluster.group())
+                parts.append(folded)
+                offsets.add(cluster.start(), cluster.end(), len(folded))
+        pos = run_end
+    _add_ascii(text, pos, len(text), folder, parts, offsets)
+    return ("".join(parts), *offsets.arrays())
 
 
-def _extend_ascii(text, start, end, folder, parts, starts, ends) -> None:
+class _Offsets:
+    """Collects each output character's original span; long ASCII stretches as numpy ranges."""
+
+    _RANGE_FROM = 256
+
+    def __init__(self) -> None:
+        self.chunks: list[tuple[np.ndarray, np.ndarray]] = []
+        self.starts: list[int] = []
+        self.ends: list[int] = []
+
+    def add(self, start: int, end: int, count: int) -> None:
+        """Record `count` output characters that all came from original [start, end)."""
+        self.starts.extend([start] * count)
+        self.ends.extend([end] * count)
+
+    def add_identity(self, start: int, end: int) -> None:
+        """Record output characters that map one to one onto original [start, end)."""
+        if end - start < self._RANGE_FROM:
+            self.starts.extend(range(start, end))
+            self.ends.extend(range(start + 1, end + 1))
+            return
+        self._flush()
+        self.chunks.append((np.arange(start, end), np.arange(start + 1, end + 1)))
+
+    def _flush(self) -> None:
+        if self.starts:
+            self.chunks.append((np.array(self.starts, np.int64), np.array(self.ends, np.int64)))
+            self.starts, self.ends = [], []
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """Return the start and end arrays, one entry per output character."""
+        self._flush()
+        if len(self.chunks) == 1:
+            return self.chunks[0]
+        if not self.chunks:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        return tuple(np.concatenate(c).astype(np.int64) for c in zip(*self.chunks, strict=True))
+
+
+def _non_ascii_runs(text: str) -> list[tuple[int, int]]:
+    if len(text) < 4096:
+        return [m.span() for m in _NON_ASCII_RUN_RE.finditer(text)]
+    # Long texts: numpy finds the runs ten times faster than the regex scans.
+    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    edges = np.diff(np.concatenate(([0], (codes > 127).view(np.int8), [0])))
+    starts, ends = np.flatnonzero(edges == 1).tolist(), np.flatnonzero(edges == -1).tolist()
+    return list(zip(starts, ends, strict=True))
+
+
+def _add_ascii(text: str, start: int, end: int, folder, parts: list, offsets: _Offsets) -> None:
     if start < end:
-        parts.append(text[start:end].translate(folder.ascii_table))
-        starts.extend(range(start, end))
-        ends.extend(range(start + 1, end + 1))
+        parts.append(_fold_ascii(text[start:end], folder))
+        offsets.add_identity(start, end)
+
+
+def _fold_ascii(text: str, folder: _Folder) -> str:
+    return text.encode("ascii").translate(folder.ascii_bytes).decode("ascii")
+
+
+def _split_words(text: str) -> list[re.Match[str]]:
+    # str.translate with a dict is slow on long texts; the regex is not.
+    text_shape = text if text.isascii() else _NON_ASCII_SEPARATOR_RE.sub(".", text)
+    shape = text_shape.encode("ascii", "replace").translate(_SHAPE_BYTES)
+    found: list[re.Match[str]] = []
+    done = pos = 0
+    while (candidate := _SPLIT_SHAPE_RE.search(shape, pos)) is not None:
+        at = candidate.start()
+        match = _split_word_at(text, max(done, at - 3), at + 2)
+        if match is None:
+            pos = at + 1  # candidates may overlap
+        else:
+            found.append(match)
+            done = pos = match.end()
+    return found
+
+
+def _split_word_at(text: str, lo: int, hi: int) -> re.Match[str] | None:
+    # The split word's first letter is one to three separators before the
+    # candidate's second letter, or is that letter itself.
+    for start in range(lo, hi):
+        match = _SPLIT_WORD_RE.match(text, start)
+        if match:
+            return match
+    return None
 
 
 def _join_split_words(text: str) -> tuple[str, np.ndarray | None]:
-    matches = list(_SPLIT_WORD_RE.finditer(text))
+    matches = _split_words(text)
     if not matches:
         return text, None
     keep = np.ones(len(text), dtype=bool)
@@ -199,20 +312,66 @@ def _take(text: str, kept: np.ndarray) -> str:
 def normalize(text: str, options: MatchOptions) -> NormalizedText:
     """Normalise `text` under `options`, keeping a map back to the original spans."""
     folder = _folder(options.casefold, options.nfkc, options.leetspeak, options.homoglyphs)
-    starts = ends = None
     if text.isascii():
-        folded = text.translate(folder.ascii_table)
-    else:
-        folded, starts, ends = _fold_mixed(text, folder)
+        return _normalize_ascii(text, folder, options)
+    folded, starts, ends = _fold_mixed(text, folder)
     if options.ignore_separators:
         folded, kept = _join_split_words(folded)
         if kept is not None:
-            starts, ends = (kept, kept + 1) if starts is None else (starts[kept], ends[kept])
+            starts, ends = starts[kept], ends[kept]
     if options.leetspeak:
-        folded = _SYMBOL_RE.sub(lambda m: LEET_SYMBOLS[m.group()], folded)
+        folded = _fold_symbols(folded)
     return NormalizedText(text, folded, starts, ends)
+
+
+def _normalize_ascii(text: str, folder: _Folder, options: MatchOptions) -> NormalizedText:
+    # The common case, kept to a few C-level calls on bytes: most prompts are
+    # short ASCII, where per-call overhead is most of the cost.
+    raw = text.encode("ascii").translate(folder.ascii_bytes)
+    folded = raw.decode("ascii")
+    starts = ends = None
+    if options.ignore_separators and _SPLIT_SHAPE_RE.search(raw.translate(_SHAPE_BYTES)):
+        folded, kept = _join_split_words(folded)
+        if kept is not None:
+            starts, ends = kept, kept + 1
+    if options.leetspeak and (
+        b"@" in raw or b"$" in raw or b"!" in raw or b"|" in raw or b"+" in raw
+    ):
+        folded = _fold_symbols(folded)
+    return NormalizedText(text, folded, starts, ends)
+
+
+def _fold_symbols(text: str) -> str:
+    if _SYMBOL_RE.search(text) is None:
+        return text
+    return _SYMBOL_RE.sub(lambda m: LEET_SYMBOLS[m.group()], text)
 
 
 def normalize_term(term: str, options: MatchOptions) -> str:
     """Normalise a keyword term with the same pipeline as the text it is matched against."""
     return normalize(term, options).text
+
+
+# Joins the ASCII texts of a batch: not a word character, not a separator, and
+# in no term, so matching and folding never cross from one text to the next.
+JOIN_CHAR = "\x00"
+
+
+class NormalizedBatch(NamedTuple):
+    """Many texts normalised at once: ASCII ones joined into one text, others one by one."""
+
+    texts: list[str]
+    joined_rows: list[int]  # indices of the texts inside `joined`
+    offsets: np.ndarray  # start of each joined text in joined.original
+    joined: NormalizedText
+    singles: dict[int, NormalizedText]
+
+
+def normalize_batch(texts: list[str], options: MatchOptions) -> NormalizedBatch:
+    """Normalise many texts, the ASCII ones in a single pass; same result as one by one."""
+    rows = [i for i, text in enumerate(texts) if text.isascii()]
+    singles = {i: normalize(text, options) for i, text in enumerate(texts) if not text.isascii()}
+    lengths = [len(texts[i]) + 1 for i in rows]
+    offsets = np.concatenate(([0], np.cumsum(lengths[:-1]))).astype(np.int64)
+    joined = normalize(JOIN_CHAR.join(texts[i] for i in rows), options)
+    return NormalizedBatch(texts, rows, offsets, joined, singles)

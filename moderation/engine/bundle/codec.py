@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import numpy as np
@@ -29,6 +30,7 @@ MAX_PHRASE_CHARS = 1_000
 MAX_RULES = 10_000
 MAX_OUTPUTS = 100
 ACTIONS = tuple(a.value for a in Action)
+_MODEL_NAME_RE = re.compile(r"^[a-z0-9_\-]{1,64}$")
 _TOP = ("spec", "policy", "models", "categories", "thresholds")
 _RULE_LISTS = ("keyword_sets", "embedding_sets", "concepts")
 
@@ -172,6 +174,8 @@ def _models(raw: Any) -> tuple[dict[str, ModelPin], dict[str, int]]:
     pins, dims = {}, {}
     for name in sorted(models):
         path = f"models.{name}"
+        if not isinstance(name, str) or not _MODEL_NAME_RE.match(name):
+            raise BundleError(path, "a model name is lower-case letters, digits, '_' or '-'")
         d = f.obj(models[name], path, ("name", "version", "sha256", "dim"))
         if f.string(d["name"], f"{path}.name") != name:
             raise BundleError(f"{path}.name", f"{d['name']!r} differs from the key {name!r}")
@@ -200,7 +204,9 @@ def _categories(raw: Any, pins: dict[str, ModelPin]) -> dict[str, CategoryOutput
 def _outputs(raw: Any, path: str, pins: dict[str, ModelPin]) -> list[str]:
     names = f.array(raw, path, max_items=MAX_OUTPUTS)
     for i, name in enumerate(names):
-        model = f.string(name, f"{path}[{i}]").partition(".")[0]
+        model, _, label = f.string(name, f"{path}[{i}]").partition(".")
+        if not label:
+            raise BundleError(f"{path}[{i}]", f"{name!r} is not '<model>.<label>'")
         if model not in pins:
             raise BundleError(
                 f"{path}[{i}]",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
 
@@ -33,6 +34,7 @@ def make_pin(name: str, version: str = "1") -> ModelPin:
     return ModelPin(name, f"{name} {version}", digest)
 
 
+@functools.cache
 def _word_vector(word: str, dim: int) -> np.ndarray:
     seed = int.from_bytes(hashlib.sha256(word.encode()).digest()[:8], "little")
     return np.random.default_rng(seed).standard_normal(dim)
@@ -53,7 +55,9 @@ class FakeTextEncoder:
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         self.calls.append(list(texts))
         start = np.full(self.dim, 1e-3)
-        rows = [sum((_word_vector(w, self.dim) for w in t.lower().split()), start) for t in texts]
+        # Like the real encoder, only the first 256 tokens count.
+        words = [t.lower().split()[:256] for t in texts]
+        rows = [sum((_word_vector(w, self.dim) for w in ws), start) for ws in words]
         return _unit(np.array(rows).reshape(len(texts), self.dim))
 
 

@@ -1,0 +1,114 @@
+"""Normalisation: foldings, separators, invisible characters and spans back to the original."""
+
+import random
+
+import pytest
+
+from moderation.engine.homoglyphs import homoglyph_table
+from moderation.engine.normalize import _SPLIT_WORD_RE, MatchOptions, _split_words, normalize
+
+ALL = MatchOptions()
+NOTHING = MatchOptions(
+    casefold=False, nfkc=False, leetspeak=False, homoglyphs=False, ignore_separators=False
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("ｓｅｘ", "sex"),  # fullwidth, NFKC
+        ("SEX", "sex"),
+        ("s3x", "sex"),
+        ("ѕех", "sex"),  # Cyrillic dze, ie, ha
+        ("s.e.x", "sex"),
+        ("s e x", "sex"),
+        ("s-e-x", "sex"),
+        ("s_e_x", "sex"),
+        ("s . e . x", "sex"),
+        ("se\u200bx", "sex"),  # zero-width space
+        ("s\u00adex", "sex"),  # soft hyphen
+        ("$ex", "sex"),
+        ("h!gh", "high"),
+        ("ki11", "kiii"),  # 1 and l share the i class
+        ("kill", "kiii"),
+        ("Straße", "strasse"),
+        ("ﬁne", "fine"),
+        ("𝐬𝐞𝐱", "sex"),  # mathematical bold
+    ],
+)
+def test_evasions_fold_to_the_plain_word(text, expected):
+    assert normalize(text, ALL).text == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("sex!", "sex!"),  # a trailing symbol is punctuation, not leetspeak
+        ("e.g. this", "e.g. this"),  # two single letters are not a split word
+        ("a, b, c", "a, b, c"),  # commas do not join letters
+        ("hello world", "heiio worid"),
+    ],
+)
+def test_ordinary_text_is_left_alone(text, expected):
+    assert normalize(text, ALL).text == expected
+
+
+def test_options_off_leave_text_unchanged():
+    text = "ＳЕＸ s.e.x s3x"
+    assert normalize(text, NOTHING).text == text
+
+
+@pytest.mark.parametrize(
+    ("text", "needle", "original"),
+    [
+        ("buy ｓｅｘ now", "sex", "ｓｅｘ"),
+        ("x ѕех y", "sex", "ѕех"),
+        ("the s.e.x tape", "sex", "s.e.x"),
+        ("a se\u200bx b", "sex", "se\u200bx"),
+        ("Straße sex", "sex", "sex"),
+        ("ﬁne wine", "wine", "wine"),
+        ("e\u0301clair sex", "sex", "sex"),  # combining acute before the match
+        ("日本語 s3x", "sex", "s3x"),
+    ],
+)
+def test_spans_map_back_to_the_original(text, needle, original):
+    norm = normalize(text, ALL)
+    start = norm.text.index(needle)
+    a, b = norm.span(start, start + len(needle))
+    assert text[a:b] == original
+
+
+def test_expansion_maps_every_output_character_to_its_source():
+    norm = normalize("aßb", ALL)
+    assert norm.text == "assb"
+    assert [norm.span(i, i + 1) for i in range(4)] == [(0, 1), (1, 2), (1, 2), (2, 3)]
+
+
+def test_homoglyph_table_comes_from_the_confusables_data():
+    table = homoglyph_table()
+    assert len(table) > 1000
+    assert {chr(c): table[c] for c in map(ord, "ѕех")} == {"ѕ": "s", "е": "e", "х": "x"}
+    assert ord("0") not in table  # ASCII digits are left for leetspeak
+
+
+def test_non_ascii_digits_keep_their_value():
+    assert normalize("٣", MatchOptions(leetspeak=False)).text == "3"
+
+
+@pytest.mark.parametrize("alphabet", ["ab ._-·東\u0301?x", "a .", "ab. ?", "a.\u3000東x-_"])
+def test_split_word_prefilter_finds_what_the_full_pattern_finds(alphabet):
+    rng = random.Random(alphabet)
+    for _ in range(5_000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 24)))
+        fast = [m.span() for m in _split_words(text)]
+        assert fast == [m.span() for m in _SPLIT_WORD_RE.finditer(text)], text
+
+
+def test_long_mixed_text_keeps_spans_like_a_short_one():
+    piece = "ok ｓｅｘ and ѕех, e\u0301 日本 "
+    text = piece * 400  # long enough for the numpy path
+    norm = normalize(text, ALL)
+    assert norm.text == normalize(piece, ALL).text * 400
+    last = norm.text.rindex("sex")
+    a, b = norm.span(last, last + 3)
+    assert text[a:b] == "ѕех"
