@@ -30,6 +30,7 @@ MAX_PHRASE_CHARS = 1_000
 MAX_RULES = 10_000
 MAX_OUTPUTS = 100
 ACTIONS = tuple(a.value for a in Action)
+_CONTROL_RE = re.compile("[\x00-\x1f\x7f-\x9f]")
 _MODEL_NAME_RE = re.compile(r"^[a-z0-9_\-]{1,64}$")
 _TOP = ("spec", "policy", "models", "categories", "thresholds")
 _RULE_LISTS = ("keyword_sets", "embedding_sets", "concepts")
@@ -270,6 +271,10 @@ def _phrases(raw: Any, path: str, max_items: int, max_chars: int, what: str) -> 
         if isinstance(item, str) and not item.strip():
             raise BundleError(f"{path}[{i}]", f"empty {what}")
         f.string(item, f"{path}[{i}]", max_chars=max_chars)
+        # Control characters never belong in a phrase; NUL in particular joins
+        # the prompts of a batch and must not be matchable.
+        if _CONTROL_RE.search(item):
+            raise BundleError(f"{path}[{i}]", f"{what} holds a control character; remove it")
     return items
 
 

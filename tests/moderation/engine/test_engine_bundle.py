@@ -200,3 +200,9 @@ def test_too_many_terms_are_refused(bundle):
 def test_model_and_output_names_are_checked(bundle, mutate, message):
     with pytest.raises(BundleError, match=message):
         bundle_from_dict(_broken(bundle, mutate))
+
+
+def test_phrases_with_control_characters_are_refused(bundle):
+    data = _broken(bundle, lambda d: d["keyword_sets"][0]["terms"].append("se\x00x"))
+    with pytest.raises(BundleError, match=r"terms\[2\]: term holds a control character"):
+        bundle_from_dict(data)
