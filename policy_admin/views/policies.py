@@ -67,10 +67,12 @@ class PolicyEditorView(PolicyPageView):
                 }
             ),
         )
+        floor = selectors.floor()
         context.update(
             draft=draft,
+            floor_keyword_sets=floor["keyword_sets"],
             threshold_rows=threshold_rows(
-                self.policy, draft["thresholds"], selectors.floor(), bound=self.bound_row
+                self.policy, draft["thresholds"], floor, bound=self.bound_row
             ),
             category_count=len(catalogue.categories()),
             concepts=[_concept_summary(c) for c in draft["concepts"]],

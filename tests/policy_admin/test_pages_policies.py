@@ -216,3 +216,13 @@ def test_dashboard_lists_policies_above_members(client, policy, viewer):
     page = body(client.get(reverse("tenant-dashboard", kwargs={"tenant": "acme"})))
     assert page.index('data-testid="dashboard-policies"') < page.index("dashboard-members")
     assert "Default" in page
+
+
+def test_editor_shows_floor_keyword_sets_as_locked_rows(client, policy, editor):
+    from policy_admin.models import FloorKeywordSet
+
+    FloorKeywordSet.objects.create(name="Minors", action="block", terms="a\nb", term_count=2)
+    client.force_login(editor)
+    body = client.get(editor_url(policy)).content.decode()
+    assert 'data-testid="floor-keyword-set"' in body
+    assert "Platform floor: inherited and locked" in body
