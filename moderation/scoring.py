@@ -5,6 +5,7 @@ import threading
 import time
 from collections import OrderedDict
 
+from moderation import telemetry
 from moderation.engine.compiled import CompiledBundle, compile_bundle
 from moderation.engine.evaluate import evaluate_batch
 from moderation.engine.images import load_image
@@ -64,7 +65,11 @@ def run_live_test(run) -> dict:
     build_ms = (time.perf_counter() - started) * 1000
     images = list(run.images.all())
     items = [Item(run.prompt or None, _open(i)) for i in images] or [Item(run.prompt, None)]
-    decisions = evaluate_split_on_oom(compiled(built.bundle), items, registry)
+    decisions = [
+        d.as_dict() for d in evaluate_split_on_oom(compiled(built.bundle), items, registry)
+    ]
+    device = registry.device_info()
+    telemetry.record_decisions(f"{run.tenant.slug}/{run.policy.slug}", decisions, device["device"])
     return {
         "bundle": {
             "sha256": built.bundle.sha256,
@@ -77,8 +82,8 @@ def run_live_test(run) -> dict:
             {"prompt": run.prompt, "image": i.original_name if i else None}
             for i in (images or [None])
         ],
-        "decisions": [d.as_dict() for d in decisions],
-        "device": registry.device_info(),
+        "decisions": decisions,
+        "device": device,
     }
 
 

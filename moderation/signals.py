@@ -1,11 +1,12 @@
-"""Worker start-up: load the models once per worker process, then say the worker is ready."""
+"""Worker hooks: load models once per process, report readiness, time every task."""
 
 import logging
 import os
+import time
 
-from celery.signals import worker_init, worker_process_init
+from celery.signals import task_failure, task_postrun, task_prerun, worker_init, worker_process_init
 
-from moderation import probe
+from moderation import probe, telemetry
 
 log = logging.getLogger(__name__)
 
@@ -14,6 +15,9 @@ log = logging.getLogger(__name__)
 def _start_probes(**kwargs) -> None:
     probe.clear()
     probe.start_heartbeat()
+    port = os.environ.get("MODERATION_WORKER_METRICS_PORT")
+    if port:
+        telemetry.serve_worker_metrics(int(port))
 
 
 @worker_process_init.connect
@@ -24,3 +28,23 @@ def _load_models(**kwargs) -> None:
         seconds = scoring.models().warm_up()
         log.info("models loaded: %s", ", ".join(f"{k} {v:.1f}s" for k, v in seconds.items()))
     probe.mark("ready")
+
+
+_started: dict[str, float] = {}
+
+
+@task_prerun.connect
+def _task_started(task_id=None, task=None, **kwargs) -> None:
+    _started[task_id] = time.monotonic()
+
+
+@task_postrun.connect
+def _task_finished(task_id=None, task=None, **kwargs) -> None:
+    started = _started.pop(task_id, None)
+    if started is not None:
+        telemetry.TASK_DURATION.labels(task=task.name).observe(time.monotonic() - started)
+
+
+@task_failure.connect
+def _task_failed(sender=None, **kwargs) -> None:
+    telemetry.TASK_FAILURES.labels(task=sender.name).inc()

@@ -9,7 +9,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 
 from moderation import views as moderation_views
-from policy_admin import health, views_yaml
+from policy_admin import health, metrics, views_yaml
 from policy_admin.api_router import router, tenant_router
 from policy_admin.views import audit, concepts, embeddings, floor, keywords, policies, thresholds
 from tenants import views as tenant_views
@@ -105,6 +105,7 @@ tenant_patterns = [
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("metrics", metrics.metrics_view, name="metrics"),
     path("", tenant_views.TenantPickerView.as_view(), name="tenant-picker"),
     path("t/<slug:tenant>/", include(tenant_patterns)),
     path("account/api-token/", tenant_views.ApiTokenView.as_view(), name="api-token"),

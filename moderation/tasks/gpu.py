@@ -58,3 +58,10 @@ def run_execute(run_id: int) -> None:
         bundle_sha256=result["bundle"]["sha256"],
         revision=result["bundle"]["revision"],
     )
+    log.info(
+        "live test run %s of %s/%s finished: %s",
+        run_id,
+        run.tenant.slug,
+        run.policy.slug,
+        ", ".join(d["action"] for d in result["decisions"]),
+    )

@@ -8,6 +8,7 @@ CELERY_BROKER_URL and the secrets (see production.py and the README).
 from pathlib import Path
 
 import environ
+from django_guid.integrations import CeleryIntegration
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -35,12 +36,16 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
+    "django_guid",
+    "django_prometheus",
     "tenants",
     "policy_admin",
     "moderation",
 ]
 
 MIDDLEWARE = [
+    "django_guid.middleware.guid_middleware",
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -49,6 +54,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "policy_admin.urls"
@@ -163,13 +169,44 @@ if CELERY_BROKER_URL.startswith("filesystem"):
         if isinstance(_folder, str) and "/" in _folder:
             Path(_folder.removeprefix("file://")).mkdir(parents=True, exist_ok=True)
 
+# Every log line carries the request id (X-Request-ID, generated when absent),
+# which django-guid also hands to the Celery tasks a request enqueues.
+DJANGO_GUID = {
+    "GUID_HEADER_NAME": "X-Request-ID",
+    "RETURN_HEADER": True,
+    "INTEGRATIONS": [CeleryIntegration(use_django_logging=True)],
+}
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain")  # "json" in production
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {
+        "request_id": {
+            "()": "django_guid.log_filters.CorrelationId",
+            "correlation_id_field": "request_id",
+        }
+    },
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(request_id)s %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_id"],
+        },
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {"django_guid": {"level": "WARNING"}},
 }
+
+# Prometheus metrics at /metrics for a scraper presenting this bearer token.
+MODERATION_METRICS_TOKEN = env.str("MODERATION_METRICS_TOKEN", default="")
 
 # Live tests: a running test's worker records a heartbeat this often; a test
 # whose heartbeat is older than the stale limit lost its worker and is failed.

@@ -4,6 +4,7 @@ from policy_admin.settings.base import *  # noqa: F403
 from policy_admin.settings.base import env
 
 DEBUG = False
+LOGGING["handlers"]["console"]["formatter"] = env.str("LOG_FORMAT", default="json")  # noqa: F405
 SECRET_KEY = env.str("DJANGO_SECRET_KEY")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 

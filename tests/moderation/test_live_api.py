@@ -77,7 +77,9 @@ def test_a_file_that_is_not_an_image_is_refused_naming_it(api_client, policy, ed
 
 
 @pytest.mark.worker
-def test_live_test_end_to_end_on_a_real_worker(api_client, celery_worker_process, tenant, editor):
+def test_live_test_end_to_end_on_a_real_worker(
+    api_client, celery_worker_process, tenant, editor, tmp_path
+):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     policy = PolicyFactory(tenant=tenant, slug="default")
@@ -108,6 +110,11 @@ def test_live_test_end_to_end_on_a_real_worker(api_client, celery_worker_process
     assert nudity["fired"] is False  # a flat grey square
     assert 0.0 <= nudity["score"] < nudity["threshold"]
     assert run["result"]["bundle"]["sha256"] == run["bundle_sha256"]
+    # The request id of the POST follows the work into the worker's log lines.
+    request_id = started["X-Request-ID"]
+    assert f"[{request_id}] live test run {run['id']} of acme/default finished: block" in (
+        (tmp_path / "worker.log").read_text()
+    )
 
 
 def wait_for(api_client, run_id, timeout=90):
