@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -66,8 +67,11 @@ class Catalogue:
 
 
 def load_catalogue(path: str | Path | None = None) -> Catalogue:
-    """Load and validate the catalogue at `path` (the shipped one by default), cached."""
-    return _load(Path(path or DEFAULT_PATH).resolve())
+    """Load and validate the catalogue at `path`, cached.
+
+    The default is MODERATION_CATALOGUE when set, else the catalogue shipped here.
+    """
+    return _load(Path(path or os.environ.get("MODERATION_CATALOGUE") or DEFAULT_PATH).resolve())
 
 
 @functools.cache

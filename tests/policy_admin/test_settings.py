@@ -39,3 +39,12 @@ def test_production_refuses_to_start_without_a_secret_key():
     result = _manage("check", env=env)
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY" in result.stderr
+
+
+def test_a_broken_catalogue_stops_start_up_naming_the_field(tmp_path):
+    broken = tmp_path / "categories.yaml"
+    broken.write_text('spec: "1"\ncategories:\n  - id: sexual\n    name: 5\n')
+    env = {**DEPLOY_ENV, "MODERATION_CATALOGUE": str(broken)}
+    result = _manage("check", env=env)
+    assert result.returncode != 0
+    assert "categories[0]" in result.stderr
