@@ -111,3 +111,9 @@ class TestRunImage(TenantOwned):
 
     def __str__(self) -> str:
         return self.original_name
+
+
+# Alert rules live in their own module; importing them here registers them with the app.
+from moderation.alerts.models import AlertEvent, AlertRule  # noqa: E402
+
+__all__ = ["AlertEvent", "AlertRule", "TestRun", "TestRunImage", "VectorCacheEntry"]

@@ -212,3 +212,8 @@ MODERATION_METRICS_TOKEN = env.str("MODERATION_METRICS_TOKEN", default="")
 # whose heartbeat is older than the stale limit lost its worker and is failed.
 MODERATION_RUN_HEARTBEAT_SECONDS = env.int("MODERATION_RUN_HEARTBEAT_SECONDS", default=10)
 MODERATION_RUN_STALE_SECONDS = env.int("MODERATION_RUN_STALE_SECONDS", default=45)
+
+# Alert email: EMAIL_URL such as smtp+tls://user:pass@mail.example.com:587 (console by default).
+EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
+vars().update(EMAIL_CONFIG)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="alerts@moderation.invalid")
