@@ -1,0 +1,34 @@
+"""Django admin for the scoring side: runs and caches read-only, alert rules editable."""
+
+from django.contrib import admin
+
+from moderation.models import AlertEvent, AlertRule, TestRun, TestRunImage, VectorCacheEntry
+from policy_admin.admin import ReadOnlyAdmin
+
+
+@admin.register(TestRun)
+class TestRunAdmin(ReadOnlyAdmin):
+    list_display = ["pk", "tenant", "policy", "kind", "status", "created_by", "created_at"]
+    list_filter = ["tenant", "kind", "status"]
+
+
+@admin.register(TestRunImage)
+class TestRunImageAdmin(ReadOnlyAdmin):
+    list_display = ["original_name", "run", "width", "height"]
+
+
+@admin.register(VectorCacheEntry)
+class VectorCacheEntryAdmin(ReadOnlyAdmin):
+    list_display = ["content_sha256", "model_sha256", "dim", "created_at"]
+    exclude = ["vector"]
+
+
+@admin.register(AlertRule)
+class AlertRuleAdmin(admin.ModelAdmin):
+    list_display = ["name", "tenant", "kind", "enabled", "state", "state_since"]
+    list_filter = ["tenant", "kind", "state"]
+
+
+@admin.register(AlertEvent)
+class AlertEventAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "rule", "state", "message"]
