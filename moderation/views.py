@@ -62,8 +62,8 @@ class LiveConsoleView(PolicyPageMixin, TemplateView):
         return context
 
     def post(self, request, *args, **kwargs):
-        uploads = [ImageUpload(f.name, f.read()) for f in request.FILES.getlist("images")]
         try:
+            uploads = [ImageUpload.from_file(f) for f in request.FILES.getlist("images")]
             run = runs.live_test_start(
                 policy=self.get_policy(),
                 actor=request.user,

@@ -52,7 +52,7 @@ class LiveTestViewSet(
         data = LiveTestStartSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         policy = get_object_or_404(scoped(Policy, self.tenant), slug=data.validated_data["policy"])
-        uploads = [ImageUpload(f.name, f.read()) for f in data.validated_data["images"]]
+        uploads = [ImageUpload.from_file(f) for f in data.validated_data["images"]]
         run = runs.live_test_start(
             policy=policy, actor=request.user, prompt=data.validated_data["prompt"], uploads=uploads
         )

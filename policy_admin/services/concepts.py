@@ -26,6 +26,17 @@ class ImageUpload:
     name: str
     data: bytes
 
+    @classmethod
+    def from_file(cls, file) -> "ImageUpload":
+        """Read an uploaded file, refusing one over the size limit before reading it."""
+        if file.size > MAX_IMAGE_BYTES:
+            raise ApplicationError(
+                f"{file.name} is {file.size / 2**20:.1f} MB; images may be at most "
+                f"{MAX_IMAGE_BYTES // 2**20} MB. Nothing was uploaded.",
+                extra={"file": file.name},
+            )
+        return cls(name=file.name, data=file.read())
+
 
 @transaction.atomic
 def concept_save(

@@ -103,7 +103,7 @@ class ConceptImagesUploadView(ConceptView):
         return self.render_to_response(context, status=outcome.status)
 
     def _add(self, form):
-        uploads = [ImageUpload(name=f.name, data=f.read()) for f in form.cleaned_data["images"]]
+        uploads = [ImageUpload.from_file(f) for f in form.cleaned_data["images"]]
         return concepts.concept_images_add(
             concept=self.object,
             actor=self.request.user,

@@ -181,3 +181,12 @@ def test_policy_editor_links_to_the_console(client, policy, viewer):
     client.force_login(viewer)
     body = client.get("/t/acme/policies/default/").content.decode()
     assert f'href="{CONSOLE}"' in body
+
+
+def test_an_oversized_upload_is_refused_before_it_is_read(client, policy, editor):
+    client.force_login(editor)
+    huge = SimpleUploadedFile("huge.png", b"\x89PNG" + b"0" * (10 * 2**20 + 1))
+    response = client.post(CONSOLE, {"images": [huge]}, headers={"HX-Request": "true"})
+    assert response.status_code == 400
+    assert "huge.png is 10.0 MB; images may be at most 10 MB" in response.content.decode()
+    assert not TestRun.objects.exists()

@@ -69,7 +69,7 @@ class ConceptViewSet(RuleViewSet):
             concept=concept,
             actor=request.user,
             revision=request_revision(request, data),
-            uploads=[ImageUpload(name=f.name, data=f.read()) for f in data["images"]],
+            uploads=[ImageUpload.from_file(f) for f in data["images"]],
             positive=data["positive"],
         )
         payload = ImagesAddedSerializer({"images": images}, context=self.get_serializer_context())
