@@ -2,7 +2,7 @@
 
 from django.contrib import messages
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.generic import TemplateView
 
@@ -11,48 +11,41 @@ from moderation.models import TestRun
 from moderation.selectors import run_get, run_list
 from moderation.services import runs
 from policy_admin.errors import ApplicationError
-from policy_admin.models import ConceptImage, Policy
+from policy_admin.models import ConceptImage
 from policy_admin.services.concepts import ImageUpload
+from policy_admin.views.base import PolicyPageMixin
 from tenants.roles import Right
-from tenants.scoping import TenantViewMixin, scoped
+from tenants.scoping import scoped
 
 HISTORY_SIZE = 20
 
 
-class PolicyPageMixin(TenantViewMixin):
-    """Resolves the policy from the URL inside the tenant: another tenant's policy is a 404."""
-
-    def get_policy(self) -> Policy:
-        if not hasattr(self, "_policy"):
-            self._policy = get_object_or_404(scoped(Policy, self.tenant), slug=self.kwargs["slug"])
-        return self._policy
+class RunPageMixin(PolicyPageMixin):
+    """A policy page that also resolves one of the policy's runs from the URL."""
 
     def get_run(self) -> TestRun:
         try:
             run = run_get(tenant=self.tenant, pk=self.kwargs["pk"])
         except TestRun.DoesNotExist:
             raise Http404("No such test run.") from None
-        if run.policy_id != self.get_policy().pk:
+        if run.policy_id != self.policy.pk:
             raise Http404("No such test run.")
         return run
 
 
-class LiveConsoleView(PolicyPageMixin, TemplateView):
+class LiveConsoleView(RunPageMixin, TemplateView):
     """The console page; posting it starts a live test of the draft."""
 
     template_name = "moderation/live_console.html"
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        policy = self.get_policy()
         history = list(
-            run_list(tenant=self.tenant, policy=policy, kind=TestRun.Kind.LIVE)[:HISTORY_SIZE]
+            run_list(tenant=self.tenant, policy=self.policy, kind=TestRun.Kind.LIVE)[:HISTORY_SIZE]
         )
         shown = next((r for r in history if str(r.pk) == self.request.GET.get("run")), None)
         context.update(
-            policy=policy,
             history=history,
-            nav="policies",
             run=shown or (history[0] if history else None),
             clip_calibrated=scoring.clip_calibrated(),
             max_images=runs.MAX_LIVE_IMAGES,
@@ -65,7 +58,7 @@ class LiveConsoleView(PolicyPageMixin, TemplateView):
         try:
             uploads = [ImageUpload.from_file(f) for f in request.FILES.getlist("images")]
             run = runs.live_test_start(
-                policy=self.get_policy(),
+                policy=self.policy,
                 actor=request.user,
                 prompt=request.POST.get("prompt", ""),
                 uploads=uploads,
@@ -93,7 +86,7 @@ class LiveConsoleView(PolicyPageMixin, TemplateView):
     def render_partial(self, template, extra, status=200):
         context = {
             "tenant": self.tenant,
-            "policy": self.get_policy(),
+            "policy": self.policy,
             "can_edit": self.has_right(Right.EDIT),
             **extra,
         }
@@ -102,7 +95,7 @@ class LiveConsoleView(PolicyPageMixin, TemplateView):
         )
 
 
-class LiveRunView(PolicyPageMixin, TemplateView):
+class LiveRunView(RunPageMixin, TemplateView):
     """One run's status and result: the partial that polls while the run is active."""
 
     template_name = "moderation/partials/live_run.html"
@@ -110,7 +103,7 @@ class LiveRunView(PolicyPageMixin, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         run = self.get_run()
-        context.update(run=run, policy=self.get_policy(), **run_context(self.tenant, run))
+        context.update(run=run, policy=self.policy, **run_context(self.tenant, run))
         return context
 
     def get(self, request, *args, **kwargs):
