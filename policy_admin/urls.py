@@ -9,6 +9,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 
 from moderation import views as moderation_views
+from moderation.alerts import views as alert_views
 from policy_admin import health, metrics, views_yaml
 from policy_admin.api_router import router, tenant_router
 from policy_admin.views import audit, concepts, embeddings, floor, keywords, policies, thresholds
@@ -99,6 +100,9 @@ tenant_patterns = [
     path("members/<int:pk>/remove/", tenant_views.MemberRemoveView.as_view(), name="member-remove"),
     path("policies/", include(policy_patterns)),
     path("audit/", audit.TenantAuditView.as_view(), name="tenant-audit"),
+    path("alerts/", alert_views.AlertListView.as_view(), name="alert-list"),
+    path("alerts/new/", alert_views.AlertRuleView.as_view(), name="alert-create"),
+    path("alerts/<int:pk>/", alert_views.AlertRuleView.as_view(), name="alert-rule"),
 ]
 
 

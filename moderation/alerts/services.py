@@ -1,10 +1,13 @@
-"""Moving a rule between ok and firing: one event and one delivery per change, none per poll."""
+"""Alert rules: saving them, and moving them between ok and firing (one event per change)."""
 
 from django.db import transaction
 from django.utils import timezone
 
 from moderation.alerts import delivery
 from moderation.alerts.models import AlertEvent, AlertRule
+from policy_admin.errors import ApplicationError
+from policy_admin.models import Policy
+from tenants.scoping import scoped
 
 
 @transaction.atomic
@@ -29,3 +32,23 @@ def _deliver(event_id: int) -> None:
     event = AlertEvent.objects.select_related("rule__tenant").get(pk=event_id)
     event.deliveries = delivery.deliver(event)
     event.save(update_fields=["deliveries"])
+
+
+@transaction.atomic
+def alert_rule_save(*, tenant, rule: AlertRule | None = None, params: dict, **fields) -> AlertRule:
+    """Create or change a tenant's alert rule; the policy it names must be the tenant's."""
+    slug = params.get("policy")
+    if slug and not scoped(Policy, tenant).filter(slug=slug).exists():
+        raise ApplicationError(f"{tenant.name} has no policy with the slug “{slug}”.")
+    rule = rule or AlertRule(tenant=tenant)
+    for key, value in {**fields, "params": params}.items():
+        setattr(rule, key, value)
+    rule.full_clean()
+    rule.save()
+    return rule
+
+
+@transaction.atomic
+def alert_rule_delete(*, rule: AlertRule) -> None:
+    """Delete a rule and its history."""
+    rule.delete()

@@ -1,0 +1,64 @@
+"""The alert rule form: common fields, then the parameters of the chosen kind."""
+
+from copy import deepcopy
+
+from django import forms
+
+from moderation.alerts.models import AlertRule
+
+# Parameters per kind: (name, form field). Stored in AlertRule.params.
+KIND_PARAMS = {
+    AlertRule.Kind.METRIC_BELOW: [
+        ("sample_set", forms.CharField(label="Sample set (name)", max_length=120)),
+        ("metric", forms.ChoiceField(choices=[("precision", "Precision"), ("recall", "Recall")])),
+        (
+            "outcome",
+            forms.ChoiceField(
+                label="For", choices=[("block", "Block vs not"), ("flag", "Flag or worse vs not")]
+            ),
+        ),
+        ("minimum", forms.FloatField(min_value=0, max_value=1, help_text="Fire below this.")),
+    ],
+    AlertRule.Kind.DRIFT: [
+        ("policy", forms.SlugField(label="Policy (slug)")),
+        ("psi", forms.FloatField(label="PSI above", min_value=0, initial=0.25)),
+    ],
+    AlertRule.Kind.FLEET: [
+        ("policy", forms.SlugField(label="Policy (slug)")),
+        ("channel", forms.SlugField(initial="production")),
+        ("minutes", forms.IntegerField(label="For more than (minutes)", min_value=1, initial=10)),
+    ],
+}
+
+
+class AlertRuleForm(forms.ModelForm):
+    class Meta:
+        model = AlertRule
+        fields = ["name", "kind", "enabled", "email_to", "webhook_url"]
+        widgets = {"email_to": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for kind, params in KIND_PARAMS.items():
+            for name, field in params:
+                copy = deepcopy(field)
+                copy.required = False  # only the chosen kind's values are required, in clean()
+                copy.initial = (self.instance.params or {}).get(name, field.initial)
+                self.fields[f"{kind}__{name}"] = copy
+
+    def clean(self):
+        cleaned = super().clean()
+        kind = cleaned.get("kind")
+        params = {}
+        for name, _ in KIND_PARAMS.get(kind, []):
+            value = cleaned.get(f"{kind}__{name}")
+            if value in (None, ""):
+                self.add_error(f"{kind}__{name}", "This rule kind needs this value.")
+            params[name] = value
+        if not cleaned.get("email_to", "").strip() and not cleaned.get("webhook_url"):
+            self.add_error("email_to", "Give at least one email address or a webhook URL.")
+        cleaned["params"] = params
+        return cleaned
+
+    def param_fields(self, kind):
+        return [self[f"{kind}__{name}"] for name, _ in KIND_PARAMS[kind]]

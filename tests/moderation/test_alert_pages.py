@@ -1,0 +1,94 @@
+"""Alert rule pages: rights, outsiders, validation of each kind's parameters."""
+
+import pytest
+
+from moderation.alerts.models import AlertEvent, AlertRule
+from tests.policy_admin.factories import PolicyFactory
+
+pytestmark = pytest.mark.django_db
+
+LIST = "/t/acme/alerts/"
+NEW = "/t/acme/alerts/new/"
+
+
+def drift_rule_post(**extra):
+    return {
+        "name": "Drift on default",
+        "kind": "drift",
+        "enabled": "on",
+        "email_to": "oncall@example.com",
+        "drift__policy": "default",
+        "drift__psi": "0.2",
+        **extra,
+    }
+
+
+@pytest.fixture
+def rule(tenant):
+    return AlertRule.objects.create(
+        tenant=tenant,
+        name="Fleet",
+        kind="fleet",
+        params={"policy": "default", "channel": "production", "minutes": 10},
+        email_to="a@example.com",
+    )
+
+
+def test_anonymous_is_sent_to_login(client, rule):
+    for url in (LIST, NEW, f"{LIST}{rule.pk}/"):
+        assert client.get(url).status_code == 302
+
+
+def test_outsider_gets_404(client, rule, outsider):
+    client.force_login(outsider)
+    assert client.get(LIST).status_code == 404
+    assert client.get(f"/t/globex/alerts/{rule.pk}/").status_code == 404
+    assert client.post(f"/t/globex/alerts/{rule.pk}/", {"delete": "1"}).status_code == 404
+    assert AlertRule.objects.filter(pk=rule.pk).exists()
+
+
+def test_viewer_reads_but_cannot_change(client, rule, viewer):
+    AlertEvent.objects.create(tenant=rule.tenant, rule=rule, state="firing", message="stale 12 min")
+    client.force_login(viewer)
+    body = client.get(LIST).content.decode()
+    assert "stale 12 min" in body
+    assert client.post(NEW, drift_rule_post()).status_code == 403
+
+
+def test_editor_creates_a_drift_rule(client, tenant, editor):
+    PolicyFactory(tenant=tenant, slug="default")
+    client.force_login(editor)
+    response = client.post(NEW, drift_rule_post())
+    assert response.status_code == 302
+    rule = AlertRule.objects.get(name="Drift on default")
+    assert rule.params == {"policy": "default", "psi": 0.2}
+
+
+def test_a_missing_parameter_is_named_next_to_its_field(client, tenant, editor):
+    PolicyFactory(tenant=tenant, slug="default")
+    client.force_login(editor)
+    response = client.post(NEW, drift_rule_post(drift__psi=""))
+    assert response.status_code == 400
+    assert "This rule kind needs this value." in response.content.decode()
+
+
+def test_another_tenants_policy_cannot_be_watched(client, tenant, other_tenant, editor):
+    PolicyFactory(tenant=other_tenant, slug="default")
+    client.force_login(editor)
+    response = client.post(NEW, drift_rule_post())
+    assert response.status_code == 400
+    assert "Acme Images has no policy with the slug" in response.content.decode()
+
+
+def test_a_rule_needs_somewhere_to_deliver(client, tenant, editor):
+    PolicyFactory(tenant=tenant, slug="default")
+    client.force_login(editor)
+    response = client.post(NEW, drift_rule_post(email_to=""))
+    assert response.status_code == 400
+    assert "at least one email address or a webhook URL" in response.content.decode()
+
+
+def test_editor_deletes_a_rule(client, rule, editor):
+    client.force_login(editor)
+    assert client.post(f"{LIST}{rule.pk}/", {"delete": "1"}).status_code == 302
+    assert not AlertRule.objects.exists()
