@@ -32,6 +32,8 @@ KIND_PARAMS = {
 
 
 class AlertRuleForm(forms.ModelForm):
+    webhook_url = forms.URLField(required=False, assume_scheme="https")
+
     class Meta:
         model = AlertRule
         fields = ["name", "kind", "enabled", "email_to", "webhook_url"]
