@@ -87,9 +87,8 @@ def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
 
 def _adder(parser: argparse.ArgumentParser, env: Mapping[str, str]):
     def add(flag: str, variable: str, **kwargs) -> None:
-        value = env.get(variable) or None
-        if value is not None and kwargs.get("action") == "append":
-            value = [value]
+        # A repeatable flag replaces its variable (argparse would append to a default).
+        value = None if kwargs.get("action") == "append" else env.get(variable) or None
         kwargs["help"] = f"{kwargs.get('help', '')} [env {variable}]"
         parser.add_argument(flag, default=value, **kwargs)
 
@@ -117,7 +116,8 @@ def parse_config(argv: Sequence[str] | None = None, env: Mapping[str, str] | Non
         timeout=_positive(args.timeout, "timeout"),
         heartbeat_every=int(_positive(args.heartbeat_every, "heartbeat_every")),
         instance_id=args.instance_id or socket.gethostname(),
-        labels=_labels(args.label or []), host=args.host or DEFAULTS["host"],
+        labels=_labels(args.label or [env.get("FLEET_LABELS", "")]),
+        host=args.host or DEFAULTS["host"],
         port=DEFAULTS["port"] if args.port is None else int(args.port),
         once=args.once, print_keys=args.print_keys,
     )  # fmt: skip
@@ -158,7 +158,7 @@ def _trusted_keys(args: argparse.Namespace) -> dict[str, bytes]:
 
 def _labels(values: Sequence[str]) -> dict[str, str]:
     labels = {}
-    for entry in (item for value in values for item in value.split(",")):
+    for entry in (item for value in values for item in value.split(",") if item.strip()):
         key, sep, value = entry.partition("=")
         if not sep or not key.strip():
             raise ConfigError(f"label {entry!r}: use key=value")

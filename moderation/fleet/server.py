@@ -122,6 +122,8 @@ def make_server(agent: FleetAgent, host: str = "127.0.0.1", port: int = 0) -> Th
 
 def serve_in_thread(server: ThreadingHTTPServer) -> threading.Thread:
     """Start serve_forever in a daemon thread and return it."""
-    thread = threading.Thread(target=server.serve_forever, name="fleet-http", daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, args=(0.1,), name="fleet-http", daemon=True
+    )
     thread.start()
     return thread
