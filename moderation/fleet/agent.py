@@ -89,6 +89,7 @@ class FleetAgent:
         self.last_rejected: Rejection | None = None
         self.last_poll: float | None = None
         self.last_error: str | None = None
+        self.last_report_error: str | None = None
         self.polls = 0
         self.reports_sent = 0
         self._model_pins: dict[str, dict[str, str]] | None = None
@@ -236,13 +237,14 @@ class FleetAgent:
         }
 
     def report(self) -> bool:
-        """Send a status report; a failure is logged and kept in last_error, never raised."""
+        """Send a status report; a failure is logged and kept in last_report_error, never raised."""
         try:
             self.client.post_status(self.status_payload())
         except Refused as exc:
             log.warning("status report not delivered: %s", exc.message)
-            self.last_error = f"status report: {exc.message}"
+            self.last_report_error = exc.message
             return False
+        self.last_report_error = None
         self.reports_sent += 1
         return True
 
@@ -259,6 +261,7 @@ class FleetAgent:
             "last_poll": self.last_poll,
             "last_error": self.last_error,
             "last_rejected": rejected.as_dict() if rejected else None,
+            "last_report_error": self.last_report_error,
         }
 
     def run(self, stop: threading.Event, schedule: Schedule) -> None:
@@ -266,3 +269,4 @@ class FleetAgent:
         while not stop.is_set():
             result = self.poll_once()
             stop.wait(schedule.next_delay(result.failed))
+        log.info("stopped polling %s/%s", self.scope.policy, self.scope.channel)

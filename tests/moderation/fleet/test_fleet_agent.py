@@ -223,6 +223,8 @@ def test_restart_with_the_server_down_serves_the_persisted_bundle(fleet, make_ag
     result = agent.poll_once()
 
     assert result.failed
+    assert "cannot reach the server" in agent.last_error
+    assert "cannot reach the server" in agent.health()["last_report_error"]
     decision = agent.check(prompt="sex")
     assert (decision.stamp.version, decision.stamp.sha256) == (5, bundle.sha256)
     assert agent.health()["status"] == "ok"
