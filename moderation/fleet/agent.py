@@ -122,6 +122,7 @@ class FleetAgent:
         meta, body = loaded
         candidate = Candidate(body, meta.sha256, meta.version, meta.signatures, meta.etag)
         try:
+            self._check_persisted_scope(meta)
             compiled = self._verify(candidate, active=None)
         except Refused as exc:
             exc.message = f"persisted bundle in {self.store.directory} refused at start: {exc}"
@@ -132,6 +133,18 @@ class FleetAgent:
         self._swap(Active(compiled, meta.etag, meta.signatures, time.time()))
         log.info("serving persisted bundle v%s (%s)", meta.version, meta.sha256[:12])
         return True
+
+    def _check_persisted_scope(self, meta: Persisted) -> None:
+        # Versions count per policy, not per channel: a staging bundle kept after the agent
+        # was moved to production would make production's (lower) version look like a rollback.
+        if (meta.policy, meta.channel) != (self.scope.policy, self.scope.channel):
+            raise Refused(
+                "scope_mismatch",
+                f"it was saved for {meta.policy}/{meta.channel}, this agent now follows "
+                f"{self.scope.policy}/{self.scope.channel}",
+                version=meta.version,
+                sha256=meta.sha256,
+            )
 
     def poll_once(self) -> PollResult:
         """Fetch the channel once and activate what verifies; never raises for fetch problems."""

@@ -47,6 +47,16 @@ class KnownRefused:
     version: int | None
 
 
+class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
+    """Turn every redirect into an HTTPError: following one would send the token elsewhere."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
+_OPENER = urllib.request.build_opener(_RefuseRedirects)
+
+
 def strip_etag(value: str | None) -> str | None:
     """Return the sha256 inside an ETag (`"abc"` or `W/"abc"`), lower-case, or None."""
     if not value:
@@ -127,7 +137,7 @@ class FleetClient:
 
     def _open(self, request: urllib.request.Request):
         # The URL's scheme is http(s): checked in __init__.
-        return urllib.request.urlopen(request, timeout=self.timeout)  # noqa: S310
+        return _OPENER.open(request, timeout=self.timeout)
 
     def _request(self, method: str, url: str, headers: dict, body: bytes | None = None):
         headers = {"Authorization": f"Bearer {self.token}", "Accept": "*/*", **headers}
@@ -190,7 +200,11 @@ def _http_refusal(exc: urllib.error.HTTPError) -> Refused:
         403: "the fleet token has no scope for this policy or channel",
         404: "the policy or channel does not exist or is not visible to this token",
     }.get(exc.code, "the server failed; the agent keeps its bundle and retries with backoff")
-    return Refused("http_error", f"HTTP {exc.code} from {exc.url}: {message or hint}")
+    if 300 <= exc.code < 400:
+        where = exc.headers.get("Location", "?")
+        message, hint = None, f"redirect to {where} not followed (it would carry the token)"
+    text = f"{message} ({hint})" if message else hint
+    return Refused("http_error", f"HTTP {exc.code} from {exc.url}: {text}")
 
 
 def _transport_refusal(exc: BaseException, server: str) -> Refused:

@@ -116,6 +116,7 @@ class FakeFleet:
         self.served: Served | None = None
         self.fail_with: int | None = None
         self.delay = 0.0
+        self.redirect_to: str | None = None
         self.requests: list[dict] = []
         self.reports: list[dict] = []
         self.bodies_sent = 0
@@ -161,6 +162,11 @@ class FakeFleet:
                     return self._json(401, {"message": "unknown fleet token"})
                 if fleet.delay:
                     time.sleep(fleet.delay)
+                if fleet.redirect_to:
+                    self.send_response(302)
+                    self.send_header("Location", fleet.redirect_to)
+                    self.send_header("Content-Length", "0")
+                    return self.end_headers()
                 if fleet.fail_with:
                     return self._json(fleet.fail_with, {"message": "the server failed"})
                 if self.path == "/api/v1/fleet/keys":

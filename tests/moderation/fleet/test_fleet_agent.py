@@ -185,6 +185,27 @@ def test_a_refused_sha_is_never_downloaded_or_verified_again(fleet, make_agent, 
     assert fleet.requests[-1]["If-None-Match"] == f'"{make_bundle(3).sha256}"'
 
 
+def test_a_redirect_is_not_followed_so_the_token_stays_home(fleet, make_agent):
+    fleet.redirect_to = "http://elsewhere.invalid/collect"
+    agent = make_agent()
+
+    result = agent.poll_once()
+
+    assert result.failed
+    assert "redirect to http://elsewhere.invalid/collect not followed" in agent.last_error
+    assert len(fleet.requests) == 1
+
+
+def test_a_revoked_token_is_an_http_error_with_the_server_message(fleet, make_agent):
+    fleet.publish(make_bundle(3))
+    agent = make_agent()
+    agent.client.token = "revoked"
+
+    assert agent.poll_once().failed
+    assert "HTTP 401" in agent.last_error
+    assert "unknown fleet token" in agent.last_error
+
+
 def test_a_truncated_download_is_retried_and_activates_once_intact(fleet, make_agent):
     fleet.publish(make_bundle(3))
     agent = make_agent()
@@ -303,6 +324,20 @@ def test_persist_failure_keeps_the_old_bundle_then_retries(fleet, make_agent, tm
     bundles.unlink()
     assert agent.poll_once().changed
     assert agent.active.version == 4
+
+
+def test_a_bundle_persisted_for_another_channel_is_not_served(fleet, make_agent, tmp_path):
+    fleet.publish(make_bundle(5))
+    make_agent().poll_once()
+    pointer = tmp_path / "state" / "active.json"
+    meta = json.loads(pointer.read_text())
+    pointer.write_text(json.dumps({**meta, "channel": "staging"}))
+
+    agent = make_agent()
+
+    assert not agent.restore()
+    assert agent.last_rejected.reason == "scope_mismatch"
+    assert "saved for default/staging" in agent.last_rejected.message
 
 
 def test_rotation_accepts_a_bundle_signed_by_old_and_new_keys(fleet, make_agent, signer):
