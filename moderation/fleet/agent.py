@@ -21,6 +21,7 @@ from typing import Any
 from moderation.engine.compiled import CompiledBundle
 from moderation.engine.decision import Decision
 from moderation.engine.evaluate import evaluate
+from moderation.engine.images import load_image
 from moderation.engine.providers import ModelProvider
 from moderation.fleet.client import Download, FleetClient, KnownRefused
 from moderation.fleet.keys import TrustedKeys
@@ -101,7 +102,13 @@ class FleetAgent:
             return self._active
 
     def check(self, *, prompt: Any = None, image: Any = None) -> Decision:
-        """Judge a prompt and/or image with the active bundle; the decision carries its stamp."""
+        """Judge a prompt and/or image with the active bundle; the decision carries its stamp.
+
+        `image` is a PIL image or the encoded bytes of one (decoded with the engine's
+        load_image, which refuses bombs and truncated files with ImageError).
+        """
+        if isinstance(image, bytes | bytearray | memoryview):
+            image = load_image(image)
         active = self.active
         if active is None:
             raise NoActiveBundle(

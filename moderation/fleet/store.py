@@ -12,6 +12,7 @@ file is removed only after the new `active.json` is in place.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -68,8 +69,10 @@ class StateStore:
                 f"cannot write the bundle to {self.directory}: {exc.strerror or exc}; "
                 "the agent keeps its previous bundle"
             ) from exc
-        if old and old != meta.sha256:
-            self.bundle_path(old).unlink(missing_ok=True)
+        if old and old != meta.sha256 and _SHA256.match(old):
+            # Best effort: a leftover file wastes space but never changes what is active.
+            with contextlib.suppress(OSError):
+                self.bundle_path(old).unlink(missing_ok=True)
 
     def load(self) -> tuple[Persisted, bytes] | None:
         """Return the persisted pointer and bytes (None if nothing saved); raises StateError."""

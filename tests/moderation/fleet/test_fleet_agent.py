@@ -340,6 +340,18 @@ def test_a_bundle_persisted_for_another_channel_is_not_served(fleet, make_agent,
     assert "saved for default/staging" in agent.last_rejected.message
 
 
+def test_a_garbled_pointer_does_not_block_the_next_save(fleet, make_agent, tmp_path):
+    fleet.publish(make_bundle(3))
+    agent = make_agent()
+    agent.poll_once()
+    pointer = tmp_path / "state" / "active.json"
+    pointer.write_text(json.dumps({**json.loads(pointer.read_text()), "sha256": "../../etc"}))
+    fleet.publish(make_bundle(4))
+
+    assert agent.poll_once().changed
+    assert json.loads(pointer.read_text())["version"] == 4
+
+
 def test_rotation_accepts_a_bundle_signed_by_old_and_new_keys(fleet, make_agent, signer):
     successor = Signer("k2")
     fleet.publish(make_bundle(3), signers=[successor, signer])

@@ -52,6 +52,17 @@ def test_check_before_any_bundle_raises_a_clear_error(make_agent):
         make_agent().check(prompt="hello")
 
 
+def test_check_accepts_encoded_image_bytes(fleet, make_agent):
+    fleet.publish(make_bundle(3))
+    agent = make_agent()
+    agent.poll_once()
+
+    decision = agent.check(image=base64.b64decode(png_b64()))
+
+    assert decision.action.value == "allow"
+    assert decision.stamp.version == 3
+
+
 def test_healthz_is_503_until_a_bundle_is_active_then_200(fleet, endpoint):
     agent, url = endpoint
     fleet.fail_with = 500
