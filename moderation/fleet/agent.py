@@ -285,8 +285,17 @@ class FleetAgent:
         }
 
     def run(self, stop: threading.Event, schedule: Schedule) -> None:
-        """Poll until `stop` is set, waiting schedule.next_delay() between polls."""
+        """Poll until `stop` is set, waiting schedule.next_delay() between polls.
+
+        An unexpected error in one poll is logged and counted as a failure: the polling
+        thread never dies while the HTTP endpoint keeps serving.
+        """
         while not stop.is_set():
-            result = self.poll_once()
-            stop.wait(schedule.next_delay(result.failed))
+            try:
+                failed = self.poll_once().failed
+            except Exception as exc:
+                log.exception("poll failed unexpectedly")
+                self.last_error = f"unexpected {type(exc).__name__}: {exc}"
+                failed = True
+            stop.wait(schedule.next_delay(failed))
         log.info("stopped polling %s/%s", self.scope.policy, self.scope.channel)

@@ -75,13 +75,16 @@ def verify_candidate(
         models.check_pins(compiled.bundle.pins)
     except PinMismatch as exc:
         raise Refused("pin_mismatch", str(exc), **where) from None
+    except (OSError, ValueError) as exc:
+        message = f"cannot establish which models this process loaded: {exc}"
+        raise Refused("pin_mismatch", message, **where) from None
     return compiled
 
 
 def _parse(candidate: Candidate, sha256: str) -> CompiledBundle:
     try:
         return load_bundle(candidate.body, sha256=sha256)
-    except (EngineError, ValueError) as exc:
+    except (EngineError, ValueError, KeyError, TypeError) as exc:
         raise Refused(
             "invalid_bundle",
             f"the signed bytes are not a valid bundle: {exc}",

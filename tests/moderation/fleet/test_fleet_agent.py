@@ -137,6 +137,21 @@ def test_each_refusal_keeps_the_last_good_bundle_and_reports_why(fleet, make_age
     assert json.loads((agent.store.pointer).read_text())["sha256"] == good.sha256
 
 
+def test_models_whose_pins_cannot_be_computed_refuse_the_bundle(fleet, make_agent, models):
+    def unreadable(required):
+        raise FileNotFoundError("weights file /models/minilm.safetensors is gone")
+
+    models.check_pins = unreadable
+    fleet.publish(make_bundle(3))
+    agent = make_agent()
+
+    result = agent.poll_once()
+
+    assert result.refused.reason == "pin_mismatch"
+    assert "minilm.safetensors is gone" in result.refused.message
+    assert agent.active is None
+
+
 def test_server_error_keeps_the_bundle_and_counts_as_a_failure(fleet, make_agent):
     fleet.publish(make_bundle(3))
     agent = make_agent()

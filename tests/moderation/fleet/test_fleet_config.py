@@ -57,6 +57,33 @@ def test_run_feeds_poll_failures_into_the_schedule(fleet, make_agent):
     assert agent.active.version == 1
 
 
+def test_run_survives_an_unexpected_error_in_a_poll(fleet, make_agent, monkeypatch):
+    fleet.publish(make_bundle(1))
+    agent = make_agent()
+    stop, flags = threading.Event(), []
+    calls = iter([RuntimeError("boom")])
+
+    def flaky_report():
+        error = next(calls, None)
+        if error:
+            raise error
+        return True
+
+    monkeypatch.setattr(agent, "report", flaky_report)
+
+    class StopAfterTwo:
+        def next_delay(self, failed):
+            flags.append(failed)
+            if len(flags) == 2:
+                stop.set()
+            return 0.01
+
+    agent.run(stop, StopAfterTwo())
+
+    assert flags == [True, False]
+    assert agent.active.version == 1
+
+
 def test_trusted_keys_require_at_least_one_key():
     with pytest.raises(KeyConfigError, match="no trusted signing keys"):
         TrustedKeys({})
