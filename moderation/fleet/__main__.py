@@ -1,0 +1,90 @@
+"""`python -m moderation.fleet`: run the fleet agent (see docs/fleet-agent.md)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+
+from moderation.fleet.agent import FleetAgent
+from moderation.fleet.client import FleetClient
+from moderation.fleet.config import AgentConfig, ConfigError, parse_config
+from moderation.fleet.keys import TrustedKeys
+from moderation.fleet.refusal import Refused
+from moderation.fleet.schedule import Schedule
+from moderation.fleet.server import make_server, serve_in_thread
+from moderation.fleet.store import StateStore
+from moderation.fleet.verify import Scope
+
+
+def build_agent(config: AgentConfig, models=None) -> FleetAgent:
+    """Return an agent wired from `config`; `models` defaults to the process model registry."""
+    if models is None:
+        from moderation.engine.models.registry import get_registry
+
+        models = get_registry()
+    return FleetAgent(
+        client=FleetClient(config.server, config.token, timeout=config.timeout),
+        keys=TrustedKeys(config.trusted_keys),
+        scope=Scope(config.policy, config.channel, config.tenant),
+        store=StateStore(config.state_dir),
+        models=models,
+        instance_id=config.instance_id,
+        labels=config.labels,
+        heartbeat_every=config.heartbeat_every,
+    )
+
+
+def print_keys(config: AgentConfig) -> int:
+    """Print the server's public keys in the trusted-keys file format, for a person to check."""
+    keys = FleetClient(config.server, config.token, timeout=config.timeout).fetch_keys()
+    print(json.dumps({"keys": keys}, indent=2))
+    print(
+        "# Check these fingerprints out of band before pinning them with --trusted-keys.",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def run(config: AgentConfig) -> int:
+    """Restore, then poll once (--once) or forever while serving the HTTP endpoint."""
+    agent = build_agent(config)
+    agent.restore()
+    if config.once:
+        result = agent.poll_once()
+        print(json.dumps(agent.health(), indent=2))
+        return 0 if agent.active is not None and not result.failed else 1
+    server = make_server(agent, config.host, config.port)
+    serve_in_thread(server)
+    logging.getLogger("moderation.fleet").info(
+        "serving /healthz and /v1/check on %s:%s", *server.server_address[:2]
+    )
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    try:
+        agent.run(stop, Schedule(config.poll_interval, max_backoff=config.max_backoff))
+    finally:
+        server.shutdown()
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the process exit code (2 for configuration errors)."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    try:
+        config = parse_config(argv)
+        return print_keys(config) if config.print_keys else run(config)
+    except (ConfigError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except Refused as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,301 @@
+"""The fleet agent: keeps one verified policy bundle active and answers checks with it.
+
+Guarantees:
+- A bundle becomes active only after every check in `verify` passed AND it was persisted;
+  otherwise the previous bundle stays active and the refusal is recorded and reported.
+- The active bundle changes by one reference assignment under a lock; a `check()` that
+  started with the old bundle finishes with it, so no decision sees a half-loaded policy.
+- `If-None-Match` carries the ETag of the active bundle only.
+- A sha256 refused for its content is never verified again (nor its body read) until restart.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from moderation.engine.compiled import CompiledBundle
+from moderation.engine.decision import Decision
+from moderation.engine.evaluate import evaluate
+from moderation.engine.images import load_image
+from moderation.engine.providers import ModelProvider
+from moderation.fleet.client import Download, FleetClient, KnownRefused
+from moderation.fleet.keys import TrustedKeys
+from moderation.fleet.refusal import Refused, Rejection
+from moderation.fleet.schedule import Schedule
+from moderation.fleet.store import Persisted, StateError, StateStore
+from moderation.fleet.verify import Candidate, Scope, verify_candidate
+
+log = logging.getLogger("moderation.fleet")
+
+
+class NoActiveBundle(RuntimeError):
+    """check() was called before any bundle was verified and activated."""
+
+
+@dataclass(frozen=True)
+class Active:
+    """The bundle being served and what proves it: its ETag and signatures."""
+
+    compiled: CompiledBundle
+    etag: str
+    signatures: str
+    activated_at: float
+
+    @property
+    def version(self) -> int | None:
+        return self.compiled.bundle.policy.version
+
+    @property
+    def sha256(self) -> str:
+        return self.compiled.sha256
+
+
+@dataclass(frozen=True)
+class PollResult:
+    """What one poll did: whether the active bundle changed and whether the poll failed."""
+
+    changed: bool = False
+    failed: bool = False
+    refused: Rejection | None = None
+
+
+class FleetAgent:
+    """Polls one policy channel, verifies and persists what it gets, and serves decisions."""
+
+    def __init__(
+        self,
+        *,
+        client: FleetClient,
+        keys: TrustedKeys,
+        scope: Scope,
+        store: StateStore,
+        models: ModelProvider,
+        instance_id: str,
+        labels: Mapping[str, str] | None = None,
+        heartbeat_every: int = 20,
+    ) -> None:
+        self.client, self.keys, self.scope, self.store = client, keys, scope, store
+        self.models = models
+        self.instance_id = instance_id
+        self.labels = dict(labels or {})
+        self.heartbeat_every = max(1, heartbeat_every)
+        self._lock = threading.Lock()
+        self._active: Active | None = None
+        self.refused: dict[str, Rejection] = {}
+        self.last_rejected: Rejection | None = None
+        self.last_poll: float | None = None
+        self.last_error: str | None = None
+        self.last_report_error: str | None = None
+        self.polls = 0
+        self.reports_sent = 0
+        self._model_pins: dict[str, dict[str, str]] | None = None
+
+    @property
+    def active(self) -> Active | None:
+        """The bundle being served, or None before the first activation."""
+        with self._lock:
+            return self._active
+
+    def check(self, *, prompt: Any = None, image: Any = None) -> Decision:
+        """Judge a prompt and/or image with the active bundle; the decision carries its stamp.
+
+        `image` is a PIL image or the encoded bytes of one (decoded with the engine's
+        load_image, which refuses bombs and truncated files with ImageError).
+        """
+        if isinstance(image, bytes | bytearray | memoryview):
+            image = load_image(image)
+        active = self.active
+        if active is None:
+            raise NoActiveBundle(
+                f"no bundle of {self.scope.policy}/{self.scope.channel} is active yet: the "
+                "agent has not fetched and verified one (see /healthz for the last error)"
+            )
+        return evaluate(active.compiled, prompt=prompt, image=image, models=self.models)
+
+    def restore(self) -> bool:
+        """Activate the persisted bundle if it still verifies; record why not otherwise."""
+        try:
+            loaded = self.store.load()
+        except StateError as exc:
+            self._reject(Refused("invalid_bundle", f"persisted state refused: {exc}"))
+            return False
+        if loaded is None:
+            return False
+        meta, body = loaded
+        candidate = Candidate(body, meta.sha256, meta.version, meta.signatures, meta.etag)
+        try:
+            self._check_persisted_scope(meta)
+            compiled = self._verify(candidate, active=None)
+        except Refused as exc:
+            exc.message = f"persisted bundle in {self.store.directory} refused at start: {exc}"
+            # The fault may be the local copy's (edited file, stale signature): the server's
+            # copy of the same sha256 must still be fetched and verified on its own.
+            self._reject(exc, remember=False)
+            return False
+        self._swap(Active(compiled, meta.etag, meta.signatures, time.time()))
+        log.info("serving persisted bundle v%s (%s)", meta.version, meta.sha256[:12])
+        return True
+
+    def _check_persisted_scope(self, meta: Persisted) -> None:
+        # Versions count per policy, not per channel: a staging bundle kept after the agent
+        # was moved to production would make production's (lower) version look like a rollback.
+        if (meta.policy, meta.channel) != (self.scope.policy, self.scope.channel):
+            raise Refused(
+                "scope_mismatch",
+                f"it was saved for {meta.policy}/{meta.channel}, this agent now follows "
+                f"{self.scope.policy}/{self.scope.channel}",
+                version=meta.version,
+                sha256=meta.sha256,
+            )
+
+    def poll_once(self) -> PollResult:
+        """Fetch the channel once and activate what verifies; never raises for fetch problems."""
+        self.polls += 1
+        result = self._poll()
+        self.last_poll = time.time()
+        if result.changed or result.refused is not None or self._heartbeat_due():
+            self.report()
+        return result
+
+    def _poll(self) -> PollResult:
+        active = self.active
+        try:
+            answer = self.client.fetch_bundle(
+                self.scope.policy,
+                self.scope.channel,
+                etag=active.etag if active else None,
+                skip=self.refused.keys(),
+            )
+            if isinstance(answer, KnownRefused):
+                self.last_rejected = self.refused[answer.sha256]
+                self.last_error = None
+                return PollResult()
+            changed = isinstance(answer, Download) and self._accept(answer, active)
+        except Refused as exc:
+            return PollResult(failed=exc.reason in ("http_error", "digest_mismatch"),
+                              refused=self._reject(exc))  # fmt: skip
+        self.last_error = None
+        return PollResult(changed=changed)
+
+    def _accept(self, download: Download, active: Active | None) -> bool:
+        """Verify, persist, then swap; return False when the server resent the active bundle."""
+        if active is not None and download.sha256 == active.sha256:
+            return False
+        etag = download.etag or download.sha256
+        candidate = Candidate(
+            download.body, download.sha256, download.version, download.signatures, download.etag
+        )
+        compiled = self._verify(candidate, active=active.compiled if active else None)
+        meta = Persisted(
+            self.scope.policy, self.scope.channel, compiled.bundle.policy.version,
+            compiled.sha256, etag, download.signatures or "", time.time(),
+        )  # fmt: skip
+        try:
+            self.store.save(meta, download.body)
+        except StateError as exc:
+            raise Refused(
+                "persist_failed", str(exc), version=meta.version, sha256=meta.sha256
+            ) from None
+        self._swap(Active(compiled, etag, meta.signatures, meta.saved_at))
+        self.last_rejected = None
+        log.info("activated v%s (%s)", meta.version, meta.sha256[:12])
+        return True
+
+    def _verify(self, candidate: Candidate, *, active: CompiledBundle | None) -> CompiledBundle:
+        return verify_candidate(
+            candidate, keys=self.keys, scope=self.scope, models=self.models, active=active
+        )
+
+    def _swap(self, new: Active) -> None:
+        with self._lock:
+            self._active = new
+
+    def _reject(self, exc: Refused, *, remember: bool = True) -> Rejection | None:
+        """Record a refusal; return it when it concerns a bundle (and so is reported)."""
+        self.last_error = f"{exc.reason}: {exc.message}"
+        log.warning("%s", self.last_error)
+        record = exc.record()
+        if remember and record.remembered:
+            self.refused[record.sha256] = record
+        if exc.reason == "http_error" and record.sha256 is None:
+            # The server was unreachable or said no: not a verdict on any bundle.
+            return None
+        self.last_rejected = record
+        return record
+
+    def _heartbeat_due(self) -> bool:
+        return self.reports_sent == 0 or self.polls % self.heartbeat_every == 0
+
+    def model_pins(self) -> dict[str, dict[str, str]]:
+        """The pins of the models this process loaded (computed once: they do not change)."""
+        if self._model_pins is None:
+            self._model_pins = {n: p.as_dict() for n, p in sorted(self.models.pins().items())}
+        return self._model_pins
+
+    def status_payload(self) -> dict[str, Any]:
+        """Return the POST /api/v1/fleet/status body of the contract."""
+        active = self.active
+        rejected = self.last_rejected
+        return {
+            "instance_id": self.instance_id,
+            "labels": dict(self.labels),
+            "bundles": [
+                {
+                    "policy": self.scope.policy,
+                    "channel": self.scope.channel,
+                    "version": active.version if active else None,
+                    "sha256": active.sha256 if active else None,
+                    "last_rejected": rejected.as_dict() if rejected else None,
+                }
+            ],  # fmt: skip
+            "models": self.model_pins(),
+        }
+
+    def report(self) -> bool:
+        """Send a status report; a failure is logged and kept in last_report_error, never raised."""
+        try:
+            self.client.post_status(self.status_payload())
+        except Refused as exc:
+            log.warning("status report not delivered: %s", exc.message)
+            self.last_report_error = exc.message
+            return False
+        self.last_report_error = None
+        self.reports_sent += 1
+        return True
+
+    def health(self) -> dict[str, Any]:
+        """Return what /healthz shows: the active bundle, the last poll, error and refusal."""
+        active = self.active
+        rejected = self.last_rejected
+        return {
+            "status": "ok" if active else "no_bundle",
+            "policy": self.scope.policy,
+            "channel": self.scope.channel,
+            "version": active.version if active else None,
+            "sha256": active.sha256 if active else None,
+            "last_poll": self.last_poll,
+            "last_error": self.last_error,
+            "last_rejected": rejected.as_dict() if rejected else None,
+            "last_report_error": self.last_report_error,
+        }
+
+    def run(self, stop: threading.Event, schedule: Schedule) -> None:
+        """Poll until `stop` is set, waiting schedule.next_delay() between polls.
+
+        An unexpected error in one poll is logged and counted as a failure: the polling
+        thread never dies while the HTTP endpoint keeps serving.
+        """
+        while not stop.is_set():
+            try:
+                failed = self.poll_once().failed
+            except Exception as exc:
+                log.exception("poll failed unexpectedly")
+                self.last_error = f"unexpected {type(exc).__name__}: {exc}"
+                failed = True
+            stop.wait(schedule.next_delay(failed))
+        log.info("stopped polling %s/%s", self.scope.policy, self.scope.channel)
