@@ -3,10 +3,11 @@
 import csv
 import io
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, F, QuerySet
 
-from moderation.models import Sample, SampleImport, SampleSet, TestRun
+from moderation.models import Sample, SampleImport, SampleResult, SampleSet, TestRun
 from moderation.services.runs import run_reap
+from moderation.services.suites import suite_reap
 from tenants.scoping import scoped
 
 ACTION_LABELS = ("allow", "flag", "review", "block")
@@ -25,6 +26,8 @@ def run_list(*, tenant, policy=None, kind: str = "") -> QuerySet[TestRun]:
 def run_get(*, tenant, pk: int) -> TestRun:
     """One of the tenant's runs, failed first if its worker went silent."""
     run = run_list(tenant=tenant).get(pk=pk)
+    if run.kind == TestRun.Kind.SUITE:
+        return suite_reap(run)
     return run_reap(run)
 
 
@@ -52,3 +55,28 @@ def sample_import_error_csv(report: SampleImport) -> str:
     for error in report.errors:
         writer.writerow([error["row"], error["id"], error["error"]])
     return buffer.getvalue()
+
+
+OUTCOMES = {
+    "fp": "False positives (flagged or stricter, expected allow)",
+    "fn": "False negatives (allowed, expected flag or stricter)",
+    "right": "Matching the expected action",
+}
+_CAUGHT = ("flag", "review", "block")
+
+
+def suite_results(*, run: TestRun, show: str = "") -> QuerySet[SampleResult]:
+    """A suite's per-sample results in sample order, optionally only its fp, fn or exact hits."""
+    results = scoped(SampleResult, run.tenant).filter(run=run).select_related("sample")
+    if show == "fp":
+        results = results.filter(action__in=_CAUGHT, sample__expected_action="allow")
+    elif show == "fn":
+        results = results.filter(action="allow", sample__expected_action__in=_CAUGHT)
+    elif show == "right":
+        results = results.filter(action=F("sample__expected_action"))
+    return results.order_by("sample_id")
+
+
+def suite_metrics(*, run: TestRun) -> dict:
+    """The metrics stored when the suite finished (empty before)."""
+    return (run.result or {}).get("metrics", {})
