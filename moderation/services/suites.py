@@ -23,7 +23,6 @@ from policy_admin.errors import ApplicationError, ConflictError
 log = logging.getLogger(__name__)
 
 Status = TestRun.Status
-BATCH_SIZE = 32
 
 
 @transaction.atomic

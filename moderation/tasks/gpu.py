@@ -5,6 +5,7 @@ import socket
 
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
 from django.db import OperationalError
 
 from moderation.engine.errors import EngineError
@@ -77,7 +78,7 @@ def suite_run_execute(run_id: int) -> None:
         return
     try:
         with runs.heartbeat(run):
-            bundle = scoring.run_suite(run, batch_size=suites.BATCH_SIZE)
+            bundle = scoring.run_suite(run, batch_size=settings.MODERATION_SUITE_BATCH_SIZE)
     except (ApplicationError, EngineError, ImageError, PinMismatch) as error:
         runs.run_fail(run=run, reason=str(getattr(error, "message", error)))
         return

@@ -175,3 +175,5 @@ LOGGING = {
 # whose heartbeat is older than the stale limit lost its worker and is failed.
 MODERATION_RUN_HEARTBEAT_SECONDS = env.int("MODERATION_RUN_HEARTBEAT_SECONDS", default=10)
 MODERATION_RUN_STALE_SECONDS = env.int("MODERATION_RUN_STALE_SECONDS", default=45)
+# Suites: samples judged per engine call (and stored per transaction).
+MODERATION_SUITE_BATCH_SIZE = env.int("MODERATION_SUITE_BATCH_SIZE", default=32)
