@@ -8,7 +8,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.views.generic import TemplateView
 
-from moderation import presenters, selectors
+from moderation import compare, presenters, selectors
 from moderation.models import TestRun
 from moderation.services import suites
 from moderation.views_samples import SampleSetMixin, set_url
@@ -62,6 +62,11 @@ class SuiteRunView(SuiteRunMixin, TemplateView):
         context.update(nav="samples", run=run, **suites.suite_rate(run))
         if run.status == TestRun.Status.SUCCEEDED:
             context.update(self._results(run))
+            context["comparable"] = (
+                selectors.run_list(tenant=self.tenant, kind=TestRun.Kind.SUITE)
+                .filter(sample_set=run.sample_set_id, status=TestRun.Status.SUCCEEDED)
+                .exclude(pk=run.pk)[:20]
+            )
         return context
 
     def _results(self, run) -> dict:
@@ -114,4 +119,25 @@ class SuiteSampleView(SuiteRunMixin, TemplateView):
             ),
             concept_thumbs={},
         )
+        return context
+
+
+class SuiteCompareView(SuiteRunMixin, TemplateView):
+    """The impact preview: this suite against another finished one on the same set."""
+
+    template_name = "moderation/suite_compare.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        other_pk = self.request.GET.get("with", "")
+        try:
+            other = selectors.run_get(tenant=self.tenant, pk=int(other_pk))
+        except (TestRun.DoesNotExist, ValueError):
+            raise Http404("No such suite run to compare with.") from None
+        try:
+            comparison = compare.suite_compare(before=other, after=self.run)
+        except ApplicationError as error:
+            context.update(nav="samples", run=self.run, error=error.message)
+            return context
+        context.update(nav="samples", run=self.run, other=other, comparison=comparison)
         return context
