@@ -121,3 +121,50 @@ def latency(timings: Sequence[Mapping[str, float]]) -> dict[str, dict[str, float
         stage: {"p50": round(percentile(v, 50), 3), "p95": round(percentile(v, 95), 3)}
         for stage, v in stages.items()
     }
+
+
+@dataclass(frozen=True)
+class CurvePoint:
+    """Precision and recall when everything scoring `threshold` or more is caught."""
+
+    threshold: float
+    precision: float
+    recall: float
+
+
+def pr_curve(scores: Sequence[float], positive: Sequence[bool]) -> list[CurvePoint]:
+    """One point per distinct score, thresholds ascending, like sklearn's precision_recall_curve."""
+    pairs = sorted(zip(scores, positive, strict=True), key=lambda p: -p[0])
+    total_pos = sum(1 for _, p in pairs if p)
+    points, tp, fp, i = [], 0, 0, 0
+    while i < len(pairs):
+        score = pairs[i][0]
+        while i < len(pairs) and pairs[i][0] == score:
+            tp, fp = tp + pairs[i][1], fp + (not pairs[i][1])
+            i += 1
+        points.append(CurvePoint(score, _ratio(tp, tp + fp), _ratio(tp, total_pos)))
+    return points[::-1]
+
+
+def suggest_threshold(
+    curve: Sequence[CurvePoint], *, target: str, value: float
+) -> CurvePoint | None:
+    """The point that meets `target` ("precision" or "recall") >= value and is best at the other.
+
+    For a precision target: the lowest such threshold (most recall). For a recall
+    target: the highest such threshold (most precision). None when no point meets it.
+    """
+    meeting = [p for p in curve if getattr(p, target) >= value]
+    if not meeting:
+        return None
+    if target == "precision":
+        return max(meeting, key=lambda p: (p.recall, -p.threshold))
+    return max(meeting, key=lambda p: (p.threshold, p.precision))
+
+
+def histogram(values: Sequence[float], bins: int = 10) -> list[int]:
+    """Counts of `values` in `bins` equal bins over 0..1 (1.0 falls in the last bin)."""
+    counts = [0] * bins
+    for v in values:
+        counts[min(max(int(v * bins), 0), bins - 1)] += 1
+    return counts

@@ -8,7 +8,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.views.generic import TemplateView
 
-from moderation import compare, presenters, selectors
+from moderation import compare, presenters, selectors, tuning
 from moderation.models import TestRun
 from moderation.services import suites
 from moderation.views_samples import SampleSetMixin, set_url
@@ -141,3 +141,45 @@ class SuiteCompareView(SuiteRunMixin, TemplateView):
             return context
         context.update(nav="samples", run=self.run, other=other, comparison=comparison)
         return context
+
+
+class SuiteTuneView(SuiteRunMixin, TemplateView):
+    """Tune a category threshold on a finished suite; posting writes the value into the draft."""
+
+    template_name = "moderation/suite_tune.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        rules = tuning.category_rules(self.run)
+        rule = self.request.GET.get("rule") or (rules[0] if rules else "")
+        target = self.request.GET.get("target", "precision")
+        value = self.request.GET.get("value", "0.9")
+        context.update(nav="samples", run=self.run, rules=rules, rule=rule, target=target)
+        context["value"] = value
+        if not rule:
+            context["error"] = "This suite's policy has no category threshold to tune."
+            return context
+        try:
+            context["tuning"] = tuning.tuning_get(
+                run=self.run, rule_id=rule, target=target, value=float(value)
+            )
+        except (ApplicationError, ValueError) as error:
+            context["error"] = getattr(error, "message", "The target must be a number.")
+        return context
+
+    def post(self, request, *args, **kwargs):
+        try:
+            tuning.threshold_apply(
+                run=self.run,
+                category=request.POST.get("category", ""),
+                level=request.POST.get("level", ""),
+                value=float(request.POST.get("value", "")),
+                actor=request.user,
+            )
+        except ValueError:
+            messages.error(request, "The threshold must be a number between 0 and 1.")
+        except ApplicationError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, "The draft's threshold is updated; run the suite again.")
+        return redirect(request.get_full_path())

@@ -115,6 +115,7 @@ suite_patterns = [
     path("<int:pk>/", views_suites.SuiteRunView.as_view(), name="suite-run"),
     path("<int:pk>/cancel/", views_suites.SuiteCancelView.as_view(), name="suite-cancel"),
     path("<int:pk>/compare/", views_suites.SuiteCompareView.as_view(), name="suite-compare"),
+    path("<int:pk>/tune/", views_suites.SuiteTuneView.as_view(), name="suite-tune"),
     path(
         "<int:pk>/samples/<int:result_pk>/",
         views_suites.SuiteSampleView.as_view(),

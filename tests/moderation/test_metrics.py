@@ -95,3 +95,31 @@ def test_latency_reports_each_stage():
         "embed": {"p50": 2.0, "p95": 2.9},
         "total": {"p50": 3.0, "p95": 3.9},
     }
+
+
+@pytest.mark.parametrize("seed", range(15))
+def test_pr_curve_matches_sklearn_at_each_of_its_thresholds(seed):
+    from sklearn.metrics import precision_recall_curve
+
+    rng = random.Random(seed)
+    n = rng.randint(2, 80)
+    scores = [round(rng.random(), 2) for _ in range(n)]
+    positive = [rng.random() < 0.4 for _ in range(n)]
+    positive[0], positive[1] = True, False  # both classes present
+    precision, recall, thresholds = precision_recall_curve(positive, scores)
+    ours = {p.threshold: p for p in metrics.pr_curve(scores, positive)}
+    for p, r, t in zip(precision, recall, thresholds, strict=False):
+        assert ours[t].precision == pytest.approx(p)
+        assert ours[t].recall == pytest.approx(r)
+
+
+def test_suggested_threshold_meets_the_target_and_is_best_at_the_other():
+    scores = [0.1, 0.2, 0.3, 0.6, 0.7, 0.9]
+    positive = [False, True, False, True, False, True]
+    curve = metrics.pr_curve(scores, positive)
+    by_precision = metrics.suggest_threshold(curve, target="precision", value=0.6)
+    assert (by_precision.threshold, by_precision.recall) == (0.2, 1.0)
+    by_recall = metrics.suggest_threshold(curve, target="recall", value=0.6)
+    assert by_recall.threshold == 0.6
+    assert metrics.suggest_threshold(curve, target="precision", value=1.01) is None
+    assert metrics.histogram([0.0, 0.05, 0.5, 1.0], bins=4) == [2, 0, 1, 1]
