@@ -58,22 +58,29 @@ def decisions(run) -> list[DecisionView]:
     for index, (decision, item) in enumerate(
         zip(run.result["decisions"], run.result["inputs"], strict=True)
     ):
-        rules = sorted(decision["results"], key=_rule_order)
-        view = DecisionView(
-            index=index,
-            action=decision["action"],
-            image=item["image"],
-            prompt_segments=highlight(item["prompt"] or "", rules),
-            rules=rules,
-            fired=[r for r in rules if r["fired"]],
-            timings=decision["timings_ms"],
-            calibrated=decision.get("calibrated", True),
+        view = decision_view(
+            decision, prompt=item["prompt"] or "", image=item["image"], index=index
         )
         if before is not None and index < len(before):
             view.previous_action = before[index]["action"]
             view.changes = _changes(before[index], decision)
         views.append(view)
     return views
+
+
+def decision_view(decision: dict, *, prompt: str, image: str | None, index: int = 0):
+    """One stored decision (Decision.as_dict()) shaped for the explanation partial."""
+    rules = sorted(decision["results"], key=_rule_order)
+    return DecisionView(
+        index=index,
+        action=decision["action"],
+        image=image,
+        prompt_segments=highlight(prompt, rules),
+        rules=rules,
+        fired=[r for r in rules if r["fired"]],
+        timings=decision["timings_ms"],
+        calibrated=decision.get("calibrated", True),
+    )
 
 
 def _rule_order(rule: dict):

@@ -110,3 +110,46 @@ def evaluate_split_on_oom(bundle, items: list, registry) -> list:
 def _open(image):
     with image.image.open("rb") as handle:
         return load_image(handle.read(), name=image.original_name)
+
+
+def run_suite(run, *, batch_size: int) -> dict | None:
+    """Evaluate the samples of a suite run that have no result yet, one stored batch at a time.
+
+    Returns the bundle summary once every sample has a result, None when the run
+    was cancelled meanwhile. A resumed run must evaluate the same draft bundle it
+    started with, so its results never mix two policies.
+    """
+    from moderation.models import TestRun
+    from moderation.services import suites
+    from policy_admin.bundles.builder import bundle_build
+
+    registry = models()
+    bundle = bundle_build(policy=run.policy, models=registry).bundle
+    if run.bundle_sha256 and run.bundle_sha256 != bundle.sha256:
+        raise ApplicationError(
+            "The policy's draft changed while this suite was interrupted, so the remaining "
+            "samples would be judged by another policy. Start a new suite on the current draft."
+        )
+    TestRun.objects.filter(pk=run.pk).update(bundle_sha256=bundle.sha256)
+    fast = compiled(bundle)
+    while suites.suite_still_running(run):
+        batch = suites.suite_pending(run, batch_size)
+        if not batch:
+            return {"sha256": bundle.sha256, "revision": bundle.policy.revision}
+        items = [_sample_item(sample) for sample in batch]
+        decisions = evaluate_split_on_oom(fast, items, registry)
+        suites.suite_store_batch(run=run, samples=batch, decisions=decisions)
+    return None
+
+
+def _sample_item(sample) -> Item:
+    image = None
+    if sample.image:
+        try:
+            with sample.image.open("rb") as handle:
+                image = load_image(handle.read(), name=sample.external_id)
+        except (OSError, ValueError) as error:
+            raise ApplicationError(
+                f"The image of sample {sample.external_id} can no longer be read ({error})."
+            ) from None
+    return Item(sample.prompt or None, image)

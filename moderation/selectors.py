@@ -1,10 +1,16 @@
 """Reads of the scoring side; tenant-owned queries go through tenants.scoping."""
 
-from django.db.models import QuerySet
+import csv
+import io
 
-from moderation.models import TestRun
+from django.db.models import Count, F, QuerySet
+
+from moderation.models import Sample, SampleImport, SampleResult, SampleSet, TestRun
 from moderation.services.runs import run_reap
+from moderation.services.suites import suite_reap
 from tenants.scoping import scoped
+
+ACTION_LABELS = ("allow", "flag", "review", "block")
 
 
 def run_list(*, tenant, policy=None, kind: str = "") -> QuerySet[TestRun]:
@@ -20,4 +26,57 @@ def run_list(*, tenant, policy=None, kind: str = "") -> QuerySet[TestRun]:
 def run_get(*, tenant, pk: int) -> TestRun:
     """One of the tenant's runs, failed first if its worker went silent."""
     run = run_list(tenant=tenant).get(pk=pk)
+    if run.kind == TestRun.Kind.SUITE:
+        return suite_reap(run)
     return run_reap(run)
+
+
+def sample_set_list(*, tenant) -> QuerySet[SampleSet]:
+    """The tenant's sample sets by name, each with its sample count."""
+    return scoped(SampleSet, tenant).annotate(sample_count=Count("samples")).order_by("name", "id")
+
+
+def sample_list(*, sample_set: SampleSet, tag: str = "", label: str = "") -> QuerySet[Sample]:
+    """A set's samples in id order, narrowed to a tag and/or a label (an action or category)."""
+    samples = scoped(Sample, sample_set.tenant).filter(sample_set=sample_set)
+    if tag:
+        samples = samples.filter(search_keys__contains=f" tag:{tag} ")
+    if label:
+        key = f"action:{label}" if label in ACTION_LABELS else f"cat:{label}"
+        samples = samples.filter(search_keys__contains=f" {key} ")
+    return samples.order_by("id")
+
+
+def sample_import_error_csv(report: SampleImport) -> str:
+    """The refused rows of an import as CSV text: row, id, error."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["row", "id", "error"])
+    for error in report.errors:
+        writer.writerow([error["row"], error["id"], error["error"]])
+    return buffer.getvalue()
+
+
+OUTCOMES = {
+    "fp": "False positives (flagged or stricter, expected allow)",
+    "fn": "False negatives (allowed, expected flag or stricter)",
+    "right": "Matching the expected action",
+}
+_CAUGHT = ("flag", "review", "block")
+
+
+def suite_results(*, run: TestRun, show: str = "") -> QuerySet[SampleResult]:
+    """A suite's per-sample results in sample order, optionally only its fp, fn or exact hits."""
+    results = scoped(SampleResult, run.tenant).filter(run=run).select_related("sample")
+    if show == "fp":
+        results = results.filter(action__in=_CAUGHT, sample__expected_action="allow")
+    elif show == "fn":
+        results = results.filter(action="allow", sample__expected_action__in=_CAUGHT)
+    elif show == "right":
+        results = results.filter(action=F("sample__expected_action"))
+    return results.order_by("sample_id")
+
+
+def suite_metrics(*, run: TestRun) -> dict:
+    """The metrics stored when the suite finished (empty before)."""
+    return (run.result or {}).get("metrics", {})

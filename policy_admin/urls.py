@@ -9,6 +9,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 
 from moderation import views as moderation_views
+from moderation import views_samples, views_suites
 from moderation.alerts import views as alert_views
 from policy_admin import health, metrics, views_yaml
 from policy_admin.api_router import router, tenant_router
@@ -93,6 +94,36 @@ platform_patterns = [
     path("floor/keywords/<int:pk>/", floor.FloorKeywordSetView.as_view(), name="floor-keyword-set"),
 ]
 
+sample_patterns = [
+    path("", views_samples.SampleSetListView.as_view(), name="sample-set-list"),
+    path("<int:pk>/", views_samples.SampleSetView.as_view(), name="sample-set"),
+    path("<int:pk>/import/", views_samples.SampleSetImportView.as_view(), name="sample-set-import"),
+    path(
+        "<int:pk>/imports/<int:import_pk>/errors.csv",
+        views_samples.SampleImportErrorsView.as_view(),
+        name="sample-import-errors",
+    ),
+    path("<int:pk>/delete/", views_samples.SampleSetDeleteView.as_view(), name="sample-set-delete"),
+    path(
+        "<int:pk>/samples/<int:sample_pk>/labels/",
+        views_samples.SampleLabelView.as_view(),
+        name="sample-labels",
+    ),
+    path("<int:pk>/suites/", views_suites.SuiteStartView.as_view(), name="suite-start"),
+]
+
+suite_patterns = [
+    path("<int:pk>/", views_suites.SuiteRunView.as_view(), name="suite-run"),
+    path("<int:pk>/cancel/", views_suites.SuiteCancelView.as_view(), name="suite-cancel"),
+    path("<int:pk>/compare/", views_suites.SuiteCompareView.as_view(), name="suite-compare"),
+    path("<int:pk>/tune/", views_suites.SuiteTuneView.as_view(), name="suite-tune"),
+    path(
+        "<int:pk>/samples/<int:result_pk>/",
+        views_suites.SuiteSampleView.as_view(),
+        name="suite-sample",
+    ),
+]
+
 tenant_patterns = [
     path("", tenant_views.DashboardView.as_view(), name="tenant-dashboard"),
     path("members/", tenant_views.MemberListView.as_view(), name="tenant-members"),
@@ -103,6 +134,8 @@ tenant_patterns = [
     path("alerts/", alert_views.AlertListView.as_view(), name="alert-list"),
     path("alerts/new/", alert_views.AlertRuleView.as_view(), name="alert-create"),
     path("alerts/<int:pk>/", alert_views.AlertRuleView.as_view(), name="alert-rule"),
+    path("samples/", include(sample_patterns)),
+    path("suites/", include(suite_patterns)),
 ]
 
 

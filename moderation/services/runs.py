@@ -26,10 +26,11 @@ MAX_ATTEMPTS = 3
 UNCLAIMED_AFTER = dt.timedelta(seconds=5)
 
 _LEGAL = {
-    Status.PENDING: {Status.RUNNING, Status.FAILED},
-    Status.RUNNING: {Status.SUCCEEDED, Status.FAILED, Status.PENDING},
+    Status.PENDING: {Status.RUNNING, Status.FAILED, Status.CANCELLED},
+    Status.RUNNING: {Status.SUCCEEDED, Status.FAILED, Status.PENDING, Status.CANCELLED},
     Status.FAILED: {Status.PENDING},
     Status.SUCCEEDED: set(),
+    Status.CANCELLED: set(),
 }
 
 

@@ -5,12 +5,13 @@ import socket
 
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
 from django.db import OperationalError
 
 from moderation.engine.errors import EngineError
 from moderation.engine.images import ImageError
 from moderation.engine.models.base import PinMismatch
-from moderation.services import runs
+from moderation.services import runs, suites
 from policy_admin.errors import ApplicationError
 
 log = logging.getLogger(__name__)
@@ -65,3 +66,41 @@ def run_execute(run_id: int) -> None:
         run.policy.slug,
         ", ".join(d["action"] for d in result["decisions"]),
     )
+
+
+@shared_task(
+    name="moderation.tasks.gpu.suite_run_execute",
+    autoretry_for=(OperationalError,),
+    retry_backoff=2,
+    max_retries=3,
+    soft_time_limit=3 * 3600,
+    time_limit=3 * 3600 + 120,
+)
+def suite_run_execute(run_id: int) -> None:
+    """Evaluate a suite run's remaining samples; a redelivered task resumes where it stopped."""
+    from moderation import scoring
+
+    run = suites.suite_claim(run_id=run_id, worker=WORKER)
+    if run is None:
+        return
+    try:
+        with runs.heartbeat(run):
+            bundle = scoring.run_suite(run, batch_size=settings.MODERATION_SUITE_BATCH_SIZE)
+    except (ApplicationError, EngineError, ImageError, PinMismatch) as error:
+        runs.run_fail(run=run, reason=str(getattr(error, "message", error)))
+        return
+    except SoftTimeLimitExceeded:
+        runs.run_fail(
+            run=run,
+            reason=(
+                "The suite took longer than the worker's time limit and was stopped; the samples "
+                "judged so far are kept. Split the sample set, or run the worker on a GPU."
+            ),
+        )
+        return
+    except Exception as error:
+        log.exception("suite run %s failed", run_id)
+        runs.run_fail(run=run, reason=f"The worker hit an unexpected error: {error!r}.")
+        raise
+    if bundle is not None:
+        suites.suite_finish(run=run, bundle=bundle)

@@ -217,3 +217,6 @@ MODERATION_RUN_STALE_SECONDS = env.int("MODERATION_RUN_STALE_SECONDS", default=4
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="alerts@moderation.invalid")
+
+# Suites: samples judged per engine call (and stored per transaction).
+MODERATION_SUITE_BATCH_SIZE = env.int("MODERATION_SUITE_BATCH_SIZE", default=32)

@@ -1,0 +1,123 @@
+"""Threshold tuning from a finished suite: score distributions, the PR curve, a suggestion.
+
+A category threshold rule ("violence:prompt") is tuned on the scores it gave
+every sample; a sample is a positive when it expects that category.
+"""
+
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from moderation import metrics
+from moderation.models import SampleResult, TestRun
+from policy_admin.errors import ApplicationError
+from policy_admin.models import CategoryThreshold
+from policy_admin.services.rules import threshold_save
+from tenants.scoping import scoped
+
+SVG_W, SVG_H = 320, 160
+
+
+@dataclass
+class Tuning:
+    """What the tuning page shows for one category rule of one suite."""
+
+    rule_id: str
+    category: str
+    positives: list[float]
+    negatives: list[float]
+    curve: list[metrics.CurvePoint]
+    suggestion: metrics.CurvePoint | None
+    current: dict
+
+    def histogram_bars(self, bins: int = 10) -> list[dict]:
+        """Bars for the SVG: per bin, the positive and negative counts scaled to the plot."""
+        pos, neg = metrics.histogram(self.positives, bins), metrics.histogram(self.negatives, bins)
+        top = max([*pos, *neg, 1])
+        width = SVG_W / bins
+        bars = []
+        for i, (p, n) in enumerate(zip(pos, neg, strict=True)):
+            pos_h, neg_h = p / top * (SVG_H - 20), n / top * (SVG_H - 20)
+            bars.append(
+                {
+                    "x": round(i * width, 1),
+                    "neg_x": round(i * width + width / 2, 1),
+                    "w": round(width / 2 - 1, 1),
+                    "pos": p,
+                    "neg": n,
+                    "pos_y": round(SVG_H - pos_h, 1),
+                    "pos_h": round(pos_h, 1),
+                    "neg_y": round(SVG_H - neg_h, 1),
+                    "neg_h": round(neg_h, 1),
+                    "label": f"{i / bins:.1f}",
+                }
+            )
+        return bars
+
+    def curve_path(self) -> str:
+        """The PR curve as an SVG path: recall on x, precision on y."""
+        points = [
+            f"{p.recall * SVG_W:.1f},{(1 - p.precision) * SVG_H:.1f}"
+            for p in sorted(self.curve, key=lambda p: p.recall)
+        ]
+        return "M" + " L".join(points) if points else ""
+
+
+def category_rules(run: TestRun) -> list[str]:
+    """Ids of the category threshold rules the run evaluated ("violence:prompt", ...)."""
+    first = scoped(SampleResult, run.tenant).filter(run=run).values_list("decision", flat=True)
+    decision = first.first() or {"results": []}
+    return sorted({r["rule_id"] for r in decision["results"] if r["kind"] == "category"})
+
+
+def tuning_get(*, run: TestRun, rule_id: str, target: str, value: float) -> Tuning:
+    """One category rule's scores over a finished suite, its PR curve, a suggested threshold."""
+    if run.status != TestRun.Status.SUCCEEDED:
+        raise ApplicationError("Tune thresholds on a finished suite.")
+    if target not in ("precision", "recall") or not 0 < value <= 1:
+        raise ApplicationError("Choose a target precision or recall between 0 and 1.")
+    positives, negatives, current = [], [], {}
+    rows = scoped(SampleResult, run.tenant).filter(run=run)
+    for decision, expected in rows.values_list("decision", "sample__expected_categories"):
+        rule = next((r for r in decision["results"] if r["rule_id"] == rule_id), None)
+        if rule is None:
+            continue
+        current = rule["explanation"]
+        category = current.get("category", "")
+        (positives if category in expected else negatives).append(float(rule["score"]))
+    if not current:
+        raise ApplicationError(f"The suite has no scores of the rule {rule_id}.")
+    scores = positives + negatives
+    labels = [True] * len(positives) + [False] * len(negatives)
+    curve = metrics.pr_curve(scores, labels)
+    return Tuning(
+        rule_id=rule_id,
+        category=current.get("category", ""),
+        positives=positives,
+        negatives=negatives,
+        curve=curve,
+        suggestion=metrics.suggest_threshold(curve, target=target, value=value),
+        current=current,
+    )
+
+
+@transaction.atomic
+def threshold_apply(*, run: TestRun, category: str, level: str, value: float, actor):
+    """Write a tuned review or block threshold into the draft of the run's policy (audited).
+
+    Goes through the authoring service, so the floor and the draft's revision
+    (a stale page is refused) are checked exactly as in the policy editor.
+    """
+    if level not in ("review_at", "block_at"):
+        raise ApplicationError("Choose whether the value sets the review or the block threshold.")
+    policy = run.policy
+    row = scoped(CategoryThreshold, run.tenant).filter(policy=policy, category=category).first()
+    if row is None:
+        raise ApplicationError(
+            f"The draft of {policy.name} has no threshold on {category} (its score came from the "
+            "platform floor); add one in the policy editor, then apply the suggestion."
+        )
+    row.policy = policy
+    return threshold_save(
+        policy=policy, actor=actor, revision=policy.revision, threshold=row, **{level: value}
+    )
