@@ -2,7 +2,17 @@
 
 from django.contrib import admin
 
-from moderation.models import AlertEvent, AlertRule, TestRun, TestRunImage, VectorCacheEntry
+from moderation.models import (
+    AlertEvent,
+    AlertRule,
+    Sample,
+    SampleImport,
+    SampleResult,
+    SampleSet,
+    TestRun,
+    TestRunImage,
+    VectorCacheEntry,
+)
 from policy_admin.admin import ReadOnlyAdmin
 
 
@@ -32,3 +42,24 @@ class AlertRuleAdmin(admin.ModelAdmin):
 @admin.register(AlertEvent)
 class AlertEventAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "rule", "state", "message"]
+
+
+@admin.register(SampleSet)
+class SampleSetAdmin(ReadOnlyAdmin):
+    list_display = ["name", "tenant", "created_at"]
+
+
+@admin.register(Sample)
+class SampleAdmin(ReadOnlyAdmin):
+    list_display = ["external_id", "sample_set", "expected_action"]
+    list_filter = ["tenant", "expected_action"]
+
+
+@admin.register(SampleResult)
+class SampleResultAdmin(ReadOnlyAdmin):
+    list_display = ["run", "sample", "action"]
+
+
+@admin.register(SampleImport)
+class SampleImportAdmin(ReadOnlyAdmin):
+    list_display = ["file_name", "sample_set", "imported", "created_at"]
