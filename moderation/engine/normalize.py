@@ -47,6 +47,9 @@ _SEP = "[" + re.escape(SEPARATOR_CHARS) + "]"
 _SPLIT_WORD_RE = re.compile(rf"(?<![^\W_])[^\W_](?:{_SEP}{{1,3}}[^\W_](?![^\W_])){{2,}}")
 _SEP_RE = re.compile(_SEP)
 _NON_ASCII_RUN_RE = re.compile(r"[^\x00-\x7f]+")
+# Non-ASCII texts shorter than this are folded with one str.translate when they
+# can be; longer ones fold their ASCII stretches as bytes instead.
+FOLD_CHARS_BELOW = 4096
 _EXTRA_INVISIBLE = "\u034f" + "".join(chr(c) for c in range(0xFE00, 0xFE10))
 
 
@@ -156,6 +159,11 @@ class _Folder:
         self.ascii_bytes = _ascii_bytes(casefold, leetspeak)
         self.table = _char_table(homoglyphs, leetspeak)
         self.cache: dict[str, str] = {}
+        # Every character seen by fold_chars, as a str.translate table, and the
+        # ones that do not fold to exactly one character.
+        self.char_map: dict[int, str] = dict(self.ascii_table)
+        self.seen: set[str] = {chr(i) for i in range(128)}
+        self.uneven: set[str] = set()
 
     def fold(self, cluster: str) -> str:
         """Return the folded form of a base character with its combining marks."""
@@ -172,6 +180,24 @@ class _Folder:
             if len(self.cache) < self._CACHE_LIMIT:
                 self.cache[cluster] = folded
         return folded
+
+    def fold_chars(self, text: str) -> str | None:
+        """Return `text` folded character by character (no combining marks in it) in one
+        str.translate, or None when a character folds to none or several (or the table is
+        full): the caller then takes the general path."""
+        missing = set(text).difference(self.seen)
+        if missing:
+            if len(self.seen) + len(missing) > self._CACHE_LIMIT:
+                return None
+            for char in missing:
+                folded = self.fold(char)
+                self.char_map[ord(char)] = folded
+                if len(folded) != 1:
+                    self.uneven.add(char)
+            self.seen.update(missing)
+        if not self.uneven.isdisjoint(text):
+            return None
+        return text.translate(self.char_map)
 
 
 @functools.cache
@@ -314,11 +340,17 @@ def normalize(text: str, options: MatchOptions) -> NormalizedText:
     folder = _folder(options.casefold, options.nfkc, options.leetspeak, options.homoglyphs)
     if text.isascii():
         return _normalize_ascii(text, folder, options)
-    folded, starts, ends = _fold_mixed(text, folder)
+    folded = starts = ends = None
+    if len(text) < FOLD_CHARS_BELOW and _marks().isdisjoint(text):
+        # Short text without combining marks: one C-level translate, and when
+        # every character folds to one, the output is aligned with the input.
+        folded = folder.fold_chars(text)
+    if folded is None:
+        folded, starts, ends = _fold_mixed(text, folder)
     if options.ignore_separators:
         folded, kept = _join_split_words(folded)
         if kept is not None:
-            starts, ends = starts[kept], ends[kept]
+            starts, ends = (kept, kept + 1) if starts is None else (starts[kept], ends[kept])
     if options.leetspeak:
         folded = _fold_symbols(folded)
     return NormalizedText(text, folded, starts, ends)

@@ -25,6 +25,8 @@ still count as a boundary next to a Latin term ("看av" holds the word "av").
 
 from __future__ import annotations
 
+import functools
+import itertools
 import re
 import unicodedata
 
@@ -42,6 +44,8 @@ NO_SPACE_SCRIPTS = re.compile(
     "\U00020000-\U0003ffff"  # CJK extensions B and later
     "]"
 )
+# Non-ASCII texts shorter than this are marked with a regex, longer ones with numpy.
+MARK_WITH_REGEX_BELOW = 4096
 _WORD_LOOKUP = np.array([chr(i).isalnum() for i in range(128)], dtype=bool)
 _WORD_BYTES = bytes(int(chr(i).isalnum()) if i < 128 else 0 for i in range(256))
 _MARK_BYTES = bytes(i if chr(i).isalnum() or i > 127 else ord(MARK) for i in range(256))
@@ -90,11 +94,42 @@ class _WordTable:
 _word_codes = _WordTable()
 
 
+@functools.cache
+def _non_word_re() -> re.Pattern[str]:
+    """Return a pattern matching one non-ASCII character for which needs_boundary is false."""
+    # Basic plane: one character class of the word characters, as ranges.
+    words = [c for c in range(0x80, 0x10000) if needs_boundary(chr(c))]
+    ranges, start = [], words[0]
+    for prev, code in itertools.pairwise([*words, -1]):
+        if code != prev + 1:
+            ranges.append(f"{re.escape(chr(start))}-{re.escape(chr(prev))}")
+            start = code
+    # Other planes (rare): the rule itself; \w is str.isalnum() plus '_'.
+    marks = "".join(
+        re.escape(chr(c))
+        for block in (range(0x10000, 0x20000), range(0xE0000, 0xE1000))
+        for c in block
+        if unicodedata.category(chr(c))[0] == "M"
+    )
+    # The leading class lets the regex skip ASCII quickly; the lookbehinds
+    # then test the non-ASCII character just matched.
+    astral = (
+        f"(?<=[\U00010000-\U0010ffff])(?:(?<={NO_SPACE_SCRIPTS.pattern})|(?<![{marks}])(?<=\\W))"
+    )
+    basic = f"(?<=[^{''.join(ranges)}\U00010000-\U0010ffff])"
+    return re.compile(f"[^\x00-\x7f](?:{basic}|{astral})")
+
+
 def marked_text(text: str) -> str:
     """Return `text` with every character that is not a spaced-script word character as MARK,
     and MARK before and after it."""
     if text.isascii():
         return MARK + text.encode("ascii").translate(_MARK_BYTES).decode("ascii") + MARK
+    if len(text) < MARK_WITH_REGEX_BELOW:
+        # ASCII characters as bytes (UTF-8 leaves them single bytes), then the
+        # regex marks the non-ASCII ones; numpy's fixed costs are higher here.
+        raw = text.encode("utf-8", "surrogatepass").translate(_MARK_BYTES)
+        return MARK + _non_word_re().sub(MARK, raw.decode("utf-8", "surrogatepass")) + MARK
     codes = _codes(text)
     marked = np.where(_word_codes(codes), codes, np.uint32(ord(MARK)))
     return MARK + marked.tobytes().decode("utf-32-le", "surrogatepass") + MARK
@@ -131,6 +166,7 @@ class BoundaryAutomaton:
             self.automaton.add_word(marked, index)
         self.automaton.make_automaton()
         self._groups = {}
+        _non_word_re()  # built once per process (0.1 s), here rather than on a first prompt
 
     def scan(self, text: str, hits: list, allowed: list) -> None:
         """Append (start, end, term) whole-word hits and (start, end) allow-list spans of the
