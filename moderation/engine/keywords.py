@@ -21,13 +21,8 @@ import numpy as np
 
 from moderation.engine.bundle.types import KeywordSet
 from moderation.engine.errors import BundleError
-from moderation.engine.normalize import (
-    NormalizedBatch,
-    NormalizedText,
-    normalize,
-    normalize_batch,
-    normalize_term,
-)
+from moderation.engine.normalize import NormalizedText, normalize, normalize_term
+from moderation.engine.textbatch import JoinedTexts, NormalizedBatch, normalize_batch
 from moderation.engine.wordkeys import (
     NO_SPACE_SCRIPTS,
     BoundaryAutomaton,
@@ -121,14 +116,15 @@ class CompiledKeywordSet:
         results: list[list[KeywordMatch]] = [[] for _ in batch.texts]
         for i, norm in batch.singles.items():
             results[i] = self.find(norm)
-        hits = self._hits(batch.joined.text)
-        if not hits:
-            return results
-        a, b, rows = _batch_spans(batch, np.array(hits, dtype=np.int64).reshape(-1, 3))
         terms = self.keyword_set.terms
-        for (_, _, term), start, end, row in zip(hits, a, b, rows, strict=True):
-            i = batch.joined_rows[row]
-            results[i].append(KeywordMatch(terms[term], start, end, batch.texts[i][start:end]))
+        for group in batch.joined:
+            hits = self._hits(group.norm.text)
+            if not hits:
+                continue
+            a, b, rows = _batch_spans(group, np.array(hits, dtype=np.int64).reshape(-1, 3))
+            for (_, _, term), start, end, row in zip(hits, a, b, rows, strict=True):
+                i = group.rows[row]
+                results[i].append(KeywordMatch(terms[term], start, end, batch.texts[i][start:end]))
         return results
 
     def match_batch(self, texts: list[str]) -> list[list[KeywordMatch]]:
@@ -222,14 +218,14 @@ class CompiledKeywordSet:
         return self.find(normalize(text, self.options))
 
 
-def _batch_spans(batch: NormalizedBatch, hits: np.ndarray) -> tuple[list, list, list]:
+def _batch_spans(group: JoinedTexts, hits: np.ndarray) -> tuple[list, list, list]:
     # Normalised spans to spans of the joined original, then to (text, local span).
-    joined = batch.joined
+    joined = group.norm
     starts, ends = hits[:, 0], hits[:, 1]
     if joined.starts is not None:
         starts, ends = joined.starts[starts], joined.ends[ends - 1]
-    rows = np.searchsorted(batch.offsets, starts, side="right") - 1
-    base = batch.offsets[rows]
+    rows = np.searchsorted(group.offsets, starts, side="right") - 1
+    base = group.offsets[rows]
     return (starts - base).tolist(), (ends - base).tolist(), rows.tolist()
 
 

@@ -5,7 +5,7 @@ import random
 import numpy as np
 import pytest
 
-from moderation.engine.normalize import MatchOptions, _fold_mixed, _folder, _marks, normalize
+from moderation.engine.normalize import MatchOptions, _fold_mixed, _folder, normalize
 from moderation.engine.wordkeys import MARK, _codes, _word_codes, marked_text, needs_boundary
 
 # Code points around the edges that matter: ASCII, Latin, combining marks,
@@ -55,10 +55,11 @@ def test_regex_and_numpy_marking_agree():
 def test_translate_folding_equals_the_general_path(options):
     folder = _folder(options.casefold, options.nfkc, options.leetspeak, options.homoglyphs)
     for text in [*random_texts(3, 2_000), "ｓｅｘ", "ѕех and café", "Straße", "se\u200bx"]:
-        # normalize() takes this path only for texts without combining marks
-        fast = folder.fold_chars(text) if _marks().isdisjoint(text) else None
-        if fast is not None:
-            assert fast == _fold_mixed(text, folder)[0], repr(text)
+        if folder.aligned(text):
+            folded, starts, ends = _fold_mixed(text, folder)
+            assert folder.fold_chars(text) == folded, repr(text)
+            assert starts.tolist() == list(range(len(text))), repr(text)
+            assert ends.tolist() == list(range(1, len(text) + 1)), repr(text)
 
 
 def test_ascii_characters_fold_alike_in_every_path():
