@@ -162,9 +162,10 @@ class CompiledKeywordSet:
         allowed: list[tuple[int, int]] = []
         if self.boundary is not None:
             self.boundary.scan(text, hits, allowed)
-            # Keys that share a marked form end at different places: restore
-            # the plain automaton's order (mostly sorted already, so cheap).
-            hits.sort(key=_by_end)
+            if len(hits) > 1:
+                # Keys that share a marked form end at different places: restore
+                # the plain automaton's order (mostly sorted already, so cheap).
+                hits.sort(key=_by_end)
         return hits, allowed
 
     def _plain_needed(self, text: str, hits: list) -> bool:

@@ -37,21 +37,24 @@ def normalize_batch(texts: list[str], options: MatchOptions) -> NormalizedBatch:
     for one (no combining marks, invisible characters or expanding characters
     such as 'ß'), so no fold spans two texts. The rest go one by one.
     """
-    plain: list[int] = []
+    plain = [i for i, text in enumerate(texts) if text.isascii()]
     others: list[int] = []
     singles: dict[int, NormalizedText] = {}
-    for i, text in enumerate(texts):
-        if text.isascii():
-            plain.append(i)
-        elif folds_aligned(text, options):
-            others.append(i)
-        else:
-            singles[i] = normalize(text, options)
+    if len(plain) < len(texts):
+        ascii_rows = set(plain)
+        for i, text in enumerate(texts):
+            if i in ascii_rows:
+                continue
+            if folds_aligned(text, options):
+                others.append(i)
+            else:
+                singles[i] = normalize(text, options)
     joined = [_join(texts, rows, options) for rows in (plain, others) if rows]
     return NormalizedBatch(texts, joined, singles)
 
 
 def _join(texts: list[str], rows: list[int], options: MatchOptions) -> JoinedTexts:
-    lengths = [len(texts[i]) + 1 for i in rows]
-    offsets = np.concatenate(([0], np.cumsum(lengths[:-1]))).astype(np.int64)
-    return JoinedTexts(rows, offsets, normalize(JOIN_CHAR.join(texts[i] for i in rows), options))
+    chosen = texts if len(rows) == len(texts) else [texts[i] for i in rows]
+    offsets = np.zeros(len(chosen), dtype=np.int64)
+    np.cumsum(np.fromiter(map(len, chosen), np.int64, len(chosen))[:-1] + 1, out=offsets[1:])
+    return JoinedTexts(rows, offsets, normalize(JOIN_CHAR.join(chosen), options))
