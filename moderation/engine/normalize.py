@@ -47,6 +47,10 @@ _SEP = "[" + re.escape(SEPARATOR_CHARS) + "]"
 _SPLIT_WORD_RE = re.compile(rf"(?<![^\W_])[^\W_](?:{_SEP}{{1,3}}[^\W_](?![^\W_])){{2,}}")
 _SEP_RE = re.compile(_SEP)
 _NON_ASCII_RUN_RE = re.compile(r"[^\x00-\x7f]+")
+# Non-ASCII texts shorter than this may fold with C-level translations (see
+# _Folder.aligned); longer ones take the general path, whose numpy scans do
+# better than regular expressions over megabytes.
+ALIGNED_BELOW = 4096
 _EXTRA_INVISIBLE = "\u034f" + "".join(chr(c) for c in range(0xFE00, 0xFE10))
 
 
@@ -217,6 +221,8 @@ def folds_aligned(text: str, options: MatchOptions) -> bool:
     does, before separators are joined); such texts can be normalised joined together."""
     if text.isascii():
         return True
+    if len(text) >= ALIGNED_BELOW:
+        return False
     return _folder(options.casefold, options.nfkc, options.leetspeak, options.homoglyphs).aligned(
         text
     )
@@ -357,7 +363,7 @@ def normalize(text: str, options: MatchOptions) -> NormalizedText:
     folder = _folder(options.casefold, options.nfkc, options.leetspeak, options.homoglyphs)
     if text.isascii():
         return _normalize_ascii(text, folder, options)
-    if folder.aligned(text):
+    if len(text) < ALIGNED_BELOW and folder.aligned(text):
         # No combining marks and every character folds to one: C-level
         # translations, and the output stays aligned with the input.
         folded, starts, ends = folder.fold_chars(text), None, None

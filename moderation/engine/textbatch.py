@@ -6,7 +6,13 @@ from typing import NamedTuple
 
 import numpy as np
 
-from moderation.engine.normalize import MatchOptions, NormalizedText, folds_aligned, normalize
+from moderation.engine.normalize import (
+    ALIGNED_BELOW,
+    MatchOptions,
+    NormalizedText,
+    folds_aligned,
+    normalize,
+)
 
 # Joins the texts of a batch: not a word character, not a separator, and in no
 # term, so matching and folding never cross from one text to the next.
@@ -49,8 +55,22 @@ def normalize_batch(texts: list[str], options: MatchOptions) -> NormalizedBatch:
                 others.append(i)
             else:
                 singles[i] = normalize(text, options)
-    joined = [_join(texts, rows, options) for rows in (plain, others) if rows]
+    joined = [_join(texts, rows, options) for rows in (plain, *_chunks(texts, others)) if rows]
     return NormalizedBatch(texts, joined, singles)
+
+
+def _chunks(texts: list[str], rows: list[int]) -> list[list[int]]:
+    # Non-ASCII groups stay below ALIGNED_BELOW characters, so each still
+    # folds with the C-level translations.
+    chunks: list[list[int]] = [[]]
+    size = 0
+    for i in rows:
+        size += len(texts[i]) + 1
+        if size >= ALIGNED_BELOW and chunks[-1]:
+            chunks.append([])
+            size = len(texts[i]) + 1
+        chunks[-1].append(i)
+    return chunks
 
 
 def _join(texts: list[str], rows: list[int], options: MatchOptions) -> JoinedTexts:

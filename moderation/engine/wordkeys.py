@@ -150,7 +150,10 @@ class BoundaryAutomaton:
 
     def add(self, key: str, term: int, allow: int) -> None:
         """Add a normalised key (markable) with its term and allow-list indices (-1: none)."""
-        body = "".join(c if needs_boundary(c) else MARK for c in key)
+        if key.isascii():
+            body = key.encode("ascii").translate(_MARK_BYTES).decode("ascii")
+        else:
+            body = "".join(c if needs_boundary(c) else MARK for c in key)
         head, tail = needs_boundary(key[0]), needs_boundary(key[-1])
         marked = MARK * head + body + MARK * tail
         # The key's first character sits `offset` places before the hit's end in

@@ -76,3 +76,21 @@ def test_short_and_long_non_ascii_texts_normalise_alike():
     assert norm.text == short.text * 300
     for i in range(len(short.text)):
         assert norm.span(i, i + 1) == short.span(i, i + 1)
+
+
+def test_non_ascii_batches_split_into_groups_that_match_like_one_by_one():
+    from moderation.engine.bundle import KeywordSet
+    from moderation.engine.decision import Action
+    from moderation.engine.keywords import CompiledKeywordSet
+    from moderation.engine.textbatch import normalize_batch
+
+    terms = ("sex", "москва", "東京", "café", "porn")
+    ks = CompiledKeywordSet(KeywordSet("k", "t", Action.BLOCK, terms, (), MatchOptions()))
+    rng = random.Random(5)
+    pieces = ["Москва", "東京の夜景", "café", "ѕех", " ", ", ", "s.e.x", "P0RN", "sex"]
+    texts = ["".join(rng.choice(pieces) for _ in range(rng.randint(1, 30))) for _ in range(400)]
+    texts += ["Straße sex", "e\u0301 sex", "plain sex"]  # one by one, and ASCII
+    batch = normalize_batch(texts, ks.options)
+    assert len(batch.joined) > 2  # the ASCII group and several non-ASCII ones
+    assert all(len(group.norm.original) < 4096 for group in batch.joined)
+    assert ks.find_batch(batch) == [ks.match(t) for t in texts]
