@@ -216,18 +216,6 @@ def _folder(casefold: bool, nfkc: bool, leetspeak: bool, homoglyphs: bool) -> _F
     return _Folder(casefold, nfkc, leetspeak, homoglyphs)
 
 
-def folds_aligned(text: str, options: MatchOptions) -> bool:
-    """Return whether `text` folds one character for one under `options` (ASCII text always
-    does, before separators are joined); such texts can be normalised joined together."""
-    if text.isascii():
-        return True
-    if len(text) >= ALIGNED_BELOW:
-        return False
-    return _folder(options.casefold, options.nfkc, options.leetspeak, options.homoglyphs).aligned(
-        text
-    )
-
-
 def _fold_mixed(text: str, folder: _Folder) -> tuple[str, np.ndarray, np.ndarray]:
     parts: list[str] = []
     offsets = _Offsets()

@@ -10,7 +10,7 @@ from moderation.engine.normalize import (
     ALIGNED_BELOW,
     MatchOptions,
     NormalizedText,
-    folds_aligned,
+    _folder,
     normalize,
 )
 
@@ -57,6 +57,17 @@ def normalize_batch(texts: list[str], options: MatchOptions) -> NormalizedBatch:
                 singles[i] = normalize(text, options)
     joined = [_join(texts, rows, options) for rows in (plain, *_chunks(texts, others)) if rows]
     return NormalizedBatch(texts, joined, singles)
+
+
+def folds_aligned(text: str, options: MatchOptions) -> bool:
+    """Return whether `text` folds one character for one under `options` (ASCII text always
+    does, before separators are joined); such texts can be normalised joined together."""
+    if text.isascii():
+        return True
+    if len(text) >= ALIGNED_BELOW:
+        return False
+    folder = _folder(options.casefold, options.nfkc, options.leetspeak, options.homoglyphs)
+    return folder.aligned(text)
 
 
 def _chunks(texts: list[str], rows: list[int]) -> list[list[int]]:
