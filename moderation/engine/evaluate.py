@@ -22,8 +22,8 @@ from moderation.engine.errors import EngineError, ModelOutputError
 from moderation.engine.inputs import Item, coerce_item, has_content
 from moderation.engine.keywords import explain_matches
 from moderation.engine.models.base import PinMismatch
-from moderation.engine.normalize import NormalizedBatch, normalize_batch
 from moderation.engine.providers import ModelProvider
+from moderation.engine.textbatch import NormalizedBatch, normalize_batch
 
 STAGES = ("normalise", "keywords", "embed", "categories", "concepts")
 _SKIPPED_EMPTY = {"skipped": "empty prompt: no model judges it"}

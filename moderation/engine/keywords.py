@@ -13,8 +13,6 @@ character of those scripts next to a Latin term edge counts as a boundary
 from __future__ import annotations
 
 import itertools
-import re
-import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,41 +21,22 @@ import numpy as np
 
 from moderation.engine.bundle.types import KeywordSet
 from moderation.engine.errors import BundleError
-from moderation.engine.normalize import (
-    NormalizedBatch,
-    NormalizedText,
-    normalize,
-    normalize_batch,
-    normalize_term,
+from moderation.engine.normalize import NormalizedText, normalize, normalize_term
+from moderation.engine.textbatch import JoinedTexts, NormalizedBatch, normalize_batch
+from moderation.engine.wordkeys import (
+    NO_SPACE_SCRIPTS,
+    BoundaryAutomaton,
+    is_word_char,
+    markable,
+    needs_boundary,
+    word_chars,
 )
+
+__all__ = ["CompiledKeywordSet", "KeywordMatch", "explain_matches", "is_word_char", "word_chars"]
 
 MAX_EXPLAINED_MATCHES = 20
 # Texts at least this long are scanned with numpy instead of a per-hit loop.
 VECTORISE_FROM = 4096
-_WORD_LOOKUP = np.array([chr(i).isalnum() for i in range(128)], dtype=bool)
-_WORD_BYTES = bytes(int(chr(i).isalnum()) if i < 128 else 0 for i in range(256))
-_NO_SPACE_SCRIPTS = re.compile(
-    "["
-    "\u0e00-\u0eff"  # Thai, Lao
-    "\u1000-\u109f"  # Myanmar
-    "\u1780-\u17ff"  # Khmer
-    "\u3040-\u30ff\u31f0-\u31ff"  # Hiragana, Katakana
-    "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # CJK ideographs
-    "\U00020000-\U0003ffff"  # CJK extensions B and later
-    "]"
-)
-
-
-def is_word_char(char: str) -> bool:
-    """Return whether `char` is a letter, digit or combining mark."""
-    return char.isalnum() or (char >= "\u0300" and unicodedata.category(char)[0] == "M")
-
-
-def needs_boundary(char: str) -> bool:
-    """Return whether `char` is a word character of a script that separates words."""
-    if char.isascii():
-        return char.isalnum()
-    return is_word_char(char) and _NO_SPACE_SCRIPTS.match(char) is None
 
 
 @dataclass(frozen=True)
@@ -77,26 +56,43 @@ class KeywordMatch:
 class CompiledKeywordSet:
     """A keyword set's normalised terms and allow-list in one automaton, ready to match."""
 
-    def __init__(self, keyword_set: KeywordSet, path: str = "keyword_set") -> None:
+    def __init__(
+        self, keyword_set: KeywordSet, path: str = "keyword_set", *, boundary_keys: bool = True
+    ) -> None:
         self.keyword_set = keyword_set
         self.options = keyword_set.options
         entries: dict[str, list] = {}
         self._add(entries, keyword_set.terms, f"{path}.terms", slot=0)
         self._add(entries, keyword_set.allow, f"{path}.allow", slot=1)
         whole = self.options.mode == "whole_word"
-        # The automaton stores an int per key; what the int means lives in a
-        # list (for the per-hit loop) and in arrays (for the vectorised scan).
+        # Whole-word keys go to the boundary-marked automaton (wordkeys.py),
+        # which needs no per-hit check; substring keys, and keys in scripts
+        # without spaces, to the plain one. `boundary_keys=False` puts every key
+        # in the plain automaton (the reference the tests compare against).
+        self.boundary = BoundaryAutomaton() if whole and boundary_keys else None
+        # The plain automaton stores an int per key; what the int means lives
+        # in a list (for the per-hit loop) and in arrays (for the vectorised scan).
         self.automaton = ahocorasick.Automaton(ahocorasick.STORE_INTS)
         self._info = []
-        for index, (key, (term, allow)) in enumerate(entries.items()):
+        for key, (term, allow) in entries.items():
+            if self.boundary is not None and markable(key):
+                self.boundary.add(key, term, allow)
+                continue
             bounds = (whole and needs_boundary(key[0]), whole and needs_boundary(key[-1]))
+            self.automaton.add_word(key, len(self._info))
             self._info.append((len(key), term, allow, *bounds))
-            self.automaton.add_word(key, index)
         self.automaton.make_automaton()
+        if self.boundary is not None:
+            self.boundary.make()
         columns = list(zip(*self._info, strict=True)) if self._info else [()] * 5
         self._length, self._term, self._allow = (np.array(c, dtype=np.int64) for c in columns[:3])
         self._check_start, self._check_end = (np.array(c, dtype=bool) for c in columns[3:])
         self.size = len(entries)
+
+    def automata(self) -> list[ahocorasick.Automaton]:
+        """Return the automata this set matches with (for size statistics)."""
+        boundary = [self.boundary.automaton] if self.boundary is not None else []
+        return [self.automaton, *boundary]
 
     def _add(self, entries: dict[str, list], phrases, path: str, slot: int) -> None:
         for i, phrase in enumerate(phrases):
@@ -120,14 +116,15 @@ class CompiledKeywordSet:
         results: list[list[KeywordMatch]] = [[] for _ in batch.texts]
         for i, norm in batch.singles.items():
             results[i] = self.find(norm)
-        hits = self._hits(batch.joined.text)
-        if not hits:
-            return results
-        a, b, rows = _batch_spans(batch, np.array(hits, dtype=np.int64).reshape(-1, 3))
         terms = self.keyword_set.terms
-        for (_, _, term), start, end, row in zip(hits, a, b, rows, strict=True):
-            i = batch.joined_rows[row]
-            results[i].append(KeywordMatch(terms[term], start, end, batch.texts[i][start:end]))
+        for group in batch.joined:
+            hits = self._hits(group.norm.text)
+            if not hits:
+                continue
+            a, b, rows = _batch_spans(group, np.array(hits, dtype=np.int64).reshape(-1, 3))
+            for (_, _, term), start, end, row in zip(hits, a, b, rows, strict=True):
+                i = group.rows[row]
+                results[i].append(KeywordMatch(terms[term], start, end, batch.texts[i][start:end]))
         return results
 
     def match_batch(self, texts: list[str]) -> list[list[KeywordMatch]]:
@@ -140,7 +137,45 @@ class CompiledKeywordSet:
         return self._hits_loop(text)
 
     def _hits_loop(self, text: str) -> list[tuple[int, int, int]]:
-        hits, allowed = [], []
+        hits, allowed = self._boundary_hits(text)
+        if self._plain_needed(text, hits):
+            self._plain_loop(text, hits, allowed)
+            hits.sort(key=_by_end)
+        if allowed and hits:
+            if len(allowed) * len(hits) > 10_000:
+                return _drop_contained(hits, allowed)
+            hits = [h for h in hits if not any(a <= h[0] and h[1] <= b for a, b in allowed)]
+        return hits
+
+    def _hits_vectorised(self, text: str) -> list[tuple[int, int, int]]:
+        hits, allowed = self._boundary_hits(text)
+        if self._plain_needed(text, hits):
+            more, more_allowed = self._plain_vectorised(text)
+            hits = sorted(hits + more, key=_by_end)
+            allowed += more_allowed
+        if allowed and hits:
+            return _drop_contained(hits, allowed)
+        return hits
+
+    def _boundary_hits(self, text: str) -> tuple[list, list]:
+        hits: list[tuple[int, int, int]] = []
+        allowed: list[tuple[int, int]] = []
+        if self.boundary is not None:
+            self.boundary.scan(text, hits, allowed)
+            if len(hits) > 1:
+                # Keys that share a marked form end at different places: restore
+                # the plain automaton's order (mostly sorted already, so cheap).
+                hits.sort(key=_by_end)
+        return hits, allowed
+
+    def _plain_needed(self, text: str, hits: list) -> bool:
+        # With boundary keys, the plain automaton holds only keys in scripts
+        # without spaces: a text without such characters cannot hold one.
+        if not self._info:
+            return False
+        return self.boundary is None or NO_SPACE_SCRIPTS.search(text) is not None
+
+    def _plain_loop(self, text: str, hits: list, allowed: list) -> None:
         last = len(text) - 1
         info = self._info
         for end, key in self.automaton.iter(text):
@@ -159,11 +194,8 @@ class CompiledKeywordSet:
                 hits.append((start, end + 1, term))
             if allow >= 0:
                 allowed.append((start, end + 1))
-        if allowed and hits:
-            hits = [h for h in hits if not any(a <= h[0] and h[1] <= b for a, b in allowed)]
-        return hits
 
-    def _hits_vectorised(self, text: str) -> list[tuple[int, int, int]]:
+    def _plain_vectorised(self, text: str) -> tuple[list, list]:
         flat = itertools.chain.from_iterable(self.automaton.iter(text))
         raw = np.fromiter(flat, dtype=np.int64).reshape(-1, 2)
         ends, keys = raw[:, 0], raw[:, 1]
@@ -175,9 +207,8 @@ class CompiledKeywordSet:
         is_term = ok & (self._term[keys] >= 0)
         hits = np.stack([starts[is_term], ends[is_term] + 1, self._term[keys[is_term]]], axis=1)
         is_allow = ok & (self._allow[keys] >= 0)
-        if is_allow.any() and len(hits):
-            hits = hits[~_contained(hits, starts[is_allow], ends[is_allow] + 1)]
-        return [tuple(h) for h in hits.tolist()]
+        allowed = np.stack([starts[is_allow], ends[is_allow] + 1], axis=1)
+        return [tuple(h) for h in hits.tolist()], [tuple(a) for a in allowed.tolist()]
 
     def _match(self, norm: NormalizedText, start: int, end: int, term: int) -> KeywordMatch:
         a, b = norm.span(start, end)
@@ -188,29 +219,27 @@ class CompiledKeywordSet:
         return self.find(normalize(text, self.options))
 
 
-def word_chars(text: str) -> np.ndarray:
-    """Return, per character of `text`, whether it is a word character of a spaced script."""
-    if text.isascii():
-        return np.frombuffer(text.encode("ascii").translate(_WORD_BYTES), dtype=bool)
-    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    result = np.zeros(len(codes), dtype=bool)
-    ascii_chars = codes < 128
-    result[ascii_chars] = _WORD_LOOKUP[codes[ascii_chars]]
-    others = ~ascii_chars
-    unique, inverse = np.unique(codes[others], return_inverse=True)
-    result[others] = np.array([needs_boundary(chr(c)) for c in unique.tolist()], bool)[inverse]
-    return result
-
-
-def _batch_spans(batch: NormalizedBatch, hits: np.ndarray) -> tuple[list, list, list]:
+def _batch_spans(group: JoinedTexts, hits: np.ndarray) -> tuple[list, list, list]:
     # Normalised spans to spans of the joined original, then to (text, local span).
-    joined = batch.joined
+    joined = group.norm
     starts, ends = hits[:, 0], hits[:, 1]
     if joined.starts is not None:
         starts, ends = joined.starts[starts], joined.ends[ends - 1]
-    rows = np.searchsorted(batch.offsets, starts, side="right") - 1
-    base = batch.offsets[rows]
+    rows = np.searchsorted(group.offsets, starts, side="right") - 1
+    base = group.offsets[rows]
     return (starts - base).tolist(), (ends - base).tolist(), rows.tolist()
+
+
+def _by_end(hit: tuple) -> tuple[int, int]:
+    # The automaton's order: by end, and at one end the longest match first.
+    return hit[1], hit[0]
+
+
+def _drop_contained(hits: list, allowed: list) -> list[tuple[int, int, int]]:
+    array = np.array(hits, dtype=np.int64).reshape(-1, 3)
+    spans = np.array(allowed, dtype=np.int64).reshape(-1, 2)
+    keep = ~_contained(array, spans[:, 0], spans[:, 1])
+    return [hit for hit, kept in zip(hits, keep.tolist(), strict=True) if kept]
 
 
 def _contained(hits: np.ndarray, allow_starts: np.ndarray, allow_ends: np.ndarray) -> np.ndarray:

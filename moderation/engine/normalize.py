@@ -47,6 +47,10 @@ _SEP = "[" + re.escape(SEPARATOR_CHARS) + "]"
 _SPLIT_WORD_RE = re.compile(rf"(?<![^\W_])[^\W_](?:{_SEP}{{1,3}}[^\W_](?![^\W_])){{2,}}")
 _SEP_RE = re.compile(_SEP)
 _NON_ASCII_RUN_RE = re.compile(r"[^\x00-\x7f]+")
+# Non-ASCII texts shorter than this may fold with C-level translations (see
+# _Folder.aligned); longer ones take the general path, whose numpy scans do
+# better than regular expressions over megabytes.
+ALIGNED_BELOW = 4096
 _EXTRA_INVISIBLE = "\u034f" + "".join(chr(c) for c in range(0xFE00, 0xFE10))
 
 
@@ -156,6 +160,11 @@ class _Folder:
         self.ascii_bytes = _ascii_bytes(casefold, leetspeak)
         self.table = _char_table(homoglyphs, leetspeak)
         self.cache: dict[str, str] = {}
+        # Every character seen by fold_chars, as a str.translate table, and the
+        # ones that do not fold to exactly one character.
+        self.char_map: dict[int, str] = dict(self.ascii_table)
+        self.seen: set[str] = {chr(i) for i in range(128)}
+        self.uneven: set[str] = set()
 
     def fold(self, cluster: str) -> str:
         """Return the folded form of a base character with its combining marks."""
@@ -172,6 +181,34 @@ class _Folder:
             if len(self.cache) < self._CACHE_LIMIT:
                 self.cache[cluster] = folded
         return folded
+
+    def aligned(self, text: str) -> bool:
+        """Return whether fold_chars can fold `text`: no combining marks, and each character
+        folds to exactly one (the table learns the characters it has not seen yet)."""
+        others = "".join(_NON_ASCII_RUN_RE.findall(text))
+        if not _marks().isdisjoint(others):
+            return False
+        missing = set(others).difference(self.seen)
+        if missing:
+            if len(self.seen) + len(missing) > self._CACHE_LIMIT:
+                return False
+            for char in missing:
+                folded = self.fold(char)
+                self.char_map[ord(char)] = folded
+                if len(folded) != 1:
+                    self.uneven.add(char)
+            self.seen.update(missing)
+        return self.uneven.isdisjoint(others)
+
+    def fold_chars(self, text: str) -> str:
+        """Return `text` (for which aligned() is true) folded character by character: ASCII
+        as UTF-8 bytes, each non-ASCII run with one str.translate."""
+        raw = text.encode("utf-8", "surrogatepass").translate(self.ascii_bytes)
+        folded = raw.decode("utf-8", "surrogatepass")
+        return _NON_ASCII_RUN_RE.sub(self._fold_run, folded)
+
+    def _fold_run(self, run: re.Match[str]) -> str:
+        return run.group().translate(self.char_map)
 
 
 @functools.cache
@@ -314,11 +351,16 @@ def normalize(text: str, options: MatchOptions) -> NormalizedText:
     folder = _folder(options.casefold, options.nfkc, options.leetspeak, options.homoglyphs)
     if text.isascii():
         return _normalize_ascii(text, folder, options)
-    folded, starts, ends = _fold_mixed(text, folder)
+    if len(text) < ALIGNED_BELOW and folder.aligned(text):
+        # No combining marks and every character folds to one: C-level
+        # translations, and the output stays aligned with the input.
+        folded, starts, ends = folder.fold_chars(text), None, None
+    else:
+        folded, starts, ends = _fold_mixed(text, folder)
     if options.ignore_separators:
         folded, kept = _join_split_words(folded)
         if kept is not None:
-            starts, ends = starts[kept], ends[kept]
+            starts, ends = (kept, kept + 1) if starts is None else (starts[kept], ends[kept])
     if options.leetspeak:
         folded = _fold_symbols(folded)
     return NormalizedText(text, folded, starts, ends)
@@ -350,28 +392,3 @@ def _fold_symbols(text: str) -> str:
 def normalize_term(term: str, options: MatchOptions) -> str:
     """Normalise a keyword term with the same pipeline as the text it is matched against."""
     return normalize(term, options).text
-
-
-# Joins the ASCII texts of a batch: not a word character, not a separator, and
-# in no term, so matching and folding never cross from one text to the next.
-JOIN_CHAR = "\x00"
-
-
-class NormalizedBatch(NamedTuple):
-    """Many texts normalised at once: ASCII ones joined into one text, others one by one."""
-
-    texts: list[str]
-    joined_rows: list[int]  # indices of the texts inside `joined`
-    offsets: np.ndarray  # start of each joined text in joined.original
-    joined: NormalizedText
-    singles: dict[int, NormalizedText]
-
-
-def normalize_batch(texts: list[str], options: MatchOptions) -> NormalizedBatch:
-    """Normalise many texts, the ASCII ones in a single pass; same result as one by one."""
-    rows = [i for i, text in enumerate(texts) if text.isascii()]
-    singles = {i: normalize(text, options) for i, text in enumerate(texts) if not text.isascii()}
-    lengths = [len(texts[i]) + 1 for i in rows]
-    offsets = np.concatenate(([0], np.cumsum(lengths[:-1]))).astype(np.int64)
-    joined = normalize(JOIN_CHAR.join(texts[i] for i in rows), options)
-    return NormalizedBatch(texts, rows, offsets, joined, singles)

@@ -144,3 +144,41 @@ def test_batch_matching_equals_one_by_one(mode):
     ks = compiled(["sex", "porn", "sex toys", "av女优"], ["sussex"], mode=mode)
     texts = random_texts(2, 5_000) + ["", "\x00sex\x00", "s.e.x"]
     assert ks.match_batch(texts) == [ks.match(t) for t in texts]
+
+
+BOUNDARY_TERMS = [
+    "sex",
+    "porn",
+    "sex toys",
+    "sex-toys",
+    "(sex)",
+    "sex!",
+    "!!",
+    "e\u0301",
+    "av女优",
+    "女优",
+    "x",
+    "toys",
+    "s e",
+]
+BOUNDARY_PIECES = [*PIECES, "(", ")", "-", "!", "toys", "看", "ｓｅｘ toys", "sex-toys", "\x01"]
+
+
+@pytest.mark.parametrize("allow", [(), ("sussex", "sex toys", "(sex)")])
+def test_boundary_keys_find_what_per_hit_checks_find(allow):
+    marked = compiled(BOUNDARY_TERMS, allow)
+    reference = CompiledKeywordSet(marked.keyword_set, boundary_keys=False)
+    assert marked.boundary is not None
+    assert reference.boundary is None
+    rng = random.Random(3)
+    texts = [
+        "".join(rng.choice(BOUNDARY_PIECES) for _ in range(rng.randint(0, 14)))
+        for _ in range(4_000)
+    ]
+    for text in texts:
+        assert marked.match(text) == reference.match(text), text
+        norm = normalize(text, marked.options).text
+        assert marked._hits_vectorised(norm) == reference._hits_vectorised(norm), text
+    assert marked.match_batch(texts) == [reference.match(t) for t in texts]
+    long_text = " ".join(texts)
+    assert marked.match(long_text) == reference.match(long_text)
