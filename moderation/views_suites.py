@@ -4,11 +4,11 @@ from functools import cached_property
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.views.generic import TemplateView
 
-from moderation import compare, presenters, selectors, tuning
+from moderation import compare, export, presenters, selectors, tuning
 from moderation.models import TestRun
 from moderation.services import suites
 from moderation.views_samples import SampleSetMixin, set_url
@@ -183,3 +183,30 @@ class SuiteTuneView(SuiteRunMixin, TemplateView):
         else:
             messages.success(request, "The draft's threshold is updated; run the suite again.")
         return redirect(request.get_full_path())
+
+
+class SuiteExportView(SuiteRunMixin, TemplateView):
+    """A finished suite's results as CSV, JSON, or a printable report page."""
+
+    template_name = "moderation/suite_report.html"
+
+    def get(self, request, *args, **kwargs):
+        if self.run.status != TestRun.Status.SUCCEEDED:
+            raise Http404("This suite has not finished; there is nothing to export yet.")
+        name = f"suite-{self.run.pk}"
+        if kwargs["format"] == "csv":
+            response = StreamingHttpResponse(
+                export.csv_lines(self.run), content_type="text/csv; charset=utf-8"
+            )
+            response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+            return response
+        if kwargs["format"] == "json":
+            response = JsonResponse(export.as_json(self.run), json_dumps_params={"indent": 1})
+            response["Content-Disposition"] = f'attachment; filename="{name}.json"'
+            return response
+        return super().get(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(run=self.run, metrics=selectors.suite_metrics(run=self.run))
+        return context
