@@ -51,8 +51,12 @@ class SuiteRunView(SuiteRunMixin, TemplateView):
 
     template_name = "moderation/suite_run.html"
 
+    @property
+    def polling(self) -> bool:
+        return bool(self.request.htmx) and self.request.GET.get("part") == "progress"
+
     def get_template_names(self):
-        if self.request.htmx and self.request.GET.get("part") == "progress":
+        if self.polling:
             return ["moderation/partials/suite_progress.html"]
         return [self.template_name]
 
@@ -60,7 +64,7 @@ class SuiteRunView(SuiteRunMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         run = self.run
         context.update(nav="samples", run=run, **suites.suite_rate(run))
-        if run.status == TestRun.Status.SUCCEEDED:
+        if run.status == TestRun.Status.SUCCEEDED and not self.polling:
             context.update(self._results(run))
             context["comparable"] = (
                 selectors.run_list(tenant=self.tenant, kind=TestRun.Kind.SUITE)
