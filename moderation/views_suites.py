@@ -154,14 +154,14 @@ class SuiteTuneView(SuiteRunMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        rules = tuning.category_rules(self.run)
-        rule = self.request.GET.get("rule") or (rules[0] if rules else "")
+        rules = tuning.tunable_rules(self.run)
+        rule = self.request.GET.get("rule") or next(iter(rules), "")
         target = self.request.GET.get("target", "precision")
         value = self.request.GET.get("value", "0.9")
         context.update(nav="samples", run=self.run, rules=rules, rule=rule, target=target)
         context["value"] = value
         if not rule:
-            context["error"] = "This suite's policy has no category threshold to tune."
+            context["error"] = "This suite's policy has no thresholded rule to tune."
             return context
         try:
             context["tuning"] = tuning.tuning_get(
@@ -175,7 +175,7 @@ class SuiteTuneView(SuiteRunMixin, TemplateView):
         try:
             tuning.threshold_apply(
                 run=self.run,
-                category=request.POST.get("category", ""),
+                rule_id=request.POST.get("rule", ""),
                 level=request.POST.get("level", ""),
                 value=float(request.POST.get("value", "")),
                 actor=request.user,
