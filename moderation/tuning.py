@@ -1,7 +1,8 @@
 """Threshold tuning from a finished suite: score distributions, the PR curve, a suggestion.
 
-A category threshold rule ("violence:prompt") is tuned on the scores it gave
-every sample; a sample is a positive when it expects that category.
+A rule is tuned on the scores it gave every sample. For a category threshold
+("violence:prompt") a sample is a positive when it expects that category; for
+an embedding set or a CLIP concept, when it expects flag or stricter.
 """
 
 from dataclasses import dataclass
@@ -11,8 +12,9 @@ from django.db import transaction
 from moderation import metrics
 from moderation.models import SampleResult, TestRun
 from policy_admin.errors import ApplicationError
-from policy_admin.models import CategoryThreshold
-from policy_admin.services.rules import threshold_save
+from policy_admin.models import CategoryThreshold, ClipConcept, EmbeddingRuleSet
+from policy_admin.services.concepts import concept_save
+from policy_admin.services.rules import embedding_set_save, threshold_save
 from tenants.scoping import scoped
 
 SVG_W, SVG_H = 320, 160
@@ -63,11 +65,21 @@ class Tuning:
         return "M" + " L".join(points) if points else ""
 
 
-def category_rules(run: TestRun) -> list[str]:
-    """Ids of the category threshold rules the run evaluated ("violence:prompt", ...)."""
+TUNABLE = ("category", "embedding", "concept")
+
+
+def tunable_rules(run: TestRun) -> dict[str, str]:
+    """Rule id → name of the run's thresholded rules: categories, embedding sets, concepts."""
     first = scoped(SampleResult, run.tenant).filter(run=run).values_list("decision", flat=True)
     decision = first.first() or {"results": []}
-    return sorted({r["rule_id"] for r in decision["results"] if r["kind"] == "category"})
+    rules = {r["rule_id"]: f"{r['kind']}: {r['rule_name']}" for r in decision["results"]}
+    return dict(sorted((k, v) for k, v in rules.items() if v.split(":", 1)[0] in TUNABLE))
+
+
+def _positive(rule: dict, expected_action: str, expected_categories: list[str]) -> bool:
+    if rule["kind"] == "category":
+        return rule["explanation"].get("category") in expected_categories
+    return metrics.at_least(expected_action, "flag")
 
 
 def tuning_get(*, run: TestRun, rule_id: str, target: str, value: float) -> Tuning:
@@ -77,14 +89,18 @@ def tuning_get(*, run: TestRun, rule_id: str, target: str, value: float) -> Tuni
     if target not in ("precision", "recall") or not 0 < value <= 1:
         raise ApplicationError("Choose a target precision or recall between 0 and 1.")
     positives, negatives, current = [], [], {}
-    rows = scoped(SampleResult, run.tenant).filter(run=run)
-    for decision, expected in rows.values_list("decision", "sample__expected_categories"):
+    rows = (
+        scoped(SampleResult, run.tenant)
+        .filter(run=run)
+        .values_list("decision", "sample__expected_action", "sample__expected_categories")
+    )
+    for decision, action, categories in rows.iterator(chunk_size=500):
         rule = next((r for r in decision["results"] if r["rule_id"] == rule_id), None)
-        if rule is None:
+        if rule is None or "skipped" in rule["explanation"]:
             continue
-        current = rule["explanation"]
-        category = current.get("category", "")
-        (positives if category in expected else negatives).append(float(rule["score"]))
+        current = {**rule["explanation"], "kind": rule["kind"], "threshold": rule["threshold"]}
+        bucket = positives if _positive(rule, action, categories) else negatives
+        bucket.append(float(rule["score"]))
     if not current:
         raise ApplicationError(f"The suite has no scores of the rule {rule_id}.")
     scores = positives + negatives
@@ -102,14 +118,36 @@ def tuning_get(*, run: TestRun, rule_id: str, target: str, value: float) -> Tuni
 
 
 @transaction.atomic
-def threshold_apply(*, run: TestRun, category: str, level: str, value: float, actor):
-    """Write a tuned review or block threshold into the draft of the run's policy (audited).
+def threshold_apply(*, run: TestRun, rule_id: str, level: str, value: float, actor):
+    """Write a tuned threshold into the draft of the run's policy (audited).
 
-    Goes through the authoring service, so the floor and the draft's revision
+    Goes through the authoring services, so the floor and the draft's revision
     (a stale page is refused) are checked exactly as in the policy editor.
+    `level` picks review_at or block_at for a category; rule sets have one threshold.
     """
+    kind, _, key = rule_id.partition(":")
+    if kind in ("embedding", "concept"):
+        return _rule_set_apply(run, kind, key, value, actor)
     if level not in ("review_at", "block_at"):
         raise ApplicationError("Choose whether the value sets the review or the block threshold.")
+    return _category_apply(run, kind, level, value, actor)
+
+
+def _rule_set_apply(run: TestRun, kind: str, key: str, value: float, actor):
+    model, save, arg = {
+        "embedding": (EmbeddingRuleSet, embedding_set_save, "embedding_set"),
+        "concept": (ClipConcept, concept_save, "concept"),
+    }[kind]
+    row = scoped(model, run.tenant).filter(policy=run.policy, pk=int(key)).first()
+    if row is None:
+        raise ApplicationError(f"The draft no longer has this {kind} rule; nothing was changed.")
+    row.policy = run.policy
+    return save(
+        policy=run.policy, actor=actor, revision=run.policy.revision, threshold=value, **{arg: row}
+    )
+
+
+def _category_apply(run: TestRun, category: str, level: str, value: float, actor):
     policy = run.policy
     row = scoped(CategoryThreshold, run.tenant).filter(policy=policy, category=category).first()
     if row is None:

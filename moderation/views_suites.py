@@ -4,11 +4,11 @@ from functools import cached_property
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.views.generic import TemplateView
 
-from moderation import compare, presenters, selectors, tuning
+from moderation import compare, export, presenters, selectors, tuning
 from moderation.models import TestRun
 from moderation.services import suites
 from moderation.views_samples import SampleSetMixin, set_url
@@ -51,8 +51,12 @@ class SuiteRunView(SuiteRunMixin, TemplateView):
 
     template_name = "moderation/suite_run.html"
 
+    @property
+    def polling(self) -> bool:
+        return bool(self.request.htmx) and self.request.GET.get("part") == "progress"
+
     def get_template_names(self):
-        if self.request.htmx and self.request.GET.get("part") == "progress":
+        if self.polling:
             return ["moderation/partials/suite_progress.html"]
         return [self.template_name]
 
@@ -60,7 +64,7 @@ class SuiteRunView(SuiteRunMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         run = self.run
         context.update(nav="samples", run=run, **suites.suite_rate(run))
-        if run.status == TestRun.Status.SUCCEEDED:
+        if run.status == TestRun.Status.SUCCEEDED and not self.polling:
             context.update(self._results(run))
             context["comparable"] = (
                 selectors.run_list(tenant=self.tenant, kind=TestRun.Kind.SUITE)
@@ -150,14 +154,14 @@ class SuiteTuneView(SuiteRunMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        rules = tuning.category_rules(self.run)
-        rule = self.request.GET.get("rule") or (rules[0] if rules else "")
+        rules = tuning.tunable_rules(self.run)
+        rule = self.request.GET.get("rule") or next(iter(rules), "")
         target = self.request.GET.get("target", "precision")
         value = self.request.GET.get("value", "0.9")
         context.update(nav="samples", run=self.run, rules=rules, rule=rule, target=target)
         context["value"] = value
         if not rule:
-            context["error"] = "This suite's policy has no category threshold to tune."
+            context["error"] = "This suite's policy has no thresholded rule to tune."
             return context
         try:
             context["tuning"] = tuning.tuning_get(
@@ -171,7 +175,7 @@ class SuiteTuneView(SuiteRunMixin, TemplateView):
         try:
             tuning.threshold_apply(
                 run=self.run,
-                category=request.POST.get("category", ""),
+                rule_id=request.POST.get("rule", ""),
                 level=request.POST.get("level", ""),
                 value=float(request.POST.get("value", "")),
                 actor=request.user,
@@ -183,3 +187,30 @@ class SuiteTuneView(SuiteRunMixin, TemplateView):
         else:
             messages.success(request, "The draft's threshold is updated; run the suite again.")
         return redirect(request.get_full_path())
+
+
+class SuiteExportView(SuiteRunMixin, TemplateView):
+    """A finished suite's results as CSV, JSON, or a printable report page."""
+
+    template_name = "moderation/suite_report.html"
+
+    def get(self, request, *args, **kwargs):
+        if self.run.status != TestRun.Status.SUCCEEDED:
+            raise Http404("This suite has not finished; there is nothing to export yet.")
+        name = f"suite-{self.run.pk}"
+        if kwargs["format"] == "csv":
+            response = StreamingHttpResponse(
+                export.csv_lines(self.run), content_type="text/csv; charset=utf-8"
+            )
+            response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+            return response
+        if kwargs["format"] == "json":
+            response = JsonResponse(export.as_json(self.run), json_dumps_params={"indent": 1})
+            response["Content-Disposition"] = f'attachment; filename="{name}.json"'
+            return response
+        return super().get(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(run=self.run, metrics=selectors.suite_metrics(run=self.run))
+        return context

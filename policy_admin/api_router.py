@@ -8,6 +8,7 @@ policy's rules nest under policies/<policy>/, resolved through the tenant.
 
 from rest_framework.routers import DefaultRouter, SimpleRouter
 
+from moderation.api.suite_views import SampleSetViewSet, SampleViewSet, SuiteRunViewSet
 from moderation.api.views import LiveTestViewSet
 from policy_admin.api.views.audit import AuditEventViewSet, PolicyAuditEventViewSet
 from policy_admin.api.views.concepts import ConceptViewSet
@@ -24,6 +25,9 @@ tenant_router.register("members", MemberViewSet, basename="member")
 tenant_router.register("live-tests", LiveTestViewSet, basename="live-test")
 tenant_router.register("policies", PolicyViewSet, basename="api-policy")
 tenant_router.register("audit", AuditEventViewSet, basename="audit-event")
+tenant_router.register("sample-sets", SampleSetViewSet, basename="api-sample-set")
+tenant_router.register(r"sample-sets/(?P<set_pk>\d+)/samples", SampleViewSet, basename="api-sample")
+tenant_router.register("suites", SuiteRunViewSet, basename="api-suite")
 
 _POLICY = r"policies/(?P<policy>[a-z0-9-]+)"
 tenant_router.register(f"{_POLICY}/thresholds", ThresholdViewSet, basename="policy-threshold")

@@ -118,6 +118,17 @@ suite_patterns = [
     path("<int:pk>/compare/", views_suites.SuiteCompareView.as_view(), name="suite-compare"),
     path("<int:pk>/tune/", views_suites.SuiteTuneView.as_view(), name="suite-tune"),
     path(
+        "<int:pk>/export.<str:format>",
+        views_suites.SuiteExportView.as_view(),
+        name="suite-export",
+    ),
+    path(
+        "<int:pk>/report/",
+        views_suites.SuiteExportView.as_view(),
+        {"format": "html"},
+        name="suite-report",
+    ),
+    path(
         "<int:pk>/samples/<int:result_pk>/",
         views_suites.SuiteSampleView.as_view(),
         name="suite-sample",

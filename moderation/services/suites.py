@@ -106,7 +106,7 @@ def _stale(run: TestRun) -> bool:
 
 def suite_reap(run: TestRun) -> TestRun:
     """Queue again a running suite whose worker went silent; called when its state is read."""
-    if run.status != Status.RUNNING or not _stale(run):
+    if run.status != Status.RUNNING or run.heartbeat_at is None or not _stale(run):
         return run
     with transaction.atomic():
         locked = TestRun.objects.select_for_update().get(pk=run.pk)

@@ -11,8 +11,8 @@ pytestmark = pytest.mark.django_db
 
 def test_seed_demo_creates_people_policy_and_floor(settings, tmp_path, capsys):
     settings.MEDIA_ROOT = tmp_path
-    call_command("seed_demo", password="demo-password-1")
-    call_command("seed_demo", password="demo-password-1")  # a second run replaces, never doubles
+    call_command("seed_demo", password="demo-password-1", no_suite=True)
+    call_command("seed_demo", password="demo-password-1", no_suite=True)  # replaces, never doubles
 
     out = capsys.readouterr().out
     assert "acme-editor" in out
@@ -26,3 +26,19 @@ def test_seed_demo_creates_people_policy_and_floor(settings, tmp_path, capsys):
     assert concept.images.filter(positive=True).count() >= 3
     assert FloorCategory.objects.get(category="sexual/minors").block_at == 0.3
     assert Policy.objects.filter(slug="default").count() == 1
+
+
+def test_seed_demo_adds_a_labelled_sample_set_with_a_finished_suite(settings, tmp_path):
+    from moderation.models import SampleSet, TestRun
+
+    settings.MEDIA_ROOT = tmp_path
+    call_command("seed_demo", password="demo-password-1")
+    sample_set = SampleSet.objects.get(tenant__slug="acme", name="Demo samples")
+    assert sample_set.samples.count() == 300
+    assert sample_set.samples.exclude(image="").count() == 60
+    run = TestRun.objects.get(sample_set=sample_set)
+    assert run.status == TestRun.Status.SUCCEEDED
+    assert run.progress_done == 300
+    flagged = run.result["metrics"]["action"]["flag_or_worse"]
+    assert flagged["support"] == 100
+    assert flagged["fn"] > 0  # the demo keeps a few misses to look at

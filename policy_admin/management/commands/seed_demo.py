@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from moderation.demo import seed_samples
 from policy_admin.demo.seed import seed_floor, seed_policy
 from tenants.models import Membership, Tenant
 from tenants.roles import Role
@@ -29,6 +30,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument(
             "--password", help="Use this password for every demo user instead of random ones."
+        )
+        parser.add_argument(
+            "--no-suite",
+            action="store_true",
+            help="Skip the demo sample set and its suite (which loads the models, ~10 s).",
         )
 
     @transaction.atomic
@@ -54,6 +60,11 @@ class Command(BaseCommand):
         seed_floor(actor=staff)
         policy = seed_policy(tenant=tenants["acme"], actor=staff)
         self.stdout.write(f"Example policy: {tenants['acme'].name} / {policy.name}")
+        if not options.get("no_suite"):
+            run = seed_samples(tenant=tenants["acme"], policy=policy, actor=staff)
+            self.stdout.write(
+                f"Demo sample set: {run.progress_total} samples, suite #{run.pk} {run.status}"
+            )
         renewed = "" if password else " (passwords are new on every run)"
         self.stdout.write(f"Demo logins{renewed}:")
         for username, user_password, where in logins:
