@@ -175,3 +175,20 @@ LOGGING = {
 # whose heartbeat is older than the stale limit lost its worker and is failed.
 MODERATION_RUN_HEARTBEAT_SECONDS = env.int("MODERATION_RUN_HEARTBEAT_SECONDS", default=10)
 MODERATION_RUN_STALE_SECONDS = env.int("MODERATION_RUN_STALE_SECONDS", default=45)
+
+# Bundle signing keys (policy_admin.bundles.signing, docs/fleet.md): PEM files in
+# this folder, or one key as PEM from the environment (a secret store).
+MODERATION_SIGNING_KEY_DIR = Path(
+    env.str("MODERATION_SIGNING_KEY_DIR", default=str(DATA_DIR / "signing-keys"))
+)
+MODERATION_SIGNING_KEY_PEM = env.str("MODERATION_SIGNING_KEY_PEM", default="")
+
+# The fleet API keeps each channel's pointer (version, sha256) in this cache so a
+# 304 costs a token lookup and a cache read. Several web processes need a shared
+# cache (CACHE_URL=redis://…) for a promote to reach all of them at once; with the
+# per-process default, a process sees a move within MODERATION_FLEET_POINTER_TTL.
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+MODERATION_FLEET_POINTER_TTL = env.int("MODERATION_FLEET_POINTER_TTL", default=30)
+# A server that has not reported for this many poll intervals is shown as stale.
+MODERATION_FLEET_POLL_SECONDS = env.int("MODERATION_FLEET_POLL_SECONDS", default=15)
+MODERATION_FLEET_STALE_POLLS = env.int("MODERATION_FLEET_STALE_POLLS", default=3)
