@@ -11,10 +11,12 @@ from rest_framework.authtoken.views import obtain_auth_token
 from moderation import views as moderation_views
 from policy_admin import views_yaml
 from policy_admin.api_router import router, tenant_router
+from policy_admin.fleet_api import views as fleet_views
 from policy_admin.views import audit, concepts, embeddings, floor, keywords, policies, thresholds
 from tenants import views as tenant_views
 
 api_patterns = [
+    path("fleet/", include("policy_admin.fleet_api.urls")),
     path("", include(router.urls)),
     path("tenants/<slug:tenant>/", include(tenant_router.urls)),
     path("auth/token/", obtain_auth_token, name="api-token-obtain"),
@@ -109,6 +111,11 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("api/v1/", include(api_patterns)),
+    path(
+        ".well-known/moderation-bundle-keys.json",
+        fleet_views.public_keys,
+        name="well-known-bundle-keys",
+    ),
     path("platform/", include(platform_patterns)),
     path("admin/", admin.site.urls),
 ]
