@@ -11,8 +11,10 @@ from rest_framework.routers import DefaultRouter, SimpleRouter
 from moderation.api.views import LiveTestViewSet
 from policy_admin.api.views.audit import AuditEventViewSet, PolicyAuditEventViewSet
 from policy_admin.api.views.concepts import ConceptViewSet
+from policy_admin.api.views.fleet_tokens import FleetTokenViewSet
 from policy_admin.api.views.keywords import KeywordSetViewSet
 from policy_admin.api.views.policies import PolicyViewSet
+from policy_admin.api.views.publishing import ChannelViewSet, VersionViewSet
 from policy_admin.api.views.rules import EmbeddingSetViewSet, ThresholdViewSet
 from tenants.api.views import MemberViewSet, TenantViewSet
 
@@ -24,6 +26,7 @@ tenant_router.register("members", MemberViewSet, basename="member")
 tenant_router.register("live-tests", LiveTestViewSet, basename="live-test")
 tenant_router.register("policies", PolicyViewSet, basename="api-policy")
 tenant_router.register("audit", AuditEventViewSet, basename="audit-event")
+tenant_router.register("fleet-tokens", FleetTokenViewSet, basename="fleet-token")
 
 _POLICY = r"policies/(?P<policy>[a-z0-9-]+)"
 tenant_router.register(f"{_POLICY}/thresholds", ThresholdViewSet, basename="policy-threshold")
@@ -33,3 +36,5 @@ tenant_router.register(
 )
 tenant_router.register(f"{_POLICY}/concepts", ConceptViewSet, basename="policy-concept")
 tenant_router.register(f"{_POLICY}/audit", PolicyAuditEventViewSet, basename="policy-audit-event")
+tenant_router.register(f"{_POLICY}/versions", VersionViewSet, basename="policy-version")
+tenant_router.register(f"{_POLICY}/channels", ChannelViewSet, basename="policy-channel")
