@@ -12,7 +12,17 @@ from moderation import views as moderation_views
 from policy_admin import views_yaml
 from policy_admin.api_router import router, tenant_router
 from policy_admin.fleet_api import views as fleet_views
-from policy_admin.views import audit, concepts, embeddings, floor, keywords, policies, thresholds
+from policy_admin.views import (
+    audit,
+    concepts,
+    embeddings,
+    fleet_tokens,
+    floor,
+    keywords,
+    policies,
+    publishing,
+    thresholds,
+)
 from tenants import views as tenant_views
 
 api_patterns = [
@@ -83,6 +93,22 @@ policy_patterns = [
     path("<slug:slug>/concepts/", include(concept_patterns)),
     path("<slug:slug>/live/", include(live_test_patterns)),
     path("<slug:slug>/import/", views_yaml.PolicyImportView.as_view(), name="policy-import"),
+    path("<slug:slug>/versions/", publishing.VersionsView.as_view(), name="policy-versions"),
+    path(
+        "<slug:slug>/versions/<int:number>/changes/",
+        publishing.VersionDiffView.as_view(),
+        name="policy-version-diff",
+    ),
+    path(
+        "<slug:slug>/channels/move/",
+        publishing.ChannelMoveView.as_view(),
+        name="policy-channel-move",
+    ),
+    path(
+        "<slug:slug>/channels/<slug:channel>/",
+        publishing.ChannelView.as_view(),
+        name="policy-channel",
+    ),
     path("<slug:slug>/export.yaml", views_yaml.PolicyExportView.as_view(), name="policy-export"),
 ]
 
@@ -101,6 +127,12 @@ tenant_patterns = [
     path("members/<int:pk>/remove/", tenant_views.MemberRemoveView.as_view(), name="member-remove"),
     path("policies/", include(policy_patterns)),
     path("audit/", audit.TenantAuditView.as_view(), name="tenant-audit"),
+    path("fleet-tokens/", fleet_tokens.FleetTokenListView.as_view(), name="fleet-tokens"),
+    path(
+        "fleet-tokens/<int:pk>/revoke/",
+        fleet_tokens.FleetTokenRevokeView.as_view(),
+        name="fleet-token-revoke",
+    ),
 ]
 
 
