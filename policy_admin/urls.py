@@ -94,6 +94,7 @@ policy_patterns = [
     path("<slug:slug>/live/", include(live_test_patterns)),
     path("<slug:slug>/import/", views_yaml.PolicyImportView.as_view(), name="policy-import"),
     path("<slug:slug>/versions/", publishing.VersionsView.as_view(), name="policy-versions"),
+    path("<slug:slug>/approve/", publishing.ApproveView.as_view(), name="policy-approve"),
     path(
         "<slug:slug>/versions/<int:number>/changes/",
         publishing.VersionDiffView.as_view(),
@@ -128,6 +129,11 @@ tenant_patterns = [
     path("policies/", include(policy_patterns)),
     path("audit/", audit.TenantAuditView.as_view(), name="tenant-audit"),
     path("fleet-tokens/", fleet_tokens.FleetTokenListView.as_view(), name="fleet-tokens"),
+    path(
+        "publishing-settings/",
+        fleet_tokens.PublishingSettingsView.as_view(),
+        name="publishing-settings",
+    ),
     path(
         "fleet-tokens/<int:pk>/revoke/",
         fleet_tokens.FleetTokenRevokeView.as_view(),

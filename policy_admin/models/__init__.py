@@ -4,7 +4,13 @@ from policy_admin.models.audit import AuditEvent
 from policy_admin.models.fleet import FleetInstance, FleetToken
 from policy_admin.models.floor import FloorCategory, FloorKeywordSet
 from policy_admin.models.policy import Policy
-from policy_admin.models.publishing import Channel, ChannelMove, PolicyVersion
+from policy_admin.models.publishing import (
+    Channel,
+    ChannelMove,
+    PolicyVersion,
+    PublishApproval,
+    PublishingSettings,
+)
 from policy_admin.models.rules import (
     Action,
     AppliesTo,
@@ -34,4 +40,6 @@ __all__ = [
     "MatchMode",
     "Policy",
     "PolicyVersion",
+    "PublishApproval",
+    "PublishingSettings",
 ]

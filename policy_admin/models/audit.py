@@ -18,6 +18,7 @@ class AuditEvent(models.Model):
         PROMOTE = "promote", "Promoted"
         ROLLBACK = "rollback", "Rolled back"
         REVOKE = "revoke", "Revoked"
+        APPROVE = "approve", "Approved"
 
     tenant = models.ForeignKey(
         Tenant, null=True, blank=True, on_delete=models.CASCADE, related_name="+"

@@ -100,3 +100,51 @@ class ChannelMove(TenantOwned):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+
+
+class PublishingSettings(TenantOwned):
+    """A tenant's publishing rules; absent means the defaults (no approval needed)."""
+
+    require_approval = models.BooleanField(
+        default=False,
+        help_text="Four eyes: a publish needs another member's approval of the exact revision.",
+    )
+
+    class Meta:
+        verbose_name_plural = "publishing settings"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant"],
+                name="publishing_settings_one_per_tenant",
+                violation_error_message="This tenant already has publishing settings.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"publishing settings of {self.tenant}"
+
+
+class PublishApproval(TenantOwned):
+    """Another member's approval of one draft revision; any later edit makes it moot."""
+
+    policy = models.ForeignKey(
+        "policy_admin.Policy", on_delete=models.CASCADE, related_name="approvals"
+    )
+    revision = models.PositiveIntegerField()
+    approver = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["policy", "revision", "approver"],
+                name="publish_approval_once_per_revision_and_approver",
+                violation_error_message="You already approved this revision.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"approval of revision {self.revision}"

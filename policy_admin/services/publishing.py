@@ -15,6 +15,7 @@ from policy_admin.bundles import signing
 from policy_admin.errors import ApplicationError, ConflictError
 from policy_admin.fleet_pointers import pointer_forget
 from policy_admin.models import Channel, ChannelMove, Policy, PolicyVersion
+from policy_admin.services.approvals import approval_check
 from policy_admin.services.audit import audit_record
 from policy_admin.services.drafts import StaleDraftError
 from tenants.models import slug_validator
@@ -30,12 +31,14 @@ def policy_publish(*, policy: Policy, actor, revision: int | None, note: str = "
     Guarantees: a stale revision is refused; numbers are consecutive with no gap
     or duplicate (the policy row lock serialises publishers, the named unique
     constraint backs it); a second publish of a revision already published
-    while it waited is refused with a ConflictError telling it to retry.
+    while it waited is refused with a ConflictError telling it to retry; when the
+    tenant requires four eyes, a revision nobody but its authors approved is refused.
     """
     from moderation import scoring
     from policy_admin.bundles.builder import bundle_build
 
     _check_revision(policy, revision)
+    approval_check(policy=policy, revision=int(revision))
     bundle = bundle_build(policy=policy, models=scoring.models(), strict=True).bundle
     _refuse_empty(bundle)
     return _store(policy=policy, actor=actor, revision=revision, bundle=bundle, note=note)
@@ -46,6 +49,7 @@ def _store(*, policy, actor, revision, bundle, note, restores=None) -> PolicyVer
     locked = Policy.objects.select_for_update().get(pk=policy.pk)
     if restores is None:
         _check_fresh(locked, revision)
+        approval_check(policy=locked, revision=locked.revision)
     latest = PolicyVersion.objects.filter(policy=locked).order_by("-number").first()
     number = (latest.number if latest else 0) + 1
     bundle = dataclasses.replace(bundle, policy=dataclasses.replace(bundle.policy, version=number))

@@ -3,12 +3,12 @@
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
-from django.views.generic import TemplateView
+from django.views.generic import TemplateView, View
 
 from policy_admin.errors import ApplicationError
 from policy_admin.forms_publishing import FleetTokenForm
 from policy_admin.models import FleetToken, Policy
-from policy_admin.services import fleet
+from policy_admin.services import approvals, fleet
 from tenants.roles import Right
 from tenants.scoping import TenantViewMixin
 
@@ -29,7 +29,12 @@ class FleetTokenListView(TenantViewMixin, TemplateView):
         for token in tokens:
             token.policy_slugs = [slugs.get(pk, "(deleted)") for pk in token.policy_ids]
         context.setdefault("form", FleetTokenForm(tenant=self.tenant))
-        context.update(tokens=tokens, now=timezone.now(), nav="fleet-tokens")
+        context.update(
+            tokens=tokens,
+            now=timezone.now(),
+            nav="fleet-tokens",
+            require_approval=approvals.approval_required(tenant=self.tenant),
+        )
         return context
 
     def post(self, request, *args, **kwargs):
@@ -67,4 +72,24 @@ class FleetTokenRevokeView(TenantViewMixin, TemplateView):
             messages.error(request, error.message)
         else:
             messages.success(request, f"Revoked {token.name}; servers using it now get 401.")
+        return redirect("fleet-tokens", tenant=self.tenant.slug)
+
+
+class PublishingSettingsView(TenantViewMixin, View):
+    """POST (admins): turn four-eyes publishing on or off for the tenant."""
+
+    required_rights = ADMIN_ONLY
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        on = request.POST.get("require_approval") == "on"
+        approvals.publishing_settings_set(
+            tenant=self.tenant, actor=request.user, require_approval=on
+        )
+        messages.success(
+            request,
+            "Publishes now need a second person's approval."
+            if on
+            else "Publishes no longer need an approval.",
+        )
         return redirect("fleet-tokens", tenant=self.tenant.slug)

@@ -8,7 +8,7 @@ from django.urls import reverse
 from policy_admin import selectors_publishing as selectors
 from policy_admin.forms_publishing import ChannelMoveForm, DiffForm, PublishForm
 from policy_admin.models import PolicyVersion
-from policy_admin.services import publishing
+from policy_admin.services import approvals, publishing
 from policy_admin.views.base import PolicyPageView, attempt
 from tenants.roles import Right
 from tenants.scoping import TenantViewMixin
@@ -35,6 +35,8 @@ class VersionsView(PolicyPageView):
             versions=versions,
             channels=selectors.channel_list(policy=self.policy),
             can_publish=self.has_right(Right.PUBLISH),
+            approval_required=approvals.approval_required(tenant=self.tenant),
+            approvers=approvals.approvers(policy=self.policy, revision=self.policy.revision),
         )
         return context
 
@@ -92,6 +94,27 @@ class ChannelMoveView(VersionsView):
                 )
                 return redirect(versions_url(self.tenant, self.policy))
         return self.render_to_response(self.get_context_data(move_form=form), status=400)
+
+
+class ApproveView(VersionsView):
+    """POST: approve the draft's current revision for publishing (four eyes)."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        form = PublishForm(request.POST)
+        form.is_valid()
+        outcome = attempt(
+            form,
+            lambda: approvals.policy_approve(
+                policy=self.policy, actor=request.user, revision=form.cleaned_data.get("revision")
+            ),
+        )
+        if outcome.ok:
+            messages.success(request, f"Approved revision {outcome.result.revision}.")
+            return redirect(versions_url(self.tenant, self.policy))
+        context = self.get_context_data(publish_form=form, publish_stale=outcome.stale)
+        return self.render_to_response(context, status=outcome.status)
 
 
 class VersionDiffView(PolicyPageView):

@@ -3,7 +3,14 @@
 from rest_framework import serializers
 
 from policy_admin.api.common import RevisionField
-from policy_admin.models import Channel, ChannelMove, FleetToken, Policy, PolicyVersion
+from policy_admin.models import (
+    Channel,
+    ChannelMove,
+    FleetToken,
+    Policy,
+    PolicyVersion,
+    PublishApproval,
+)
 
 
 class PolicyVersionSerializer(serializers.ModelSerializer):
@@ -119,3 +126,16 @@ class FleetTokenCreatedSerializer(FleetTokenSerializer):
 
     def get_secret(self, token) -> str:
         return self.context["secret"]
+
+
+class ApproveInputSerializer(serializers.Serializer):
+    revision = RevisionField(help_text="The draft revision you reviewed and approve.")
+
+
+class ApprovalSerializer(serializers.ModelSerializer):
+    approver = serializers.CharField(source="approver.username", read_only=True, allow_null=True)
+
+    class Meta:
+        model = PublishApproval
+        fields = ["revision", "approver", "created_at"]
+        read_only_fields = fields

@@ -9,6 +9,8 @@ from rest_framework.response import Response
 from policy_admin import selectors_publishing as selectors
 from policy_admin.api.common import PolicyChildMixin, request_revision
 from policy_admin.api.serializers.publishing import (
+    ApprovalSerializer,
+    ApproveInputSerializer,
     ChannelMoveInputSerializer,
     ChannelMoveSerializer,
     ChannelSerializer,
@@ -17,7 +19,7 @@ from policy_admin.api.serializers.publishing import (
     PublishInputSerializer,
 )
 from policy_admin.models import Channel, PolicyVersion
-from policy_admin.services import publishing
+from policy_admin.services import approvals, publishing
 from tenants.roles import Right
 from tenants.scoping import TenantAPIMixin
 
@@ -49,6 +51,19 @@ class VersionViewSet(PolicyChildMixin, viewsets.ReadOnlyModelViewSet):
             note=data.validated_data["note"],
         )
         return Response(self.get_serializer(version).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=ApproveInputSerializer, responses={201: ApprovalSerializer})
+    @action(detail=False, methods=["post"])
+    def approve(self, request, *args, **kwargs):
+        """Approve the draft revision for publishing (four eyes); not by its own authors."""
+        data = ApproveInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        approval = approvals.policy_approve(
+            policy=self.policy,
+            actor=request.user,
+            revision=request_revision(request, data.validated_data),
+        )
+        return Response(ApprovalSerializer(approval).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(parameters=[DiffQuerySerializer])
     @action(detail=True, methods=["get"])
