@@ -12,9 +12,9 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from policy_admin.bundles import signing
+from policy_admin.fleet_api.memory import Served, served_bundle
 from policy_admin.fleet_api.reports import StatusReportError, parse_status_report
 from policy_admin.fleet_pointers import pointer_get
-from policy_admin.models import PolicyVersion
 from policy_admin.services.fleet import fleet_status_record, fleet_token_authenticate
 
 BUNDLE_TYPE = "application/vnd.moderation.bundle+json"
@@ -77,12 +77,12 @@ def _not_modified(request, sha256: str) -> bool:
     return any(tag.strip() in (_etag(sha256), "*") for tag in sent.split(","))
 
 
-def _bundle_response(version: PolicyVersion, cache_control: str) -> HttpResponse:
-    response = HttpResponse(bytes(version.bundle), content_type=BUNDLE_TYPE)
+def _bundle_response(version: Served, cache_control: str) -> HttpResponse:
+    response = HttpResponse(version.body, content_type=BUNDLE_TYPE)
     response["ETag"] = _etag(version.sha256)
     response["X-Bundle-Version"] = str(version.number)
     response["X-Bundle-Sha256"] = version.sha256
-    response["X-Bundle-Signatures"] = version.signature_header()
+    response["X-Bundle-Signatures"] = version.signatures
     response["Cache-Control"] = cache_control
     return response
 
@@ -103,9 +103,7 @@ def channel_bundle(request, token, policy: str, channel: str):
         raise FleetError(404, f"Channel “{channel}” of “{policy}” has no published version yet.")
     if _not_modified(request, pointer.sha256):
         return _unchanged(pointer.sha256, "no-cache")
-    version = PolicyVersion.objects.filter(
-        policy_id=pointer.policy_id, number=pointer.number
-    ).first()
+    version = served_bundle(policy_id=pointer.policy_id, number=pointer.number)
     if version is None:  # the policy was deleted after the pointer was cached
         raise FleetError(404, f"No policy “{policy}”.")
     return _bundle_response(version, "no-cache")
@@ -116,7 +114,7 @@ def channel_bundle(request, token, policy: str, channel: str):
 def version_bundle(request, token, policy: str, number: int):
     """One exact version: immutable, cacheable forever."""
     pointer = _pointer(token, policy, None)
-    version = PolicyVersion.objects.filter(policy_id=pointer.policy_id, number=number).first()
+    version = served_bundle(policy_id=pointer.policy_id, number=number)
     if version is None:
         raise FleetError(404, f"“{policy}” has no version {number}.")
     if _not_modified(request, version.sha256):

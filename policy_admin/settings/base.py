@@ -189,6 +189,13 @@ MODERATION_SIGNING_KEY_PEM = env.str("MODERATION_SIGNING_KEY_PEM", default="")
 # per-process default, a process sees a move within MODERATION_FLEET_POINTER_TTL.
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 MODERATION_FLEET_POINTER_TTL = env.int("MODERATION_FLEET_POINTER_TTL", default=30)
+# Fleet token rows are cached as long; a revoke drops the entry in the cache.
+MODERATION_FLEET_TOKEN_CACHE_SECONDS = env.int("MODERATION_FLEET_TOKEN_CACHE_SECONDS", default=10)
+# Published bundles are immutable, so each web process keeps recently served
+# ones in memory, up to this many bytes.
+MODERATION_FLEET_BUNDLE_MEMORY_BYTES = env.int(
+    "MODERATION_FLEET_BUNDLE_MEMORY_BYTES", default=128 * 2**20
+)
 # A server that has not reported for this many poll intervals is shown as stale.
 MODERATION_FLEET_POLL_SECONDS = env.int("MODERATION_FLEET_POLL_SECONDS", default=15)
 MODERATION_FLEET_STALE_POLLS = env.int("MODERATION_FLEET_STALE_POLLS", default=3)

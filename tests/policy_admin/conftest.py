@@ -14,6 +14,10 @@ def signing_key_dir(settings, tmp_path):
 def _clear_cache():
     from django.core.cache import cache
 
+    from policy_admin.fleet_api.memory import forget_all
+
     cache.clear()
+    forget_all()
     yield
     cache.clear()
+    forget_all()

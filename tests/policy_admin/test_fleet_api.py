@@ -231,8 +231,27 @@ def test_token_use_is_recorded(client, v1, secret):
     assert FleetToken.objects.get().last_used_at is not None
 
 
-def test_only_one_query_on_a_warm_304(client, v1, secret):
+def test_a_warm_304_needs_no_query_at_all(client, v1, secret):
     get(client, url(), secret)
     with CaptureQueriesContext(connection) as queries:
-        get(client, url(), secret, HTTP_IF_NONE_MATCH=f'"{v1.sha256}"')
-    assert len(queries) == 1
+        response = get(client, url(), secret, HTTP_IF_NONE_MATCH=f'"{v1.sha256}"')
+    assert response.status_code == 304
+    assert len(queries) == 0
+
+
+def test_a_warm_200_reads_the_bundle_from_memory(client, v1, secret):
+    get(client, url(), secret)
+    with CaptureQueriesContext(connection) as queries:
+        response = get(client, url(), secret)
+    assert response.content == bytes(v1.bundle)
+    assert len(queries) == 0
+
+
+def test_revoking_a_token_in_use_takes_effect_on_the_next_request(
+    client, v1, tenant, admin, django_capture_on_commit_callbacks
+):
+    token, secret = fleet_token_create(tenant=tenant, actor=admin, name="in-use")
+    assert get(client, url(), secret).status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        fleet_token_revoke(token=token, actor=admin)
+    assert get(client, url(), secret).status_code == 401
