@@ -60,8 +60,9 @@ class Channel(TenantOwned):
         "policy_admin.Policy", on_delete=models.CASCADE, related_name="channels"
     )
     name = models.SlugField(max_length=40, validators=[slug_validator])
+    # Versions are deleted only with their policy, which takes its channels along.
     version = models.ForeignKey(
-        PolicyVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        PolicyVersion, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -89,9 +90,9 @@ class ChannelMove(TenantOwned):
     channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="moves")
     kind = models.CharField(max_length=8, choices=Kind.choices)
     from_version = models.ForeignKey(
-        PolicyVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        PolicyVersion, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
-    to_version = models.ForeignKey(PolicyVersion, on_delete=models.PROTECT, related_name="+")
+    to_version = models.ForeignKey(PolicyVersion, on_delete=models.CASCADE, related_name="+")
     note = models.CharField(max_length=500, blank=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"

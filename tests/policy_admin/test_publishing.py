@@ -146,3 +146,21 @@ def test_two_concurrent_publishes_give_exactly_one_new_version(tenant, editor):
     assert numbers == [1, 2]
     assert 2 in outcomes
     assert any(isinstance(o, str) and "Reload" in o for o in outcomes)
+
+
+def test_deleting_a_published_policy_deletes_its_versions_and_channels(policy, editor):
+    from policy_admin.models import Channel, ChannelMove
+    from policy_admin.services import policies
+    from policy_admin.services.publishing import channel_promote, channel_rollback
+
+    publish(policy, editor)
+    bump(policy)
+    publish(policy, editor)
+    channel_promote(policy=policy, actor=editor, channel="production", number=1)
+    channel_promote(policy=policy, actor=editor, channel="production", number=2)
+    channel_rollback(policy=policy, actor=editor, channel="production", number=1)
+    policy.refresh_from_db()
+    policies.policy_delete(policy=policy, actor=editor, revision=policy.revision)
+    assert not PolicyVersion.objects.exists()
+    assert not Channel.objects.exists()
+    assert not ChannelMove.objects.exists()
