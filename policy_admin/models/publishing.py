@@ -6,6 +6,10 @@ from django.db import models
 from tenants.models import TenantOwned, slug_validator
 
 
+class ImmutableVersionError(Exception):
+    """Raised by any attempt to save a version that is already stored."""
+
+
 class PolicyVersion(TenantOwned):
     """An immutable, signed bundle of a policy; numbers go 1, 2, 3… per policy, never reused."""
 
@@ -43,6 +47,14 @@ class PolicyVersion(TenantOwned):
 
     def __str__(self) -> str:
         return f"v{self.number}"
+
+    def save(self, *args, **kwargs):
+        """Insert only: a published version is never changed (its signature covers its bytes)."""
+        if not self._state.adding:
+            raise ImmutableVersionError(
+                f"v{self.number} is published and cannot be changed; publish a new version."
+            )
+        super().save(*args, **kwargs)
 
     @property
     def key_ids(self) -> list[str]:

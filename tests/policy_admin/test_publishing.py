@@ -164,3 +164,13 @@ def test_deleting_a_published_policy_deletes_its_versions_and_channels(policy, e
     assert not PolicyVersion.objects.exists()
     assert not Channel.objects.exists()
     assert not ChannelMove.objects.exists()
+
+
+def test_a_stored_version_cannot_be_changed(policy, editor):
+    from policy_admin.models.publishing import ImmutableVersionError
+
+    version = publish(policy, editor)
+    version.note = "rewritten"
+    with pytest.raises(ImmutableVersionError, match="cannot be changed"):
+        version.save()
+    assert PolicyVersion.objects.get().note == ""
