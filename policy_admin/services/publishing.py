@@ -39,6 +39,9 @@ def policy_publish(*, policy: Policy, actor, revision: int | None, note: str = "
 
     _check_revision(policy, revision)
     approval_check(policy=policy, revision=int(revision))
+    # Built outside the transaction: the policy row lock (which draft saves also
+    # take) is held only while the number is taken and the version stored, and
+    # _store re-checks the revision under it, so a save during the build is caught.
     bundle = bundle_build(policy=policy, models=scoring.models(), strict=True).bundle
     _refuse_empty(bundle)
     return _store(policy=policy, actor=actor, revision=revision, bundle=bundle, note=note)
