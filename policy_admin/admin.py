@@ -4,6 +4,7 @@ Changes go through the pages and the API, whose services check revisions and
 floors and write the audit log; an admin form would bypass all three.
 """
 
+from django.apps import apps
 from django.contrib import admin
 
 from policy_admin.models import (
@@ -74,3 +75,9 @@ class AuditEventAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "tenant", "actor_name", "verb", "target_type", "target_name"]
     list_filter = ["tenant", "verb", "target_type"]
     search_fields = ["actor_name", "target_name", "summary"]
+
+
+# Publishing and fleet models (versions, channels, tokens, reports, approvals): read-only too.
+for _model in apps.get_app_config("policy_admin").get_models():
+    if not admin.site.is_registered(_model):
+        admin.site.register(_model, ReadOnlyAdmin)

@@ -12,8 +12,10 @@ from moderation.api.suite_views import SampleSetViewSet, SampleViewSet, SuiteRun
 from moderation.api.views import LiveTestViewSet
 from policy_admin.api.views.audit import AuditEventViewSet, PolicyAuditEventViewSet
 from policy_admin.api.views.concepts import ConceptViewSet
+from policy_admin.api.views.fleet_tokens import FleetTokenViewSet
 from policy_admin.api.views.keywords import KeywordSetViewSet
 from policy_admin.api.views.policies import PolicyViewSet
+from policy_admin.api.views.publishing import ChannelViewSet, VersionViewSet
 from policy_admin.api.views.rules import EmbeddingSetViewSet, ThresholdViewSet
 from tenants.api.views import MemberViewSet, TenantViewSet
 
@@ -29,6 +31,8 @@ tenant_router.register("sample-sets", SampleSetViewSet, basename="api-sample-set
 tenant_router.register(r"sample-sets/(?P<set_pk>\d+)/samples", SampleViewSet, basename="api-sample")
 tenant_router.register("suites", SuiteRunViewSet, basename="api-suite")
 
+tenant_router.register("fleet-tokens", FleetTokenViewSet, basename="fleet-token")
+
 _POLICY = r"policies/(?P<policy>[a-z0-9-]+)"
 tenant_router.register(f"{_POLICY}/thresholds", ThresholdViewSet, basename="policy-threshold")
 tenant_router.register(f"{_POLICY}/keyword-sets", KeywordSetViewSet, basename="policy-keyword-set")
@@ -37,3 +41,5 @@ tenant_router.register(
 )
 tenant_router.register(f"{_POLICY}/concepts", ConceptViewSet, basename="policy-concept")
 tenant_router.register(f"{_POLICY}/audit", PolicyAuditEventViewSet, basename="policy-audit-event")
+tenant_router.register(f"{_POLICY}/versions", VersionViewSet, basename="policy-version")
+tenant_router.register(f"{_POLICY}/channels", ChannelViewSet, basename="policy-channel")

@@ -2,7 +2,7 @@
 
 import datetime as dt
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 
 from policy_admin.models import (
     AuditEvent,
@@ -13,6 +13,7 @@ from policy_admin.models import (
     FloorKeywordSet,
     KeywordRuleSet,
     Policy,
+    PolicyVersion,
 )
 from tenants.scoping import scoped
 
@@ -27,6 +28,11 @@ def policy_list(*, tenant, search: str = "") -> QuerySet[Policy]:
             embedding_set_count=Count("embedding_sets", distinct=True),
             concept_count=Count("concepts", distinct=True),
             threshold_count=Count("category_thresholds", distinct=True),
+            published_version=Subquery(
+                PolicyVersion.objects.filter(policy=OuterRef("pk"))
+                .order_by("-number")
+                .values("number")[:1]
+            ),
         )
     )
     if search:

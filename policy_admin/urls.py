@@ -13,10 +13,22 @@ from moderation import views_samples, views_suites
 from moderation.alerts import views as alert_views
 from policy_admin import health, metrics, views_yaml
 from policy_admin.api_router import router, tenant_router
-from policy_admin.views import audit, concepts, embeddings, floor, keywords, policies, thresholds
+from policy_admin.fleet_api import views as fleet_views
+from policy_admin.views import (
+    audit,
+    concepts,
+    embeddings,
+    fleet_tokens,
+    floor,
+    keywords,
+    policies,
+    publishing,
+    thresholds,
+)
 from tenants import views as tenant_views
 
 api_patterns = [
+    path("fleet/", include("policy_admin.fleet_api.urls")),
     path("", include(router.urls)),
     path("tenants/<slug:tenant>/", include(tenant_router.urls)),
     path("auth/token/", obtain_auth_token, name="api-token-obtain"),
@@ -83,6 +95,23 @@ policy_patterns = [
     path("<slug:slug>/concepts/", include(concept_patterns)),
     path("<slug:slug>/live/", include(live_test_patterns)),
     path("<slug:slug>/import/", views_yaml.PolicyImportView.as_view(), name="policy-import"),
+    path("<slug:slug>/versions/", publishing.VersionsView.as_view(), name="policy-versions"),
+    path("<slug:slug>/approve/", publishing.ApproveView.as_view(), name="policy-approve"),
+    path(
+        "<slug:slug>/versions/<int:number>/changes/",
+        publishing.VersionDiffView.as_view(),
+        name="policy-version-diff",
+    ),
+    path(
+        "<slug:slug>/channels/move/",
+        publishing.ChannelMoveView.as_view(),
+        name="policy-channel-move",
+    ),
+    path(
+        "<slug:slug>/channels/<slug:channel>/",
+        publishing.ChannelView.as_view(),
+        name="policy-channel",
+    ),
     path("<slug:slug>/export.yaml", views_yaml.PolicyExportView.as_view(), name="policy-export"),
 ]
 
@@ -147,6 +176,17 @@ tenant_patterns = [
     path("alerts/<int:pk>/", alert_views.AlertRuleView.as_view(), name="alert-rule"),
     path("samples/", include(sample_patterns)),
     path("suites/", include(suite_patterns)),
+    path("fleet-tokens/", fleet_tokens.FleetTokenListView.as_view(), name="fleet-tokens"),
+    path(
+        "publishing-settings/",
+        fleet_tokens.PublishingSettingsView.as_view(),
+        name="publishing-settings",
+    ),
+    path(
+        "fleet-tokens/<int:pk>/revoke/",
+        fleet_tokens.FleetTokenRevokeView.as_view(),
+        name="fleet-token-revoke",
+    ),
 ]
 
 
@@ -160,6 +200,11 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("api/v1/", include(api_patterns)),
+    path(
+        ".well-known/moderation-bundle-keys.json",
+        fleet_views.public_keys,
+        name="well-known-bundle-keys",
+    ),
     path("platform/", include(platform_patterns)),
     path("admin/", admin.site.urls),
 ]

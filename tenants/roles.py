@@ -19,15 +19,25 @@ class Right(StrEnum):
     READ = "read"
     EDIT = "edit"
     MANAGE_MEMBERS = "manage_members"
+    PUBLISH = "publish"
+    MANAGE_TOKENS = "manage_tokens"
 
 
 _RANK = {Role.VIEWER: 0, Role.EDITOR: 1, Role.ADMIN: 2}
-_MINIMUM_ROLE = {Right.READ: Role.VIEWER, Right.EDIT: Role.EDITOR, Right.MANAGE_MEMBERS: Role.ADMIN}
+_MINIMUM_ROLE = {
+    Right.READ: Role.VIEWER,
+    Right.EDIT: Role.EDITOR,
+    Right.MANAGE_MEMBERS: Role.ADMIN,
+    Right.PUBLISH: Role.EDITOR,
+    Right.MANAGE_TOKENS: Role.ADMIN,
+}
 
 _REFUSAL = {
     Right.READ: "You are not a member of this tenant.",
     Right.EDIT: "Your role is {role}: only editors and admins can change this tenant's policies.",
     Right.MANAGE_MEMBERS: "Your role is {role}: only the tenant's admins can manage its members.",
+    Right.PUBLISH: "Your role is {role}: only editors and admins can publish and move channels.",
+    Right.MANAGE_TOKENS: "Your role is {role}: only the tenant's admins can manage fleet tokens.",
 }
 
 

@@ -102,6 +102,7 @@ class TenantViewMixin(TenantScopeMixin):
             membership=self.membership,
             can_edit=self.has_right(Right.EDIT),
             can_manage_members=self.has_right(Right.MANAGE_MEMBERS),
+            can_manage_tokens=self.has_right(Right.MANAGE_TOKENS),
         )
         return context
 

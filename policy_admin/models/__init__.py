@@ -1,8 +1,16 @@
 """Policies, their four rule kinds, the platform floor and the audit log."""
 
 from policy_admin.models.audit import AuditEvent
+from policy_admin.models.fleet import FleetInstance, FleetToken
 from policy_admin.models.floor import FloorCategory, FloorKeywordSet
 from policy_admin.models.policy import Policy
+from policy_admin.models.publishing import (
+    Channel,
+    ChannelMove,
+    PolicyVersion,
+    PublishApproval,
+    PublishingSettings,
+)
 from policy_admin.models.rules import (
     Action,
     AppliesTo,
@@ -19,12 +27,19 @@ __all__ = [
     "AppliesTo",
     "AuditEvent",
     "CategoryThreshold",
+    "Channel",
+    "ChannelMove",
     "ClipConcept",
     "ConceptImage",
     "EmbeddingRuleSet",
+    "FleetInstance",
+    "FleetToken",
     "FloorCategory",
     "FloorKeywordSet",
     "KeywordRuleSet",
     "MatchMode",
     "Policy",
+    "PolicyVersion",
+    "PublishApproval",
+    "PublishingSettings",
 ]

@@ -14,6 +14,11 @@ class AuditEvent(models.Model):
         UPDATE = "update", "Updated"
         DELETE = "delete", "Deleted"
         IMPORT = "import", "Imported"
+        PUBLISH = "publish", "Published"
+        PROMOTE = "promote", "Promoted"
+        ROLLBACK = "rollback", "Rolled back"
+        REVOKE = "revoke", "Revoked"
+        APPROVE = "approve", "Approved"
 
     tenant = models.ForeignKey(
         Tenant, null=True, blank=True, on_delete=models.CASCADE, related_name="+"

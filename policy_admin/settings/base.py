@@ -220,3 +220,27 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="alerts@moderation.in
 
 # Suites: samples judged per engine call (and stored per transaction).
 MODERATION_SUITE_BATCH_SIZE = env.int("MODERATION_SUITE_BATCH_SIZE", default=32)
+
+# Bundle signing keys (policy_admin.bundles.signing, docs/fleet.md): PEM files in
+# this folder, or one key as PEM from the environment (a secret store).
+MODERATION_SIGNING_KEY_DIR = Path(
+    env.str("MODERATION_SIGNING_KEY_DIR", default=str(DATA_DIR / "signing-keys"))
+)
+MODERATION_SIGNING_KEY_PEM = env.str("MODERATION_SIGNING_KEY_PEM", default="")
+
+# The fleet API keeps each channel's pointer (version, sha256) in this cache so a
+# 304 costs a token lookup and a cache read. Several web processes need a shared
+# cache (CACHE_URL=redis://…) for a promote to reach all of them at once; with the
+# per-process default, a process sees a move within MODERATION_FLEET_POINTER_TTL.
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+MODERATION_FLEET_POINTER_TTL = env.int("MODERATION_FLEET_POINTER_TTL", default=30)
+# Fleet token rows are cached as long; a revoke drops the entry in the cache.
+MODERATION_FLEET_TOKEN_CACHE_SECONDS = env.int("MODERATION_FLEET_TOKEN_CACHE_SECONDS", default=10)
+# Published bundles are immutable, so each web process keeps recently served
+# ones in memory, up to this many bytes.
+MODERATION_FLEET_BUNDLE_MEMORY_BYTES = env.int(
+    "MODERATION_FLEET_BUNDLE_MEMORY_BYTES", default=128 * 2**20
+)
+# A server that has not reported for this many poll intervals is shown as stale.
+MODERATION_FLEET_POLL_SECONDS = env.int("MODERATION_FLEET_POLL_SECONDS", default=15)
+MODERATION_FLEET_STALE_POLLS = env.int("MODERATION_FLEET_STALE_POLLS", default=3)

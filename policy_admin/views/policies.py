@@ -5,7 +5,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.generic import ListView
 
-from policy_admin import catalogue, selectors
+from policy_admin import catalogue, selectors, selectors_publishing
 from policy_admin.forms import PolicyCreateForm, PolicyDetailsForm
 from policy_admin.models import ClipConcept
 from policy_admin.services import policies
@@ -77,6 +77,8 @@ class PolicyEditorView(PolicyPageView):
             category_count=len(catalogue.categories()),
             concepts=[_concept_summary(c) for c in draft["concepts"]],
             min_positives=ClipConcept.MIN_POSITIVES,
+            published=selectors_publishing.version_list(policy=self.policy).first(),
+            channels=selectors_publishing.channel_list(policy=self.policy),
         )
         return context
 

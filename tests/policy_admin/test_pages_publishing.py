@@ -1,0 +1,158 @@
+"""Pages: versions and channels, publish, promote/rollback, diff, rollout, fleet tokens."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from policy_admin.models import FleetInstance, FleetToken, PolicyVersion
+from policy_admin.services.fleet import fleet_token_create
+from policy_admin.services.publishing import channel_promote, policy_publish
+from tests.policy_admin.factories import KeywordRuleSetFactory, PolicyFactory
+
+pytestmark = pytest.mark.django_db
+
+PAGE = "/t/acme/policies/default"
+
+
+@pytest.fixture
+def policy(tenant):
+    policy = PolicyFactory(tenant=tenant, slug="default", name="Default")
+    KeywordRuleSetFactory(policy=policy, name="Gore", terms="gore", term_count=1)
+    return policy
+
+
+@pytest.fixture
+def published(policy, editor):
+    version = policy_publish(policy=policy, actor=editor, revision=policy.revision, note="first")
+    channel_promote(policy=policy, actor=editor, channel="production", number=1)
+    return version
+
+
+def test_editor_publishes_from_the_page(client, policy, editor):
+    client.force_login(editor)
+    response = client.post(f"{PAGE}/versions/", {"revision": 1, "note": "go"}, follow=True)
+    assert "Published v1." in response.content.decode()
+    assert PolicyVersion.objects.get().note == "go"
+    editor_page = client.get(f"{PAGE}/").content.decode()
+    assert 'data-testid="published-version"' in editor_page
+    assert "not published yet" not in editor_page
+
+
+def test_stale_publish_shows_the_reason(client, policy, editor):
+    client.force_login(editor)
+    response = client.post(f"{PAGE}/versions/", {"revision": 9})
+    assert response.status_code == 409
+    assert "draft is at revision 1" in response.content.decode()
+
+
+def test_viewer_reads_but_cannot_publish(client, published, viewer):
+    client.force_login(viewer)
+    page = client.get(f"{PAGE}/versions/")
+    assert page.status_code == 200
+    assert 'data-testid="publish"' not in page.content.decode()
+    assert client.post(f"{PAGE}/versions/", {"revision": 1}).status_code == 403
+    move = {"kind": "promote", "channel": "staging", "version": 1}
+    assert client.post(f"{PAGE}/channels/move/", move).status_code == 403
+
+
+def test_promote_and_rollback_from_the_page(client, policy, published, editor):
+    client.force_login(editor)
+    move = {"kind": "promote", "channel": "staging", "version": 1, "note": ""}
+    response = client.post(f"{PAGE}/channels/move/", move, follow=True)
+    assert "Channel staging now runs v1." in response.content.decode()
+    move = {"kind": "rollback", "channel": "staging", "version": 1, "note": ""}
+    response = client.post(f"{PAGE}/channels/move/", move)
+    assert response.status_code == 400
+    assert "already runs v1" in response.content.decode()
+
+
+def test_diff_page_lists_added_rules(client, policy, published, editor):
+    KeywordRuleSetFactory(policy=policy, name="Weapons", terms="gun", term_count=1)
+    policy.refresh_from_db()
+    policy.revision += 1
+    policy.save(update_fields=["revision"])
+    policy_publish(policy=policy, actor=editor, revision=policy.revision)
+    client.force_login(editor)
+    page = client.get(f"{PAGE}/versions/2/changes/").content.decode()
+    assert 'data-testid="added"' in page
+    assert "Weapons" in page
+    assert client.get(f"{PAGE}/versions/9/changes/").status_code == 404
+
+
+def test_channel_page_shows_rollout_history_and_stale_servers(client, tenant, published, viewer):
+    entry = {"policy": "default", "channel": "production", "version": 1, "sha256": published.sha256}
+    rejected = {**entry, "version": 0, "sha256": "0" * 64}
+    rejected["last_rejected"] = {
+        "version": 2,
+        "sha256": None,
+        "reason": "bad_signature",
+        "message": "no pinned key verified it",
+    }
+    now = timezone.now()
+    FleetInstance.objects.create(
+        tenant=tenant, instance_id="gpu-a", labels={"region": "eu"}, bundles=[entry], last_seen=now
+    )
+    FleetInstance.objects.create(
+        tenant=tenant, instance_id="gpu-b", bundles=[rejected], last_seen=now - timedelta(minutes=5)
+    )
+    client.force_login(viewer)
+    page = client.get(f"{PAGE}/channels/production/").content.decode()
+    assert "1 of 2 servers run the channel" in page
+    assert "bad_signature" in page
+    b_row = page.split('data-testid="server-gpu-b"')[1].split("</tr>")[0]
+    assert "stale" in b_row
+    assert "stale" not in page.split('data-testid="server-gpu-a"')[1].split("</tr>")[0]
+    assert "Promoted: nothing → v1" in page
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/versions/", "/versions/1/changes/", "/channels/production/"],
+)
+def test_other_tenant_pages_are_404(client, published, outsider, path):
+    client.force_login(outsider)
+    assert client.get(f"{PAGE}{path}").status_code == 404
+
+
+def test_admin_creates_token_and_sees_secret_once(client, policy, admin):
+    client.force_login(admin)
+    response = client.post(
+        "/t/acme/fleet-tokens/",
+        {"name": "gpu-eu", "policies": [policy.pk], "channels": "production"},
+    )
+    assert response.status_code == 201
+    token = FleetToken.objects.get()
+    assert (token.policy_ids, token.channels) == ([policy.pk], ["production"])
+    assert FleetToken.PREFIX in response.content.decode()
+    listing = client.get("/t/acme/fleet-tokens/").content.decode()
+    assert token.token_prefix in listing
+    assert 'data-testid="token-secret"' not in listing
+
+
+def test_admin_revokes_a_token_after_confirming(client, tenant, admin):
+    token, _ = fleet_token_create(tenant=tenant, actor=admin, name="old")
+    client.force_login(admin)
+    assert (
+        "Revoke the fleet token"
+        in client.get(f"/t/acme/fleet-tokens/{token.pk}/revoke/").content.decode()
+    )
+    client.post(f"/t/acme/fleet-tokens/{token.pk}/revoke/")
+    token.refresh_from_db()
+    assert token.revoked_at is not None
+
+
+@pytest.mark.parametrize("who", ["editor", "viewer"])
+def test_only_admins_see_token_pages(client, tenant, admin, request, who):
+    token, _ = fleet_token_create(tenant=tenant, actor=admin, name="x")
+    client.force_login(request.getfixturevalue(who))
+    assert client.get("/t/acme/fleet-tokens/").status_code == 403
+    assert client.post(f"/t/acme/fleet-tokens/{token.pk}/revoke/").status_code == 403
+
+
+def test_other_tenants_token_is_404(client, tenant, admin, outsider):
+    token, _ = fleet_token_create(tenant=tenant, actor=admin, name="x")
+    client.force_login(outsider)
+    assert client.get("/t/acme/fleet-tokens/").status_code == 404
+    assert client.get(f"/t/globex/fleet-tokens/{token.pk}/revoke/").status_code == 404
+    assert client.post(f"/t/globex/fleet-tokens/{token.pk}/revoke/").status_code == 404

@@ -1,0 +1,104 @@
+"""Every publishing page and endpoint: another tenant's member gets 404, viewers cannot write."""
+
+import io
+
+import pytest
+from django.core.management import call_command
+
+from policy_admin.models import AuditEvent, FleetToken
+from policy_admin.services.fleet import fleet_token_create, fleet_token_revoke
+from policy_admin.services.publishing import channel_promote, policy_publish
+from tests.policy_admin.factories import KeywordRuleSetFactory, PolicyFactory
+
+pytestmark = pytest.mark.django_db
+
+API = "/api/v1/tenants/acme/policies/default"
+PAGE = "/t/acme/policies/default"
+
+
+@pytest.fixture
+def published(tenant, editor):
+    policy = PolicyFactory(tenant=tenant, slug="default")
+    KeywordRuleSetFactory(policy=policy)
+    policy_publish(policy=policy, actor=editor, revision=policy.revision)
+    channel_promote(policy=policy, actor=editor, channel="production", number=1)
+    return policy
+
+
+WRITES = [
+    ("post", f"{API}/versions/publish/", {"revision": 1}),
+    ("post", f"{API}/versions/approve/", {"revision": 1}),
+    ("post", f"{API}/channels/production/promote/", {"version": 1}),
+    ("post", f"{API}/channels/production/rollback/", {"version": 1}),
+]
+READS = [
+    f"{API}/versions/",
+    f"{API}/versions/1/",
+    f"{API}/versions/1/diff/?against=1",
+    f"{API}/channels/",
+    f"{API}/channels/production/history/",
+]
+
+
+@pytest.mark.parametrize("path", READS)
+def test_outsider_gets_404_on_every_read(api_client, published, outsider, path):
+    api_client.force_authenticate(outsider)
+    assert api_client.get(path).status_code == 404
+
+
+@pytest.mark.parametrize(("method", "path", "body"), WRITES)
+def test_outsider_gets_404_on_every_write(api_client, published, outsider, method, path, body):
+    api_client.force_authenticate(outsider)
+    assert getattr(api_client, method)(path, body).status_code == 404
+
+
+@pytest.mark.parametrize(("method", "path", "body"), WRITES)
+def test_viewer_gets_403_on_every_write(api_client, published, viewer, method, path, body):
+    api_client.force_authenticate(viewer)
+    assert getattr(api_client, method)(path, body).status_code == 403
+
+
+@pytest.mark.parametrize("path", READS)
+def test_viewer_reads_everything(api_client, published, viewer, path):
+    api_client.force_authenticate(viewer)
+    assert api_client.get(path).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        (f"{PAGE}/approve/", {"revision": 1}),
+        (f"{PAGE}/channels/move/", {"kind": "promote", "channel": "x", "version": 1}),
+        ("/t/acme/publishing-settings/", {"require_approval": "on"}),
+        ("/t/acme/fleet-tokens/", {"name": "x"}),
+    ],
+)
+def test_outsider_gets_404_on_every_page_post(client, published, outsider, path, body):
+    client.force_login(outsider)
+    assert client.post(path, body).status_code == 404
+
+
+def test_token_create_and_revoke_are_audited(tenant, admin):
+    token, _ = fleet_token_create(tenant=tenant, actor=admin, name="eu")
+    fleet_token_revoke(token=token, actor=admin)
+    verbs = list(
+        AuditEvent.objects.filter(target_type="fleet token").values_list("verb", flat=True)
+    )
+    assert sorted(verbs) == ["create", "revoke"]
+    assert FleetToken.objects.get().revoked_at is not None
+
+
+def test_signing_key_commands_rotate_list_and_retire(settings):
+    out = io.StringIO()
+    call_command("signing_key_list", stdout=out)
+    first = out.getvalue().split()[0]
+    call_command("signing_key_rotate", stdout=io.StringIO())
+    out = io.StringIO()
+    call_command("signing_key_list", stdout=out)
+    statuses = dict(line.split()[:2] for line in out.getvalue().splitlines())
+    assert statuses[first] == "retiring"
+    assert sorted(statuses.values()) == ["active", "retiring"]
+    call_command("signing_key_rotate", "--retire", stdout=io.StringIO())
+    out = io.StringIO()
+    call_command("signing_key_list", stdout=out)
+    assert first not in out.getvalue()
