@@ -26,3 +26,12 @@ def receiver():
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}/hook", received
     server.shutdown()
+
+
+@pytest.fixture
+def queued(monkeypatch):
+    """The run ids that live tests and suites queued; a test runs the task in-process instead."""
+    sent = []
+    monkeypatch.setattr("moderation.tasks.gpu.run_execute.delay", sent.append)
+    monkeypatch.setattr("moderation.tasks.gpu.suite_run_execute.delay", sent.append)
+    return sent

@@ -13,15 +13,7 @@ from moderation.tasks.gpu import suite_run_execute
 from tests.moderation.factories import SampleFactory, SampleSetFactory
 from tests.policy_admin.factories import KeywordRuleSetFactory, PolicyFactory
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def queued(monkeypatch):
-    """What suite_start queued; the tests run the task in this process instead."""
-    sent = []
-    monkeypatch.setattr("moderation.tasks.gpu.suite_run_execute.delay", sent.append)
-    return sent
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("queued")]
 
 
 @pytest.fixture

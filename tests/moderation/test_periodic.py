@@ -208,14 +208,6 @@ def test_another_tenants_silent_server_does_not_fire_this_tenants_rule(
 # The sweep of silent runs ---------------------------------------------------
 
 
-@pytest.fixture
-def queued(monkeypatch):
-    sent = []
-    monkeypatch.setattr("moderation.tasks.gpu.run_execute.delay", sent.append)
-    monkeypatch.setattr("moderation.tasks.gpu.suite_run_execute.delay", sent.append)
-    return sent
-
-
 def silence(run, seconds):
     TestRun.objects.filter(pk=run.pk).update(
         heartbeat_at=timezone.now() - dt.timedelta(seconds=seconds)
