@@ -1,9 +1,10 @@
 """Worker liveness and readiness as files, for Kubernetes exec probes.
 
 A worker process writes `ready` once its models are loaded, and its main
-process refreshes `alive` every few seconds. `python -m moderation.probe live`
-and `python -m moderation.probe ready` exit 0 or 1 accordingly; neither needs
-the broker or the database, so a probe never piles load on them.
+process refreshes `alive` every few seconds; a `celery beat` process refreshes
+`beat` the same way. `python -m moderation.probe live|ready|beat` exits 0 or 1
+accordingly; none needs the broker or the database, so a probe never piles
+load on them.
 """
 
 import os
@@ -14,6 +15,8 @@ from pathlib import Path
 
 ALIVE_EVERY_SECONDS = 10
 ALIVE_WITHIN_SECONDS = 60
+# The file each probe reads.
+FILES = {"live": "alive", "ready": "ready", "beat": "beat"}
 
 
 def state_dir() -> Path:
@@ -34,25 +37,25 @@ def clear() -> None:
         (state_dir() / name).unlink(missing_ok=True)
 
 
-def start_heartbeat() -> threading.Thread:
-    """Refresh `alive` from a daemon thread for as long as the process runs."""
+def start_heartbeat(name: str = "alive") -> threading.Thread:
+    """Refresh the probe file `name` from a daemon thread for as long as the process runs."""
 
     def beat():
         while True:
-            mark("alive")
+            mark(name)
             time.sleep(ALIVE_EVERY_SECONDS)
 
-    thread = threading.Thread(target=beat, name="probe-heartbeat", daemon=True)
+    thread = threading.Thread(target=beat, name=f"probe-heartbeat-{name}", daemon=True)
     thread.start()
     return thread
 
 
 def check(kind: str) -> tuple[bool, str]:
-    """(ok, reason) for `live` or `ready`."""
-    path = state_dir() / ("alive" if kind == "live" else "ready")
+    """(ok, reason) for `live`, `ready` or `beat`."""
+    path = state_dir() / FILES[kind]
     if not path.exists():
         return False, f"{path} does not exist yet"
-    if kind == "live":
+    if kind in ("live", "beat"):
         age = time.time() - path.stat().st_mtime
         if age > ALIVE_WITHIN_SECONDS:
             return False, f"last heartbeat {age:.0f} s ago"
@@ -60,8 +63,8 @@ def check(kind: str) -> tuple[bool, str]:
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 1 or argv[0] not in ("live", "ready"):
-        print("usage: python -m moderation.probe live|ready", file=sys.stderr)
+    if len(argv) != 1 or argv[0] not in FILES:
+        print("usage: python -m moderation.probe live|ready|beat", file=sys.stderr)
         return 2
     ok, reason = check(argv[0])
     print(f"{argv[0]}: {reason}")

@@ -1,10 +1,17 @@
-"""Worker hooks: load models once per process, report readiness, time every task."""
+"""Worker and beat hooks: load models once per process, report readiness, time every task."""
 
 import logging
 import os
 import time
 
-from celery.signals import task_failure, task_postrun, task_prerun, worker_init, worker_process_init
+from celery.signals import (
+    beat_init,
+    task_failure,
+    task_postrun,
+    task_prerun,
+    worker_init,
+    worker_process_init,
+)
 
 from moderation import probe, telemetry
 
@@ -18,6 +25,12 @@ def _start_probes(**kwargs) -> None:
     port = os.environ.get("MODERATION_WORKER_METRICS_PORT")
     if port:
         telemetry.serve_worker_metrics(int(port))
+
+
+@beat_init.connect
+def _start_beat_probe(**kwargs) -> None:
+    # Its own file: a beat embedded in a worker (-B) must not touch the worker's.
+    probe.start_heartbeat("beat")
 
 
 @worker_process_init.connect

@@ -1,8 +1,10 @@
 """The Celery app: queues, routes and limits are declared here, in code."""
 
 import os
+from pathlib import Path
 
 from celery import Celery
+from celery.beat import PersistentScheduler
 from kombu import Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "policy_admin.settings.base")
@@ -13,6 +15,30 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 QUEUE_DEFAULT = "default"
 QUEUE_GPU = "gpu"
 GPU_TASK_PREFIX = "moderation.tasks.gpu."
+
+
+# Sent by the single `celery beat` process (docs/operations.md). A send that no
+# worker took within the minute expires, so a stopped worker finds no backlog.
+BEAT_SCHEDULE = {
+    "fleet-alerts": {
+        "task": "moderation.tasks.periodic.fleet_alerts_evaluate",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+    "stale-runs-sweep": {
+        "task": "moderation.tasks.periodic.stale_runs_sweep",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+}
+
+
+class BeatScheduler(PersistentScheduler):
+    """Celery's file-backed scheduler, which first creates its file's folder (a fresh data dir)."""
+
+    def setup_schedule(self):
+        Path(self.schedule_filename).parent.mkdir(parents=True, exist_ok=True)
+        super().setup_schedule()
 
 
 class GpuTaskAnnotations:
@@ -41,5 +67,7 @@ app.conf.update(
     worker_prefetch_multiplier=1,
     task_track_started=True,
     broker_connection_retry_on_startup=True,
+    beat_schedule=BEAT_SCHEDULE,
+    beat_scheduler="policy_admin.celery:BeatScheduler",
 )
 app.autodiscover_tasks()

@@ -17,6 +17,7 @@ from prometheus_client.core import GaugeMetricFamily
 
 from policy_admin.celery import QUEUE_DEFAULT, QUEUE_GPU
 from policy_admin.celery import app as celery_app
+from policy_admin.selectors_fleet import fleet_server_counts
 
 
 class QueueDepthCollector:
@@ -28,6 +29,23 @@ class QueueDepthCollector:
         )
         for queue, depth in queue_depths().items():
             gauge.add_metric([queue], depth)
+        yield gauge
+
+
+class FleetStateCollector:
+    """`moderation_fleet_servers{state}`: servers current, behind, rejecting or stale, at scrape.
+
+    Counts of every tenant together; no tenant appears in a label.
+    """
+
+    def collect(self):
+        gauge = GaugeMetricFamily(
+            "moderation_fleet_servers",
+            "Inference servers by state for the channels they report.",
+            labels=["state"],
+        )
+        for state, count in fleet_server_counts().items():
+            gauge.add_metric([state], count)
         yield gauge
 
 
@@ -51,6 +69,7 @@ def _registry() -> prometheus_client.CollectorRegistry:
         for collector in list(prometheus_client.REGISTRY._collector_to_names):
             registry.register(collector)
     registry.register(QueueDepthCollector())
+    registry.register(FleetStateCollector())
     return registry
 
 

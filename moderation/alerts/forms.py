@@ -4,19 +4,32 @@ from copy import deepcopy
 
 from django import forms
 
+from moderation.alerts.evaluators import CATEGORY_PREFIX
 from moderation.alerts.models import AlertRule
+from policy_admin.catalogue import category_choices
+
+
+def outcome_choices() -> list[tuple[str, str]]:
+    """The final action judged two ways, then one entry per catalogue category."""
+    return [
+        ("block", "Block vs not"),
+        ("flag", "Flag or worse vs not"),
+        *((f"{CATEGORY_PREFIX}{id_}", f"Category: {name}") for id_, name in category_choices()),
+    ]
+
 
 # Parameters per kind: (name, form field). Stored in AlertRule.params.
 KIND_PARAMS = {
     AlertRule.Kind.METRIC_BELOW: [
-        ("sample_set", forms.CharField(label="Sample set (name)", max_length=120)),
-        ("metric", forms.ChoiceField(choices=[("precision", "Precision"), ("recall", "Recall")])),
+        ("policy", forms.SlugField(label="Policy (slug)")),
+        ("sample_set", forms.CharField(label="Sample set (name)", max_length=200)),
         (
-            "outcome",
+            "metric",
             forms.ChoiceField(
-                label="For", choices=[("block", "Block vs not"), ("flag", "Flag or worse vs not")]
+                choices=[("precision", "Precision"), ("recall", "Recall"), ("f1", "F1")]
             ),
         ),
+        ("outcome", forms.ChoiceField(label="For", choices=outcome_choices)),
         ("minimum", forms.FloatField(min_value=0, max_value=1, help_text="Fire below this.")),
     ],
     AlertRule.Kind.DRIFT: [

@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from moderation.alerts import delivery
 from moderation.alerts.models import AlertEvent, AlertRule
+from moderation.models import SampleSet
 from policy_admin.errors import ApplicationError
 from policy_admin.models import Policy
 from tenants.scoping import scoped
@@ -36,10 +37,16 @@ def _deliver(event_id: int) -> None:
 
 @transaction.atomic
 def alert_rule_save(*, tenant, rule: AlertRule | None = None, params: dict, **fields) -> AlertRule:
-    """Create or change a tenant's alert rule; the policy it names must be the tenant's."""
+    """Create or change a tenant's alert rule; the policy and sample set it names are its own."""
     slug = params.get("policy")
     if slug and not scoped(Policy, tenant).filter(slug=slug).exists():
         raise ApplicationError(f"{tenant.name} has no policy with the slug “{slug}”.")
+    set_name = params.get("sample_set")
+    if set_name and not scoped(SampleSet, tenant).filter(name=set_name).exists():
+        raise ApplicationError(
+            f"{tenant.name} has no sample set named “{set_name}”; give the name as the "
+            "sample sets page shows it."
+        )
     rule = rule or AlertRule(tenant=tenant)
     for key, value in {**fields, "params": params}.items():
         setattr(rule, key, value)

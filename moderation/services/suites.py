@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from moderation import metrics
+from moderation.alerts.evaluators import alerts_after_run
 from moderation.models import Sample, SampleResult, SampleSet, TestRun
 from moderation.services.runs import MAX_ATTEMPTS, run_transition
 from policy_admin.errors import ApplicationError, ConflictError
@@ -161,13 +162,13 @@ def suite_still_running(run: TestRun) -> bool:
 
 
 def suite_finish(*, run: TestRun, bundle: dict) -> TestRun:
-    """Mark a suite whose every sample has a result as finished, with a summary."""
+    """Mark a suite whose every sample has a result as finished, with a summary; then alerts."""
     summary = suite_metrics_compute(run)
     with transaction.atomic():
         locked = TestRun.objects.select_for_update().get(pk=run.pk)
         if locked.status != Status.RUNNING:
             return locked
-        return run_transition(
+        finished = run_transition(
             locked,
             Status.SUCCEEDED,
             result={"bundle": bundle, **summary},
@@ -175,6 +176,9 @@ def suite_finish(*, run: TestRun, bundle: dict) -> TestRun:
             policy_revision=bundle["revision"],
             finished_at=timezone.now(),
         )
+    # After the commit, so a rule is only ever judged on a run that is stored as succeeded.
+    alerts_after_run(finished)
+    return finished
 
 
 def suite_metrics_compute(run: TestRun) -> dict:

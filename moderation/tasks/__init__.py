@@ -2,6 +2,7 @@
 
 from moderation import signals  # noqa: F401  worker start-up hooks
 from moderation.tasks.gpu import run_execute
+from moderation.tasks.periodic import fleet_alerts_evaluate, stale_runs_sweep
 from moderation.tasks.system import ping
 
-__all__ = ["ping", "run_execute"]
+__all__ = ["fleet_alerts_evaluate", "ping", "run_execute", "stale_runs_sweep"]

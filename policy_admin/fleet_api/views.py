@@ -11,6 +11,7 @@ from django.http import HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
+from moderation.telemetry import BUNDLE_FETCHES
 from policy_admin.bundles import signing
 from policy_admin.fleet_api.memory import Served, served_bundle
 from policy_admin.fleet_api.reports import StatusReportError, parse_status_report
@@ -78,6 +79,7 @@ def _not_modified(request, sha256: str) -> bool:
 
 
 def _bundle_response(version: Served, cache_control: str) -> HttpResponse:
+    BUNDLE_FETCHES.labels(status="200").inc()
     response = HttpResponse(version.body, content_type=BUNDLE_TYPE)
     response["ETag"] = _etag(version.sha256)
     response["X-Bundle-Version"] = str(version.number)
@@ -88,6 +90,7 @@ def _bundle_response(version: Served, cache_control: str) -> HttpResponse:
 
 
 def _unchanged(sha256: str, cache_control: str) -> HttpResponse:
+    BUNDLE_FETCHES.labels(status="304").inc()  # in memory: the 304 stays free of queries
     response = HttpResponse(status=304)
     response["ETag"] = _etag(sha256)
     response["Cache-Control"] = cache_control

@@ -163,6 +163,8 @@ CELERY_RESULT_BACKEND = env.str(
     ),
 )
 CELERY_TASK_ALWAYS_EAGER = False
+# Celery beat keeps the time of each periodic task's last send here.
+CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 if CELERY_BROKER_URL.startswith("filesystem"):
     # The embedded broker needs its folders before the first message.
     for _folder in (*CELERY_BROKER_TRANSPORT_OPTIONS.values(), CELERY_RESULT_BACKEND):

@@ -35,6 +35,8 @@ def test_manifests_cover_web_worker_migrations_config():
         ("Ingress", "moderation-web"),
         ("HorizontalPodAutoscaler", "moderation-web"),
         ("Deployment", "moderation-worker-gpu"),
+        ("Deployment", "moderation-worker-default"),
+        ("Deployment", "moderation-beat"),
         ("Job", "moderation-migrate"),
         ("ConfigMap", "moderation-config"),
     ]:
@@ -73,6 +75,27 @@ def test_gpu_worker_requests_a_gpu_on_gpu_nodes():
     assert "gpu" in container["command"]
 
 
+def test_exactly_one_beat_sends_the_periodic_tasks():
+    doc, pod, container = next(
+        x for x in containers() if x[0]["metadata"]["name"] == "moderation-beat"
+    )
+    assert doc["spec"]["replicas"] == 1
+    assert doc["spec"]["strategy"]["type"] == "Recreate"
+    assert container["command"][:4] == ["celery", "-A", "policy_admin", "beat"]
+    for probe in ("livenessProbe", "readinessProbe"):
+        assert container[probe]["exec"]["command"][-2:] == ["moderation.probe", "beat"]
+    beat = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]["beat"]
+    assert beat["command"][:4] == ["celery", "-A", "policy_admin", "beat"]
+    assert "deploy" not in beat  # one replica
+
+
+def test_the_default_queue_has_a_worker_for_the_periodic_tasks():
+    commands = [c["command"] for _, _, c in containers() if "worker" in c.get("command", [])]
+    assert any("default" in c[c.index("-Q") + 1].split(",") for c in commands)
+    worker = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]["worker"]
+    assert "default" in worker["command"][worker["command"].index("-Q") + 1].split(",")
+
+
 def test_pods_run_as_non_root():
     for doc, pod in workloads():
         assert pod["securityContext"]["runAsNonRoot"] is True, doc["metadata"]["name"]
@@ -91,7 +114,7 @@ def test_no_secret_value_is_written_in_a_manifest():
 
 def test_compose_stack_takes_secrets_from_the_environment():
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
-    assert {"db", "redis", "migrate", "web", "worker"} <= set(compose["services"])
+    assert {"db", "redis", "migrate", "web", "worker", "beat"} <= set(compose["services"])
     text = (ROOT / "docker-compose.yml").read_text()
     assert "${DJANGO_SECRET_KEY:?" in text
     assert "${POSTGRES_PASSWORD:?" in text

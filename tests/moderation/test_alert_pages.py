@@ -3,6 +3,7 @@
 import pytest
 
 from moderation.alerts.models import AlertEvent, AlertRule
+from tests.moderation.factories import SampleSetFactory
 from tests.policy_admin.factories import PolicyFactory
 
 pytestmark = pytest.mark.django_db
@@ -91,4 +92,46 @@ def test_a_rule_needs_somewhere_to_deliver(client, tenant, editor):
 def test_editor_deletes_a_rule(client, rule, editor):
     client.force_login(editor)
     assert client.post(f"{LIST}{rule.pk}/", {"delete": "1"}).status_code == 302
+    assert not AlertRule.objects.exists()
+
+
+def metric_rule_post(**extra):
+    return {
+        "name": "Nudity recall on kids",
+        "kind": "metric_below",
+        "enabled": "on",
+        "email_to": "oncall@example.com",
+        "metric_below__policy": "default",
+        "metric_below__sample_set": "Kids",
+        "metric_below__metric": "recall",
+        "metric_below__outcome": "category:nudity",
+        "metric_below__minimum": "0.9",
+        **extra,
+    }
+
+
+def test_editor_creates_a_metric_rule_on_a_category(client, tenant, editor):
+    PolicyFactory(tenant=tenant, slug="default")
+    SampleSetFactory(tenant=tenant, name="Kids")
+    client.force_login(editor)
+    assert client.post(NEW, metric_rule_post()).status_code == 302
+    rule = AlertRule.objects.get(name="Nudity recall on kids")
+    assert rule.params == {
+        "policy": "default",
+        "sample_set": "Kids",
+        "metric": "recall",
+        "outcome": "category:nudity",
+        "minimum": 0.9,
+    }
+
+
+def test_a_metric_rule_must_name_one_of_the_tenants_sample_sets(
+    client, tenant, other_tenant, editor
+):
+    PolicyFactory(tenant=tenant, slug="default")
+    SampleSetFactory(tenant=other_tenant, name="Kids")
+    client.force_login(editor)
+    response = client.post(NEW, metric_rule_post())
+    assert response.status_code == 400
+    assert "Acme Images has no sample set named “Kids”" in response.content.decode()
     assert not AlertRule.objects.exists()

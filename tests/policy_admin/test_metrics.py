@@ -1,7 +1,15 @@
 """The Prometheus endpoint: protected, and exposing the named series after real work."""
 
-import pytest
+import datetime as dt
 
+import pytest
+from django.utils import timezone
+from prometheus_client.parser import text_string_to_metric_families
+
+from policy_admin.models import FleetInstance
+from policy_admin.services.fleet import fleet_token_create
+from policy_admin.services.publishing import channel_promote, policy_publish
+from tests.policy_admin.factories import KeywordRuleSetFactory, PolicyFactory
 from tests.tenants.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -56,3 +64,61 @@ def test_responses_carry_a_request_id(client):
     assert len(response["X-Request-ID"]) == 32
     given = "0123456789abcdef0123456789abcdef"
     assert client.get("/healthz", headers={"X-Request-ID": given})["X-Request-ID"] == given
+
+
+def scrape(client, token) -> dict[tuple[str, tuple], float]:
+    """Every sample of /metrics as {(name, sorted labels): value}."""
+    body = client.get("/metrics", headers={"Authorization": f"Bearer {token}"}).content.decode()
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(body)
+        for sample in family.samples
+    }
+
+
+def fetches(samples, status: str) -> float:
+    return samples.get(("moderation_bundle_fetches_total", (("status", status),)), 0.0)
+
+
+def test_bundle_fetches_and_fleet_states_after_real_fleet_requests(
+    client, token, tenant, editor, admin
+):
+    policy = PolicyFactory(tenant=tenant, slug="default")
+    KeywordRuleSetFactory(policy=policy)
+    v1 = policy_publish(policy=policy, actor=editor, revision=policy.revision)
+    channel_promote(policy=policy, actor=editor, channel="production", number=1)
+    bearer = f"Bearer {fleet_token_create(tenant=tenant, actor=admin, name='eu')[1]}"
+    before = scrape(client, token)
+
+    url = "/api/v1/fleet/policies/default/channels/production/bundle"
+    assert client.get(url, HTTP_AUTHORIZATION=bearer).status_code == 200
+    etag = f'"{v1.sha256}"'
+    assert client.get(url, HTTP_AUTHORIZATION=bearer, HTTP_IF_NONE_MATCH=etag).status_code == 304
+    refused = {"version": 1, "sha256": v1.sha256, "reason": "bad_signature"}
+    for instance, sha256, rejected in [
+        ("current", v1.sha256, None),
+        ("behind", "0" * 64, None),
+        ("rejecting", None, refused),
+        ("silent", v1.sha256, None),
+    ]:
+        entry = {"policy": "default", "channel": "production", "sha256": sha256}
+        response = client.post(
+            "/api/v1/fleet/status",
+            {"instance_id": instance, "bundles": [{**entry, "last_rejected": rejected}]},
+            content_type="application/json",
+            HTTP_AUTHORIZATION=bearer,
+        )
+        assert response.status_code == 204
+    FleetInstance.objects.filter(instance_id="silent").update(
+        last_seen=timezone.now() - dt.timedelta(hours=1)
+    )
+
+    after = scrape(client, token)
+    assert fetches(after, "200") - fetches(before, "200") == 1
+    assert fetches(after, "304") - fetches(before, "304") == 1
+    states = {
+        dict(labels)["state"]: value
+        for (name, labels), value in after.items()
+        if name == "moderation_fleet_servers"
+    }
+    assert states == {"current": 1, "behind": 1, "rejecting": 1, "stale": 1}

@@ -1,0 +1,18 @@
+"""Tasks Celery beat sends every minute (policy_admin.celery); they run on the `default` queue."""
+
+from celery import shared_task
+
+from moderation.alerts.evaluators import alerts_fleet_evaluate
+from moderation.services.sweep import stale_runs_reap
+
+
+@shared_task(name="moderation.tasks.periodic.fleet_alerts_evaluate", ignore_result=True)
+def fleet_alerts_evaluate() -> int:
+    """Evaluate every tenant's fleet alert rules."""
+    return alerts_fleet_evaluate()
+
+
+@shared_task(name="moderation.tasks.periodic.stale_runs_sweep", ignore_result=True)
+def stale_runs_sweep() -> dict:
+    """Fail live tests and resume suites whose worker stopped answering."""
+    return stale_runs_reap()

@@ -1,0 +1,37 @@
+"""Fixtures shared by the scoring-side tests."""
+
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import pytest
+
+
+@pytest.fixture
+def receiver():
+    """A webhook receiver on loopback that keeps what it was sent."""
+    received = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            received.append((dict(self.headers), body))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/hook", received
+    server.shutdown()
+
+
+@pytest.fixture
+def queued(monkeypatch):
+    """The run ids that live tests and suites queued; a test runs the task in-process instead."""
+    sent = []
+    monkeypatch.setattr("moderation.tasks.gpu.run_execute.delay", sent.append)
+    monkeypatch.setattr("moderation.tasks.gpu.suite_run_execute.delay", sent.append)
+    return sent
