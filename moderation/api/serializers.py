@@ -7,7 +7,13 @@ from moderation.services.runs import MAX_LIVE_IMAGES, MAX_PROMPT_CHARS, run_uncl
 
 
 class LiveTestStartSerializer(serializers.Serializer):
-    policy = serializers.SlugField(help_text="Slug of the policy whose draft is tested.")
+    policy = serializers.SlugField(help_text="Slug of the policy that is tested.")
+    version = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Id of one of the policy's published versions to test; omitted: the draft.",
+    )
     prompt = serializers.CharField(
         required=False,
         allow_blank=True,
@@ -22,6 +28,17 @@ class LiveTestStartSerializer(serializers.Serializer):
         max_length=MAX_LIVE_IMAGES,
         help_text="Images to judge (multipart); each is judged together with the prompt.",
     )
+
+
+class LiveTestSampleSerializer(serializers.Serializer):
+    sample_set = serializers.IntegerField(help_text="Id of the tenant's sample set to add to.")
+    input = serializers.IntegerField(
+        min_value=0, default=0, help_text="Which judged input (0-based, one per image)."
+    )
+    expected_action = serializers.CharField(help_text="allow, flag, review or block.")
+    expected_categories = serializers.ListField(child=serializers.CharField(), default=list)
+    tags = serializers.ListField(child=serializers.CharField(max_length=100), default=list)
+    notes = serializers.CharField(required=False, allow_blank=True, default="")
 
 
 class TestRunImageSerializer(serializers.ModelSerializer):
