@@ -6,14 +6,19 @@ from moderation.models import TestRun, TestRunImage
 from moderation.services.runs import MAX_LIVE_IMAGES, MAX_PROMPT_CHARS, run_unclaimed
 
 
-class LiveTestStartSerializer(serializers.Serializer):
-    policy = serializers.SlugField(help_text="Slug of the policy that is tested.")
-    version = serializers.IntegerField(
+def version_field() -> serializers.IntegerField:
+    """The optional choice of a published version a run judges with (the draft without it)."""
+    return serializers.IntegerField(
         required=False,
         allow_null=True,
         default=None,
-        help_text="Id of one of the policy's published versions to test; omitted: the draft.",
+        help_text="Id of one of the policy's published versions to judge with; omitted: the draft.",
     )
+
+
+class LiveTestStartSerializer(serializers.Serializer):
+    policy = serializers.SlugField(help_text="Slug of the policy that is tested.")
+    version = version_field()
     prompt = serializers.CharField(
         required=False,
         allow_blank=True,

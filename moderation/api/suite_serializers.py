@@ -2,6 +2,7 @@
 
 from rest_framework import serializers
 
+from moderation.api.serializers import version_field
 from moderation.models import Sample, SampleImport, SampleResult, SampleSet, TestRun
 from moderation.services.samples import ACTIONS
 
@@ -47,12 +48,7 @@ class SampleLabelsSerializer(serializers.Serializer):
 class SuiteStartSerializer(serializers.Serializer):
     sample_set = serializers.IntegerField(help_text="Id of the tenant's sample set.")
     policy = serializers.SlugField(help_text="Slug of the policy that is run.")
-    version = serializers.IntegerField(
-        required=False,
-        allow_null=True,
-        default=None,
-        help_text="Id of one of the policy's published versions to run; omitted: the draft.",
-    )
+    version = version_field()
 
 
 class SampleAddSerializer(serializers.Serializer):

@@ -161,6 +161,7 @@ def test_pages_offer_versions_and_refuse_other_tenants_and_other_policies(
     PolicyFactory(tenant=policy.tenant, slug="kids", name="Kids")
     client.force_login(editor)
     set_page = client.get(f"/t/acme/samples/{sample_set.pk}/").content.decode()
+    assert "<title>client · Sample sets" in set_page
     assert (
         f'<option value="{v1.pk}" data-policy="default">Version 1 (production)</option>' in set_page
     )
