@@ -58,6 +58,7 @@ def as_json(run: TestRun) -> dict:
             "id": run.pk,
             "policy": run.policy.slug,
             "policy_revision": run.policy_revision,
+            "version_number": run.version_number,
             "sample_set": run.sample_set.name,
             "status": run.status,
             "bundle_sha256": run.bundle_sha256,

@@ -31,7 +31,7 @@ class VectorCacheEntry(models.Model):
 
 
 class TestRun(TenantOwned):
-    """One evaluation of a policy's draft (or, later, a version) on live inputs or a sample set.
+    """One evaluation of a policy's draft or published version on live inputs or a sample set.
 
     Status moves only through `moderation.services.runs.run_transition`:
     pending → running → succeeded | failed | cancelled, and failed → pending on retry.
@@ -53,7 +53,8 @@ class TestRun(TenantOwned):
     policy = models.ForeignKey("policy_admin.Policy", on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.LIVE)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
-    # What was evaluated: the draft at this revision (a published version later).
+    # What was evaluated: the draft at this revision, or (version_number set) that
+    # published version, whose bundle was built from this revision.
     policy_revision = models.PositiveIntegerField()
     version_number = models.PositiveIntegerField(null=True, blank=True)
     rerun_of = models.ForeignKey(
@@ -91,6 +92,11 @@ class TestRun(TenantOwned):
     @property
     def is_active(self) -> bool:
         return self.status in (self.Status.PENDING, self.Status.RUNNING)
+
+    @property
+    def target_label(self) -> str:
+        """What the run judged, as pages show it: "draft" or "v3"."""
+        return "draft" if self.version_number is None else f"v{self.version_number}"
 
 
 def test_run_image_path(image: "TestRunImage", filename: str) -> str:

@@ -55,13 +55,24 @@ def compiled(bundle) -> CompiledBundle:
     return made
 
 
-def run_live_test(run) -> dict:
-    """Build the run's policy draft, evaluate its inputs, and return the result to store."""
-    from policy_admin.bundles.builder import bundle_build
+def run_bundle(run, registry):
+    """The bundle a run judges with: its draft built now, or its version's stored bytes."""
+    from policy_admin.bundles.builder import BuildResult, bundle_build
+    from policy_admin.bundles.stored import version_bundle
+    from policy_admin.selectors_publishing import version_get
 
+    if run.version_number is None:
+        return bundle_build(policy=run.policy, models=registry)
+    return BuildResult(
+        bundle=version_bundle(version_get(policy=run.policy, number=run.version_number))
+    )
+
+
+def run_live_test(run) -> dict:
+    """Build the run's draft (or load its version), evaluate its inputs, return the result."""
     registry = models()
     started = time.perf_counter()
-    built = bundle_build(policy=run.policy, models=registry)
+    built = run_bundle(run, registry)
     build_ms = (time.perf_counter() - started) * 1000
     images = list(run.images.all())
     items = [Item(run.prompt or None, _open(i)) for i in images] or [Item(run.prompt, None)]
@@ -74,6 +85,7 @@ def run_live_test(run) -> dict:
         "bundle": {
             "sha256": built.bundle.sha256,
             "revision": built.bundle.policy.revision,
+            "version": built.bundle.policy.version,
             "pins": {name: pin.as_dict() for name, pin in built.bundle.pins.items()},
             "build_ms": round(build_ms, 1),
         },
@@ -116,15 +128,14 @@ def run_suite(run, *, batch_size: int) -> dict | None:
     """Evaluate the samples of a suite run that have no result yet, one stored batch at a time.
 
     Returns the bundle summary once every sample has a result, None when the run
-    was cancelled meanwhile. A resumed run must evaluate the same draft bundle it
+    was cancelled meanwhile. A resumed run must evaluate the same bundle it
     started with, so its results never mix two policies.
     """
     from moderation.models import TestRun
     from moderation.services import suites
-    from policy_admin.bundles.builder import bundle_build
 
     registry = models()
-    bundle = bundle_build(policy=run.policy, models=registry).bundle
+    bundle = run_bundle(run, registry).bundle
     if run.bundle_sha256 and run.bundle_sha256 != bundle.sha256:
         raise ApplicationError(
             "The policy's draft changed while this suite was interrupted, so the remaining "

@@ -8,6 +8,8 @@ from django.db.models import Count, F, QuerySet
 from moderation.models import Sample, SampleImport, SampleResult, SampleSet, TestRun
 from moderation.services.runs import run_reap
 from moderation.services.suites import suite_reap
+from policy_admin.models import Channel, PolicyVersion
+from policy_admin.selectors_publishing import latest_version_number
 from tenants.scoping import scoped
 
 ACTION_LABELS = ("allow", "flag", "review", "block")
@@ -29,6 +31,45 @@ def run_get(*, tenant, pk: int) -> TestRun:
     if run.kind == TestRun.Kind.SUITE:
         return suite_reap(run)
     return run_reap(run)
+
+
+def run_versions(*, tenant, policy=None) -> QuerySet[PolicyVersion]:
+    """The tenant's published versions a run can judge with, by policy then newest first."""
+    versions = scoped(PolicyVersion, tenant).defer("bundle").select_related("policy")
+    if policy is not None:
+        versions = versions.filter(policy=policy)
+    return versions.order_by("policy__name", "policy_id", "-number")
+
+
+def run_version_choices(*, tenant, policy=None) -> list[PolicyVersion]:
+    """`run_versions`, each with `channels`: the names of the channels that point at it."""
+    channels: dict[int, list[str]] = {}
+    pointers = scoped(Channel, tenant).filter(version__isnull=False).order_by("name")
+    for version_id, name in pointers.values_list("version_id", "name"):
+        channels.setdefault(version_id, []).append(name)
+    versions = list(run_versions(tenant=tenant, policy=policy))
+    for version in versions:
+        version.channels = channels.get(version.pk, [])
+    return versions
+
+
+def suite_impact_baseline(*, run: TestRun) -> TestRun | None:
+    """For a draft suite, the newest finished suite of the latest published version on its set.
+
+    The pair is the impact preview: what publishing this draft would change.
+    """
+    if run.kind != TestRun.Kind.SUITE or run.version_number is not None:
+        return None
+    latest = latest_version_number(policy=run.policy)
+    if latest is None:
+        return None
+    return (
+        run_list(tenant=run.tenant, policy=run.policy, kind=TestRun.Kind.SUITE)
+        .filter(
+            sample_set=run.sample_set_id, version_number=latest, status=TestRun.Status.SUCCEEDED
+        )
+        .first()
+    )
 
 
 def sample_set_list(*, tenant) -> QuerySet[SampleSet]:

@@ -2,14 +2,15 @@
 
 from django.contrib import messages
 from django.http import Http404
-from django.shortcuts import redirect
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.views.generic import TemplateView
 
-from moderation import presenters, scoring
-from moderation.models import TestRun
+from moderation import presenters, scoring, selectors
+from moderation.models import SampleSet, TestRun
 from moderation.selectors import run_get, run_list
-from moderation.services import runs
+from moderation.services import runs, samples
+from moderation.views_samples import split_list
 from policy_admin.errors import ApplicationError
 from policy_admin.models import ConceptImage
 from policy_admin.services.concepts import ImageUpload
@@ -49,6 +50,7 @@ class LiveConsoleView(RunPageMixin, TemplateView):
             run=shown or (history[0] if history else None),
             clip_calibrated=scoring.clip_calibrated(),
             max_images=runs.MAX_LIVE_IMAGES,
+            versions=selectors.run_version_choices(tenant=self.tenant, policy=self.policy),
         )
         if context["run"] is not None:
             context.update(run_context(self.tenant, context["run"]))
@@ -62,6 +64,7 @@ class LiveConsoleView(RunPageMixin, TemplateView):
                 actor=request.user,
                 prompt=request.POST.get("prompt", ""),
                 uploads=uploads,
+                version=chosen_version(self.tenant, request.POST.get("version", "")),
             )
         except ApplicationError as error:
             if request.htmx:
@@ -127,6 +130,56 @@ class LiveRunView(RunPageMixin, TemplateView):
         return redirect(f"{url}?run={run.pk}")
 
 
+class LiveRunSampleView(RunPageMixin, TemplateView):
+    """Posting copies one input of a live test, labelled, into one of the tenant's sample sets."""
+
+    http_method_names = ["post"]
+    template_name = "moderation/partials/live_sample_added.html"
+
+    def post(self, request, *args, **kwargs):
+        run = self.get_run()
+        sample_set = get_object_or_404(
+            scoped(SampleSet, self.tenant), pk=int_or_404(request.POST.get("sample_set"))
+        )
+        error, sample = "", None
+        try:
+            sample = samples.sample_add_from_run(
+                run=run,
+                position=int_or_404(request.POST.get("input", "0")),
+                sample_set=sample_set,
+                expected_action=request.POST.get("expected_action", ""),
+                expected_categories=split_list(request.POST.get("expected_categories", "")),
+                tags=split_list(request.POST.get("tags", "")),
+                notes=request.POST.get("notes", ""),
+            )
+        except ApplicationError as refusal:
+            error = refusal.message
+        if request.htmx:
+            context = self.get_context_data(sample=sample, sample_set=sample_set, error=error)
+            return self.render_to_response(context, status=400 if error else 201)
+        if error:
+            messages.error(request, error)
+        else:
+            messages.success(request, f"Added {sample.external_id} to “{sample_set.name}”.")
+        url = reverse("live-console", kwargs={"tenant": kwargs["tenant"], "slug": kwargs["slug"]})
+        return redirect(f"{url}?run={run.pk}")
+
+
+def chosen_version(tenant, value: str):
+    """The version a form chose (its id), None for the draft; another tenant's id is a 404."""
+    if not value:
+        return None
+    return get_object_or_404(selectors.run_versions(tenant=tenant), pk=int_or_404(value))
+
+
+def int_or_404(value) -> int:
+    """A form or query value as an id; anything else names nothing, so it is a 404."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise Http404("No such object.") from None
+
+
 def run_context(tenant, run: TestRun) -> dict:
     """Everything the run partial shows besides the run itself."""
     views = presenters.decisions(run)
@@ -141,4 +194,6 @@ def run_context(tenant, run: TestRun) -> dict:
         "concept_thumbs": thumbs,
         "unclaimed": runs.run_unclaimed(run),
         "run_calibrated": all(v.calibrated for v in views),
+        "sample_sets": selectors.sample_set_list(tenant=tenant) if views else [],
+        "actions": selectors.ACTION_LABELS,
     }

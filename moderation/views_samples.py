@@ -15,6 +15,7 @@ from moderation.models import Sample, SampleImport, SampleSet
 from moderation.services import samples
 from policy_admin.errors import ApplicationError
 from policy_admin.models import Policy
+from policy_admin.services.concepts import ImageUpload
 from tenants.scoping import TenantViewMixin, scoped
 
 PAGE_SIZE = 50
@@ -84,6 +85,7 @@ class SampleSetView(SampleSetMixin, TemplateView):
             labels=[*selectors.ACTION_LABELS, *load_catalogue().ids()],
             last_import=self._last_import(),
             policies=scoped(Policy, self.tenant).order_by("name"),
+            versions=selectors.run_version_choices(tenant=self.tenant),
             runs=selectors.run_list(tenant=self.tenant, kind="suite").filter(
                 sample_set=self.sample_set
             )[:20],
@@ -106,6 +108,31 @@ class SampleSetView(SampleSetMixin, TemplateView):
             )
         except ApplicationError as error:
             messages.error(request, error.message)
+        return redirect(set_url(self.sample_set))
+
+
+class SampleAddView(SampleSetView):
+    """Posting one sample (prompt and/or image, labels) adds it, as the importer would."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        upload = request.FILES.get("image")
+        try:
+            sample = samples.sample_add(
+                sample_set=self.sample_set,
+                external_id=request.POST.get("external_id", ""),
+                prompt=request.POST.get("prompt", ""),
+                image=ImageUpload.from_file(upload) if upload else None,
+                expected_action=request.POST.get("expected_action", ""),
+                expected_categories=split_list(request.POST.get("expected_categories", "")),
+                tags=split_list(request.POST.get("tags", "")),
+                notes=request.POST.get("notes", ""),
+            )
+        except ApplicationError as error:
+            context = self.get_context_data(add_error=error.message, add_form=request.POST)
+            return self.render_to_response(context, status=INVALID)
+        messages.success(request, f"Added {sample.external_id} to “{self.sample_set.name}”.")
         return redirect(set_url(self.sample_set))
 
 
@@ -181,8 +208,8 @@ class SampleLabelView(SampleSetMixin, TemplateView):
             samples.sample_update_labels(
                 sample=sample,
                 expected_action=request.POST.get("expected_action", ""),
-                expected_categories=_split(request.POST.get("expected_categories", "")),
-                tags=_split(request.POST.get("tags", "")),
+                expected_categories=split_list(request.POST.get("expected_categories", "")),
+                tags=split_list(request.POST.get("tags", "")),
             )
         except ApplicationError as error_:
             error = error_.message
@@ -195,5 +222,6 @@ class SampleLabelView(SampleSetMixin, TemplateView):
         return self.render_to_response(context, status=INVALID if error else 200)
 
 
-def _split(text: str) -> list[str]:
+def split_list(text: str) -> list[str]:
+    """A comma-separated form field as a list of its non-empty, trimmed parts."""
     return [part.strip() for part in text.split(",") if part.strip()]

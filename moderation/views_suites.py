@@ -11,6 +11,7 @@ from django.views.generic import TemplateView
 from moderation import compare, export, presenters, selectors, tuning
 from moderation.models import TestRun
 from moderation.services import suites
+from moderation.views import chosen_version
 from moderation.views_samples import SampleSetMixin, set_url
 from policy_admin.errors import ApplicationError
 from policy_admin.models import Policy
@@ -20,14 +21,17 @@ RESULTS_PAGE_SIZE = 50
 
 
 class SuiteStartView(SampleSetMixin, TemplateView):
-    """Posting a policy slug starts a suite of its draft over the set."""
+    """Posting a policy slug (and a version id, or none for the draft) starts a suite."""
 
     http_method_names = ["post"]
 
     def post(self, request, *args, **kwargs):
         policy = get_object_or_404(scoped(Policy, self.tenant), slug=request.POST.get("policy", ""))
+        version = chosen_version(self.tenant, request.POST.get("version", ""))
         try:
-            run = suites.suite_start(sample_set=self.sample_set, policy=policy, actor=request.user)
+            run = suites.suite_start(
+                sample_set=self.sample_set, policy=policy, actor=request.user, version=version
+            )
         except ApplicationError as error:
             messages.error(request, error.message)
             return redirect(set_url(self.sample_set))
@@ -71,6 +75,7 @@ class SuiteRunView(SuiteRunMixin, TemplateView):
                 .filter(sample_set=run.sample_set_id, status=TestRun.Status.SUCCEEDED)
                 .exclude(pk=run.pk)[:20]
             )
+            context["baseline"] = selectors.suite_impact_baseline(run=run)
         return context
 
     def _results(self, run) -> dict:
@@ -127,17 +132,28 @@ class SuiteSampleView(SuiteRunMixin, TemplateView):
 
 
 class SuiteCompareView(SuiteRunMixin, TemplateView):
-    """The impact preview: this suite against another finished one on the same set."""
+    """The impact preview: this suite against another finished one on the same set.
+
+    Without `with`, a draft suite is compared with the latest published version's
+    suite on the same set (`suite_impact_baseline`).
+    """
 
     template_name = "moderation/suite_compare.html"
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        other_pk = self.request.GET.get("with", "")
-        try:
-            other = selectors.run_get(tenant=self.tenant, pk=int(other_pk))
-        except (TestRun.DoesNotExist, ValueError):
-            raise Http404("No such suite run to compare with.") from None
+        other = self._other()
+        if other is None:
+            context.update(
+                nav="samples",
+                run=self.run,
+                error=(
+                    "There is no finished suite of this policy's latest published version on "
+                    "this sample set to compare with. Run one (choose the version in “Run a "
+                    "suite”), or pick a suite to compare with on the suite's page."
+                ),
+            )
+            return context
         try:
             comparison = compare.suite_compare(before=other, after=self.run)
         except ApplicationError as error:
@@ -145,6 +161,15 @@ class SuiteCompareView(SuiteRunMixin, TemplateView):
             return context
         context.update(nav="samples", run=self.run, other=other, comparison=comparison)
         return context
+
+    def _other(self) -> TestRun | None:
+        other_pk = self.request.GET.get("with", "")
+        if not other_pk:
+            return selectors.suite_impact_baseline(run=self.run)
+        try:
+            return selectors.run_get(tenant=self.tenant, pk=int(other_pk))
+        except (TestRun.DoesNotExist, ValueError):
+            raise Http404("No such suite run to compare with.") from None
 
 
 class SuiteTuneView(SuiteRunMixin, TemplateView):

@@ -40,6 +40,11 @@ live_test_patterns = [
     path("", moderation_views.LiveConsoleView.as_view(), name="live-console"),
     path("<int:pk>/", moderation_views.LiveRunView.as_view(), name="live-run"),
     path(
+        "<int:pk>/add-to-samples/",
+        moderation_views.LiveRunSampleView.as_view(),
+        name="live-run-sample",
+    ),
+    path(
         "<int:pk>/<str:action>/",
         moderation_views.LiveRunView.as_view(http_method_names=["post"]),
         name="live-run-action",
@@ -127,6 +132,7 @@ sample_patterns = [
     path("", views_samples.SampleSetListView.as_view(), name="sample-set-list"),
     path("<int:pk>/", views_samples.SampleSetView.as_view(), name="sample-set"),
     path("<int:pk>/import/", views_samples.SampleSetImportView.as_view(), name="sample-set-import"),
+    path("<int:pk>/add/", views_samples.SampleAddView.as_view(), name="sample-add"),
     path(
         "<int:pk>/imports/<int:import_pk>/errors.csv",
         views_samples.SampleImportErrorsView.as_view(),

@@ -6,8 +6,19 @@ from moderation.models import TestRun, TestRunImage
 from moderation.services.runs import MAX_LIVE_IMAGES, MAX_PROMPT_CHARS, run_unclaimed
 
 
+def version_field() -> serializers.IntegerField:
+    """The optional choice of a published version a run judges with (the draft without it)."""
+    return serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Id of one of the policy's published versions to judge with; omitted: the draft.",
+    )
+
+
 class LiveTestStartSerializer(serializers.Serializer):
-    policy = serializers.SlugField(help_text="Slug of the policy whose draft is tested.")
+    policy = serializers.SlugField(help_text="Slug of the policy that is tested.")
+    version = version_field()
     prompt = serializers.CharField(
         required=False,
         allow_blank=True,
@@ -22,6 +33,17 @@ class LiveTestStartSerializer(serializers.Serializer):
         max_length=MAX_LIVE_IMAGES,
         help_text="Images to judge (multipart); each is judged together with the prompt.",
     )
+
+
+class LiveTestSampleSerializer(serializers.Serializer):
+    sample_set = serializers.IntegerField(help_text="Id of the tenant's sample set to add to.")
+    input = serializers.IntegerField(
+        min_value=0, default=0, help_text="Which judged input (0-based, one per image)."
+    )
+    expected_action = serializers.CharField(help_text="allow, flag, review or block.")
+    expected_categories = serializers.ListField(child=serializers.CharField(), default=list)
+    tags = serializers.ListField(child=serializers.CharField(max_length=100), default=list)
+    notes = serializers.CharField(required=False, allow_blank=True, default="")
 
 
 class TestRunImageSerializer(serializers.ModelSerializer):

@@ -2,6 +2,7 @@
 
 from rest_framework import serializers
 
+from moderation.api.serializers import version_field
 from moderation.models import Sample, SampleImport, SampleResult, SampleSet, TestRun
 from moderation.services.samples import ACTIONS
 
@@ -46,7 +47,20 @@ class SampleLabelsSerializer(serializers.Serializer):
 
 class SuiteStartSerializer(serializers.Serializer):
     sample_set = serializers.IntegerField(help_text="Id of the tenant's sample set.")
-    policy = serializers.SlugField(help_text="Slug of the policy whose draft is run.")
+    policy = serializers.SlugField(help_text="Slug of the policy that is run.")
+    version = version_field()
+
+
+class SampleAddSerializer(serializers.Serializer):
+    external_id = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=200
+    )
+    prompt = serializers.CharField(required=False, allow_blank=True, default="")
+    image = serializers.FileField(required=False, allow_null=True, default=None)
+    expected_action = serializers.CharField(help_text="allow, flag, review or block.")
+    expected_categories = serializers.ListField(child=serializers.CharField(), default=list)
+    tags = serializers.ListField(child=serializers.CharField(max_length=100), default=list)
+    notes = serializers.CharField(required=False, allow_blank=True, default="")
 
 
 class SuiteRunSerializer(serializers.ModelSerializer):
@@ -57,7 +71,8 @@ class SuiteRunSerializer(serializers.ModelSerializer):
     class Meta:
         model = TestRun
         fields = [
-            "id", "policy", "sample_set", "status", "policy_revision", "progress_done",
+            "id", "policy", "sample_set", "status", "policy_revision", "version_number",
+            "progress_done",
             "progress_total", "created_by", "created_at", "started_at", "finished_at",
             "attempts", "worker", "bundle_sha256", "error", "metrics",
         ]  # fmt: skip

@@ -11,7 +11,10 @@ from moderation import compare, selectors
 from moderation.api import suite_serializers as s
 from moderation.models import Sample, SampleSet, TestRun
 from moderation.services import samples, suites
+from moderation.views import chosen_version, int_or_404
+from policy_admin.errors import ApplicationError
 from policy_admin.models import Policy
+from policy_admin.services.concepts import ImageUpload
 from tenants.scoping import TenantAPIMixin, scoped
 
 
@@ -66,19 +69,36 @@ class SampleSetViewSet(TenantAPIMixin, viewsets.ModelViewSet):
 class SampleViewSet(
     TenantAPIMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
-    """A set's samples, filtered by tag and label; PATCH .../labels/ relabels one."""
+    """A set's samples, filtered by tag and label; POST adds one; PATCH .../labels/ relabels."""
 
     model = Sample
     serializer_class = s.SampleSerializer
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    def sample_set(self) -> SampleSet:
+        return get_object_or_404(scoped(SampleSet, self.tenant), pk=self.kwargs["set_pk"])
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Sample.objects.none()
-        sample_set = get_object_or_404(scoped(SampleSet, self.tenant), pk=self.kwargs["set_pk"])
         params = self.request.query_params
         return selectors.sample_list(
-            sample_set=sample_set, tag=params.get("tag", ""), label=params.get("label", "")
+            sample_set=self.sample_set(), tag=params.get("tag", ""), label=params.get("label", "")
         )
+
+    @extend_schema(request=s.SampleAddSerializer, responses={201: s.SampleSerializer})
+    def create(self, request, *args, **kwargs):
+        """Add one sample (prompt and/or image) with the importer's checks and dedup."""
+        data = s.SampleAddSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        upload = fields.pop("image")
+        sample = samples.sample_add(
+            sample_set=self.sample_set(),
+            image=ImageUpload.from_file(upload) if upload else None,
+            **fields,
+        )
+        return Response(self.get_serializer(sample).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
         parameters=[
@@ -123,7 +143,12 @@ class SuiteRunViewSet(
             scoped(SampleSet, self.tenant), pk=data.validated_data["sample_set"]
         )
         policy = get_object_or_404(scoped(Policy, self.tenant), slug=data.validated_data["policy"])
-        run = suites.suite_start(sample_set=sample_set, policy=policy, actor=request.user)
+        run = suites.suite_start(
+            sample_set=sample_set,
+            policy=policy,
+            actor=request.user,
+            version=chosen_version(self.tenant, data.validated_data["version"]),
+        )
         return Response(self.get_serializer(run).data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(request=None, responses=s.SuiteRunSerializer)
@@ -146,17 +171,39 @@ class SuiteRunViewSet(
         page = self.paginate_queryset(rows)
         return self.get_paginated_response(s.SampleResultSerializer(page, many=True).data)
 
-    @extend_schema(parameters=[OpenApiParameter("with", int, required=True)], responses=dict)
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "with",
+                int,
+                description="The suite to compare with; omitted for a draft suite: the newest "
+                "finished suite of the policy's latest published version on the same set.",
+            )
+        ],
+        responses=dict,
+    )
     @action(detail=True, methods=["get"])
     def compare(self, request, *args, **kwargs):
         """The impact preview against another finished suite on the same set."""
-        other = get_object_or_404(self.get_queryset(), pk=request.query_params.get("with") or 0)
-        result = compare.suite_compare(before=other, after=self.get_object())
+        run = self.get_object()
+        if request.query_params.get("with"):
+            other = get_object_or_404(
+                self.get_queryset(), pk=int_or_404(request.query_params["with"])
+            )
+        else:
+            other = selectors.suite_impact_baseline(run=run)
+            if other is None:
+                raise ApplicationError(
+                    "No finished suite of this policy's latest published version on this set "
+                    "to compare with; run one, or pass `with`."
+                )
+        result = compare.suite_compare(before=other, after=run)
         return Response(
             {
                 "changed": result.changed,
                 "stricter": _grouped(result.stricter),
                 "looser": _grouped(result.looser),
+                "before": {"id": other.pk, "version_number": other.version_number},
                 "deltas": result.deltas,
             }
         )

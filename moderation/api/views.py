@@ -8,9 +8,15 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from moderation import selectors
-from moderation.api.serializers import LiveTestStartSerializer, TestRunSerializer
-from moderation.models import TestRun
-from moderation.services import runs
+from moderation.api.serializers import (
+    LiveTestSampleSerializer,
+    LiveTestStartSerializer,
+    TestRunSerializer,
+)
+from moderation.api.suite_serializers import SampleSerializer
+from moderation.models import SampleSet, TestRun
+from moderation.services import runs, samples
+from moderation.views import chosen_version
 from policy_admin.models import Policy
 from policy_admin.services.concepts import ImageUpload
 from tenants.scoping import TenantAPIMixin, scoped
@@ -54,7 +60,11 @@ class LiveTestViewSet(
         policy = get_object_or_404(scoped(Policy, self.tenant), slug=data.validated_data["policy"])
         uploads = [ImageUpload.from_file(f) for f in data.validated_data["images"]]
         run = runs.live_test_start(
-            policy=policy, actor=request.user, prompt=data.validated_data["prompt"], uploads=uploads
+            policy=policy,
+            actor=request.user,
+            prompt=data.validated_data["prompt"],
+            uploads=uploads,
+            version=chosen_version(self.tenant, data.validated_data["version"]),
         )
         return Response(self._out(run), status=status.HTTP_202_ACCEPTED)
 
@@ -71,6 +81,20 @@ class LiveTestViewSet(
         """Test the current draft with this test's inputs, to see what a change did."""
         run = runs.run_rerun(run=self.get_object(), actor=request.user)
         return Response(self._out(run), status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(request=LiveTestSampleSerializer, responses={201: SampleSerializer})
+    @action(detail=True, methods=["post"], url_path="add-sample")
+    def add_sample(self, request, *args, **kwargs):
+        """Copy one judged input (prompt and image) of this test into a sample set, labelled."""
+        data = LiveTestSampleSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        sample_set = get_object_or_404(scoped(SampleSet, self.tenant), pk=fields.pop("sample_set"))
+        sample = samples.sample_add_from_run(
+            run=self.get_object(), position=fields.pop("input"), sample_set=sample_set, **fields
+        )
+        context = self.get_serializer_context()
+        return Response(SampleSerializer(sample, context=context).data, status=201)
 
     def _out(self, run):
         run = selectors.run_list(tenant=self.tenant).get(pk=run.pk)

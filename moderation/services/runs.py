@@ -48,18 +48,37 @@ def run_transition(run: TestRun, to: str, **fields) -> TestRun:
     return run
 
 
+def run_target(*, policy, version=None) -> dict:
+    """The TestRun fields naming what a run judges: the draft, or one of the policy's versions.
+
+    A version of another policy is refused: its bundle would judge with other rules
+    than the run's policy shows.
+    """
+    if version is None:
+        return {"policy_revision": policy.revision, "version_number": None}
+    if version.policy_id != policy.pk or version.tenant_id != policy.tenant_id:
+        raise ApplicationError(
+            f"v{version.number} is a version of another policy, not of {policy.name}. "
+            f"Choose the draft or one of {policy.name}'s versions."
+        )
+    return {"policy_revision": version.revision, "version_number": version.number}
+
+
 @transaction.atomic
-def live_test_start(*, policy, actor, prompt: str = "", uploads: list[ImageUpload] = ()) -> TestRun:
-    """Store a live test of the policy's draft with its checked inputs, and queue it."""
+def live_test_start(
+    *, policy, actor, prompt: str = "", uploads: list[ImageUpload] = (), version=None
+) -> TestRun:
+    """Store a live test of the policy's draft (or `version`) with its checked inputs; queue it."""
     prompt = prompt.strip()
+    target = run_target(policy=policy, version=version)
     sizes = _check_inputs(prompt, uploads)
     run = TestRun.objects.create(
         tenant=policy.tenant,
         policy=policy,
         kind=TestRun.Kind.LIVE,
         prompt=prompt,
-        policy_revision=policy.revision,
         created_by=actor,
+        **target,
     )
     for position, (upload, size) in enumerate(zip(uploads, sizes, strict=True)):
         _store_image(run, upload, size, position)

@@ -10,7 +10,7 @@ from moderation.engine.images import ImageError, load_image
 from moderation.models import Sample, SampleImport, SampleSet
 from moderation.services import manifest
 from policy_admin.errors import ApplicationError, ConflictError
-from policy_admin.services.concepts import MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS
+from policy_admin.services.concepts import MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS, ImageUpload
 
 ACTIONS = ("allow", "flag", "review", "block")
 MAX_SAMPLES_PER_SET = 50_000
@@ -120,17 +120,28 @@ def _open_upload(file_name: str, data: bytes):
 
 
 def _import_row(sample_set, archive, fields: dict, room: int) -> str:
+    return _checked_store(sample_set, fields, room, lambda: _read_image(archive, fields["image"]))[
+        1
+    ]
+
+
+def _checked_store(sample_set, fields: dict, room: int, read_image) -> tuple[Sample | None, str]:
+    """The importer's checks in its order (room, fields, labels, image), then `_store`.
+
+    `read_image` returns the image bytes, decoded once to refuse what cannot be
+    judged; it raises ValueError or ImageError with the reason.
+    """
     if room <= 0:
-        return f"the set is full ({MAX_SAMPLES_PER_SET:,} samples at most)"
+        return None, f"the set is full ({MAX_SAMPLES_PER_SET:,} samples at most)"
     problem = _row_problem(fields)
     if problem:
-        return problem
+        return None, problem
     image = b""
     if fields["image"]:
         try:
-            image = _read_image(archive, fields["image"])
+            image = read_image()
         except (ValueError, ImageError) as error:
-            return str(error)
+            return None, str(error)
     return _store(sample_set, fields, image)
 
 
@@ -147,19 +158,27 @@ def _row_problem(fields: dict) -> str:
 def _read_image(archive, name: str) -> bytes:
     if archive is None:
         raise ValueError("images need a zip archive; a bare manifest cannot carry them")
-    data = archive.read(name)
+    return _decodable(archive.read(name), name)
+
+
+def _decodable(data: bytes, name: str) -> bytes:
     load_image(data, max_pixels=MAX_IMAGE_PIXELS, max_bytes=MAX_IMAGE_BYTES, name=name)
     return data
 
 
-def _store(sample_set, fields: dict, image: bytes) -> str:
+def _hashes(prompt: str, image: bytes) -> tuple[str, str]:
+    """The image's sha256 ('' without one) and the content hash a set holds once."""
     image_sha = hashlib.sha256(image).hexdigest() if image else ""
-    content = hashlib.sha256(f"{fields['prompt']}\x00{image_sha}".encode()).hexdigest()
+    return image_sha, hashlib.sha256(f"{prompt}\x00{image_sha}".encode()).hexdigest()
+
+
+def _store(sample_set, fields: dict, image: bytes) -> tuple[Sample | None, str]:
+    image_sha, content = _hashes(fields["prompt"], image)
     same = sample_set.samples.filter(content_sha256=content).values_list("external_id", flat=True)
     if (twin := same.first()) is not None:
-        return f"duplicate of sample {twin} (same prompt and image)"
+        return None, f"duplicate of sample {twin} (same prompt and image)"
     if sample_set.samples.filter(external_id=fields["id"]).exists():
-        return f"the id {fields['id']} is already in the set"
+        return None, f"the id {fields['id']} is already in the set"
     sample = Sample(
         tenant=sample_set.tenant,
         sample_set=sample_set,
@@ -183,5 +202,61 @@ def _store(sample_set, fields: dict, image: bytes) -> str:
         with transaction.atomic():
             sample.save()
     except IntegrityError:
-        return "another import added the same sample at the same time"
-    return ""
+        return None, "another import added the same sample at the same time"
+    return sample, ""
+
+
+@transaction.atomic
+def sample_add(
+    *,
+    sample_set: SampleSet,
+    prompt: str = "",
+    image: ImageUpload | None = None,
+    expected_action: str,
+    expected_categories: list[str] = (),
+    tags: list[str] = (),
+    notes: str = "",
+    external_id: str = "",
+    id_prefix: str = "manual",
+) -> Sample:
+    """Add one labelled sample with exactly the importer's checks, limits and dedup.
+
+    Without an id, the sample is named `<id_prefix>-<first 12 hex of its content hash>`.
+    A refused sample raises ApplicationError with the importer's reason; nothing is stored.
+    """
+    prompt = prompt.strip()
+    data = image.data if image else b""
+    fields = {
+        "id": external_id.strip() or f"{id_prefix}-{_hashes(prompt, data)[1][:12]}",
+        "prompt": prompt,
+        "image": image.name if image else "",
+        "expected_action": expected_action.strip().lower(),
+        "expected_categories": [c for c in expected_categories if c],
+        "tags": [t for t in tags if t],
+        "notes": notes.strip(),
+    }
+    room = MAX_SAMPLES_PER_SET - sample_set.samples.count()
+    sample, error = _checked_store(sample_set, fields, room, lambda: _decodable(data, image.name))
+    if sample is None:
+        raise ApplicationError(f"Not added to “{sample_set.name}”: {error}.")
+    return sample
+
+
+def sample_add_from_run(*, run, position: int, sample_set: SampleSet, **labels) -> Sample:
+    """Copy one judged input of a live test (its prompt and image) into a set, labelled."""
+    if run.kind != run.Kind.LIVE:
+        raise ApplicationError("Only a live test's inputs can be added to a sample set.")
+    if run.tenant_id != sample_set.tenant_id:
+        raise ApplicationError("The live test and the sample set belong to different tenants.")
+    images = list(run.images.all())
+    if images and not 0 <= position < len(images):
+        raise ApplicationError(
+            f"Test #{run.pk} judged {len(images)} input(s); there is no input {position + 1}."
+        )
+    upload = None
+    if images:
+        with images[position].image.open("rb") as handle:
+            upload = ImageUpload(name=images[position].original_name, data=handle.read())
+    return sample_add(
+        sample_set=sample_set, prompt=run.prompt, image=upload, id_prefix=f"live-{run.pk}", **labels
+    )

@@ -18,7 +18,7 @@ from django.utils import timezone
 from moderation import metrics
 from moderation.alerts.evaluators import alerts_after_run
 from moderation.models import Sample, SampleResult, SampleSet, TestRun
-from moderation.services.runs import MAX_ATTEMPTS, run_transition
+from moderation.services.runs import MAX_ATTEMPTS, run_target, run_transition
 from policy_admin.errors import ApplicationError, ConflictError
 
 log = logging.getLogger(__name__)
@@ -27,10 +27,11 @@ Status = TestRun.Status
 
 
 @transaction.atomic
-def suite_start(*, sample_set: SampleSet, policy, actor) -> TestRun:
-    """Store a suite run of the policy's draft over the whole set, and queue it on `gpu`."""
+def suite_start(*, sample_set: SampleSet, policy, actor, version=None) -> TestRun:
+    """Store a suite run of the policy's draft (or `version`) over the whole set; queue it."""
     if policy.tenant_id != sample_set.tenant_id:
         raise ApplicationError("The policy and the sample set belong to different tenants.")
+    target = run_target(policy=policy, version=version)
     total = sample_set.samples.count()
     if total == 0:
         raise ApplicationError(
@@ -41,9 +42,9 @@ def suite_start(*, sample_set: SampleSet, policy, actor) -> TestRun:
         policy=policy,
         kind=TestRun.Kind.SUITE,
         sample_set=sample_set,
-        policy_revision=policy.revision,
         progress_total=total,
         created_by=actor,
+        **target,
     )
     _enqueue(run)
     return run

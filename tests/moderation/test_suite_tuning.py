@@ -2,9 +2,13 @@
 
 import pytest
 
+from moderation import tuning
 from moderation.models import SampleResult, TestRun
-from policy_admin.models import AuditEvent, CategoryThreshold
-from tests.moderation.factories import SampleFactory, SampleSetFactory
+from moderation.services import samples, suites
+from moderation.tasks.gpu import suite_run_execute
+from policy_admin.models import AuditEvent, CategoryThreshold, ClipConcept
+from policy_admin.services.concepts import ImageUpload, concept_images_add, concept_save
+from tests.moderation.factories import SampleFactory, SampleSetFactory, png_bytes
 from tests.policy_admin.factories import (
     CategoryThresholdFactory,
     EmbeddingRuleSetFactory,
@@ -113,3 +117,53 @@ def test_an_embedding_rule_is_tuned_on_expected_actions_and_applied(client, edit
     client.post(url(run), {"rule": f"embedding:{phrases.pk}", "value": "0.55"})
     phrases.refresh_from_db()
     assert phrases.threshold == pytest.approx(0.55)
+
+
+def test_a_concept_is_tuned_from_a_real_suite_and_the_suggestion_lands_in_the_draft(
+    client, editor, tenant, settings, tmp_path, monkeypatch, django_capture_on_commit_callbacks
+):
+    """The mechanics on the random-initialised test CLIP: its scores mean nothing, the rest does."""
+    settings.MEDIA_ROOT = tmp_path
+    monkeypatch.setattr("moderation.tasks.gpu.suite_run_execute.delay", lambda pk: None)
+    policy = PolicyFactory(tenant=tenant, slug="visual")
+    concept = concept_save(
+        policy=policy, actor=editor, revision=policy.revision, name="Red things", threshold=0.9
+    )
+    reds = [ImageUpload(f"red{i}.png", png_bytes((255 - 20 * i, 10, 10))) for i in range(3)]
+    concept_images_add(concept=concept, actor=editor, revision=policy.revision, uploads=reds)
+    sample_set = SampleSetFactory(tenant=tenant)
+    colours = {
+        "review": [(240, 0, 0), (200, 30, 20), (180, 0, 40)],
+        "allow": [(0, 0, 230), (10, 200, 10), (90, 90, 90)],
+    }
+    for expected, rgbs in colours.items():
+        for rgb in rgbs:
+            samples.sample_add(
+                sample_set=sample_set, image=ImageUpload("s.png", png_bytes(rgb, (32, 32))),
+                expected_action=expected,
+            )  # fmt: skip
+    with django_capture_on_commit_callbacks(execute=True):
+        run = suites.suite_start(sample_set=sample_set, policy=policy, actor=editor)
+    suite_run_execute(run.pk)
+    run.refresh_from_db()
+    assert run.status == TestRun.Status.SUCCEEDED, run.error
+
+    rule_id = f"concept:{concept.pk}"
+    assert rule_id in tuning.tunable_rules(run)
+    result = tuning.tuning_get(run=run, rule_id=rule_id, target="recall", value=1.0)
+    assert (len(result.positives), len(result.negatives)) == (3, 3)
+    assert all(-1.0 <= s <= 1.0 for s in result.positives + result.negatives)
+    assert result.curve
+    assert result.suggestion.recall == 1.0
+    assert result.suggestion.threshold == pytest.approx(min(result.positives))
+    assert result.current["threshold"] == pytest.approx(0.9)
+
+    client.force_login(editor)
+    page = client.get(url(run), {"rule": rule_id, "target": "recall", "value": "1"})
+    assert 'data-testid="tune-curve"' in page.content.decode()
+    value = f"{result.suggestion.threshold:.3f}"
+    client.post(url(run), {"rule": rule_id, "value": value})
+    concept = ClipConcept.objects.get(pk=concept.pk)
+    assert concept.threshold == pytest.approx(float(value))
+    event = AuditEvent.objects.filter(tenant=tenant, policy=policy).order_by("-id").first()
+    assert (event.actor, event.after["threshold"]) == (editor, pytest.approx(float(value)))
