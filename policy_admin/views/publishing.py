@@ -160,7 +160,7 @@ class ChannelView(PolicyPageView):
             moves=selectors.channel_history(channel=channel)[:50],
             rollout=rows,
             stale_after=selectors.stale_after(),
-            current_count=sum(1 for r in rows if r.current and not r.stale),
+            current_count=selectors.rollout_summary(rows).current,
             versions_url=versions_url(self.tenant, self.policy),
         )
         return context
