@@ -14,7 +14,7 @@ from django.db.models import QuerySet
 from moderation import drift as stats
 from moderation import plots
 from moderation.models import SampleResult, SampleSet, TestRun
-from policy_admin import selectors_publishing
+from policy_admin import selectors_fleet, selectors_publishing
 from policy_admin.errors import ApplicationError
 from policy_admin.models import Channel
 from tenants.scoping import scoped
@@ -112,16 +112,16 @@ class ChannelHealth:
     """One channel of the policy and its servers, counted as the rollout page counts them."""
 
     channel: Channel
-    summary: selectors_publishing.RolloutSummary
+    summary: selectors_fleet.RolloutSummary
 
 
 def rollout_health(*, policy) -> list[ChannelHealth]:
-    """Every channel of the policy with its servers current, stale and rejecting."""
+    """Every channel of the policy with its servers current, behind, rejecting and stale."""
     return [
         ChannelHealth(
             channel=channel,
-            summary=selectors_publishing.rollout_summary(
-                selectors_publishing.channel_rollout(channel=channel)
+            summary=selectors_fleet.rollout_summary(
+                channel=channel, rows=selectors_publishing.channel_rollout(channel=channel)
             ),
         )
         for channel in selectors_publishing.channel_list(policy=policy).order_by("name")

@@ -98,27 +98,3 @@ def channel_rollout(*, channel: Channel, now: datetime | None = None) -> list[Ro
             )
         )
     return rows
-
-
-@dataclass(frozen=True)
-class RolloutSummary:
-    """A channel's servers counted the way the rollout page counts them."""
-
-    servers: int
-    current: int  # run the channel's version and still report in
-    stale: int  # silent for longer than stale_after()
-    rejecting: int  # refused a bundle and kept an older one
-
-    @property
-    def healthy(self) -> bool:
-        return self.servers > 0 and self.current == self.servers
-
-
-def rollout_summary(rows: list[RolloutRow]) -> RolloutSummary:
-    """Counts of channel_rollout's rows: current (and not stale), stale, rejecting."""
-    return RolloutSummary(
-        servers=len(rows),
-        current=sum(1 for r in rows if r.current and not r.stale),
-        stale=sum(1 for r in rows if r.stale),
-        rejecting=sum(1 for r in rows if r.rejected),
-    )

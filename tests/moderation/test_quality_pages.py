@@ -86,12 +86,15 @@ def test_rollout_health_counts_servers_as_the_rollout_page_does(client, editor, 
     version = policy_publish(policy=policy, actor=editor, revision=policy.revision)
     channel_promote(policy=policy, actor=editor, channel="production", number=1)
     entry = {"policy": "default", "channel": "production", "version": 1, "sha256": version.sha256}
-    refused = {**entry, "last_rejected": {"version": 2, "reason": "bad_signature"}}
+    rejected = {"version": 1, "sha256": version.sha256, "reason": "bad_signature"}
+    refused = {**entry, "version": 0, "sha256": "0" * 64, "last_rejected": rejected}
+    behind = {**entry, "version": 0, "sha256": "1" * 64}
     now = timezone.now()
     for name, bundles, seen in [
         ("gpu-a", [entry], now),
         ("gpu-b", [refused], now),
         ("gpu-c", [entry], now - timedelta(hours=1)),
+        ("gpu-e", [behind], now),
         ("gpu-d", [{**entry, "channel": "staging"}], now),  # another channel: not counted
     ]:
         FleetInstance.objects.create(
@@ -101,10 +104,11 @@ def test_rollout_health_counts_servers_as_the_rollout_page_does(client, editor, 
     page = client.get(PAGE).content.decode()
     row = page.split('data-testid="channel-production"')[1].split("</tr>")[0]
     cells = re.findall(r"<td>(.*?)</td>", row, re.S)
-    assert [re.sub(r"<[^>]+>", "", c).strip() for c in cells[1:]] == ["v1", "3", "2", "1", "1"]
+    # runs, servers, current, behind, rejecting, stale
+    assert [re.sub(r"<[^>]+>", "", c).strip() for c in cells[1:]] == ["v1", "4", "1", "1", "1", "1"]
     assert "/policies/default/channels/production/#rollout" in row
     channel_page = client.get("/t/acme/policies/default/channels/production/").content.decode()
-    assert "2 of 3 servers run the channel" in channel_page
+    assert "1 of 4 servers run the channel" in channel_page
 
 
 def rule(kind, rule_id, score, modality="prompt", **explanation):
