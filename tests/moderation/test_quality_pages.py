@@ -43,7 +43,7 @@ def suite(policy, sample_set, minutes_ago, **fields):
 def test_the_dashboard_plots_every_finished_suite_per_sample_set(client, viewer, policy):
     clients, regressions = (SampleSetFactory(tenant=policy.tenant, name=n) for n in ("A", "B"))
     first = suite(policy, clients, 30, result=action_metrics(0.5, 0.4))
-    second = suite(policy, clients, 20, result=action_metrics(0.75, 0.8))
+    second = suite(policy, clients, 20, result=action_metrics(0.75, 0.8), version_number=2)
     suite(policy, clients, 10, status=TestRun.Status.FAILED)  # not finished: left out
     suite(policy, regressions, 5, result=action_metrics(1.0, 1.0))
     client.force_login(viewer)
@@ -62,6 +62,8 @@ def test_the_dashboard_plots_every_finished_suite_per_sample_set(client, viewer,
         str(first.pk),
         str(second.pk),
     ]
+    assert "draft r1" in rows[0]  # what each suite evaluated: the draft, or a published version
+    assert "v2" in rows[1]
     assert "<td>0.750</td>" in rows[1]
     assert "<td>0.800</td>" in rows[1]
     latency = page.split('data-testid="latency-chart"')[1].split("</svg>")[0]
