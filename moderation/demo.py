@@ -1,4 +1,4 @@
-"""The demo sample set: a few hundred generated, labelled prompts and images, and a finished suite.
+"""The demo sample set: a few hundred generated, labelled prompts and images, and finished suites.
 
 Built through the real services (the archive import, then a suite evaluated in
 this process), so the demo shows exactly what a client's import would.
@@ -76,8 +76,12 @@ def _image(rng: random.Random) -> bytes:
 
 
 def seed_samples(*, tenant, policy, actor, count: int = 300) -> TestRun:
-    """Replace the tenant's demo sample set and give it a finished suite of the policy's draft."""
-    from moderation import scoring
+    """Replace the tenant's demo sample set; give it a finished suite of the policy's draft,
+    then one more after each of the demo's draft changes (so quality and drift have history).
+
+    Returns the newest suite.
+    """
+    from policy_admin.demo.seed import DRAFT_CHANGES
 
     SampleSet.objects.filter(tenant=tenant, name=DEMO_SET).delete()
     sample_set = samples.sample_set_create(
@@ -89,6 +93,17 @@ def seed_samples(*, tenant, policy, actor, count: int = 300) -> TestRun:
     samples.sample_set_import(
         sample_set=sample_set, actor=actor, file_name="demo.zip", data=demo_archive(count)
     )
+    run = _suite(sample_set, policy, actor)
+    for change in DRAFT_CHANGES:
+        change(policy=policy, actor=actor)
+        run = _suite(sample_set, policy, actor)
+    return run
+
+
+def _suite(sample_set: SampleSet, policy, actor) -> TestRun:
+    """A suite evaluated in this process, start to finish, through the suite services."""
+    from moderation import scoring
+
     run = suites.suite_start(sample_set=sample_set, policy=policy, actor=actor)
     run = suites.suite_claim(run_id=run.pk, worker="seed_demo")
     bundle = scoring.run_suite(run, batch_size=64)

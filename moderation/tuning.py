@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
-from moderation import metrics
+from moderation import metrics, plots
 from moderation.models import SampleResult, TestRun
 from policy_admin.errors import ApplicationError
 from policy_admin.models import CategoryThreshold, ClipConcept, EmbeddingRuleSet
@@ -17,7 +17,7 @@ from policy_admin.services.concepts import concept_save
 from policy_admin.services.rules import embedding_set_save, threshold_save
 from tenants.scoping import scoped
 
-SVG_W, SVG_H = 320, 160
+SVG_W, SVG_H = plots.WIDTH, plots.HEIGHT
 
 
 @dataclass
@@ -33,36 +33,13 @@ class Tuning:
     current: dict
 
     def histogram_bars(self, bins: int = 10) -> list[dict]:
-        """Bars for the SVG: per bin, the positive and negative counts scaled to the plot."""
-        pos, neg = metrics.histogram(self.positives, bins), metrics.histogram(self.negatives, bins)
-        top = max([*pos, *neg, 1])
-        width = SVG_W / bins
-        bars = []
-        for i, (p, n) in enumerate(zip(pos, neg, strict=True)):
-            pos_h, neg_h = p / top * (SVG_H - 20), n / top * (SVG_H - 20)
-            bars.append(
-                {
-                    "x": round(i * width, 1),
-                    "neg_x": round(i * width + width / 2, 1),
-                    "w": round(width / 2 - 1, 1),
-                    "pos": p,
-                    "neg": n,
-                    "pos_y": round(SVG_H - pos_h, 1),
-                    "pos_h": round(pos_h, 1),
-                    "neg_y": round(SVG_H - neg_h, 1),
-                    "neg_h": round(neg_h, 1),
-                    "label": f"{i / bins:.1f}",
-                }
-            )
-        return bars
+        """Bars for the SVG: per bin, the positive (first) and negative (second) counts."""
+        return plots.pair_histogram(self.positives, self.negatives, bins=bins)
 
     def curve_path(self) -> str:
         """The PR curve as an SVG path: recall on x, precision on y."""
-        points = [
-            f"{p.recall * SVG_W:.1f},{(1 - p.precision) * SVG_H:.1f}"
-            for p in sorted(self.curve, key=lambda p: p.recall)
-        ]
-        return "M" + " L".join(points) if points else ""
+        ordered = sorted(self.curve, key=lambda p: p.recall)
+        return plots.path([(p.recall * SVG_W, (1 - p.precision) * SVG_H) for p in ordered])
 
 
 TUNABLE = ("category", "embedding", "concept")

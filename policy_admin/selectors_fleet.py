@@ -1,11 +1,12 @@
 """Fleet health: which state each server is in for the channels it reports."""
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.utils import timezone
 
 from policy_admin.models import Channel, FleetInstance
-from policy_admin.selectors_publishing import stale_after
+from policy_admin.selectors_publishing import RolloutRow, stale_after
 from tenants.models import Tenant
 from tenants.scoping import scoped
 
@@ -50,3 +51,30 @@ def _server_state(last_seen, bundles: list[dict], targets: dict, cutoff) -> str:
         for b in bundles
     ]
     return max(states or ["behind"], key=STATES.index)
+
+
+@dataclass(frozen=True)
+class RolloutSummary:
+    """A channel's servers counted by state, as the rollout page and the fleet metrics see them."""
+
+    servers: int
+    current: int
+    behind: int
+    rejecting: int
+    stale: int
+
+    @property
+    def healthy(self) -> bool:
+        return self.servers > 0 and self.current == self.servers
+
+
+def rollout_summary(*, channel: Channel, rows: list[RolloutRow]) -> RolloutSummary:
+    """How many of channel_rollout's servers are in each state; a stale server counts as stale."""
+    target = channel.version.sha256 if channel.version_id else None
+    states = [
+        "stale"
+        if row.stale
+        else channel_state(sha256=row.sha256, rejected=row.rejected, target=target)
+        for row in rows
+    ]
+    return RolloutSummary(servers=len(rows), **{state: states.count(state) for state in STATES})

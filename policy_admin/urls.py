@@ -9,7 +9,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 
 from moderation import views as moderation_views
-from moderation import views_samples, views_suites
+from moderation import views_quality, views_samples, views_suites
 from moderation.alerts import views as alert_views
 from policy_admin import health, metrics, views_yaml
 from policy_admin.api_router import router, tenant_router
@@ -118,6 +118,8 @@ policy_patterns = [
         name="policy-channel",
     ),
     path("<slug:slug>/export.yaml", views_yaml.PolicyExportView.as_view(), name="policy-export"),
+    path("<slug:slug>/quality/", views_quality.QualityView.as_view(), name="policy-quality"),
+    path("<slug:slug>/quality/drift/", views_quality.DriftView.as_view(), name="policy-drift"),
 ]
 
 platform_patterns = [

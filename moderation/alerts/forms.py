@@ -34,6 +34,17 @@ KIND_PARAMS = {
     ],
     AlertRule.Kind.DRIFT: [
         ("policy", forms.SlugField(label="Policy (slug)")),
+        (
+            "baseline",
+            forms.RegexField(
+                label="Baseline suite",
+                regex=r"^(previous|\d+)$",
+                initial="previous",
+                help_text="“previous”: each finished suite against the one before it; "
+                "or the id of one suite run to compare every new suite with.",
+                error_messages={"invalid": "Write “previous” or the number of a suite run."},
+            ),
+        ),
         ("psi", forms.FloatField(label="PSI above", min_value=0, initial=0.25)),
     ],
     AlertRule.Kind.FLEET: [

@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from moderation.alerts import delivery
 from moderation.alerts.models import AlertEvent, AlertRule
-from moderation.models import SampleSet
+from moderation.models import SampleSet, TestRun
 from policy_admin.errors import ApplicationError
 from policy_admin.models import Policy
 from tenants.scoping import scoped
@@ -47,12 +47,23 @@ def alert_rule_save(*, tenant, rule: AlertRule | None = None, params: dict, **fi
             f"{tenant.name} has no sample set named “{set_name}”; give the name as the "
             "sample sets page shows it."
         )
+    baseline = str(params.get("baseline") or "previous")
+    if slug and baseline.isdigit() and not _is_suite_of(tenant, slug, int(baseline)):
+        raise ApplicationError(
+            f"Suite run #{baseline} is not a test suite of the policy “{slug}”; give the id of "
+            "one of its suites, or “previous”."
+        )
     rule = rule or AlertRule(tenant=tenant)
     for key, value in {**fields, "params": params}.items():
         setattr(rule, key, value)
     rule.full_clean()
     rule.save()
     return rule
+
+
+def _is_suite_of(tenant, slug: str, run_id: int) -> bool:
+    runs = scoped(TestRun, tenant).filter(pk=run_id, kind=TestRun.Kind.SUITE, policy__slug=slug)
+    return runs.exists()
 
 
 @transaction.atomic

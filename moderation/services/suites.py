@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from moderation import metrics
+from moderation.alerts.drift_evaluator import drift_alerts_after_run
 from moderation.alerts.evaluators import alerts_after_run
 from moderation.models import Sample, SampleResult, SampleSet, TestRun
 from moderation.services.runs import MAX_ATTEMPTS, run_target, run_transition
@@ -179,7 +180,16 @@ def suite_finish(*, run: TestRun, bundle: dict) -> TestRun:
         )
     # After the commit, so a rule is only ever judged on a run that is stored as succeeded.
     alerts_after_run(finished)
+    _drift_alerts(finished)
     return finished
+
+
+def _drift_alerts(run: TestRun) -> None:
+    """Drift rules watching this run; one that fails is logged, the run stays finished."""
+    try:
+        drift_alerts_after_run(run)
+    except Exception:
+        log.exception("drift alerts after suite run %s failed", run.pk)
 
 
 def suite_metrics_compute(run: TestRun) -> dict:

@@ -131,9 +131,35 @@ def _seed_concept(policy: Policy, actor) -> None:
     )
 
 
+def catch_phrased_misses(*, policy: Policy, actor) -> None:
+    """A first tuning step: lower the review threshold of drugs, weapons and self-harm."""
+    for row in policy.category_thresholds.filter(category__in=["drugs", "weapons", "self-harm"]):
+        row.policy = policy  # the service bumps this instance's revision
+        rules.threshold_save(
+            policy=policy, actor=actor, revision=policy.revision, threshold=row, review_at=0.2
+        )
+
+
+def widen_concept(*, policy: Policy, actor) -> None:
+    """A second step: two more firearm examples and a lower concept threshold."""
+    concept = policy.concepts.get(name="Firearm on display")
+    concept.policy = policy
+    more = [ImageUpload(f"firearm-{i}.png", _drawing(i, gun=True)) for i in (4, 5)]
+    concepts.concept_images_add(
+        concept=concept, actor=actor, revision=policy.revision, uploads=more
+    )
+    concepts.concept_save(
+        policy=policy, actor=actor, revision=policy.revision, concept=concept, threshold=0.72
+    )
+
+
+# What the demo's editor changed between its suites, in order.
+DRAFT_CHANGES = (catch_phrased_misses, widen_concept)
+
+
 def _drawing(seed: int, *, gun: bool) -> bytes:
     """A small synthetic example image: a pistol silhouette, or a hammer."""
-    image = Image.new("RGB", (96, 96), (230 - seed * 20, 225, 210 + seed * 10))
+    image = Image.new("RGB", (96, 96), (230 - seed * 20, 225, min(210 + seed * 10, 255)))
     draw = ImageDraw.Draw(image)
     dx = seed * 4
     if gun:

@@ -8,6 +8,7 @@ from django.urls import reverse
 from policy_admin import selectors_publishing as selectors
 from policy_admin.forms_publishing import ChannelMoveForm, DiffForm, PublishForm
 from policy_admin.models import PolicyVersion
+from policy_admin.selectors_fleet import rollout_summary
 from policy_admin.services import approvals, publishing
 from policy_admin.views.base import PolicyPageView, attempt
 from tenants.roles import Right
@@ -160,7 +161,7 @@ class ChannelView(PolicyPageView):
             moves=selectors.channel_history(channel=channel)[:50],
             rollout=rows,
             stale_after=selectors.stale_after(),
-            current_count=sum(1 for r in rows if r.current and not r.stale),
+            current_count=rollout_summary(channel=channel, rows=rows).current,
             versions_url=versions_url(self.tenant, self.policy),
         )
         return context

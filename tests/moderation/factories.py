@@ -5,10 +5,12 @@ import json
 import zipfile
 
 import factory
+from django.utils import timezone
 from PIL import Image
 
-from moderation.models import Sample, SampleSet
+from moderation.models import Sample, SampleResult, SampleSet, TestRun
 from moderation.services.samples import search_keys
+from tests.policy_admin.factories import PolicyFactory
 from tests.tenants.factories import TenantFactory
 
 
@@ -37,6 +39,36 @@ class SampleFactory(factory.django.DjangoModelFactory):
             action=s.expected_action, categories=s.expected_categories, tags=s.tags
         )
     )
+
+
+class SuiteRunFactory(factory.django.DjangoModelFactory):
+    """A finished suite of a policy over a set of the same tenant (results added separately)."""
+
+    class Meta:
+        model = TestRun
+
+    policy = factory.SubFactory(PolicyFactory)
+    tenant = factory.SelfAttribute("policy.tenant")
+    sample_set = factory.SubFactory(SampleSetFactory, tenant=factory.SelfAttribute("..tenant"))
+    kind = TestRun.Kind.SUITE
+    status = TestRun.Status.SUCCEEDED
+    policy_revision = 1
+    finished_at = factory.LazyFunction(timezone.now)
+    result = factory.LazyFunction(lambda: {"metrics": {}})
+
+
+class SampleResultFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SampleResult
+
+    run = factory.SubFactory(SuiteRunFactory)
+    tenant = factory.SelfAttribute("run.tenant")
+    sample = factory.SubFactory(
+        SampleFactory,
+        sample_set=factory.SelfAttribute("..run.sample_set"),
+    )
+    action = "allow"
+    decision = factory.LazyFunction(lambda: {"action": "allow", "results": [], "timings_ms": {}})
 
 
 def png_bytes(colour=(200, 30, 30), size=(8, 8)) -> bytes:

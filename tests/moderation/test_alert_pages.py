@@ -19,6 +19,7 @@ def drift_rule_post(**extra):
         "enabled": "on",
         "email_to": "oncall@example.com",
         "drift__policy": "default",
+        "drift__baseline": "previous",
         "drift__psi": "0.2",
         **extra,
     }
@@ -62,7 +63,7 @@ def test_editor_creates_a_drift_rule(client, tenant, editor):
     response = client.post(NEW, drift_rule_post())
     assert response.status_code == 302
     rule = AlertRule.objects.get(name="Drift on default")
-    assert rule.params == {"policy": "default", "psi": 0.2}
+    assert rule.params == {"policy": "default", "baseline": "previous", "psi": 0.2}
 
 
 def test_a_missing_parameter_is_named_next_to_its_field(client, tenant, editor):

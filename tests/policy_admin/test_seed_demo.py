@@ -28,7 +28,8 @@ def test_seed_demo_creates_people_policy_and_floor(settings, tmp_path, capsys):
     assert Policy.objects.filter(slug="default").count() == 1
 
 
-def test_seed_demo_adds_a_labelled_sample_set_with_a_finished_suite(settings, tmp_path):
+def test_seed_demo_adds_a_labelled_sample_set_with_three_finished_suites(settings, tmp_path):
+    from moderation import quality
     from moderation.models import SampleSet, TestRun
 
     settings.MEDIA_ROOT = tmp_path
@@ -36,9 +37,16 @@ def test_seed_demo_adds_a_labelled_sample_set_with_a_finished_suite(settings, tm
     sample_set = SampleSet.objects.get(tenant__slug="acme", name="Demo samples")
     assert sample_set.samples.count() == 300
     assert sample_set.samples.exclude(image="").count() == 60
-    run = TestRun.objects.get(sample_set=sample_set)
-    assert run.status == TestRun.Status.SUCCEEDED
-    assert run.progress_done == 300
-    flagged = run.result["metrics"]["action"]["flag_or_worse"]
+    runs = list(TestRun.objects.filter(sample_set=sample_set).order_by("id"))
+    assert [(r.status, r.progress_done) for r in runs] == [(TestRun.Status.SUCCEEDED, 300)] * 3
+    flagged = runs[0].result["metrics"]["action"]["flag_or_worse"]
     assert flagged["support"] == 100
     assert flagged["fn"] > 0  # the demo keeps a few misses to look at
+    # A draft change between suites: each evaluated a newer revision, with other metrics.
+    assert runs[0].policy_revision < runs[1].policy_revision < runs[2].policy_revision
+    f1 = [r.result["metrics"]["action"]["flag_or_worse"]["f1"] for r in runs]
+    assert len(set(f1)) == 3
+    # The concept's new examples moved its scores; the category scores stayed where they were.
+    drifted = {d.name: d.drift for d in quality.runs_drift(runs[1], runs[2])}
+    assert drifted.pop("concept: Firearm on display").flagged
+    assert {d.psi for d in drifted.values()} == {0.0}

@@ -34,7 +34,10 @@ class Command(BaseCommand):
         parser.add_argument(
             "--no-suite",
             action="store_true",
-            help="Skip the demo sample set and its suite (which loads the models, ~10 s).",
+            help=(
+                "Skip the demo sample set and its three suites (they load the models and "
+                "evaluate 900 samples: about a minute on two cores)."
+            ),
         )
 
     @transaction.atomic
@@ -63,7 +66,7 @@ class Command(BaseCommand):
         if not options.get("no_suite"):
             run = seed_samples(tenant=tenants["acme"], policy=policy, actor=staff)
             self.stdout.write(
-                f"Demo sample set: {run.progress_total} samples, suite #{run.pk} {run.status}"
+                f"Demo sample set: {run.progress_total} samples, last suite #{run.pk} {run.status}"
             )
         renewed = "" if password else " (passwords are new on every run)"
         self.stdout.write(f"Demo logins{renewed}:")

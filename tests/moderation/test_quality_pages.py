@@ -1,0 +1,240 @@
+"""A policy's quality dashboard and drift page: plots, tables, empty states, tenancy."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from moderation import drift, quality
+from moderation.models import TestRun
+from policy_admin.models import FleetInstance
+from policy_admin.services.publishing import channel_promote, policy_publish
+from tests.moderation.factories import SampleResultFactory, SampleSetFactory, SuiteRunFactory
+from tests.policy_admin.factories import KeywordRuleSetFactory, PolicyFactory
+
+pytestmark = pytest.mark.django_db
+
+PAGE = "/t/acme/policies/default/quality/"
+DRIFT = "/t/acme/policies/default/quality/drift/"
+
+
+def action_metrics(block_p, flag_r):
+    block = {"precision": block_p, "recall": 0.5, "f1": 0.6}
+    flag = {"precision": 0.9, "recall": flag_r, "f1": 0.7}
+    latency = {"embed": {"p50": 20.0, "p95": 31.0}, "total": {"p50": 60.0, "p95": 90.0}}
+    return {"metrics": {"action": {"block": block, "flag_or_worse": flag}, "latency_ms": latency}}
+
+
+@pytest.fixture
+def policy(tenant):
+    return PolicyFactory(tenant=tenant, slug="default", name="Default")
+
+
+def suite(policy, sample_set, minutes_ago, **fields):
+    return SuiteRunFactory(
+        policy=policy,
+        sample_set=sample_set,
+        finished_at=timezone.now() - timedelta(minutes=minutes_ago),
+        **fields,
+    )
+
+
+def test_the_dashboard_plots_every_finished_suite_per_sample_set(client, viewer, policy):
+    clients, regressions = (SampleSetFactory(tenant=policy.tenant, name=n) for n in ("A", "B"))
+    first = suite(policy, clients, 30, result=action_metrics(0.5, 0.4))
+    second = suite(policy, clients, 20, result=action_metrics(0.75, 0.8), version_number=2)
+    suite(policy, clients, 10, status=TestRun.Status.FAILED)  # not finished: left out
+    suite(policy, regressions, 5, result=action_metrics(1.0, 1.0))
+    client.force_login(viewer)
+    page = client.get(PAGE).content.decode()
+
+    sets = [s.split("</article>")[0] for s in page.split('data-testid="quality-set"')[1:]]
+    assert [re.search(r">(\w)</a>", s).group(1) for s in sets] == ["A", "B"]
+    # Two charts per set (block, flag or worse), three lines each, one point per finished run.
+    assert sets[0].count('data-testid="quality-chart"') == 2
+    assert sets[0].count('data-series="precision"') == 2
+    assert sets[0].count("<circle") == 2 * 3 * 2
+    assert sets[1].count("<circle") == 2 * 3 * 1
+    assert "precision #" + str(first.pk) + ": 0.500" in sets[0]
+    rows = sets[0].split('data-testid="quality-row"')[1:]
+    assert [re.search(r"/suites/(\d+)/", row).group(1) for row in rows] == [
+        str(first.pk),
+        str(second.pk),
+    ]
+    assert "draft r1" in rows[0]  # what each suite evaluated: the draft, or a published version
+    assert "v2" in rows[1]
+    assert "<td>0.750</td>" in rows[1]
+    assert "<td>0.800</td>" in rows[1]
+    latency = page.split('data-testid="latency-chart"')[1].split("</svg>")[0]
+    assert latency.count('data-series="total p95"') == 1
+    assert 'stroke-dasharray="5 3"' in latency
+    assert latency.count("<circle") == 3 * 4  # three runs, two stages, p50 and p95
+
+
+def test_the_dashboard_says_what_to_do_when_there_is_nothing_yet(client, viewer, policy):
+    client.force_login(viewer)
+    page = client.get(PAGE).content.decode()
+    assert "Run a suite on a sample set to see quality over time" in page
+    assert 'data-testid="latency-empty"' in page
+    assert "publish a version and point a channel at it" in page
+    drift_page = client.get(DRIFT).content.decode()
+    assert "Run a suite of Default on a sample set, twice" in drift_page
+    assert 'data-testid="drift-table"' not in drift_page
+
+
+def test_rollout_health_counts_servers_as_the_rollout_page_does(client, editor, viewer, policy):
+    KeywordRuleSetFactory(policy=policy, name="Gore", terms="gore", term_count=1)
+    version = policy_publish(policy=policy, actor=editor, revision=policy.revision)
+    channel_promote(policy=policy, actor=editor, channel="production", number=1)
+    entry = {"policy": "default", "channel": "production", "version": 1, "sha256": version.sha256}
+    rejected = {"version": 1, "sha256": version.sha256, "reason": "bad_signature"}
+    refused = {**entry, "version": 0, "sha256": "0" * 64, "last_rejected": rejected}
+    behind = {**entry, "version": 0, "sha256": "1" * 64}
+    now = timezone.now()
+    for name, bundles, seen in [
+        ("gpu-a", [entry], now),
+        ("gpu-b", [refused], now),
+        ("gpu-c", [entry], now - timedelta(hours=1)),
+        ("gpu-e", [behind], now),
+        ("gpu-d", [{**entry, "channel": "staging"}], now),  # another channel: not counted
+    ]:
+        FleetInstance.objects.create(
+            tenant=policy.tenant, instance_id=name, bundles=bundles, last_seen=seen
+        )
+    client.force_login(viewer)
+    page = client.get(PAGE).content.decode()
+    row = page.split('data-testid="channel-production"')[1].split("</tr>")[0]
+    cells = re.findall(r"<td>(.*?)</td>", row, re.S)
+    # runs, servers, current, behind, rejecting, stale
+    assert [re.sub(r"<[^>]+>", "", c).strip() for c in cells[1:]] == ["v1", "4", "1", "1", "1", "1"]
+    assert "/policies/default/channels/production/#rollout" in row
+    channel_page = client.get("/t/acme/policies/default/channels/production/").content.decode()
+    assert "1 of 4 servers run the channel" in channel_page
+
+
+def rule(kind, rule_id, score, modality="prompt", **explanation):
+    return {
+        "kind": kind, "rule_id": rule_id, "rule_name": explanation.pop("name", rule_id),
+        "modality": modality, "action": "review", "fired": False, "score": score,
+        "threshold": 0.5, "explanation": explanation,
+    }  # fmt: skip
+
+
+VIOLENCE = ([0.05, 0.1, 0.12, 0.3, 0.5, 0.55, 0.7, 0.9], [0.4, 0.6, 0.62, 0.7, 0.8, 0.85, 0.9, 1])
+HATE = ([0.0, 0.02, 0.1, 0.1, 0.2, 0.3, 0.05, 0.01], [0.01, 0.02, 0.1, 0.12, 0.2, 0.3, 0.04, 0])
+CONCEPT = ([0.7, 0.72, 0.75, 0.71], [0.6, 0.61, 0.75, 0.64])
+
+
+def decision(i, side, *, with_gore=False):
+    results = [
+        rule("category", "violence:prompt", VIOLENCE[side][i], category="violence"),
+        rule("category", "hate:prompt", HATE[side][i], category="hate"),
+        rule("keyword", "keywords:1", 1.0),  # not a score that drifts
+        rule("embedding", "embedding:1", 0.3, skipped="empty prompt: no model judges it"),
+    ]
+    if i < len(CONCEPT[side]):
+        results.append(rule("concept", "concept:1", CONCEPT[side][i], "image", name="Firearm"))
+    if with_gore:
+        results.append(rule("category", "gore:prompt", 0.9, category="gore"))
+    return {"action": "allow", "results": results, "timings_ms": {}}
+
+
+@pytest.fixture
+def two_runs(policy):
+    """A baseline and a current suite on one set, with known scores per sample."""
+    sample_set = SampleSetFactory(tenant=policy.tenant, name="Client samples")
+    baseline = suite(policy, sample_set, 20)
+    current = suite(policy, sample_set, 10)
+    for i in range(8):
+        base = SampleResultFactory(run=baseline, decision=decision(i, 0))
+        SampleResultFactory(
+            run=current, sample=base.sample, decision=decision(i, 1, with_gore=True)
+        )
+    return baseline, current
+
+
+def test_the_drift_table_equals_drift_of_the_scores_taken_by_hand(client, viewer, two_runs):
+    baseline, current = two_runs
+    expected = {
+        "violence (prompt)": drift.drift(*VIOLENCE),
+        "hate (prompt)": drift.drift(*HATE),
+        "concept: Firearm": drift.drift(*CONCEPT),
+    }
+    rows = quality.runs_drift(baseline, current)
+    assert {r.name: r.drift for r in rows} == expected  # gore is in one run only: left out
+    assert [r.drift.psi for r in rows] == sorted((d.psi for d in expected.values()), reverse=True)
+
+    client.force_login(viewer)
+    page = client.get(DRIFT).content.decode()  # defaults: newest suite against the one before
+    assert f'Baseline <a href="/t/acme/suites/{baseline.pk}/">' in page
+    assert f'against <a href="/t/acme/suites/{current.pk}/">' in page
+    table = page.split('data-testid="drift-table"')[1].split("</table>")[0]
+    shown = table.split('data-testid="drift-row"')[1:]
+    assert [re.search(r'#score-\d+">(.*?)</a>', row).group(1) for row in shown] == [
+        r.name for r in rows
+    ]
+    for row in shown:
+        name = re.search(r'#score-\d+">(.*?)</a>', row).group(1)
+        assert f'data-testid="psi">{expected[name].psi:.4f}<' in row
+        assert f'data-testid="ks">{expected[name].ks:.4f}<' in row
+        assert ('data-testid="drift-flag"' in row) == (expected[name].psi > drift.PSI_ALERT)
+    assert expected["violence (prompt)"].flagged
+    assert not expected["hate (prompt)"].flagged
+    assert page.count('data-testid="drift-histogram"') == 3
+
+
+def test_the_drift_page_compares_chosen_runs_and_live_tests(client, viewer, policy, two_runs):
+    baseline, current = two_runs
+    live = TestRun.objects.create(
+        tenant=policy.tenant, policy=policy, kind="live", policy_revision=1, status="succeeded",
+        finished_at=timezone.now(), result={"decisions": [decision(i, 1) for i in range(8)]},
+    )  # fmt: skip
+    client.force_login(viewer)
+    swapped = client.get(DRIFT, {"baseline": current.pk, "current": baseline.pk}).content.decode()
+    assert f'Baseline <a href="/t/acme/suites/{current.pk}/">' in swapped
+    windowed = client.get(DRIFT, {"current": "live", "window": 5}).content.decode()
+    assert "against the last 1 live test:" in windowed
+    violence = quality.scores_drift(
+        quality.run_score_samples(current), quality.window_score_samples([live])
+    )
+    assert all(r.drift.psi == 0 for r in violence)  # the live test saw the current run's scores
+    same = client.get(DRIFT, {"baseline": current.pk, "current": current.pk}).content.decode()
+    assert "Pick two different runs to compare." in same
+
+
+def test_one_suite_is_not_enough_to_compare_and_the_page_says_so(client, viewer, policy):
+    suite(policy, SampleSetFactory(tenant=policy.tenant), 5)
+    client.force_login(viewer)
+    page = client.get(DRIFT).content.decode()
+    assert "has one finished suite: run the suite again to compare" in page
+    assert (
+        "has no finished live test yet" in client.get(DRIFT, {"current": "live"}).content.decode()
+    )
+
+
+@pytest.mark.parametrize("path", [PAGE, DRIFT])
+def test_another_tenants_policy_is_404_and_anonymous_goes_to_login(
+    client, viewer, outsider, other_tenant, policy, path
+):
+    assert client.get(path).status_code == 302
+    client.force_login(outsider)
+    assert client.get(path).status_code == 404
+    PolicyFactory(tenant=other_tenant, slug="theirs")
+    client.force_login(viewer)
+    assert client.get(path.replace("default", "theirs")).status_code == 404
+    assert client.get(path.replace("acme", "globex")).status_code == 404
+    assert client.get(path).status_code == 200
+
+
+def test_another_tenants_run_id_is_404_on_the_drift_page(client, viewer, two_runs, other_tenant):
+    theirs = SuiteRunFactory(policy=PolicyFactory(tenant=other_tenant, slug="default"))
+    client.force_login(viewer)
+    assert client.get(DRIFT, {"baseline": theirs.pk}).status_code == 404
+    assert client.get(DRIFT, {"current": theirs.pk}).status_code == 404
+
+
+def test_the_policy_page_links_to_quality(client, viewer, policy):
+    client.force_login(viewer)
+    page = client.get("/t/acme/policies/default/").content.decode()
+    assert f'href="{PAGE}"' in page
