@@ -27,7 +27,12 @@ def minilm_pin() -> ModelPin:
 
 
 class SentenceEncoder:
-    """Encodes texts into float32 (n, 384) L2-normalised rows; the same text, the same row."""
+    """Encodes texts into float32 (n, 384) L2-normalised rows; the same text, the same row.
+
+    The last call's texts and rows are kept: one evaluation batch asks for the
+    same prompts twice (embedding rules, then the text category scorer), and
+    the second ask is answered without running the model again.
+    """
 
     def __init__(self, *, device: str = "cpu", batch_size: int = 64) -> None:
         force_offline()
@@ -40,6 +45,7 @@ class SentenceEncoder:
         if device == "cuda":
             self._model.half()
         self.dim = int(self._model.get_embedding_dimension())
+        self._last: tuple[tuple[str, ...], np.ndarray] | None = None
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Return one L2-normalised float32 row per text; an empty input gives (0, dim)."""
@@ -47,6 +53,10 @@ class SentenceEncoder:
             raise TypeError("encode takes a list of texts, not one string; wrap it: [text]")
         if len(texts) == 0:
             return np.zeros((0, self.dim), dtype=np.float32)
+        key = tuple(texts)
+        last = self._last  # one read: another thread may replace it meanwhile
+        if last is not None and last[0] == key:
+            return last[1].copy()
         import torch
 
         with torch.inference_mode():
@@ -57,7 +67,9 @@ class SentenceEncoder:
                 normalize_embeddings=True,
                 show_progress_bar=False,
             )
-        return normalise_rows(vectors)
+        rows = normalise_rows(vectors)
+        self._last = (key, rows)
+        return rows.copy()
 
 
 def normalise_rows(vectors: np.ndarray) -> np.ndarray:

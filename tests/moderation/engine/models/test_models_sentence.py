@@ -75,3 +75,24 @@ def test_text_pin_changes_with_the_phrases_not_with_dict_order(minilm):
 def test_bad_examples_are_refused(minilm, examples, message):
     with pytest.raises(ValueError, match=message):
         TextCategoryScorer(minilm, examples)
+
+
+def test_the_same_texts_twice_in_a_row_run_the_model_once(minilm, monkeypatch):
+    # One evaluation batch asks for its prompts twice: embedding rules, then text categories.
+    calls = []
+    run_model = minilm._model.encode
+    monkeypatch.setattr(
+        minilm._model, "encode", lambda texts, **kw: calls.append(texts) or run_model(texts, **kw)
+    )
+    scorer = TextCategoryScorer(minilm, EXAMPLES)
+    calls.clear()
+    prompts = ["a brutal street fight", "a bowl of fruit"]
+    first = minilm.encode(prompts)
+    scores = scorer.score(prompts)
+    assert calls == [prompts]
+    assert scores[0]["text.violence"] > scores[1]["text.violence"]
+
+    first[:] = 0  # a caller's changes never reach the next caller
+    np.testing.assert_allclose(np.linalg.norm(minilm.encode(prompts), axis=1), 1.0, atol=1e-5)
+    minilm.encode(["a bowl of fruit", "a brutal street fight"])  # other texts: the model runs
+    assert len(calls) == 2
