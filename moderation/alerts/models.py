@@ -15,7 +15,7 @@ class AlertRule(TenantOwned):
     """A condition watched for one tenant; it fires once when it becomes true and resolves once."""
 
     class Kind(models.TextChoices):
-        METRIC_BELOW = "metric_below", "Precision or recall below a floor after a suite run"
+        METRIC_BELOW = "metric_below", "Precision, recall or F1 below a floor after a suite run"
         DRIFT = "drift", "Score drift past a threshold"
         FLEET = "fleet", "Fleet servers stale or rejecting a bundle"
 
