@@ -8,10 +8,13 @@ compromised network or mirror would. Nothing in the agent or the server is mocke
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import http.client
 import json
 import socket
+import subprocess
+import sys
 import threading
 import urllib.parse
 import urllib.request
@@ -19,18 +22,21 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from moderation import scoring
 from moderation.engine.decision import Action
+from moderation.fleet.__main__ import build_agent
 from moderation.fleet.agent import FleetAgent
-from moderation.fleet.client import FleetClient
-from moderation.fleet.keys import TrustedKeys, decode_b64
-from moderation.fleet.store import StateStore
-from moderation.fleet.verify import Scope
+from moderation.fleet.config import AgentConfig
+from moderation.fleet.keys import decode_b64
+from policy_admin.models import FleetInstance
 from policy_admin.services import rules
 from policy_admin.services.fleet import fleet_token_create
 from policy_admin.services.publishing import channel_promote, channel_rollback, policy_publish
 from policy_admin.services.terms import terms_from_text
-from tests.policy_admin.factories import KeywordRuleSetFactory, PolicyFactory
+from tests.policy_admin.factories import (
+    CategoryThresholdFactory,
+    KeywordRuleSetFactory,
+    PolicyFactory,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -130,12 +136,12 @@ def proxy(live_server):
     server.close()
 
 
-def pinned_keys(server_url: str) -> TrustedKeys:
+def pinned_keys(server_url: str) -> dict[str, bytes]:
     """The keys of the server's well-known document, as an operator pins them."""
     url = f"{server_url}/.well-known/moderation-bundle-keys.json"
     with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 (http on loopback)
         keys = json.load(response)["keys"]
-    return TrustedKeys({k["kid"]: decode_b64(k["public_key"]) for k in keys})
+    return {k["kid"]: decode_b64(k["public_key"]) for k in keys}
 
 
 def closed_port_url() -> str:
@@ -145,16 +151,21 @@ def closed_port_url() -> str:
     return f"http://127.0.0.1:{port}"
 
 
-def make_agent(server: str, secret: str, keys: TrustedKeys, state) -> FleetAgent:
-    return FleetAgent(
-        client=FleetClient(server, secret, timeout=2.0),
-        keys=keys,
-        scope=Scope("default", "production", "acme"),
-        store=StateStore(state),
-        models=scoring.models(),
+def make_agent(server: str, secret: str, keys: dict[str, bytes], state) -> FleetAgent:
+    """The agent as `python -m moderation.fleet` wires it, models included."""
+    config = AgentConfig(
+        server=server,
+        token=secret,
+        policy="default",
+        channel="production",
+        tenant="acme",
+        state_dir=state,
+        trusted_keys=keys,
+        timeout=2.0,
         instance_id="gpu-e2e-1",
         labels={"region": "eu"},
     )
+    return build_agent(config)
 
 
 def add_keywords(policy, actor, name: str, terms: str) -> None:
@@ -189,6 +200,8 @@ def test_agent_follows_publish_promote_rollback_refuses_forgeries_and_restarts_o
 ):
     policy = PolicyFactory(tenant=tenant, name="Default", slug="default")
     KeywordRuleSetFactory(policy=policy, name="Gore", terms="gore\nbeheading", term_count=2)
+    # A prompt category: the bundle pins the text scorer the agent must have loaded too.
+    CategoryThresholdFactory(policy=policy, category="violence", applies_to="prompt")
     v1 = publish_to_production(policy, editor)
     _, secret = fleet_token_create(
         tenant=tenant, actor=admin, name="e2e", policies=[policy], channels=["production"]
@@ -199,6 +212,7 @@ def test_agent_follows_publish_promote_rollback_refuses_forgeries_and_restarts_o
     # Publish: the first poll downloads, verifies against the pinned key and activates v1.
     assert agent.poll_once().changed
     assert (agent.active.version, agent.active.sha256) == (1, v1.sha256)
+    assert "text" in agent.active.compiled.bundle.pins
     assert agent.check(prompt="a beheading video").action is Action.BLOCK
     # The next poll sends the ETag and the server answers 304; nothing changes.
     assert not agent.poll_once().changed
@@ -257,3 +271,34 @@ def test_agent_follows_publish_promote_rollback_refuses_forgeries_and_restarts_o
     decision = restarted.check(prompt="a rifle and a beheading")
     assert decision.action is Action.BLOCK
     assert (decision.stamp.version, decision.stamp.sha256) == (4, v4.sha256)
+
+
+def test_agent_process_fetches_verifies_and_reports_to_the_live_server(
+    live_server, tenant, editor, admin, tmp_path
+):
+    policy = PolicyFactory(tenant=tenant, name="Default", slug="default")
+    CategoryThresholdFactory(policy=policy, category="violence", applies_to="prompt")
+    v1 = publish_to_production(policy, editor)
+    _, secret = fleet_token_create(tenant=tenant, actor=admin, name="e2e")
+    token_file = tmp_path / "token"
+    token_file.write_text(secret)
+    keys = ",".join(
+        f"{kid}={base64.b64encode(raw).decode()}"
+        for kid, raw in pinned_keys(live_server.url).items()
+    )
+
+    # A separate process, as an inference server runs it: its models are its own.
+    done = subprocess.run(
+        [sys.executable, "-m", "moderation.fleet", "--once", "--server", live_server.url,
+         "--token-file", str(token_file), "--tenant", "acme", "--policy", "default",
+         "--state-dir", str(tmp_path / "state"), "--trusted-key-list", keys,
+         "--instance-id", "gpu-process-1"],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+
+    assert done.returncode == 0, done.stderr
+    health = json.loads(done.stdout)
+    assert (health["version"], health["sha256"]) == (1, v1.sha256)
+    instance = FleetInstance.objects.get(tenant=tenant, instance_id="gpu-process-1")
+    assert instance.bundles[0]["sha256"] == v1.sha256
+    assert "text" in instance.models_loaded
