@@ -15,10 +15,9 @@ import json
 import socket
 import subprocess
 import sys
-import threading
 import urllib.parse
 import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 
@@ -38,13 +37,15 @@ from tests.policy_admin.factories import (
     PolicyFactory,
 )
 
+from .conftest import LoopbackServer
+
 pytestmark = pytest.mark.django_db(transaction=True)
 
 CHANNEL_PATH = "/api/v1/fleet/policies/default/channels/production/bundle"
 _HOP_BY_HOP = {"connection", "transfer-encoding", "content-length", "keep-alive", "date", "server"}
 
 
-class Proxy:
+class Proxy(LoopbackServer):
     """Forwards to `upstream`; `mode` alters channel-bundle 200s: flip, forge or replay."""
 
     def __init__(self, upstream: str) -> None:
@@ -53,14 +54,7 @@ class Proxy:
         self.mode: str | None = None
         self.replay_path: str | None = None
         self.answers: list[tuple[str, int]] = []  # (path, status the server answered)
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True).start()
-
-    def close(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        super().__init__()
 
     def bundle_statuses(self) -> list[int]:
         return [status for path, status in self.answers if path == CHANNEL_PATH]
