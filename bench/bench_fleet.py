@@ -7,7 +7,10 @@ promoted to `production`, a fleet token), starts gunicorn with the product's
 URLs plus a constant Django view, and drives each path with a bounded load
 generator: `concurrency` client processes, each sending one request at a time
 for `seconds`. Prints requests/s, p50 and p99 per path and each path's
-throughput as a ratio of the constant view's.
+throughput as a ratio of the constant view's; and the CPU time the gunicorn
+workers spent per request (from /proc, so it counts the server's work only,
+not the load generator's nor the neighbours'), with the rate one core would
+sustain at that cost, again as a ratio of the constant view's.
 """
 
 from __future__ import annotations
@@ -104,17 +107,33 @@ def client(args) -> tuple[list[float], int]:
     return latencies, errors
 
 
-def measure(port, path, headers, expect, seconds, concurrency) -> dict:
+def worker_cpu_seconds(master: int) -> float:
+    """User + system CPU seconds of the gunicorn workers (the children of `master`)."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended while we looked
+            continue
+        if int(fields[1]) == master:  # ppid; utime and stime follow at 11 and 12
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def measure(server, port, path, headers, expect, seconds, concurrency) -> dict:
     client((port, path, headers, 0.5, expect))  # warm: the worker's caches and connections
     with multiprocessing.Pool(concurrency) as pool:
+        cpu = worker_cpu_seconds(server.pid)
         started = time.perf_counter()
         results = pool.map(client, [(port, path, headers, seconds, expect)] * concurrency)
         elapsed = time.perf_counter() - started
+        cpu = worker_cpu_seconds(server.pid) - cpu
     latencies = sorted(x for lat, _ in results for x in lat)
     return {
         "rps": len(latencies) / elapsed,
         "p50": statistics.median(latencies) * 1000,
         "p99": latencies[int(len(latencies) * 0.99) - 1] * 1000,
+        "cpu_ms": cpu * 1000 / len(latencies),
         "errors": sum(e for _, e in results),
     }
 
@@ -148,22 +167,35 @@ def main() -> None:
             for _ in range(options.rounds):
                 for name, path, headers, expect in cases:
                     runs[name].append(
-                        measure(port, path, headers, expect, options.seconds, options.concurrency)
+                        measure(
+                            server,
+                            port,
+                            path,
+                            headers,
+                            expect,
+                            options.seconds,
+                            options.concurrency,
+                        )  # fmt: skip
                     )
             rows = [(name, _median_run(r)) for name, r in runs.items()]
         finally:
             server.terminate()
             server.wait(10)
-    floor = rows[0][1]["rps"]
+    floor = rows[0][1]
+    cpu_floor = statistics.median(x["cpu_ms"] for x in runs[rows[0][0]])
     print(
         f"gunicorn -w {options.workers}, {options.concurrency} clients, {options.rounds} rounds "
         f"of {options.seconds:g} s per path (median round), load {os.getloadavg()[0]:.2f}"
     )
-    print(f"{'path':<24}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'vs floor':>10}{'errors':>8}")
+    print(
+        f"{'path':<24}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'vs floor':>10}"
+        f"{'cpu ms/req':>12}{'vs floor':>10}{'errors':>8}"
+    )
     for name, r in rows:
+        cpu = statistics.median(x["cpu_ms"] for x in runs[name])  # median over the rounds
         print(
             f"{name:<24}{r['rps']:>9.0f}{r['p50']:>9.2f}{r['p99']:>9.2f}"
-            f"{r['rps'] / floor:>9.2f}x{r['errors']:>8}"
+            f"{r['rps'] / floor['rps']:>9.2f}x{cpu:>12.3f}{cpu_floor / cpu:>9.2f}x{r['errors']:>8}"
         )
 
 

@@ -1,6 +1,5 @@
 """The Django side of scoring: the process's models, and running a test through the engine."""
 
-import dataclasses
 import threading
 import time
 from collections import OrderedDict
@@ -24,14 +23,7 @@ def models() -> ModelRegistry:
     global _registry
     with _lock:
         if _registry is None:
-            from moderation.engine.catalogue import load_catalogue
-
-            config = RegistryConfig.from_env()
-            if not config.text_category_examples:
-                config = dataclasses.replace(
-                    config, text_category_examples=load_catalogue().prompt_examples()
-                )
-            _registry = configure_registry(config)
+            _registry = configure_registry(RegistryConfig.from_env().with_catalogue_examples())
         return _registry
 
 

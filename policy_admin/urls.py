@@ -12,6 +12,7 @@ from moderation import views as moderation_views
 from moderation import views_quality, views_samples, views_suites
 from moderation.alerts import views as alert_views
 from policy_admin import health, metrics, views_yaml
+from policy_admin.api.views.publishing import PublishingSettingsView as PublishingSettingsAPIView
 from policy_admin.api_router import router, tenant_router
 from policy_admin.fleet_api import views as fleet_views
 from policy_admin.views import (
@@ -31,6 +32,11 @@ api_patterns = [
     path("fleet/", include("policy_admin.fleet_api.urls")),
     path("", include(router.urls)),
     path("tenants/<slug:tenant>/", include(tenant_router.urls)),
+    path(
+        "tenants/<slug:tenant>/publishing-settings/",
+        PublishingSettingsAPIView.as_view(),
+        name="api-publishing-settings",
+    ),
     path("auth/token/", obtain_auth_token, name="api-token-obtain"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -21,6 +21,7 @@ class Right(StrEnum):
     MANAGE_MEMBERS = "manage_members"
     PUBLISH = "publish"
     MANAGE_TOKENS = "manage_tokens"
+    MANAGE_PUBLISHING = "manage_publishing"
 
 
 _RANK = {Role.VIEWER: 0, Role.EDITOR: 1, Role.ADMIN: 2}
@@ -30,6 +31,7 @@ _MINIMUM_ROLE = {
     Right.MANAGE_MEMBERS: Role.ADMIN,
     Right.PUBLISH: Role.EDITOR,
     Right.MANAGE_TOKENS: Role.ADMIN,
+    Right.MANAGE_PUBLISHING: Role.ADMIN,
 }
 
 _REFUSAL = {
@@ -38,6 +40,9 @@ _REFUSAL = {
     Right.MANAGE_MEMBERS: "Your role is {role}: only the tenant's admins can manage its members.",
     Right.PUBLISH: "Your role is {role}: only editors and admins can publish and move channels.",
     Right.MANAGE_TOKENS: "Your role is {role}: only the tenant's admins can manage fleet tokens.",
+    Right.MANAGE_PUBLISHING: (
+        "Your role is {role}: only the tenant's admins can change its publishing settings."
+    ),
 }
 
 

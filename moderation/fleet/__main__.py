@@ -21,11 +21,15 @@ from moderation.fleet.verify import Scope
 
 
 def build_agent(config: AgentConfig, models=None) -> FleetAgent:
-    """Return an agent wired from `config`; `models` defaults to the process model registry."""
-    if models is None:
-        from moderation.engine.models.registry import get_registry
+    """Return an agent wired from `config`; `models` defaults to the registry the web runs.
 
-        models = get_registry()
+    That is the MODERATION_* configuration with the catalogue's prompt examples, so the
+    agent has every model pin a bundle published by the web can record.
+    """
+    if models is None:
+        from moderation.engine.models.registry import RegistryConfig, configure_registry
+
+        models = configure_registry(RegistryConfig.from_env().with_catalogue_examples())
     return FleetAgent(
         client=FleetClient(config.server, config.token, timeout=config.timeout),
         keys=TrustedKeys(config.trusted_keys),

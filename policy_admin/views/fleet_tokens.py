@@ -78,7 +78,7 @@ class FleetTokenRevokeView(TenantViewMixin, TemplateView):
 class PublishingSettingsView(TenantViewMixin, View):
     """POST (admins): turn four-eyes publishing on or off for the tenant."""
 
-    required_rights = ADMIN_ONLY
+    required_rights = {"POST": Right.MANAGE_PUBLISHING}
     http_method_names = ["post"]
 
     def post(self, request, *args, **kwargs):

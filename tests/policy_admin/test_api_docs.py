@@ -13,6 +13,7 @@ def test_schema_documents_the_tenant_endpoints(client, editor):
     schema = yaml.safe_load(response.content)
     assert "/api/v1/tenants/{tenant}/members/" in schema["paths"]
     assert "post" in schema["paths"]["/api/v1/tenants/{tenant}/members/"]
+    assert "put" in schema["paths"]["/api/v1/tenants/{tenant}/publishing-settings/"]
 
 
 def test_docs_use_vendored_assets_only(client, editor):

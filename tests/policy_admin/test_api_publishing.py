@@ -1,6 +1,7 @@
 """The authoring API for publishing: versions, diffs, channels, history, fleet tokens."""
 
 import pytest
+from rest_framework.test import APIClient
 
 from policy_admin.models import AuditEvent, FleetToken, PolicyVersion
 from policy_admin.services.fleet import token_hash
@@ -161,3 +162,46 @@ def test_version_list_has_no_n_plus_one(api_client, policy, editor, django_asser
         publish(client, revision)
     with django_assert_max_num_queries(6):
         assert len(client.get(f"{BASE}/versions/").json()["results"]) == 3
+
+
+SETTINGS = "/api/v1/tenants/acme/publishing-settings/"
+
+
+def test_admin_turns_four_eyes_on_and_off_audited(api_client, policy, admin, editor):
+    client = as_user(api_client, admin)
+    assert client.get(SETTINGS).json() == {"require_approval": False}
+
+    response = client.put(SETTINGS, {"require_approval": True}, format="json")
+
+    assert response.status_code == 200, response.json()
+    assert response.json() == {"require_approval": True}
+    event = AuditEvent.objects.get(target_type="publishing settings")
+    assert (event.actor, event.summary) == (admin, "four-eyes publishing on")
+    refused = publish(as_user(APIClient(), editor), policy.revision)
+    assert refused.status_code == 400
+    assert "requires a second person's approval" in refused.json()["message"]
+    assert client.put(SETTINGS, {"require_approval": False}, format="json").status_code == 200
+    assert client.get(SETTINGS).json() == {"require_approval": False}
+
+
+@pytest.mark.parametrize("who", ["editor", "viewer"])
+def test_only_admins_change_four_eyes(api_client, policy, request, who):
+    client = as_user(api_client, request.getfixturevalue(who))
+    assert client.get(SETTINGS).json() == {"require_approval": False}
+    response = client.put(SETTINGS, {"require_approval": True}, format="json")
+    assert response.status_code == 403
+    message = response.json()["message"]
+    assert "only the tenant's admins can change its publishing settings" in message
+    assert not AuditEvent.objects.filter(target_type="publishing settings").exists()
+
+
+def test_other_tenants_publishing_settings_are_404(api_client, admin, outsider):
+    client = as_user(api_client, outsider)
+    assert client.get(SETTINGS).status_code == 404
+    assert client.put(SETTINGS, {"require_approval": True}, format="json").status_code == 404
+
+
+def test_four_eyes_setting_needs_a_boolean(api_client, admin):
+    response = as_user(api_client, admin).put(SETTINGS, {}, format="json")
+    assert response.status_code == 400
+    assert "require_approval" in str(response.json())

@@ -1,10 +1,13 @@
 """`manage.py seed_demo` builds a realistic example through the real services, repeatably."""
 
+import re
+import subprocess
+
 import pytest
 from django.core.management import call_command
 
 from policy_admin import catalogue
-from policy_admin.models import FloorCategory, Policy
+from policy_admin.models import FleetInstance, FleetToken, FloorCategory, Policy
 
 pytestmark = pytest.mark.django_db
 
@@ -26,6 +29,13 @@ def test_seed_demo_creates_people_policy_and_floor(settings, tmp_path, capsys):
     assert concept.images.filter(positive=True).count() >= 3
     assert FloorCategory.objects.get(category="sexual/minors").block_at == 0.3
     assert Policy.objects.filter(slug="default").count() == 1
+    assert [(c.name, c.version.number) for c in policy.channels.order_by("name")] == [
+        ("production", 1),
+        ("staging", 1),
+    ]
+    live_tokens = FleetToken.objects.filter(tenant__slug="acme", revoked_at=None)
+    assert [t.name for t in live_tokens] == ["demo agent"]  # the first run's one is revoked
+    assert live_tokens[0].policy_ids == [policy.pk]
 
 
 def test_seed_demo_adds_a_labelled_sample_set_with_three_finished_suites(settings, tmp_path):
@@ -50,3 +60,30 @@ def test_seed_demo_adds_a_labelled_sample_set_with_three_finished_suites(setting
     drifted = {d.name: d.drift for d in quality.runs_drift(runs[1], runs[2])}
     assert drifted.pop("concept: Firearm on display").flagged
     assert {d.psi for d in drifted.values()} == {0.0}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_seed_demo_prints_a_fleet_agent_command_that_fills_the_rollout(
+    settings, tmp_path, capsys, live_server, client
+):
+    settings.MEDIA_ROOT = tmp_path
+    settings.DATA_DIR = tmp_path
+    call_command(
+        "seed_demo", password="demo-password-1", no_suite=True, fleet_server=live_server.url
+    )
+    out = capsys.readouterr().out
+    secret = re.search(r"Demo fleet token .*: (mfl_\S+)", out).group(1)
+    command = re.search(r"^  (cd .* -m moderation\.fleet .*)$", out, re.MULTILINE).group(1)
+    assert f"FLEET_TOKEN={secret}" in command
+    assert f"--server {live_server.url}" in command
+
+    done = subprocess.run(
+        ["bash", "-c", f"{command} --once"], capture_output=True, text=True, timeout=180
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert '"version": 1' in done.stdout
+    assert FleetInstance.objects.filter(tenant__slug="acme", instance_id="demo-gpu-1").exists()
+    client.login(username="acme-viewer", password="demo-password-1")
+    page = client.get("/t/acme/policies/default/channels/production/").content.decode()
+    assert "demo-gpu-1" in page

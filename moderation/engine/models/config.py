@@ -17,12 +17,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from moderation.engine.catalogue import load_catalogue
 from moderation.engine.models.clip import TINY_CLIP
 from moderation.engine.models.nudenet import DEFAULT_FLOOR
 
@@ -67,6 +69,17 @@ class RegistryConfig:
             clip_category_prompts=_phrases_file(env, "MODERATION_CLIP_CATEGORIES"),
             custom_models=_custom_file(env, "MODERATION_CUSTOM_MODELS"),
         )
+
+    def with_catalogue_examples(self) -> RegistryConfig:
+        """This config, with the catalogue's prompt examples when no text categories are set.
+
+        The web, the workers and the fleet agent all run so: the `text` pin a published
+        bundle records is then one every process that evaluates it can satisfy.
+        """
+        if self.text_category_examples:
+            return self
+        examples = load_catalogue().prompt_examples()
+        return dataclasses.replace(self, text_category_examples=examples)
 
 
 def load_data_file(path: str | Path, variable: str):

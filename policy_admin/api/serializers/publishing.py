@@ -139,3 +139,10 @@ class ApprovalSerializer(serializers.ModelSerializer):
         model = PublishApproval
         fields = ["revision", "approver", "created_at"]
         read_only_fields = fields
+
+
+class PublishingSettingsSerializer(serializers.Serializer):
+    require_approval = serializers.BooleanField(
+        help_text="Four eyes: a publish needs another member's approval of the exact draft "
+        "revision, and the revision's authors cannot approve it."
+    )

@@ -2,7 +2,7 @@
 
 from django.http import Http404
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, status, viewsets
+from rest_framework import generics, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -16,6 +16,7 @@ from policy_admin.api.serializers.publishing import (
     ChannelSerializer,
     DiffQuerySerializer,
     PolicyVersionSerializer,
+    PublishingSettingsSerializer,
     PublishInputSerializer,
 )
 from policy_admin.models import Channel, PolicyVersion
@@ -139,3 +140,28 @@ class ChannelViewSet(PolicyChildMixin, mixins.ListModelMixin, viewsets.GenericVi
         moves = selectors.channel_history(channel=self.get_object())
         page = self.paginate_queryset(moves)
         return self.get_paginated_response(ChannelMoveSerializer(page, many=True).data)
+
+
+class PublishingSettingsView(TenantAPIMixin, generics.GenericAPIView):
+    """The tenant's publishing rules: every member reads them, only its admins change them."""
+
+    serializer_class = PublishingSettingsSerializer
+    required_rights = {**TenantAPIMixin.required_rights, "PUT": Right.MANAGE_PUBLISHING}
+    http_method_names = ["get", "put", "head", "options"]
+
+    def get(self, request, *args, **kwargs):
+        return Response(self._current())
+
+    def put(self, request, *args, **kwargs):
+        """Turn four-eyes publishing on or off (audited)."""
+        data = self.get_serializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        approvals.publishing_settings_set(
+            tenant=self.tenant,
+            actor=request.user,
+            require_approval=data.validated_data["require_approval"],
+        )
+        return Response(self._current())
+
+    def _current(self) -> dict:
+        return {"require_approval": approvals.approval_required(tenant=self.tenant)}

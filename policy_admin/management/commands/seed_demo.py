@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from moderation.demo import seed_samples
+from policy_admin.demo.fleet import agent_command, seed_fleet
 from policy_admin.demo.seed import seed_floor, seed_policy
 from tenants.models import Membership, Tenant
 from tenants.roles import Role
@@ -39,6 +40,11 @@ class Command(BaseCommand):
                 "evaluate 900 samples: about a minute on two cores)."
             ),
         )
+        parser.add_argument(
+            "--fleet-server",
+            default="http://127.0.0.1:8000",
+            help="The URL the printed fleet agent command fetches bundles from.",
+        )
 
     @transaction.atomic
     def handle(self, *args, password=None, **options):
@@ -68,7 +74,21 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"Demo sample set: {run.progress_total} samples, last suite #{run.pk} {run.status}"
             )
+        self._seed_fleet(policy, tenants["acme"], server=options["fleet_server"])
         renewed = "" if password else " (passwords are new on every run)"
         self.stdout.write(f"Demo logins{renewed}:")
         for username, user_password, where in logins:
             self.stdout.write(f"  {username:<14} {user_password:<14} {where}")
+
+    def _seed_fleet(self, policy, tenant, *, server: str) -> None:
+        admin = User.objects.get(username="acme-admin")
+        demo = seed_fleet(
+            policy=policy, publisher=User.objects.get(username="solutions"), admin=admin
+        )
+        channels = f"{server}/t/{tenant.slug}/policies/{policy.slug}/channels/production/"
+        self.stdout.write(
+            f"Published {policy.name} v{demo.version.number} to staging and production.\n"
+            f"Demo fleet token (new on every run, shown once): {demo.secret}\n"
+            "Run a fleet agent against this server (another terminal), then watch it on "
+            f"{channels}\n  {agent_command(demo=demo, server=server)}"
+        )

@@ -108,7 +108,24 @@ class Served:
     truncate: bool = False
 
 
-class FakeFleet:
+class LoopbackServer:
+    """An HTTP server on a free loopback port, answering from a thread; `_handler()` says how."""
+
+    def __init__(self) -> None:
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True).start()
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+class FakeFleet(LoopbackServer):
     """The fleet server side of the contract, with knobs for every fault the agent must survive."""
 
     def __init__(self, signer: Signer) -> None:
@@ -120,14 +137,7 @@ class FakeFleet:
         self.requests: list[dict] = []
         self.reports: list[dict] = []
         self.bodies_sent = 0
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True).start()
-
-    def close(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        super().__init__()
 
     def publish(
         self,

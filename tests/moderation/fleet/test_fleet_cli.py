@@ -20,8 +20,9 @@ MODEL_ENV = {"MODERATION_NUDENET": "0", "MODERATION_OPENNSFW": "0", "MODERATION_
 
 @pytest.fixture(scope="module")
 def registry_pins():
+    """The pins of the registry the agent process runs: the web's, catalogue phrases included."""
     config = RegistryConfig(device="cpu", enable_nudenet=False, enable_opennsfw=False)
-    return ModelRegistry(config).pins()
+    return ModelRegistry(config.with_catalogue_examples()).pins()
 
 
 def run_once(fleet, tmp_path, server=None) -> subprocess.CompletedProcess:

@@ -54,6 +54,16 @@ def test_from_env_defaults_to_the_tiny_offline_setup():
     assert config.clip_pretrained is None
 
 
+def test_catalogue_examples_fill_text_categories_only_when_none_are_configured():
+    from moderation.engine.catalogue import load_catalogue
+
+    filled = RegistryConfig().with_catalogue_examples()
+    assert filled.text_category_examples == load_catalogue().prompt_examples()
+    assert "text" in ModelRegistry(filled).pins()
+    own = RegistryConfig(text_category_examples={"violence": ["a brawl"]})
+    assert own.with_catalogue_examples() == own
+
+
 @pytest.mark.parametrize(
     ("env", "message"),
     [

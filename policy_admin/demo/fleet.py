@@ -1,0 +1,60 @@
+"""The demo's publishing side: version 1 on staging and production, and a token for an agent."""
+
+import shlex
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+
+from policy_admin.bundles import signing
+from policy_admin.models import FleetToken, Policy, PolicyVersion
+from policy_admin.services.fleet import fleet_token_create, fleet_token_revoke
+from policy_admin.services.publishing import channel_promote, policy_publish
+
+DEMO_AGENT = "demo agent"
+CHANNELS = ("staging", "production")
+
+
+@dataclass(frozen=True)
+class DemoFleet:
+    """What the demo published and the one-time secret of its agent token."""
+
+    version: PolicyVersion
+    token: FleetToken
+    secret: str
+
+
+def seed_fleet(*, policy: Policy, publisher, admin) -> DemoFleet:
+    """Publish the policy's draft as the next version on staging and production, and issue a
+    fresh `demo agent` token scoped to the policy (the previous demo tokens are revoked)."""
+    version = policy_publish(
+        policy=policy, actor=publisher, revision=policy.revision, note="Demo: first version"
+    )
+    for channel in CHANNELS:
+        channel_promote(policy=policy, actor=publisher, channel=channel, number=version.number)
+    live = FleetToken.objects.filter(tenant=policy.tenant, name=DEMO_AGENT, revoked_at=None)
+    for old in live:
+        fleet_token_revoke(token=old, actor=admin)
+    token, secret = fleet_token_create(
+        tenant=policy.tenant, actor=admin, name=DEMO_AGENT, policies=[policy]
+    )
+    return DemoFleet(version, token, secret)
+
+
+def agent_command(*, demo: DemoFleet, server: str, channel: str = "production") -> str:
+    """The shell command that runs the fleet agent against `server` with the demo token."""
+    keys = ",".join(f"{k['kid']}={k['public_key']}" for k in signing.public_keys()["keys"])
+    # One state folder per token: a re-seeded demo starts again at v1, which an agent that
+    # kept the previous demo's v1 would rightly refuse as other content under the same number.
+    state = Path(settings.DATA_DIR) / "fleet-agent" / demo.token.token_prefix
+    policy = demo.version.policy
+    args = [
+        sys.executable, "-m", "moderation.fleet", "--server", server,
+        "--tenant", policy.tenant.slug, "--policy", policy.slug, "--channel", channel,
+        "--state-dir", str(state), "--trusted-key-list", keys,
+        "--instance-id", "demo-gpu-1", "--label", "region=demo", "--poll-interval", "5",
+    ]  # fmt: skip
+    root = Path(settings.BASE_DIR)
+    env = f"FLEET_TOKEN={shlex.quote(demo.secret)} HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1"
+    return f"cd {shlex.quote(str(root))} && {env} {shlex.join(args)}"
