@@ -47,6 +47,7 @@ _SEP = "[" + re.escape(SEPARATOR_CHARS) + "]"
 _SPLIT_WORD_RE = re.compile(rf"(?<![^\W_])[^\W_](?:{_SEP}{{1,3}}[^\W_](?![^\W_])){{2,}}")
 _SEP_RE = re.compile(_SEP)
 _NON_ASCII_RUN_RE = re.compile(r"[^\x00-\x7f]+")
+_ASCII_BYTES = bytes(range(128))
 # Non-ASCII texts shorter than this may fold with C-level translations (see
 # _Folder.aligned); longer ones take the general path, whose numpy scans do
 # better than regular expressions over megabytes.
@@ -185,7 +186,7 @@ class _Folder:
     def aligned(self, text: str) -> bool:
         """Return whether fold_chars can fold `text`: no combining marks, and each character
         folds to exactly one (the table learns the characters it has not seen yet)."""
-        others = "".join(_NON_ASCII_RUN_RE.findall(text))
+        others = non_ascii_chars(text)
         if not _marks().isdisjoint(others):
             return False
         missing = set(others).difference(self.seen)
@@ -209,6 +210,14 @@ class _Folder:
 
     def _fold_run(self, run: re.Match[str]) -> str:
         return run.group().translate(self.char_map)
+
+
+def non_ascii_chars(text: str) -> str:
+    """Return the non-ASCII characters of `text`, in order."""
+    # UTF-8 keeps ASCII as single bytes below 0x80 and every byte of any other
+    # character above it: deleting the first leaves whole characters.
+    raw = text.encode("utf-8", "surrogatepass").translate(None, _ASCII_BYTES)
+    return raw.decode("utf-8", "surrogatepass")
 
 
 @functools.cache
@@ -301,10 +310,14 @@ def _fold_ascii(text: str, folder: _Folder) -> str:
     return text.encode("ascii").translate(folder.ascii_bytes).decode("ascii")
 
 
-def _split_words(text: str) -> list[re.Match[str]]:
-    # str.translate with a dict is slow on long texts; the regex is not.
-    text_shape = text if text.isascii() else _NON_ASCII_SEPARATOR_RE.sub(".", text)
-    shape = text_shape.encode("ascii", "replace").translate(_SHAPE_BYTES)
+def _split_words(text: str, shape: bytes | None = None) -> list[re.Match[str]]:
+    # `shape`: the text's shape (_SHAPE_BYTES), when the caller has it already.
+    if shape is None:
+        # str.translate with a dict is slow on long texts; the regex is not.
+        text_shape = text
+        if not text.isascii() and _NON_ASCII_SEPARATOR_RE.search(non_ascii_chars(text)):
+            text_shape = _NON_ASCII_SEPARATOR_RE.sub(".", text)
+        shape = text_shape.encode("ascii", "replace").translate(_SHAPE_BYTES)
     found: list[re.Match[str]] = []
     done = pos = 0
     while (candidate := _SPLIT_SHAPE_RE.search(shape, pos)) is not None:
@@ -328,8 +341,8 @@ def _split_word_at(text: str, lo: int, hi: int) -> re.Match[str] | None:
     return None
 
 
-def _join_split_words(text: str) -> tuple[str, np.ndarray | None]:
-    matches = _split_words(text)
+def _join_split_words(text: str, shape: bytes | None = None) -> tuple[str, np.ndarray | None]:
+    matches = _split_words(text, shape)
     if not matches:
         return text, None
     keep = np.ones(len(text), dtype=bool)
@@ -354,9 +367,21 @@ def normalize(text: str, options: MatchOptions) -> NormalizedText:
     if len(text) < ALIGNED_BELOW and folder.aligned(text):
         # No combining marks and every character folds to one: C-level
         # translations, and the output stays aligned with the input.
-        folded, starts, ends = folder.fold_chars(text), None, None
-    else:
-        folded, starts, ends = _fold_mixed(text, folder)
+        return _finish(text, folder.fold_chars(text), None, None, options)
+    return _finish(text, *_fold_mixed(text, folder), options)
+
+
+def normalize_aligned(text: str, options: MatchOptions) -> NormalizedText:
+    """Normalise `text`, which folds one character for one (see _Folder.aligned), of any
+    length; the same result as normalize()."""
+    folder = _folder(options.casefold, options.nfkc, options.leetspeak, options.homoglyphs)
+    if text.isascii():
+        return _normalize_ascii(text, folder, options)
+    return _finish(text, folder.fold_chars(text), None, None, options)
+
+
+def _finish(text: str, folded: str, starts, ends, options: MatchOptions) -> NormalizedText:
+    # The steps after per-character folding: split words, then leetspeak symbols.
     if options.ignore_separators:
         folded, kept = _join_split_words(folded)
         if kept is not None:
@@ -372,19 +397,43 @@ def _normalize_ascii(text: str, folder: _Folder, options: MatchOptions) -> Norma
     raw = text.encode("ascii").translate(folder.ascii_bytes)
     folded = raw.decode("ascii")
     starts = ends = None
-    if options.ignore_separators and _SPLIT_SHAPE_RE.search(raw.translate(_SHAPE_BYTES)):
-        folded, kept = _join_split_words(folded)
+    if (shape := _split_shape(raw, options)) is not None:
+        folded, kept = _join_split_words(folded, shape)
         if kept is not None:
             starts, ends = kept, kept + 1
-    if options.leetspeak and (
-        b"@" in raw or b"$" in raw or b"!" in raw or b"|" in raw or b"+" in raw
-    ):
+    if _has_symbols(raw, options):
         folded = _fold_symbols(folded)
     return NormalizedText(text, folded, starts, ends)
 
 
+def fold_ascii_plain(text: str, options: MatchOptions) -> str | None:
+    """Return normalize(text).text for ASCII `text` when normalising only folds characters one
+    for one (no split word to join, no leetspeak symbol), so spans need no map; else None."""
+    raw = text.encode("ascii").translate(_ascii_bytes(options.casefold, options.leetspeak))
+    if _split_shape(raw, options) is not None or _has_symbols(raw, options):
+        return None
+    return raw.decode("ascii")
+
+
+def _split_shape(raw: bytes, options: MatchOptions) -> bytes | None:
+    # The shape of folded ASCII bytes when separators are joined and it may hold a split word.
+    if options.ignore_separators:
+        shape = raw.translate(_SHAPE_BYTES)
+        if _SPLIT_SHAPE_RE.search(shape):
+            return shape
+    return None
+
+
+def _has_symbols(raw: bytes, options: MatchOptions) -> bool:
+    # Whether folded ASCII bytes hold a leetspeak symbol that may need folding.
+    return options.leetspeak and (
+        b"@" in raw or b"$" in raw or b"!" in raw or b"|" in raw or b"+" in raw
+    )
+
+
 def _fold_symbols(text: str) -> str:
-    if _SYMBOL_RE.search(text) is None:
+    # The `in` tests are C-level scans, much faster than the regex on long texts.
+    if not any(symbol in text for symbol in LEET_SYMBOLS) or _SYMBOL_RE.search(text) is None:
         return text
     return _SYMBOL_RE.sub(lambda m: LEET_SYMBOLS[m.group()], text)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import operator
 from typing import NamedTuple
 
 import numpy as np
@@ -12,6 +14,7 @@ from moderation.engine.normalize import (
     NormalizedText,
     _folder,
     normalize,
+    normalize_aligned,
 )
 
 # Joins the texts of a batch: not a word character, not a separator, and in no
@@ -43,18 +46,17 @@ def normalize_batch(texts: list[str], options: MatchOptions) -> NormalizedBatch:
     for one (no combining marks, invisible characters or expanding characters
     such as 'ß'), so no fold spans two texts. The rest go one by one.
     """
-    plain = [i for i, text in enumerate(texts) if text.isascii()]
+    flags = list(map(str.isascii, texts))
+    if all(flags) and texts:
+        return NormalizedBatch(texts, [_join(texts, list(range(len(texts))), options)], {})
+    plain = list(itertools.compress(range(len(texts)), flags))
     others: list[int] = []
     singles: dict[int, NormalizedText] = {}
-    if len(plain) < len(texts):
-        ascii_rows = set(plain)
-        for i, text in enumerate(texts):
-            if i in ascii_rows:
-                continue
-            if folds_aligned(text, options):
-                others.append(i)
-            else:
-                singles[i] = normalize(text, options)
+    for i in itertools.compress(range(len(texts)), map(operator.not_, flags)):
+        if folds_aligned(texts[i], options):
+            others.append(i)
+        else:
+            singles[i] = normalize(texts[i], options)
     joined = [_join(texts, rows, options) for rows in (plain, *_chunks(texts, others)) if rows]
     return NormalizedBatch(texts, joined, singles)
 
@@ -71,8 +73,9 @@ def folds_aligned(text: str, options: MatchOptions) -> bool:
 
 
 def _chunks(texts: list[str], rows: list[int]) -> list[list[int]]:
-    # Non-ASCII groups stay below ALIGNED_BELOW characters, so each still
-    # folds with the C-level translations.
+    # Non-ASCII groups stay below ALIGNED_BELOW characters: the regular
+    # expressions that fold and mark their non-ASCII characters scan every
+    # character, which costs more than the numpy paths on long texts.
     chunks: list[list[int]] = [[]]
     size = 0
     for i in rows:
@@ -85,7 +88,8 @@ def _chunks(texts: list[str], rows: list[int]) -> list[list[int]]:
 
 
 def _join(texts: list[str], rows: list[int], options: MatchOptions) -> JoinedTexts:
+    # Every text of `rows` is ASCII or folds aligned (checked by the caller).
     chosen = texts if len(rows) == len(texts) else [texts[i] for i in rows]
     offsets = np.zeros(len(chosen), dtype=np.int64)
     np.cumsum(np.fromiter(map(len, chosen), np.int64, len(chosen))[:-1] + 1, out=offsets[1:])
-    return JoinedTexts(rows, offsets, normalize(JOIN_CHAR.join(chosen), options))
+    return JoinedTexts(rows, offsets, normalize_aligned(JOIN_CHAR.join(chosen), options))
