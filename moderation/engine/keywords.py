@@ -24,6 +24,7 @@ from moderation.engine.errors import BundleError
 from moderation.engine.normalize import (
     NormalizedText,
     fold_ascii_plain,
+    non_ascii_chars,
     normalize,
     normalize_term,
 )
@@ -125,7 +126,8 @@ class CompiledKeywordSet:
             results[i] = self.find(norm)
         terms, texts, make = self.keyword_set.terms, batch.texts, KeywordMatch._make
         for group in batch.joined:
-            hits = self._hits(group.norm.text)
+            marked = group.marked() if self.boundary is not None else None
+            hits = self._hits(group.norm.text, marked)
             if not hits:
                 continue
             rows = group.rows
@@ -138,13 +140,14 @@ class CompiledKeywordSet:
         """Normalise and match many texts; the same as match() one by one, faster."""
         return self.find_batch(normalize_batch(texts, self.options))
 
-    def _hits(self, text: str) -> list[tuple[int, int, int]]:
+    def _hits(self, text: str, marked: str | None = None) -> list[tuple[int, int, int]]:
+        # `marked`: marked_text(text), when the caller has it.
         if len(text) >= VECTORISE_FROM:
-            return self._hits_vectorised(text)
-        return self._hits_loop(text)
+            return self._hits_vectorised(text, marked)
+        return self._hits_loop(text, marked)
 
-    def _hits_loop(self, text: str) -> list[tuple[int, int, int]]:
-        hits, allowed = self._boundary_hits(text)
+    def _hits_loop(self, text: str, marked: str | None = None) -> list[tuple[int, int, int]]:
+        hits, allowed = self._boundary_hits(text, marked)
         if self._plain_needed(text, hits):
             self._plain_loop(text, hits, allowed)
             hits.sort(key=_by_end)
@@ -154,8 +157,8 @@ class CompiledKeywordSet:
             hits = [h for h in hits if not any(a <= h[0] and h[1] <= b for a, b in allowed)]
         return hits
 
-    def _hits_vectorised(self, text: str) -> list[tuple[int, int, int]]:
-        hits, allowed = self._boundary_hits(text)
+    def _hits_vectorised(self, text: str, marked: str | None = None) -> list[tuple[int, int, int]]:
+        hits, allowed = self._boundary_hits(text, marked)
         if self._plain_needed(text, hits):
             more, more_allowed = self._plain_vectorised(text)
             hits = sorted(hits + more, key=_by_end)
@@ -164,11 +167,11 @@ class CompiledKeywordSet:
             return _drop_contained(hits, allowed)
         return hits
 
-    def _boundary_hits(self, text: str) -> tuple[list, list]:
+    def _boundary_hits(self, text: str, marked: str | None) -> tuple[list, list]:
         hits: list[tuple[int, int, int]] = []
         allowed: list[tuple[int, int]] = []
         if self.boundary is not None:
-            self.boundary.scan(text, hits, allowed)
+            self.boundary.scan(text, hits, allowed, marked)
             if len(hits) > 1:
                 # Keys that share a marked form end at different places: restore
                 # the plain automaton's order (mostly sorted already, so cheap).
@@ -180,7 +183,10 @@ class CompiledKeywordSet:
         # without spaces: a text without such characters cannot hold one.
         if not self._info:
             return False
-        return self.boundary is None or NO_SPACE_SCRIPTS.search(text) is not None
+        if self.boundary is None:
+            return True
+        # The regex tests every character: run it on the non-ASCII ones only.
+        return not text.isascii() and NO_SPACE_SCRIPTS.search(non_ascii_chars(text)) is not None
 
     def _plain_loop(self, text: str, hits: list, allowed: list) -> None:
         last = len(text) - 1
