@@ -15,6 +15,7 @@ text it came from, so a match always maps back to the original characters.
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -45,7 +46,6 @@ _SEP = "[" + re.escape(SEPARATOR_CHARS) + "]"
 # At least three single letters joined by one to three separator characters:
 # two letters ("e.g.", "i.e.") are too often ordinary text.
 _SPLIT_WORD_RE = re.compile(rf"(?<![^\W_])[^\W_](?:{_SEP}{{1,3}}[^\W_](?![^\W_])){{2,}}")
-_SEP_RE = re.compile(_SEP)
 _NON_ASCII_RUN_RE = re.compile(r"[^\x00-\x7f]+")
 _ASCII_BYTES = bytes(range(128))
 # Non-ASCII texts shorter than this may fold with C-level translations (see
@@ -137,6 +137,8 @@ def _shape(char: str) -> str:
 _SHAPE_BYTES = "".join(_shape(chr(i)) for i in range(128)).encode() + b"?" * 128
 _NON_ASCII_SEPARATOR_RE = re.compile("[" + "".join(c for c in SEPARATOR_CHARS if c > "\x7f") + "]")
 _SPLIT_SHAPE_RE = re.compile(rb"\.[a?]\.{1,3}[a?](?!a)")
+# Shapes at least this long are searched with numpy first (see _split_candidates).
+SHAPE_VECTORISE_FROM = 2048
 
 
 @functools.cache
@@ -310,18 +312,43 @@ def _fold_ascii(text: str, folder: _Folder) -> str:
     return text.encode("ascii").translate(folder.ascii_bytes).decode("ascii")
 
 
-def _split_words(text: str, shape: bytes | None = None) -> list[re.Match[str]]:
-    # `shape`: the text's shape (_SHAPE_BYTES), when the caller has it already.
-    if shape is None:
-        # str.translate with a dict is slow on long texts; the regex is not.
-        text_shape = text
-        if not text.isascii() and _NON_ASCII_SEPARATOR_RE.search(non_ascii_chars(text)):
-            text_shape = _NON_ASCII_SEPARATOR_RE.sub(".", text)
-        shape = text_shape.encode("ascii", "replace").translate(_SHAPE_BYTES)
+def _text_shape(text: str) -> bytes:
+    # str.translate with a dict is slow on long texts; bytes.translate is not.
+    if not text.isascii() and _NON_ASCII_SEPARATOR_RE.search(non_ascii_chars(text)):
+        text = _NON_ASCII_SEPARATOR_RE.sub(".", text)
+    return text.encode("ascii", "replace").translate(_SHAPE_BYTES)
+
+
+def _split_candidates(shape: bytes) -> list[int]:
+    """Return, in order, every position at which _SPLIT_SHAPE_RE matches `shape`."""
+    if len(shape) < SHAPE_VECTORISE_FROM:
+        found, pos = [], 0
+        while (candidate := _SPLIT_SHAPE_RE.search(shape, pos)) is not None:
+            found.append(pos := candidate.start())
+            pos += 1
+        return found
+    # Long shapes: the regex would stop at every separator. A match holds two
+    # letters ('a', or '?' for a non-ASCII character) each with a separator
+    # before it and no ASCII letter after it, two to four places apart with
+    # only separators between: numpy finds such pairs, the regex confirms.
+    codes = np.frombuffer(shape + b" ", dtype=np.uint8)
+    strict = codes == ord("a")
+    letter = strict | (codes == ord("?")) if b"?" in shape else strict
+    single = np.flatnonzero(letter[1:-1] & (codes[:-2] == ord(".")) & ~strict[2:]) + 1
+    gaps = np.diff(single)
+    firsts = single[:-1][(gaps >= 2) & (gaps <= 4)] - 1
+    return [at for at in firsts.tolist() if _SPLIT_SHAPE_RE.match(shape, at)]
+
+
+def _split_words(text: str, candidates: list[int] | None = None) -> list[re.Match[str]]:
+    # `candidates`: _split_candidates of the text's shape, when the caller has them.
+    if candidates is None:
+        candidates = _split_candidates(_text_shape(text))
     found: list[re.Match[str]] = []
     done = pos = 0
-    while (candidate := _SPLIT_SHAPE_RE.search(shape, pos)) is not None:
-        at = candidate.start()
+    for at in candidates:
+        if at < pos:
+            continue
         match = _split_word_at(text, max(done, at - 3), at + 2)
         if match is None:
             pos = at + 1  # candidates may overlap
@@ -341,22 +368,20 @@ def _split_word_at(text: str, lo: int, hi: int) -> re.Match[str] | None:
     return None
 
 
-def _join_split_words(text: str, shape: bytes | None = None) -> tuple[str, np.ndarray | None]:
-    matches = _split_words(text, shape)
+def _join_split_words(
+    text: str, candidates: list[int] | None = None
+) -> tuple[str, np.ndarray | None]:
+    matches = _split_words(text, candidates)
     if not matches:
         return text, None
-    keep = np.ones(len(text), dtype=bool)
-    for match in matches:
-        for offset, char in enumerate(match.group()):
-            if _SEP_RE.match(char):
-                keep[match.start() + offset] = False
-    kept = np.flatnonzero(keep)
-    return "".join(text[i] for i in kept) if len(kept) < 4096 else _take(text, kept), kept
-
-
-def _take(text: str, kept: np.ndarray) -> str:
-    codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
-    return codes[kept].tobytes().decode("utf-32-le")
+    drops = [
+        match.start() + offset
+        for match in matches
+        for offset, char in enumerate(match.group())
+        if char in SEPARATOR_CHARS
+    ]
+    pieces = [text[a + 1 : b] for a, b in itertools.pairwise([-1, *drops, len(text)])]
+    return "".join(pieces), np.delete(np.arange(len(text)), drops)
 
 
 def normalize(text: str, options: MatchOptions) -> NormalizedText:
@@ -397,8 +422,8 @@ def _normalize_ascii(text: str, folder: _Folder, options: MatchOptions) -> Norma
     raw = text.encode("ascii").translate(folder.ascii_bytes)
     folded = raw.decode("ascii")
     starts = ends = None
-    if (shape := _split_shape(raw, options)) is not None:
-        folded, kept = _join_split_words(folded, shape)
+    if candidates := _split_shape(raw, options):
+        folded, kept = _join_split_words(folded, candidates)
         if kept is not None:
             starts, ends = kept, kept + 1
     if _has_symbols(raw, options):
@@ -410,18 +435,16 @@ def fold_ascii_plain(text: str, options: MatchOptions) -> str | None:
     """Return normalize(text).text for ASCII `text` when normalising only folds characters one
     for one (no split word to join, no leetspeak symbol), so spans need no map; else None."""
     raw = text.encode("ascii").translate(_ascii_bytes(options.casefold, options.leetspeak))
-    if _split_shape(raw, options) is not None or _has_symbols(raw, options):
+    if _split_shape(raw, options) or _has_symbols(raw, options):
         return None
     return raw.decode("ascii")
 
 
-def _split_shape(raw: bytes, options: MatchOptions) -> bytes | None:
-    # The shape of folded ASCII bytes when separators are joined and it may hold a split word.
+def _split_shape(raw: bytes, options: MatchOptions) -> list[int]:
+    # Where folded ASCII bytes may hold a split word, when separators are joined.
     if options.ignore_separators:
-        shape = raw.translate(_SHAPE_BYTES)
-        if _SPLIT_SHAPE_RE.search(shape):
-            return shape
-    return None
+        return _split_candidates(raw.translate(_SHAPE_BYTES))
+    return []
 
 
 def _has_symbols(raw: bytes, options: MatchOptions) -> bool:
