@@ -229,7 +229,7 @@ class CompiledKeywordSet:
 
     def match(self, text: str) -> list[KeywordMatch]:
         """Normalise `text` with this set's options and return its matches."""
-        if self.boundary is not None and text.isascii():
+        if text.isascii():
             # The common prompt: folded one for one, so spans need no map and
             # the normalised text needs no NormalizedText around it.
             folded = fold_ascii_plain(text, self.options)

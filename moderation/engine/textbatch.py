@@ -108,11 +108,12 @@ def _chunks(texts: list[str], rows: list[int]) -> list[list[int]]:
 def _join(texts: list[str], parts: list[list[int]], options: MatchOptions) -> JoinedTexts:
     # Every text of `parts` is ASCII or folds aligned (checked by the caller);
     # each part is normalised on its own path, then the parts are joined.
-    rows = [i for part in parts for i in part]
+    chosen = [list(map(texts.__getitem__, part)) for part in parts]
+    rows = list(itertools.chain.from_iterable(parts))
+    lengths = np.fromiter(map(len, itertools.chain.from_iterable(chosen)), np.int64, len(rows))
     offsets = np.zeros(len(rows), dtype=np.int64)
-    lengths = np.fromiter((len(texts[i]) for i in rows), np.int64, len(rows))
     np.cumsum(lengths[:-1] + 1, out=offsets[1:])
-    norms = [normalize_aligned(JOIN_CHAR.join([texts[i] for i in part]), options) for part in parts]
+    norms = [normalize_aligned(JOIN_CHAR.join(part), options) for part in chosen]
     return JoinedTexts(rows, offsets, norms)
 
 
