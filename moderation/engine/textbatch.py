@@ -64,13 +64,14 @@ def normalize_batch(texts: list[str], options: MatchOptions) -> NormalizedBatch:
     """
     flags = list(map(str.isascii, texts))
     plain = list(itertools.compress(range(len(texts)), flags))
-    others: list[int] = []
+    others = list(itertools.compress(range(len(texts)), map(operator.not_, flags)))
     singles: dict[int, NormalizedText] = {}
-    for i in itertools.compress(range(len(texts)), map(operator.not_, flags)):
-        if folds_aligned(texts[i], options):
-            others.append(i)
-        else:
+    if others and not _all_fold_aligned([texts[i] for i in others], options):
+        # One check for all the non-ASCII texts passes in most batches; when
+        # it fails, each text is checked on its own.
+        for i in [i for i in others if not folds_aligned(texts[i], options)]:
             singles[i] = normalize(texts[i], options)
+            others.remove(i)
     # The ASCII texts and the first non-ASCII chunk make one group (the
     # non-ASCII texts last), so the automaton scans a batch in one pass.
     first, *more = _chunks(texts, others) if others else [[]]
@@ -88,6 +89,15 @@ def folds_aligned(text: str, options: MatchOptions) -> bool:
         return False
     folder = _folder(options.casefold, options.nfkc, options.leetspeak, options.homoglyphs)
     return folder.aligned(text)
+
+
+def _all_fold_aligned(texts: list[str], options: MatchOptions) -> bool:
+    # True only if folds_aligned() is true for each text: the characters of
+    # all of them fold one for one exactly when those of each one do.
+    if any(len(text) >= ALIGNED_BELOW for text in texts):
+        return False
+    folder = _folder(options.casefold, options.nfkc, options.leetspeak, options.homoglyphs)
+    return folder.aligned("".join(texts))
 
 
 def _chunks(texts: list[str], rows: list[int]) -> list[list[int]]:
