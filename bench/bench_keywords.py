@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gc
 import re
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -34,16 +35,23 @@ def rss_mib() -> float:
     return float("nan")
 
 
-def best_of(*fns, repeats: int = REPEATS) -> list[tuple[float, object]]:
-    """Return (best seconds, result) per function; the functions take turns, so that
-    the load of a shared machine weighs on each alike."""
-    best, results = [float("inf")] * len(fns), [None] * len(fns)
+def best_of(*fns, repeats: int = REPEATS) -> list[tuple[float, object, list[float]]]:
+    """Return (best seconds, result, seconds of each round) per function; the functions
+    take turns, so that the load of a shared machine weighs on each alike."""
+    times: list[list[float]] = [[] for _ in fns]
+    results: list[object] = [None] * len(fns)
     for _ in range(repeats):
         for i, fn in enumerate(fns):
             start = time.perf_counter()
             results[i] = fn()
-            best[i] = min(best[i], time.perf_counter() - start)
-    return list(zip(best, results, strict=True))
+            times[i].append(time.perf_counter() - start)
+    return [(min(t), result, t) for t, result in zip(times, results, strict=True)]
+
+
+def paired(engine: list[float], baseline: list[float]) -> float:
+    """Return the median over rounds of baseline time / engine time (rounds taken in turn):
+    steadier than a ratio of two bests when neighbours load the machine unevenly."""
+    return statistics.median(b / e for e, b in zip(engine, baseline, strict=True))
 
 
 def engine_pass(ks: CompiledKeywordSet, texts: list[str]) -> int:
@@ -105,7 +113,7 @@ def run(term_count: int, texts: list[str], megabytes: float, planted: dict[int, 
     memory = rss_mib() - before
     normalized = [normalize(t, ks.options).text for t in texts]
     bare = bare_automaton(ks)
-    (engine_s, found), (bare_s, raw), (batch_s, batch_found) = best_of(
+    (engine_s, found, engine_t), (bare_s, raw, bare_t), (batch_s, batch_found, batch_t) = best_of(
         lambda: engine_pass(ks, texts),
         lambda: bare_pass(bare, normalized),
         lambda: batch_pass(ks, texts),
@@ -113,7 +121,7 @@ def run(term_count: int, texts: list[str], megabytes: float, planted: dict[int, 
     assert batch_found == found, "batch matching must find what one-by-one matching finds"
     joined = "\n".join(texts)
     joined_norm = normalize(joined, ks.options).text
-    (engine_one_s, _), (bare_one_s, _) = best_of(
+    (engine_one_s, _, engine_one_t), (bare_one_s, _, bare_one_t) = best_of(
         lambda: len(ks.match(joined)), lambda: bare_pass(bare, [joined_norm])
     )
     re_compile_s, re_mbs = re_rate(term_list, normalized, megabytes)
@@ -123,6 +131,9 @@ def run(term_count: int, texts: list[str], megabytes: float, planted: dict[int, 
         "build_s": build_s,
         "memory_mib": memory,
         "engine_mbs": megabytes / engine_s,
+        "engine_paired": paired(engine_t, bare_t),
+        "batch_paired": paired(batch_t, bare_t),
+        "one_paired": paired(engine_one_t, bare_one_t),
         "batch_mbs": megabytes / batch_s,
         "bare_mbs": megabytes / bare_s,
         "engine_one_mbs": megabytes / engine_one_s,
@@ -148,19 +159,19 @@ def main() -> None:
             f"({r['raw_hits']} raw automaton hits); evaded terms caught: "
             f"{r['caught']}/{r['planted']}"
         )
-        _row("per prompt", r["engine_mbs"], r["bare_mbs"])
-        _row(f"batches {BATCH}", r["batch_mbs"], r["bare_mbs"])
-        _row("one text", r["engine_one_mbs"], r["bare_one_mbs"])
+        _row("per prompt", r["engine_mbs"], r["bare_mbs"], r["engine_paired"])
+        _row(f"batches {BATCH}", r["batch_mbs"], r["bare_mbs"], r["batch_paired"])
+        _row("one text", r["engine_one_mbs"], r["bare_one_mbs"], r["one_paired"])
         print(
             f"  re alternation {r['re_mbs']:.3f} MB/s (compile {r['re_compile_s']:.1f} s; timed "
             f"on a slice, extrapolated); engine / re = {r['engine_mbs'] / r['re_mbs']:.0f}x"
         )
 
 
-def _row(label: str, engine: float, bare: float) -> None:
+def _row(label: str, engine: float, bare: float, median: float) -> None:
     print(
         f"  {label:<12} engine {engine:6.1f} MB/s   bare automaton {bare:6.1f} MB/s   "
-        f"ratio {engine / bare:.2f}x"
+        f"ratio {engine / bare:.2f}x (bests), {median:.2f}x (median of rounds)"
     )
 
 
