@@ -381,7 +381,9 @@ def _join_split_words(
         if char in SEPARATOR_CHARS
     ]
     pieces = [text[a + 1 : b] for a, b in itertools.pairwise([-1, *drops, len(text)])]
-    return "".join(pieces), np.delete(np.arange(len(text)), drops)
+    keep = np.ones(len(text), dtype=bool)
+    keep[drops] = False
+    return "".join(pieces), np.flatnonzero(keep)
 
 
 def normalize(text: str, options: MatchOptions) -> NormalizedText:

@@ -69,9 +69,10 @@ def normalize_batch(texts: list[str], options: MatchOptions) -> NormalizedBatch:
     if others and not _all_fold_aligned([texts[i] for i in others], options):
         # One check for all the non-ASCII texts passes in most batches; when
         # it fails, each text is checked on its own.
-        for i in [i for i in others if not folds_aligned(texts[i], options)]:
-            singles[i] = normalize(texts[i], options)
-            others.remove(i)
+        for i in others:
+            if not folds_aligned(texts[i], options):
+                singles[i] = normalize(texts[i], options)
+        others = [i for i in others if i not in singles]
     # The ASCII texts and the first non-ASCII chunk make one group (the
     # non-ASCII texts last), so the automaton scans a batch in one pass.
     first, *more = _chunks(texts, others) if others else [[]]
