@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import gc
 import re
+import statistics
 import sys
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 import ahocorasick
 
@@ -34,26 +36,48 @@ def rss_mib() -> float:
     return float("nan")
 
 
-def best_of(*fns, repeats: int = REPEATS) -> list[tuple[float, object]]:
-    """Return (best seconds, result) per function; the functions take turns, so that
-    the load of a shared machine weighs on each alike."""
-    best, results = [float("inf")] * len(fns), [None] * len(fns)
+class Timing(NamedTuple):
+    """One function's passes: the best wall time, its result, and each round's wall and
+    CPU time (CPU time is what the pass itself used, whatever else the machine ran)."""
+
+    best: float
+    result: object
+    wall: list[float]
+    cpu: list[float]
+
+
+def best_of(*fns, repeats: int = REPEATS) -> list[Timing]:
+    """Time each function `repeats` times; the functions take turns, so that the load of
+    a shared machine weighs on each alike."""
+    wall: list[list[float]] = [[] for _ in fns]
+    cpu: list[list[float]] = [[] for _ in fns]
+    results: list[object] = [None] * len(fns)
     for _ in range(repeats):
         for i, fn in enumerate(fns):
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.thread_time()
             results[i] = fn()
-            best[i] = min(best[i], time.perf_counter() - start)
-    return list(zip(best, results, strict=True))
+            wall[i].append(time.perf_counter() - start)
+            cpu[i].append(time.thread_time() - start_cpu)
+    return [Timing(min(w), r, w, c) for w, c, r in zip(wall, cpu, results, strict=True)]
+
+
+def paired(engine: Timing, baseline: Timing) -> tuple[float, float]:
+    """Return the medians over rounds of baseline time / engine time, wall and CPU: steadier
+    than a ratio of two bests when neighbours load the machine unevenly."""
+    return tuple(
+        statistics.median(b / e for e, b in zip(ours, theirs, strict=True))
+        for ours, theirs in ((engine.wall, baseline.wall), (engine.cpu, baseline.cpu))
+    )
 
 
 def engine_pass(ks: CompiledKeywordSet, texts: list[str]) -> int:
-    return sum(len(ks.match(t)) for t in texts)
+    return sum(map(len, map(ks.match, texts)))
 
 
 def batch_pass(ks: CompiledKeywordSet, texts: list[str]) -> int:
     found = 0
     for i in range(0, len(texts), BATCH):
-        found += sum(len(m) for m in ks.match_batch(texts[i : i + BATCH]))
+        found += sum(map(len, ks.match_batch(texts[i : i + BATCH])))
     return found
 
 
@@ -105,15 +129,15 @@ def run(term_count: int, texts: list[str], megabytes: float, planted: dict[int, 
     memory = rss_mib() - before
     normalized = [normalize(t, ks.options).text for t in texts]
     bare = bare_automaton(ks)
-    (engine_s, found), (bare_s, raw), (batch_s, batch_found) = best_of(
+    engine, baseline, batch = best_of(
         lambda: engine_pass(ks, texts),
         lambda: bare_pass(bare, normalized),
         lambda: batch_pass(ks, texts),
     )
-    assert batch_found == found, "batch matching must find what one-by-one matching finds"
+    assert batch.result == engine.result, "batch matching must find what one-by-one matching finds"
     joined = "\n".join(texts)
     joined_norm = normalize(joined, ks.options).text
-    (engine_one_s, _), (bare_one_s, _) = best_of(
+    engine_one, bare_one = best_of(
         lambda: len(ks.match(joined)), lambda: bare_pass(bare, [joined_norm])
     )
     re_compile_s, re_mbs = re_rate(term_list, normalized, megabytes)
@@ -122,15 +146,18 @@ def run(term_count: int, texts: list[str], megabytes: float, planted: dict[int, 
         "terms": term_count,
         "build_s": build_s,
         "memory_mib": memory,
-        "engine_mbs": megabytes / engine_s,
-        "batch_mbs": megabytes / batch_s,
-        "bare_mbs": megabytes / bare_s,
-        "engine_one_mbs": megabytes / engine_one_s,
-        "bare_one_mbs": megabytes / bare_one_s,
+        "engine_mbs": megabytes / engine.best,
+        "engine_paired": paired(engine, baseline),
+        "batch_paired": paired(batch, baseline),
+        "one_paired": paired(engine_one, bare_one),
+        "batch_mbs": megabytes / batch.best,
+        "bare_mbs": megabytes / baseline.best,
+        "engine_one_mbs": megabytes / engine_one.best,
+        "bare_one_mbs": megabytes / bare_one.best,
         "re_compile_s": re_compile_s,
         "re_mbs": re_mbs,
-        "matches": found,
-        "raw_hits": raw,
+        "matches": engine.result,
+        "raw_hits": baseline.result,
         "planted": len(planted),
         "caught": caught,
     }
@@ -148,19 +175,20 @@ def main() -> None:
             f"({r['raw_hits']} raw automaton hits); evaded terms caught: "
             f"{r['caught']}/{r['planted']}"
         )
-        _row("per prompt", r["engine_mbs"], r["bare_mbs"])
-        _row(f"batches {BATCH}", r["batch_mbs"], r["bare_mbs"])
-        _row("one text", r["engine_one_mbs"], r["bare_one_mbs"])
+        _row("per prompt", r["engine_mbs"], r["bare_mbs"], r["engine_paired"])
+        _row(f"batches {BATCH}", r["batch_mbs"], r["bare_mbs"], r["batch_paired"])
+        _row("one text", r["engine_one_mbs"], r["bare_one_mbs"], r["one_paired"])
         print(
             f"  re alternation {r['re_mbs']:.3f} MB/s (compile {r['re_compile_s']:.1f} s; timed "
             f"on a slice, extrapolated); engine / re = {r['engine_mbs'] / r['re_mbs']:.0f}x"
         )
 
 
-def _row(label: str, engine: float, bare: float) -> None:
+def _row(label: str, engine: float, bare: float, medians: tuple[float, float]) -> None:
     print(
         f"  {label:<12} engine {engine:6.1f} MB/s   bare automaton {bare:6.1f} MB/s   "
-        f"ratio {engine / bare:.2f}x"
+        f"ratio {engine / bare:.2f}x (bests); medians of rounds {medians[0]:.2f}x wall, "
+        f"{medians[1]:.2f}x CPU"
     )
 
 

@@ -13,15 +13,21 @@ character of those scripts next to a Latin term edge counts as a boundary
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
-from typing import Any
+import operator
+from typing import Any, NamedTuple
 
 import ahocorasick
 import numpy as np
 
 from moderation.engine.bundle.types import KeywordSet
 from moderation.engine.errors import BundleError
-from moderation.engine.normalize import NormalizedText, normalize, normalize_term
+from moderation.engine.normalize import (
+    NormalizedText,
+    fold_ascii_plain,
+    non_ascii_chars,
+    normalize,
+    normalize_term,
+)
 from moderation.engine.textbatch import JoinedTexts, NormalizedBatch, normalize_batch
 from moderation.engine.wordkeys import (
     NO_SPACE_SCRIPTS,
@@ -39,9 +45,11 @@ MAX_EXPLAINED_MATCHES = 20
 VECTORISE_FROM = 4096
 
 
-@dataclass(frozen=True)
-class KeywordMatch:
+class KeywordMatch(NamedTuple):
     """One term found in a text, with its span in the ORIGINAL text."""
+
+    # A named tuple rather than a frozen dataclass: one is built per match,
+    # and a tuple builds several times faster.
 
     term: str  # the term as written in the keyword set
     start: int
@@ -116,28 +124,30 @@ class CompiledKeywordSet:
         results: list[list[KeywordMatch]] = [[] for _ in batch.texts]
         for i, norm in batch.singles.items():
             results[i] = self.find(norm)
-        terms = self.keyword_set.terms
+        terms, texts, make = self.keyword_set.terms, batch.texts, KeywordMatch._make
         for group in batch.joined:
-            hits = self._hits(group.norm.text)
+            marked = group.marked() if self.boundary is not None else None
+            hits = self._hits(group.norm.text, marked)
             if not hits:
                 continue
-            a, b, rows = _batch_spans(group, np.array(hits, dtype=np.int64).reshape(-1, 3))
-            for (_, _, term), start, end, row in zip(hits, a, b, rows, strict=True):
-                i = group.rows[row]
-                results[i].append(KeywordMatch(terms[term], start, end, batch.texts[i][start:end]))
+            rows = group.rows
+            for (_, _, term), start, end, at in zip(hits, *_batch_spans(group, hits), strict=True):
+                i = rows[at]
+                results[i].append(make((terms[term], start, end, texts[i][start:end])))
         return results
 
     def match_batch(self, texts: list[str]) -> list[list[KeywordMatch]]:
         """Normalise and match many texts; the same as match() one by one, faster."""
         return self.find_batch(normalize_batch(texts, self.options))
 
-    def _hits(self, text: str) -> list[tuple[int, int, int]]:
+    def _hits(self, text: str, marked: str | None = None) -> list[tuple[int, int, int]]:
+        # `marked`: marked_text(text), when the caller has it.
         if len(text) >= VECTORISE_FROM:
-            return self._hits_vectorised(text)
-        return self._hits_loop(text)
+            return self._hits_vectorised(text, marked)
+        return self._hits_loop(text, marked)
 
-    def _hits_loop(self, text: str) -> list[tuple[int, int, int]]:
-        hits, allowed = self._boundary_hits(text)
+    def _hits_loop(self, text: str, marked: str | None = None) -> list[tuple[int, int, int]]:
+        hits, allowed = self._boundary_hits(text, marked)
         if self._plain_needed(text, hits):
             self._plain_loop(text, hits, allowed)
             hits.sort(key=_by_end)
@@ -147,8 +157,8 @@ class CompiledKeywordSet:
             hits = [h for h in hits if not any(a <= h[0] and h[1] <= b for a, b in allowed)]
         return hits
 
-    def _hits_vectorised(self, text: str) -> list[tuple[int, int, int]]:
-        hits, allowed = self._boundary_hits(text)
+    def _hits_vectorised(self, text: str, marked: str | None = None) -> list[tuple[int, int, int]]:
+        hits, allowed = self._boundary_hits(text, marked)
         if self._plain_needed(text, hits):
             more, more_allowed = self._plain_vectorised(text)
             hits = sorted(hits + more, key=_by_end)
@@ -157,11 +167,11 @@ class CompiledKeywordSet:
             return _drop_contained(hits, allowed)
         return hits
 
-    def _boundary_hits(self, text: str) -> tuple[list, list]:
+    def _boundary_hits(self, text: str, marked: str | None) -> tuple[list, list]:
         hits: list[tuple[int, int, int]] = []
         allowed: list[tuple[int, int]] = []
         if self.boundary is not None:
-            self.boundary.scan(text, hits, allowed)
+            self.boundary.scan(text, hits, allowed, marked)
             if len(hits) > 1:
                 # Keys that share a marked form end at different places: restore
                 # the plain automaton's order (mostly sorted already, so cheap).
@@ -173,7 +183,10 @@ class CompiledKeywordSet:
         # without spaces: a text without such characters cannot hold one.
         if not self._info:
             return False
-        return self.boundary is None or NO_SPACE_SCRIPTS.search(text) is not None
+        if self.boundary is None:
+            return True
+        # The regex tests every character: run it on the non-ASCII ones only.
+        return not text.isascii() and NO_SPACE_SCRIPTS.search(non_ascii_chars(text)) is not None
 
     def _plain_loop(self, text: str, hits: list, allowed: list) -> None:
         last = len(text) - 1
@@ -212,27 +225,34 @@ class CompiledKeywordSet:
 
     def _match(self, norm: NormalizedText, start: int, end: int, term: int) -> KeywordMatch:
         a, b = norm.span(start, end)
-        return KeywordMatch(self.keyword_set.terms[term], a, b, norm.original[a:b])
+        return KeywordMatch._make((self.keyword_set.terms[term], a, b, norm.original[a:b]))
 
     def match(self, text: str) -> list[KeywordMatch]:
         """Normalise `text` with this set's options and return its matches."""
+        if text.isascii():
+            # The common prompt: folded one for one, so spans need no map and
+            # the normalised text needs no NormalizedText around it.
+            folded = fold_ascii_plain(text, self.options)
+            if folded is not None:
+                terms, make = self.keyword_set.terms, KeywordMatch._make
+                return [make((terms[t], a, b, text[a:b])) for a, b, t in self._hits(folded)]
         return self.find(normalize(text, self.options))
 
 
-def _batch_spans(group: JoinedTexts, hits: np.ndarray) -> tuple[list, list, list]:
-    # Normalised spans to spans of the joined original, then to (text, local span).
+def _batch_spans(group: JoinedTexts, hits: list) -> tuple[list, list, list]:
+    # Normalised spans to spans of the joined original, then to (row, local span).
+    flat = np.fromiter(itertools.chain.from_iterable(hits), np.int64, 3 * len(hits))
+    starts, ends = flat[0::3], flat[1::3]
     joined = group.norm
-    starts, ends = hits[:, 0], hits[:, 1]
     if joined.starts is not None:
         starts, ends = joined.starts[starts], joined.ends[ends - 1]
-    rows = np.searchsorted(group.offsets, starts, side="right") - 1
-    base = group.offsets[rows]
-    return (starts - base).tolist(), (ends - base).tolist(), rows.tolist()
+    at = np.searchsorted(group.offsets, starts, side="right") - 1
+    base = group.offsets[at]
+    return (starts - base).tolist(), (ends - base).tolist(), at.tolist()
 
 
-def _by_end(hit: tuple) -> tuple[int, int]:
-    # The automaton's order: by end, and at one end the longest match first.
-    return hit[1], hit[0]
+# The automaton's order: by end, and at one end the longest match first.
+_by_end = operator.itemgetter(1, 0)
 
 
 def _drop_contained(hits: list, allowed: list) -> list[tuple[int, int, int]]:

@@ -15,6 +15,7 @@ text it came from, so a match always maps back to the original characters.
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -45,8 +46,8 @@ _SEP = "[" + re.escape(SEPARATOR_CHARS) + "]"
 # At least three single letters joined by one to three separator characters:
 # two letters ("e.g.", "i.e.") are too often ordinary text.
 _SPLIT_WORD_RE = re.compile(rf"(?<![^\W_])[^\W_](?:{_SEP}{{1,3}}[^\W_](?![^\W_])){{2,}}")
-_SEP_RE = re.compile(_SEP)
 _NON_ASCII_RUN_RE = re.compile(r"[^\x00-\x7f]+")
+_ASCII_BYTES = bytes(range(128))
 # Non-ASCII texts shorter than this may fold with C-level translations (see
 # _Folder.aligned); longer ones take the general path, whose numpy scans do
 # better than regular expressions over megabytes.
@@ -136,6 +137,8 @@ def _shape(char: str) -> str:
 _SHAPE_BYTES = "".join(_shape(chr(i)) for i in range(128)).encode() + b"?" * 128
 _NON_ASCII_SEPARATOR_RE = re.compile("[" + "".join(c for c in SEPARATOR_CHARS if c > "\x7f") + "]")
 _SPLIT_SHAPE_RE = re.compile(rb"\.[a?]\.{1,3}[a?](?!a)")
+# Shapes at least this long are searched with numpy first (see _split_candidates).
+SHAPE_VECTORISE_FROM = 2048
 
 
 @functools.cache
@@ -185,7 +188,7 @@ class _Folder:
     def aligned(self, text: str) -> bool:
         """Return whether fold_chars can fold `text`: no combining marks, and each character
         folds to exactly one (the table learns the characters it has not seen yet)."""
-        others = "".join(_NON_ASCII_RUN_RE.findall(text))
+        others = non_ascii_chars(text)
         if not _marks().isdisjoint(others):
             return False
         missing = set(others).difference(self.seen)
@@ -209,6 +212,14 @@ class _Folder:
 
     def _fold_run(self, run: re.Match[str]) -> str:
         return run.group().translate(self.char_map)
+
+
+def non_ascii_chars(text: str) -> str:
+    """Return the non-ASCII characters of `text`, in order."""
+    # UTF-8 keeps ASCII as single bytes below 0x80 and every byte of any other
+    # character above it: deleting the first leaves whole characters.
+    raw = text.encode("utf-8", "surrogatepass").translate(None, _ASCII_BYTES)
+    return raw.decode("utf-8", "surrogatepass")
 
 
 @functools.cache
@@ -301,14 +312,43 @@ def _fold_ascii(text: str, folder: _Folder) -> str:
     return text.encode("ascii").translate(folder.ascii_bytes).decode("ascii")
 
 
-def _split_words(text: str) -> list[re.Match[str]]:
-    # str.translate with a dict is slow on long texts; the regex is not.
-    text_shape = text if text.isascii() else _NON_ASCII_SEPARATOR_RE.sub(".", text)
-    shape = text_shape.encode("ascii", "replace").translate(_SHAPE_BYTES)
+def _text_shape(text: str) -> bytes:
+    # str.translate with a dict is slow on long texts; bytes.translate is not.
+    if not text.isascii() and _NON_ASCII_SEPARATOR_RE.search(non_ascii_chars(text)):
+        text = _NON_ASCII_SEPARATOR_RE.sub(".", text)
+    return text.encode("ascii", "replace").translate(_SHAPE_BYTES)
+
+
+def _split_candidates(shape: bytes) -> list[int]:
+    """Return, in order, every position at which _SPLIT_SHAPE_RE matches `shape`."""
+    if len(shape) < SHAPE_VECTORISE_FROM:
+        found, pos = [], 0
+        while (candidate := _SPLIT_SHAPE_RE.search(shape, pos)) is not None:
+            found.append(pos := candidate.start())
+            pos += 1
+        return found
+    # Long shapes: the regex would stop at every separator. A match holds two
+    # letters ('a', or '?' for a non-ASCII character) each with a separator
+    # before it and no ASCII letter after it, two to four places apart with
+    # only separators between: numpy finds such pairs, the regex confirms.
+    codes = np.frombuffer(shape + b" ", dtype=np.uint8)
+    strict = codes == ord("a")
+    letter = strict | (codes == ord("?")) if b"?" in shape else strict
+    single = np.flatnonzero(letter[1:-1] & (codes[:-2] == ord(".")) & ~strict[2:]) + 1
+    gaps = np.diff(single)
+    firsts = single[:-1][(gaps >= 2) & (gaps <= 4)] - 1
+    return [at for at in firsts.tolist() if _SPLIT_SHAPE_RE.match(shape, at)]
+
+
+def _split_words(text: str, candidates: list[int] | None = None) -> list[re.Match[str]]:
+    # `candidates`: _split_candidates of the text's shape, when the caller has them.
+    if candidates is None:
+        candidates = _split_candidates(_text_shape(text))
     found: list[re.Match[str]] = []
     done = pos = 0
-    while (candidate := _SPLIT_SHAPE_RE.search(shape, pos)) is not None:
-        at = candidate.start()
+    for at in candidates:
+        if at < pos:
+            continue
         match = _split_word_at(text, max(done, at - 3), at + 2)
         if match is None:
             pos = at + 1  # candidates may overlap
@@ -328,22 +368,22 @@ def _split_word_at(text: str, lo: int, hi: int) -> re.Match[str] | None:
     return None
 
 
-def _join_split_words(text: str) -> tuple[str, np.ndarray | None]:
-    matches = _split_words(text)
+def _join_split_words(
+    text: str, candidates: list[int] | None = None
+) -> tuple[str, np.ndarray | None]:
+    matches = _split_words(text, candidates)
     if not matches:
         return text, None
+    drops = [
+        match.start() + offset
+        for match in matches
+        for offset, char in enumerate(match.group())
+        if char in SEPARATOR_CHARS
+    ]
+    pieces = [text[a + 1 : b] for a, b in itertools.pairwise([-1, *drops, len(text)])]
     keep = np.ones(len(text), dtype=bool)
-    for match in matches:
-        for offset, char in enumerate(match.group()):
-            if _SEP_RE.match(char):
-                keep[match.start() + offset] = False
-    kept = np.flatnonzero(keep)
-    return "".join(text[i] for i in kept) if len(kept) < 4096 else _take(text, kept), kept
-
-
-def _take(text: str, kept: np.ndarray) -> str:
-    codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
-    return codes[kept].tobytes().decode("utf-32-le")
+    keep[drops] = False
+    return "".join(pieces), np.flatnonzero(keep)
 
 
 def normalize(text: str, options: MatchOptions) -> NormalizedText:
@@ -354,9 +394,21 @@ def normalize(text: str, options: MatchOptions) -> NormalizedText:
     if len(text) < ALIGNED_BELOW and folder.aligned(text):
         # No combining marks and every character folds to one: C-level
         # translations, and the output stays aligned with the input.
-        folded, starts, ends = folder.fold_chars(text), None, None
-    else:
-        folded, starts, ends = _fold_mixed(text, folder)
+        return _finish(text, folder.fold_chars(text), None, None, options)
+    return _finish(text, *_fold_mixed(text, folder), options)
+
+
+def normalize_aligned(text: str, options: MatchOptions) -> NormalizedText:
+    """Normalise `text`, which folds one character for one (see _Folder.aligned), of any
+    length; the same result as normalize()."""
+    folder = _folder(options.casefold, options.nfkc, options.leetspeak, options.homoglyphs)
+    if text.isascii():
+        return _normalize_ascii(text, folder, options)
+    return _finish(text, folder.fold_chars(text), None, None, options)
+
+
+def _finish(text: str, folded: str, starts, ends, options: MatchOptions) -> NormalizedText:
+    # The steps after per-character folding: split words, then leetspeak symbols.
     if options.ignore_separators:
         folded, kept = _join_split_words(folded)
         if kept is not None:
@@ -372,19 +424,41 @@ def _normalize_ascii(text: str, folder: _Folder, options: MatchOptions) -> Norma
     raw = text.encode("ascii").translate(folder.ascii_bytes)
     folded = raw.decode("ascii")
     starts = ends = None
-    if options.ignore_separators and _SPLIT_SHAPE_RE.search(raw.translate(_SHAPE_BYTES)):
-        folded, kept = _join_split_words(folded)
+    if candidates := _split_shape(raw, options):
+        folded, kept = _join_split_words(folded, candidates)
         if kept is not None:
             starts, ends = kept, kept + 1
-    if options.leetspeak and (
-        b"@" in raw or b"$" in raw or b"!" in raw or b"|" in raw or b"+" in raw
-    ):
+    if _has_symbols(raw, options):
         folded = _fold_symbols(folded)
     return NormalizedText(text, folded, starts, ends)
 
 
+def fold_ascii_plain(text: str, options: MatchOptions) -> str | None:
+    """Return normalize(text).text for ASCII `text` when normalising only folds characters one
+    for one (no split word to join, no leetspeak symbol), so spans need no map; else None."""
+    raw = text.encode("ascii").translate(_ascii_bytes(options.casefold, options.leetspeak))
+    if _split_shape(raw, options) or _has_symbols(raw, options):
+        return None
+    return raw.decode("ascii")
+
+
+def _split_shape(raw: bytes, options: MatchOptions) -> list[int]:
+    # Where folded ASCII bytes may hold a split word, when separators are joined.
+    if options.ignore_separators:
+        return _split_candidates(raw.translate(_SHAPE_BYTES))
+    return []
+
+
+def _has_symbols(raw: bytes, options: MatchOptions) -> bool:
+    # Whether folded ASCII bytes hold a leetspeak symbol that may need folding.
+    return options.leetspeak and (
+        b"@" in raw or b"$" in raw or b"!" in raw or b"|" in raw or b"+" in raw
+    )
+
+
 def _fold_symbols(text: str) -> str:
-    if _SYMBOL_RE.search(text) is None:
+    # The `in` tests are C-level scans, much faster than the regex on long texts.
+    if not any(symbol in text for symbol in LEET_SYMBOLS) or _SYMBOL_RE.search(text) is None:
         return text
     return _SYMBOL_RE.sub(lambda m: LEET_SYMBOLS[m.group()], text)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import operator
 from typing import NamedTuple
 
 import numpy as np
@@ -12,19 +14,35 @@ from moderation.engine.normalize import (
     NormalizedText,
     _folder,
     normalize,
+    normalize_aligned,
 )
+from moderation.engine.wordkeys import marked_text
 
 # Joins the texts of a batch: not a word character, not a separator, and in no
 # term, so matching and folding never cross from one text to the next.
 JOIN_CHAR = "\x00"
 
 
-class JoinedTexts(NamedTuple):
+class JoinedTexts:
     """Texts of a batch joined with JOIN_CHAR and normalised as one text."""
 
-    rows: list[int]  # indices in the batch of the texts joined, in order
-    offsets: np.ndarray  # start of each text in norm.original
-    norm: NormalizedText
+    __slots__ = ("_marked", "_parts", "norm", "offsets", "rows")
+
+    def __init__(self, rows: list[int], offsets: np.ndarray, parts: list[NormalizedText]) -> None:
+        self.rows = rows  # indices in the batch of the texts joined, in order
+        self.offsets = offsets  # start of each text in norm.original
+        self.norm = _concat(parts)
+        self._parts = parts
+        self._marked: str | None = None
+
+    def marked(self) -> str:
+        """Return marked_text(norm.text), built once for every keyword set matching the batch."""
+        if self._marked is None:
+            # Marking is one character for one, so each part marks on its own
+            # fast path: the ASCII part as bytes, a non-ASCII part with a regex.
+            first, *others = (marked_text(part.text) for part in self._parts)
+            self._marked = first + "".join(marked[1:] for marked in others)
+        return self._marked
 
 
 class NormalizedBatch(NamedTuple):
@@ -38,24 +56,28 @@ class NormalizedBatch(NamedTuple):
 def normalize_batch(texts: list[str], options: MatchOptions) -> NormalizedBatch:
     """Normalise many texts in a few passes where they allow it; same result as one by one.
 
-    Joined: the ASCII texts in one group (bytes operations over the whole
-    group), and in a second group the other texts that fold one character
-    for one (no combining marks, invisible characters or expanding characters
-    such as 'ß'), so no fold spans two texts. The rest go one by one.
+    Joined: the ASCII texts (bytes operations over all of them) and then the
+    other texts that fold one character for one (no combining marks,
+    invisible characters or expanding characters such as 'ß'), so no fold
+    spans two texts; non-ASCII texts past ALIGNED_BELOW characters in all
+    make further groups. The rest go one by one.
     """
-    plain = [i for i, text in enumerate(texts) if text.isascii()]
-    others: list[int] = []
+    flags = list(map(str.isascii, texts))
+    plain = list(itertools.compress(range(len(texts)), flags))
+    others = list(itertools.compress(range(len(texts)), map(operator.not_, flags)))
     singles: dict[int, NormalizedText] = {}
-    if len(plain) < len(texts):
-        ascii_rows = set(plain)
-        for i, text in enumerate(texts):
-            if i in ascii_rows:
-                continue
-            if folds_aligned(text, options):
-                others.append(i)
-            else:
-                singles[i] = normalize(text, options)
-    joined = [_join(texts, rows, options) for rows in (plain, *_chunks(texts, others)) if rows]
+    if others and not _all_fold_aligned([texts[i] for i in others], options):
+        # One check for all the non-ASCII texts passes in most batches; when
+        # it fails, each text is checked on its own.
+        for i in others:
+            if not folds_aligned(texts[i], options):
+                singles[i] = normalize(texts[i], options)
+        others = [i for i in others if i not in singles]
+    # The ASCII texts and the first non-ASCII chunk make one group (the
+    # non-ASCII texts last), so the automaton scans a batch in one pass.
+    first, *more = _chunks(texts, others) if others else [[]]
+    groups = [[part for part in (plain, first) if part], *([chunk] for chunk in more)]
+    joined = [_join(texts, parts, options) for parts in groups if parts]
     return NormalizedBatch(texts, joined, singles)
 
 
@@ -70,9 +92,19 @@ def folds_aligned(text: str, options: MatchOptions) -> bool:
     return folder.aligned(text)
 
 
+def _all_fold_aligned(texts: list[str], options: MatchOptions) -> bool:
+    # True only if folds_aligned() is true for each text: the characters of
+    # all of them fold one for one exactly when those of each one do.
+    if any(len(text) >= ALIGNED_BELOW for text in texts):
+        return False
+    folder = _folder(options.casefold, options.nfkc, options.leetspeak, options.homoglyphs)
+    return folder.aligned("".join(texts))
+
+
 def _chunks(texts: list[str], rows: list[int]) -> list[list[int]]:
-    # Non-ASCII groups stay below ALIGNED_BELOW characters, so each still
-    # folds with the C-level translations.
+    # Non-ASCII groups stay below ALIGNED_BELOW characters: the regular
+    # expressions that fold and mark their non-ASCII characters scan every
+    # character, which costs more than the numpy paths on long texts.
     chunks: list[list[int]] = [[]]
     size = 0
     for i in rows:
@@ -84,8 +116,34 @@ def _chunks(texts: list[str], rows: list[int]) -> list[list[int]]:
     return chunks
 
 
-def _join(texts: list[str], rows: list[int], options: MatchOptions) -> JoinedTexts:
-    chosen = texts if len(rows) == len(texts) else [texts[i] for i in rows]
-    offsets = np.zeros(len(chosen), dtype=np.int64)
-    np.cumsum(np.fromiter(map(len, chosen), np.int64, len(chosen))[:-1] + 1, out=offsets[1:])
-    return JoinedTexts(rows, offsets, normalize(JOIN_CHAR.join(chosen), options))
+def _join(texts: list[str], parts: list[list[int]], options: MatchOptions) -> JoinedTexts:
+    # Every text of `parts` is ASCII or folds aligned (checked by the caller);
+    # each part is normalised on its own path, then the parts are joined.
+    chosen = [list(map(texts.__getitem__, part)) for part in parts]
+    rows = list(itertools.chain.from_iterable(parts))
+    lengths = np.fromiter(map(len, itertools.chain.from_iterable(chosen)), np.int64, len(rows))
+    offsets = np.zeros(len(rows), dtype=np.int64)
+    np.cumsum(lengths[:-1] + 1, out=offsets[1:])
+    norms = [normalize_aligned(JOIN_CHAR.join(part), options) for part in chosen]
+    return JoinedTexts(rows, offsets, norms)
+
+
+def _concat(parts: list[NormalizedText]) -> NormalizedText:
+    # The parts joined with JOIN_CHAR, as normalising the joined text would give.
+    if len(parts) == 1:
+        return parts[0]
+    original = JOIN_CHAR.join(part.original for part in parts)
+    text = JOIN_CHAR.join(part.text for part in parts)
+    if all(part.starts is None for part in parts):
+        return NormalizedText(original, text, None, None)
+    starts, ends, base = [], [], 0
+    for part in parts:
+        if base:  # the JOIN_CHAR before this part
+            starts.append(np.array([base - 1]))
+            ends.append(np.array([base]))
+        aligned = part.starts is None
+        local = np.arange(len(part.text)) if aligned else part.starts
+        starts.append(local + base)
+        ends.append((local + 1 if aligned else part.ends) + base)
+        base += len(part.original) + 1
+    return NormalizedText(original, text, np.concatenate(starts), np.concatenate(ends))

@@ -171,13 +171,13 @@ class BoundaryAutomaton:
         self._groups = {}
         _non_word_re()  # built once per process (0.1 s), here rather than on a first prompt
 
-    def scan(self, text: str, hits: list, allowed: list) -> None:
+    def scan(self, text: str, hits: list, allowed: list, marked: str | None = None) -> None:
         """Append (start, end, term) whole-word hits and (start, end) allow-list spans of the
-        normalised `text`."""
+        normalised `text` (`marked`: its marked_text, when the caller has it)."""
         entries = self.entries
         if not entries:
             return
-        for end, index in self.automaton.iter(marked_text(text)):
+        for end, index in self.automaton.iter(marked_text(text) if marked is None else marked):
             for offset, length, check, term, allow in entries[index]:
                 start = end - offset
                 if check is not None and text[start : start + length] != check:

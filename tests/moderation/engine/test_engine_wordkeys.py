@@ -91,6 +91,8 @@ def test_non_ascii_batches_split_into_groups_that_match_like_one_by_one():
     texts = ["".join(rng.choice(pieces) for _ in range(rng.randint(1, 30))) for _ in range(400)]
     texts += ["Straße sex", "e\u0301 sex", "plain sex"]  # one by one, and ASCII
     batch = normalize_batch(texts, ks.options)
-    assert len(batch.joined) > 2  # the ASCII group and several non-ASCII ones
-    assert all(len(group.norm.original) < 4096 for group in batch.joined)
+    assert len(batch.joined) > 2  # ASCII and non-ASCII texts, then more non-ASCII groups
+    non_ascii = [[i for i in group.rows if not texts[i].isascii()] for group in batch.joined]
+    assert all(sum(len(texts[i]) + 1 for i in rows) < 4096 for rows in non_ascii)
+    assert all(i not in batch.singles for i in batch.joined[0].rows)
     assert ks.find_batch(batch) == [ks.match(t) for t in texts]

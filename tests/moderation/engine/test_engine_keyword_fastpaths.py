@@ -1,0 +1,152 @@
+"""The fast keyword paths give the reference path's matches and spans on random texts.
+
+Reference: a keyword set compiled with `boundary_keys=False` (one plain
+automaton, a boundary check per hit) matching each text after the general
+`normalize()`. The fast paths: ASCII prompts folded one for one (`match`),
+batches joined into one group of ASCII then non-ASCII texts with one marked
+text shared by every set (`match_batch`, `find_batch`), and the numpy search
+for split words in long texts.
+"""
+
+import random
+import re
+
+import pytest
+
+from moderation.engine.bundle import KeywordSet, MatchOptions
+from moderation.engine.decision import Action
+from moderation.engine.keywords import CompiledKeywordSet
+from moderation.engine.normalize import (
+    _SPLIT_SHAPE_RE,
+    _SPLIT_WORD_RE,
+    SHAPE_VECTORISE_FROM,
+    _split_candidates,
+    _split_words,
+    _text_shape,
+    fold_ascii_plain,
+    non_ascii_chars,
+    normalize,
+)
+from moderation.engine.textbatch import normalize_batch
+from moderation.engine.wordkeys import marked_text
+
+TERMS = ("sex", "porn", "sex toys", "(sex)", "kill", "x", "女优", "av女优", "москва", "café")
+ALLOW = ("sussex", "sex toys education")
+ASCII_PIECES = [
+    "sex", "SEX", "s.e.x", "s e x", "s - e - x", "s..e..x", "$ex", "s3x", "5ex!", "p0rn",
+    "P|0rn", "k!ll", "ki11", "@", "+", "|", "?", "(sex)", "sex toys", "sussex", "sexy",
+    "x", "a", "b c", " ", ", ", ".", "-", "_", "e.g.", "4k", "photo of a cat", "\x01", "\x00",
+]  # fmt: skip
+OTHER_PIECES = [
+    "ｓｅｘ", "ѕех", "ѕ.е.х", "Ｓ Ｅ Ｘ", "看", "av女优", "女优です", "Москва", "МОСКВА",
+    "café", "ΑΒΓ", "\u00a0", "\u3000", "·", "s\u00a0e\u00a0x", "🙂", "ไม่",
+    "se\u200bx", "e\u0301", "Straße", "ﬁ",
+]  # fmt: skip
+OPTIONS = [
+    MatchOptions(),
+    MatchOptions(mode="substring"),
+    MatchOptions(leetspeak=False, homoglyphs=False),
+    MatchOptions(ignore_separators=False, casefold=False),
+]
+
+
+def compiled(options: MatchOptions, *, boundary_keys: bool = True) -> CompiledKeywordSet:
+    keyword_set = KeywordSet("k", "t", Action.BLOCK, TERMS, ALLOW, options)
+    return CompiledKeywordSet(keyword_set, boundary_keys=boundary_keys)
+
+
+def random_text(rng: random.Random, pieces: list[str], longest: int = 14) -> str:
+    return "".join(rng.choice(pieces) for _ in range(rng.randint(0, longest)))
+
+
+def reference_matches(reference: CompiledKeywordSet, text: str) -> list:
+    return reference.find(normalize(text, reference.options))
+
+
+@pytest.mark.parametrize("options", OPTIONS)
+def test_ascii_prompts_match_like_the_reference(options):
+    fast, reference = compiled(options), compiled(options, boundary_keys=False)
+    rng = random.Random(11)
+    for _ in range(4_000):
+        text = random_text(rng, ASCII_PIECES)
+        assert fast.match(text) == reference_matches(reference, text), repr(text)
+
+
+def test_plain_ascii_fold_is_the_normalised_text_or_declines():
+    rng = random.Random(12)
+    for options in OPTIONS:
+        for _ in range(2_000):
+            text = random_text(rng, ASCII_PIECES)
+            folded, norm = fold_ascii_plain(text, options), normalize(text, options)
+            if folded is not None:
+                assert (folded, norm.starts) == (norm.text, None), repr(text)
+    assert fold_ascii_plain("s.e.x", MatchOptions()) is None  # a split word to join
+    assert fold_ascii_plain("$ex", MatchOptions()) is None  # a leetspeak symbol
+
+
+@pytest.mark.parametrize("options", OPTIONS)
+def test_mixed_batches_match_like_the_reference(options):
+    fast, reference = compiled(options), compiled(options, boundary_keys=False)
+    rng = random.Random(13)
+    for _ in range(12):
+        texts = [
+            random_text(rng, ASCII_PIECES if rng.random() < 0.8 else ASCII_PIECES + OTHER_PIECES)
+            for _ in range(rng.randint(1, 300))
+        ]
+        # Long texts: more non-ASCII groups, and one text on the general path.
+        texts += [random_text(rng, OTHER_PIECES, 400), random_text(rng, OTHER_PIECES, 3_000)]
+        rng.shuffle(texts)
+        expected = [reference_matches(reference, text) for text in texts]
+        assert fast.match_batch(texts) == expected
+        assert [fast.match(text) for text in texts] == expected
+
+
+def test_keyword_sets_sharing_a_batch_each_match_like_the_reference():
+    options = MatchOptions()
+    other = KeywordSet("k2", "t", Action.FLAG, ("toys", "ѕ", "москва"), ("sex toys",), options)
+    sets = [compiled(options), CompiledKeywordSet(other)]
+    references = [CompiledKeywordSet(ks.keyword_set, boundary_keys=False) for ks in sets]
+    rng = random.Random(14)
+    texts = [random_text(rng, ASCII_PIECES + OTHER_PIECES) for _ in range(500)]
+    batch = normalize_batch(texts, options)
+    for ks, reference in zip(sets, references, strict=True):
+        assert ks.find_batch(batch) == [reference_matches(reference, t) for t in texts]
+    for group in batch.joined:
+        assert group.marked() == marked_text(group.norm.text)
+
+
+def test_batch_spans_point_at_the_original_characters():
+    texts = ["an s.e.x here", "ѕ.е.х, s e x", "plain", "看av女优", "ｓｅｘ, Москва"]
+    found = compiled(MatchOptions()).match_batch(texts)
+    spans = [
+        [(m.term, text[m.start : m.end]) for m in matches]
+        for text, matches in zip(texts, found, strict=True)
+    ]
+    assert spans == [
+        [("sex", "s.e.x")],
+        [("sex", "ѕ.е.х"), ("sex", "s e x")],
+        [],
+        [("av女优", "av女优"), ("女优", "女优")],  # by end, the longest first
+        [("sex", "ｓｅｘ"), ("москва", "Москва")],
+    ]
+
+
+def test_long_split_word_search_finds_what_the_regex_finds():
+    rng = random.Random(15)
+    alphabet = ["a", "b", " ", ".", "-", "  ", "x y", "é", "\u00a0", "?", ",", "ab", "\x00", "ｓ"]
+    for _ in range(30):
+        text = random_text(rng, alphabet, 2_000)
+        shape = _text_shape(text)
+        if len(shape) >= SHAPE_VECTORISE_FROM:  # the numpy search
+            every = [at for at in range(len(shape)) if _SPLIT_SHAPE_RE.match(shape, at)]
+            assert _split_candidates(shape) == every
+        expected = [m.span() for m in _SPLIT_WORD_RE.finditer(text)]
+        assert [m.span() for m in _split_words(text)] == expected
+
+
+def test_non_ascii_characters_are_found_in_order():
+    rng = random.Random(16)
+    pool = [*ASCII_PIECES, *OTHER_PIECES, "\ud800", "\U0001f600", "\U000e0041"]
+    for _ in range(2_000):
+        text = random_text(rng, pool)
+        assert non_ascii_chars(text) == "".join(re.findall(r"[^\x00-\x7f]", text))
