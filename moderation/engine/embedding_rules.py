@@ -35,21 +35,28 @@ def _offsets(counts: list[int]) -> np.ndarray:
 
 
 class StackedEmbeddingSets:
-    """Every set's example and counter vectors stacked into two matrices, built once."""
+    """Every set's example vectors, then every set's counter vectors, in one matrix built once.
+
+    One matrix, so a batch is scored with one product; `examples` and
+    `counters` are views of its two parts.
+    """
 
     def __init__(self, sets: Sequence[EmbeddingSet], dim: int) -> None:
         self.sets = tuple(sets)
         self.dim = dim
-        self.examples = _stack([s.example_vectors for s in self.sets], dim)
-        self.counters = _stack([s.counter_vectors for s in self.sets], dim)
+        examples = [s.example_vectors for s in self.sets]
+        self.matrix = _stack(examples + [s.counter_vectors for s in self.sets], dim)
         self.example_offsets = _offsets([len(s.examples) for s in self.sets])
         self.counter_offsets = _offsets([len(s.counter_examples) for s in self.sets])
+        n_examples = int(self.example_offsets[-1])
+        self.examples, self.counters = self.matrix[:n_examples], self.matrix[n_examples:]
         self.thresholds = np.array([s.threshold for s in self.sets], dtype=np.float32)
 
     def score(self, vectors: np.ndarray) -> list[EmbeddingScores]:
         """Score a (b, dim) batch of unit prompt vectors against every set."""
-        sims = vectors @ self.examples.T
-        counter_sims = vectors @ self.counters.T if len(self.counters) else None
+        product = vectors @ self.matrix.T
+        n_examples = len(self.examples)
+        sims, counter_sims = product[:, :n_examples], product[:, n_examples:]
         return [self._score_set(i, sims, counter_sims) for i in range(len(self.sets))]
 
     def _score_set(self, i: int, sims: np.ndarray, counter_sims) -> EmbeddingScores:
