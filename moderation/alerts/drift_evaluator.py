@@ -19,25 +19,39 @@ def drift_alerts_after_run(run: TestRun) -> None:
 
     A rule's baseline is the policy's suite before this one ("previous", the
     default) or a fixed suite run id; without a baseline there is nothing to
-    compare, and the rule keeps its state.
+    compare, and the rule keeps its state. Like alerts_after_run, it never
+    raises: a rule that cannot be evaluated is logged and the others go on.
     """
     if run.kind != TestRun.Kind.SUITE or run.status != TestRun.Status.SUCCEEDED:
         return
-    rules = scoped(AlertRule, run.tenant).filter(
-        kind=AlertRule.Kind.DRIFT, enabled=True, params__policy=run.policy.slug
-    )
-    for rule in rules:
-        baseline = _baseline(rule, run)
-        if baseline is None:
-            log.info("drift rule %s: no baseline for suite run %s", rule.pk, run.pk)
-            continue
-        threshold = float(rule.params.get("psi", PSI_ALERT))
-        drifted = [
-            d for d in quality.runs_drift(baseline, run, psi_alert=threshold) if d.drift.flagged
-        ]
-        services.alert_observe(
-            rule=rule, firing=bool(drifted), message=_message(run, baseline, threshold, drifted)
+    try:
+        rules = list(
+            scoped(AlertRule, run.tenant).filter(
+                kind=AlertRule.Kind.DRIFT, enabled=True, params__policy=run.policy.slug
+            )
         )
+    except Exception:
+        log.exception("drift alert rules after suite run %s could not be read", run.pk)
+        return
+    for rule in rules:
+        try:
+            _observe(rule, run)
+        except Exception:
+            log.exception(
+                "drift rule %s after suite run %s could not be evaluated", rule.pk, run.pk
+            )
+
+
+def _observe(rule: AlertRule, run: TestRun) -> None:
+    baseline = _baseline(rule, run)
+    if baseline is None:
+        log.info("drift rule %s: no baseline for suite run %s", rule.pk, run.pk)
+        return
+    threshold = float(rule.params.get("psi", PSI_ALERT))
+    drifted = [d for d in quality.runs_drift(baseline, run, psi_alert=threshold) if d.drift.flagged]
+    services.alert_observe(
+        rule=rule, firing=bool(drifted), message=_message(run, baseline, threshold, drifted)
+    )
 
 
 def _baseline(rule: AlertRule, run: TestRun) -> TestRun | None:

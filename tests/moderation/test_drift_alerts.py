@@ -7,6 +7,7 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
+from moderation.alerts import drift_evaluator
 from moderation.alerts.drift_evaluator import drift_alerts_after_run
 from moderation.alerts.models import AlertEvent, AlertRule
 from moderation.models import TestRun
@@ -124,15 +125,17 @@ def test_finishing_a_suite_evaluates_the_drift_rules(policy, sample_set):
 
 
 def test_a_failing_alert_never_fails_the_suite(policy, sample_set, monkeypatch, caplog):
-    def broken(run):
-        raise RuntimeError("mail server on fire")
+    def broken(baseline, current, **kwargs):
+        raise RuntimeError("scores unreadable")
 
-    monkeypatch.setattr(suites, "drift_alerts_after_run", broken)
-    run = running_suite(policy, sample_set, CALM)
+    rule = watch(policy)
+    finished_suite(policy, sample_set, CALM, minutes_ago=30)
+    monkeypatch.setattr(drift_evaluator.quality, "runs_drift", broken)
+    run = running_suite(policy, sample_set, SHIFTED)
     with caplog.at_level(logging.ERROR):
         finished = suites.suite_finish(run=run, bundle={"sha256": "a" * 64, "revision": 1})
     assert finished.status == TestRun.Status.SUCCEEDED
-    assert f"drift alerts after suite run {run.pk} failed" in caplog.text
+    assert f"drift rule {rule.pk} after suite run {run.pk} could not be evaluated" in caplog.text
 
 
 @pytest.mark.parametrize(
