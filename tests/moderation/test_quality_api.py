@@ -2,6 +2,8 @@
 
 import pytest
 import yaml
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from moderation import drift, plots, quality
@@ -77,6 +79,22 @@ def test_quality_reports_support_as_the_suite_stored_it(api_client, viewer, poli
     api_client.force_authenticate(viewer)
     run = api_client.get(QUALITY).json()["sample_sets"][0]["runs"][0]
     assert run["block"]["support"] == 7
+
+
+def test_quality_queries_do_not_grow_with_the_runs(api_client, viewer, policy):
+    sample_sets = [SampleSetFactory(tenant=policy.tenant) for _ in range(3)]
+    api_client.force_authenticate(viewer)
+
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            assert api_client.get(QUALITY).status_code == 200
+        return len(captured)
+
+    suite(policy, sample_sets[0], 9, result=action_metrics(0.5, 0.5))
+    few = queries()
+    for minutes, sample_set in enumerate(sample_sets * 3):
+        suite(policy, sample_set, minutes, result=action_metrics(0.5, 0.5))
+    assert queries() == few
 
 
 def test_quality_counts_each_channels_servers_as_the_page_does(api_client, editor, viewer, policy):
