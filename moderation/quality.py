@@ -24,6 +24,8 @@ OUTCOMES = {"block": "Block vs not", "flag_or_worse": "Flag or worse vs not"}
 RATIOS = ("precision", "recall", "f1")
 DRIFT_KINDS = ("category", "concept")
 LIVE_WINDOW = 50
+MAX_WINDOW = 1000
+HISTOGRAM_BINS = 10
 
 
 def finished_suites(*, policy) -> QuerySet[TestRun]:
@@ -69,6 +71,11 @@ def action_metrics(run: TestRun) -> dict:
     return ((run.result or {}).get("metrics") or {}).get("action") or {}
 
 
+def latency_metrics(run: TestRun) -> dict[str, dict[str, float]]:
+    """The run's stored p50/p95 milliseconds per stage ({} for a run without timings)."""
+    return ((run.result or {}).get("metrics") or {}).get("latency_ms") or {}
+
+
 def _outcome_chart(runs: list[TestRun], outcome: str) -> plots.LineChart:
     rows = [action_metrics(run).get(outcome, {}) for run in runs]
     return plots.line_chart(
@@ -84,18 +91,14 @@ def latency_over_time(*, policy) -> tuple[list[TestRun], plots.LineChart | None]
     The percentiles are those stored when the suite finished, from every
     sample's stage timings.
     """
-    runs = [
-        r
-        for r in reversed(finished_suites(policy=policy)[:MAX_RUNS])
-        if (r.result or {}).get("metrics", {}).get("latency_ms")
-    ]
+    runs = [r for r in reversed(finished_suites(policy=policy)[:MAX_RUNS]) if latency_metrics(r)]
     if not runs:
         return [], None
-    stages = list(dict.fromkeys(s for r in runs for s in r.result["metrics"]["latency_ms"]))
+    stages = list(dict.fromkeys(s for r in runs for s in latency_metrics(r)))
     series = [
         plots.Series(
             f"{stage} {q}",
-            [r.result["metrics"]["latency_ms"].get(stage, {}).get(q) for r in runs],
+            [latency_metrics(r).get(stage, {}).get(q) for r in runs],
             dashed=q == "p95",
             group=stage,
         )
@@ -126,6 +129,27 @@ def rollout_health(*, policy) -> list[ChannelHealth]:
         )
         for channel in selectors_publishing.channel_list(policy=policy).order_by("name")
     ]
+
+
+@dataclass
+class PolicyQuality:
+    """Everything the quality page and the quality API show of one policy."""
+
+    sets: list[SetQuality]
+    latency_runs: list[TestRun]
+    latency_chart: plots.LineChart | None
+    channels: list[ChannelHealth]
+
+
+def policy_quality(*, policy) -> PolicyQuality:
+    """Metrics per sample set over time, latency per stage, and rollout health per channel."""
+    latency_runs, latency_chart = latency_over_time(policy=policy)
+    return PolicyQuality(
+        sets=quality_over_time(policy=policy),
+        latency_runs=latency_runs,
+        latency_chart=latency_chart,
+        channels=rollout_health(policy=policy),
+    )
 
 
 # Drift
@@ -180,7 +204,21 @@ class ScoreDrift:
 
     def bars(self) -> list[dict]:
         """Baseline (first) and current (second) shares of each score bin, for the SVG."""
-        return plots.pair_histogram(self.baseline, self.current, shares=True)
+        return plots.pair_histogram(self.baseline, self.current, shares=True, bins=HISTOGRAM_BINS)
+
+    def histogram(self) -> list[dict]:
+        """The numbers behind bars(): each bin of [0, 1] with both sides' counts and shares."""
+        return [
+            {
+                "start": i / HISTOGRAM_BINS,
+                "end": (i + 1) / HISTOGRAM_BINS,
+                "baseline_count": bar["first"],
+                "current_count": bar["second"],
+                "baseline_share": bar["first"] / len(self.baseline),
+                "current_share": bar["second"] / len(self.current),
+            }
+            for i, bar in enumerate(self.bars())
+        ]
 
 
 def scores_drift(

@@ -8,8 +8,6 @@ from moderation.models import TestRun
 from policy_admin.errors import ApplicationError
 from policy_admin.views.base import PolicyPageMixin
 
-MAX_WINDOW = 1000
-
 
 class QualityView(PolicyPageMixin, TemplateView):
     """Precision/recall/F1 per sample set over time, latency per stage, rollout per channel."""
@@ -18,13 +16,7 @@ class QualityView(PolicyPageMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        latency_runs, latency_chart = quality.latency_over_time(policy=self.policy)
-        context.update(
-            sets=quality.quality_over_time(policy=self.policy),
-            latency_runs=latency_runs,
-            latency_chart=latency_chart,
-            channels=quality.rollout_health(policy=self.policy),
-        )
+        context.update(vars(quality.policy_quality(policy=self.policy)))
         return context
 
 
@@ -49,7 +41,7 @@ class DriftView(PolicyPageMixin, TemplateView):
                 policy=self.policy,
                 baseline_id=_number(params.get("baseline")),
                 current_id=_number(params.get("current")),
-                window=min(window, MAX_WINDOW),
+                window=min(window, quality.MAX_WINDOW),
             )
         except TestRun.DoesNotExist:
             raise Http404("No such finished suite of this policy.") from None

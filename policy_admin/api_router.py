@@ -8,6 +8,7 @@ policy's rules nest under policies/<policy>/, resolved through the tenant.
 
 from rest_framework.routers import DefaultRouter, SimpleRouter
 
+from moderation.api.quality_views import PolicyQualityViewSet
 from moderation.api.suite_views import SampleSetViewSet, SampleViewSet, SuiteRunViewSet
 from moderation.api.views import LiveTestViewSet
 from policy_admin.api.views.audit import AuditEventViewSet, PolicyAuditEventViewSet
@@ -43,3 +44,4 @@ tenant_router.register(f"{_POLICY}/concepts", ConceptViewSet, basename="policy-c
 tenant_router.register(f"{_POLICY}/audit", PolicyAuditEventViewSet, basename="policy-audit-event")
 tenant_router.register(f"{_POLICY}/versions", VersionViewSet, basename="policy-version")
 tenant_router.register(f"{_POLICY}/channels", ChannelViewSet, basename="policy-channel")
+tenant_router.register(_POLICY, PolicyQualityViewSet, basename="policy-quality")
