@@ -143,3 +143,15 @@ def test_gunicorn_config_loads():
     exec((ROOT / "deploy/gunicorn.conf.py").read_text(), namespace)  # noqa: S102  our own file
     assert namespace["worker_class"] == "gthread"
     assert namespace["accesslog"] == "-"
+
+
+def test_gunicorn_workers_freeze_their_start_up_objects():
+    import gc
+
+    namespace: dict = {}
+    exec((ROOT / "deploy/gunicorn.conf.py").read_text(), namespace)  # noqa: S102  our own file
+    try:
+        namespace["post_worker_init"](worker=None)
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
