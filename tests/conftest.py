@@ -70,3 +70,23 @@ def celery_worker_process(transactional_db, tmp_path):
 
     with running_worker(log_path=tmp_path / "worker.log") as worker:
         yield worker
+
+
+@pytest.fixture
+def fleet_isolated(settings, tmp_path):
+    """A private signing-key folder, and empty fleet caches before and after the test.
+
+    Rows are flushed between tests, so ids come back: cached tokens and channel
+    pointers of an earlier test must be forgotten.
+    """
+    from django.core.cache import cache
+
+    from policy_admin.fleet_api.memory import forget_all
+
+    settings.MODERATION_SIGNING_KEY_DIR = tmp_path / "signing-keys"
+    settings.MODERATION_SIGNING_KEY_PEM = ""
+    cache.clear()
+    forget_all()
+    yield settings.MODERATION_SIGNING_KEY_DIR
+    cache.clear()
+    forget_all()

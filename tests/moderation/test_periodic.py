@@ -8,7 +8,6 @@ import time
 
 import pytest
 from django.core import mail
-from django.core.cache import cache
 from django.utils import timezone
 
 from moderation import probe
@@ -17,7 +16,6 @@ from moderation.models import TestRun
 from moderation.services import runs, suites
 from moderation.tasks.periodic import fleet_alerts_evaluate, stale_runs_sweep
 from policy_admin.celery import app
-from policy_admin.fleet_api.memory import forget_all
 from policy_admin.models import Channel, FleetInstance
 from policy_admin.services.fleet import fleet_token_create
 from policy_admin.services.publishing import channel_promote, policy_publish
@@ -25,19 +23,7 @@ from tests.moderation.factories import SampleFactory, SampleSetFactory
 from tests.policy_admin.factories import KeywordRuleSetFactory, PolicyFactory
 from tests.worker import ROOT
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def fleet_state(settings, tmp_path):
-    """A private signing-key folder and empty fleet caches."""
-    settings.MODERATION_SIGNING_KEY_DIR = tmp_path / "signing-keys"
-    settings.MODERATION_SIGNING_KEY_PEM = ""
-    cache.clear()
-    forget_all()
-    yield
-    cache.clear()
-    forget_all()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fleet_isolated")]
 
 
 def test_beat_sends_both_tasks_every_minute():

@@ -4,20 +4,5 @@ import pytest
 
 
 @pytest.fixture(autouse=True)
-def signing_key_dir(settings, tmp_path):
-    settings.MODERATION_SIGNING_KEY_DIR = tmp_path / "signing-keys"
-    settings.MODERATION_SIGNING_KEY_PEM = ""
-    return settings.MODERATION_SIGNING_KEY_DIR
-
-
-@pytest.fixture(autouse=True)
-def _clear_cache():
-    from django.core.cache import cache
-
-    from policy_admin.fleet_api.memory import forget_all
-
-    cache.clear()
-    forget_all()
-    yield
-    cache.clear()
-    forget_all()
+def signing_key_dir(fleet_isolated):
+    return fleet_isolated

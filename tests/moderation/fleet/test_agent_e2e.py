@@ -39,7 +39,7 @@ from tests.policy_admin.factories import (
 
 from .conftest import LoopbackServer
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("fleet_isolated")]
 
 CHANNEL_PATH = "/api/v1/fleet/policies/default/channels/production/bundle"
 _HOP_BY_HOP = {"connection", "transfer-encoding", "content-length", "keep-alive", "date", "server"}
@@ -105,22 +105,6 @@ class Proxy(LoopbackServer):
             do_GET = do_POST = _relay
 
         return Handler
-
-
-@pytest.fixture(autouse=True)
-def _private_keys_and_caches(settings, tmp_path):
-    from django.core.cache import cache
-
-    from policy_admin.fleet_api.memory import forget_all
-
-    settings.MODERATION_SIGNING_KEY_DIR = tmp_path / "signing-keys"
-    settings.MODERATION_SIGNING_KEY_PEM = ""
-    # Rows are flushed between transactional tests, so ids come back: forget them.
-    cache.clear()
-    forget_all()
-    yield
-    cache.clear()
-    forget_all()
 
 
 @pytest.fixture
