@@ -23,16 +23,29 @@ def alert_observe(*, rule: AlertRule, firing: bool, message: str) -> AlertEvent 
     event = AlertEvent.objects.create(
         tenant=rule.tenant, rule=rule, state=new_state, message=message
     )
-    event_id = event.pk
-    # Deliver after commit: a rolled-back change must not page anyone.
-    transaction.on_commit(lambda: _deliver(event_id))
+    _deliver_later(event)
     return event
 
 
-def _deliver(event_id: int) -> None:
+def _deliver_later(event: AlertEvent) -> None:
+    """Queue the event's delivery on `default` once the change is committed.
+
+    After commit, so a rolled-back change pages nobody; on a queue, so a slow
+    mail server or webhook never holds the process that noticed the change (a
+    GPU worker finishing a suite, the beat-driven fleet check).
+    """
+    from moderation.tasks.alerts import alert_deliver
+
+    event_id = event.pk
+    transaction.on_commit(lambda: alert_deliver.delay(event_id))
+
+
+def alert_event_deliver(*, event_id: int) -> AlertEvent:
+    """Send an event by email and webhook and record each attempt on it."""
     event = AlertEvent.objects.select_related("rule__tenant").get(pk=event_id)
     event.deliveries = delivery.deliver(event)
     event.save(update_fields=["deliveries"])
+    return event
 
 
 @transaction.atomic

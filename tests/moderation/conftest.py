@@ -35,3 +35,20 @@ def queued(monkeypatch):
     monkeypatch.setattr("moderation.tasks.gpu.run_execute.delay", sent.append)
     monkeypatch.setattr("moderation.tasks.gpu.suite_run_execute.delay", sent.append)
     return sent
+
+
+@pytest.fixture
+def alerts_delivered_here(monkeypatch):
+    """Alert events are delivered in this process when their change commits, not on the queue.
+
+    The queued path itself, with a real worker, is tested in test_alerts.py.
+    """
+    from moderation.alerts.services import alert_event_deliver
+
+    delivered = []
+
+    def deliver(event_id):
+        delivered.append(alert_event_deliver(event_id=event_id))
+
+    monkeypatch.setattr("moderation.tasks.alerts.alert_deliver.delay", deliver)
+    return delivered

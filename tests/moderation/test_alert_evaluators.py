@@ -13,7 +13,7 @@ from moderation.tasks.gpu import suite_run_execute
 from tests.moderation.factories import SampleFactory, SampleSetFactory
 from tests.policy_admin.factories import KeywordRuleSetFactory, PolicyFactory
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("queued")]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("queued", "alerts_delivered_here")]
 
 
 @pytest.fixture

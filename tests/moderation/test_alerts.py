@@ -11,7 +11,7 @@ from moderation.alerts.delivery import signature
 from moderation.alerts.models import AlertEvent, AlertRule
 from moderation.alerts.services import alert_observe
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("alerts_delivered_here")]
 
 
 @pytest.fixture

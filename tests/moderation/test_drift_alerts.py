@@ -15,7 +15,7 @@ from moderation.services import suites
 from tests.moderation.factories import SampleResultFactory, SampleSetFactory, SuiteRunFactory
 from tests.policy_admin.factories import PolicyFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("alerts_delivered_here")]
 
 CALM = [0.05, 0.1, 0.1, 0.15, 0.2, 0.2, 0.25, 0.3]
 SHIFTED = [0.6, 0.65, 0.7, 0.7, 0.8, 0.85, 0.9, 0.95]

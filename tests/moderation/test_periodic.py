@@ -23,7 +23,10 @@ from tests.moderation.factories import SampleFactory, SampleSetFactory
 from tests.policy_admin.factories import KeywordRuleSetFactory, PolicyFactory
 from tests.worker import ROOT
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fleet_isolated")]
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.usefixtures("fleet_isolated", "alerts_delivered_here"),
+]
 
 
 def test_beat_sends_both_tasks_every_minute():
