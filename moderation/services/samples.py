@@ -120,9 +120,13 @@ def _open_upload(file_name: str, data: bytes):
 
 
 def _import_row(sample_set, archive, fields: dict, room: int) -> str:
-    return _checked_store(sample_set, fields, room, lambda: _read_image(archive, fields["image"]))[
-        1
-    ]
+    """Store one manifest row; the reason it was refused, or '' when stored."""
+
+    def read_image() -> bytes:
+        return _read_image(archive, fields["image"])
+
+    _, error = _checked_store(sample_set, fields, room, read_image)
+    return error
 
 
 def _checked_store(sample_set, fields: dict, room: int, read_image) -> tuple[Sample | None, str]:
