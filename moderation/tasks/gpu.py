@@ -34,25 +34,17 @@ def run_execute(run_id: int) -> None:
     run = runs.run_claim(run_id=run_id, worker=WORKER)
     if run is None:
         return
-    try:
-        with runs.heartbeat(run):
-            result = scoring.run_live_test(run)
-    except (ApplicationError, EngineError, ImageError, PinMismatch) as error:
-        runs.run_fail(run=run, reason=str(getattr(error, "message", error)))
+    result = _judged(
+        run,
+        lambda: scoring.run_live_test(run),
+        what="live test run",
+        too_long=(
+            "The test took longer than the worker's time limit and was stopped. Try fewer or "
+            "smaller images, or check that the worker has a GPU."
+        ),
+    )
+    if result is FAILED:
         return
-    except SoftTimeLimitExceeded:
-        runs.run_fail(
-            run=run,
-            reason=(
-                "The test took longer than the worker's time limit and was stopped. Try fewer or "
-                "smaller images, or check that the worker has a GPU."
-            ),
-        )
-        return
-    except Exception as error:
-        log.exception("live test run %s failed", run_id)
-        runs.run_fail(run=run, reason=f"The worker hit an unexpected error: {error!r}.")
-        raise
     runs.run_finish(
         run=run,
         result=result,
@@ -83,24 +75,37 @@ def suite_run_execute(run_id: int) -> None:
     run = suites.suite_claim(run_id=run_id, worker=WORKER)
     if run is None:
         return
+    bundle = _judged(
+        run,
+        lambda: scoring.run_suite(run, batch_size=settings.MODERATION_SUITE_BATCH_SIZE),
+        what="suite run",
+        too_long=(
+            "The suite took longer than the worker's time limit and was stopped; the samples "
+            "judged so far are kept. Split the sample set, or run the worker on a GPU."
+        ),
+    )
+    if bundle is not FAILED and bundle is not None:  # None: cancelled meanwhile
+        suites.suite_finish(run=run, bundle=bundle)
+
+
+FAILED = object()  # what _judged returns when it stored the run's failure
+
+
+def _judged(run, work, *, what: str, too_long: str):
+    """`work()` under the run's heartbeat; a failure is stored on the run with a reason.
+
+    Returns work's result, or FAILED. An unexpected error is stored, logged and
+    raised again, so Celery records the task as failed too.
+    """
     try:
         with runs.heartbeat(run):
-            bundle = scoring.run_suite(run, batch_size=settings.MODERATION_SUITE_BATCH_SIZE)
+            return work()
     except (ApplicationError, EngineError, ImageError, PinMismatch) as error:
         runs.run_fail(run=run, reason=str(getattr(error, "message", error)))
-        return
     except SoftTimeLimitExceeded:
-        runs.run_fail(
-            run=run,
-            reason=(
-                "The suite took longer than the worker's time limit and was stopped; the samples "
-                "judged so far are kept. Split the sample set, or run the worker on a GPU."
-            ),
-        )
-        return
+        runs.run_fail(run=run, reason=too_long)
     except Exception as error:
-        log.exception("suite run %s failed", run_id)
+        log.exception("%s %s failed", what, run.pk)
         runs.run_fail(run=run, reason=f"The worker hit an unexpected error: {error!r}.")
         raise
-    if bundle is not None:
-        suites.suite_finish(run=run, bundle=bundle)
+    return FAILED
