@@ -11,7 +11,7 @@ from policy_admin.services.publishing import channel_promote, policy_publish
 from tests.moderation.factories import SampleFactory, SampleSetFactory
 from tests.policy_admin.factories import KeywordRuleSetFactory, PolicyFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("queued")]
 
 LIVE = "/api/v1/tenants/{}/live-tests/"
 SUITES = "/api/v1/tenants/{}/suites/"
@@ -22,15 +22,6 @@ def signing_keys(settings, tmp_path):
     settings.MODERATION_SIGNING_KEY_DIR = tmp_path / "signing-keys"
     settings.MODERATION_SIGNING_KEY_PEM = ""
     settings.MEDIA_ROOT = tmp_path / "media"
-
-
-@pytest.fixture(autouse=True)
-def queued(monkeypatch):
-    """What the services queued; the tests run the tasks in this process instead."""
-    sent = []
-    monkeypatch.setattr("moderation.tasks.gpu.suite_run_execute.delay", sent.append)
-    monkeypatch.setattr("moderation.tasks.gpu.run_execute.delay", sent.append)
-    return sent
 
 
 @pytest.fixture

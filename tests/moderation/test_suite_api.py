@@ -7,7 +7,7 @@ from moderation.models import SampleResult, TestRun
 from tests.moderation.factories import SampleFactory, SampleSetFactory, archive
 from tests.policy_admin.factories import PolicyFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("queued")]
 
 API = "/api/v1/tenants/acme/"
 
@@ -15,13 +15,6 @@ API = "/api/v1/tenants/acme/"
 @pytest.fixture(autouse=True)
 def media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
-
-
-@pytest.fixture(autouse=True)
-def queued(monkeypatch):
-    sent = []
-    monkeypatch.setattr("moderation.tasks.gpu.suite_run_execute.delay", sent.append)
-    return sent
 
 
 def test_editor_creates_imports_filters_and_relabels(api_client, editor):

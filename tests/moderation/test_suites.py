@@ -14,15 +14,7 @@ from policy_admin.errors import ApplicationError, ConflictError
 from tests.moderation.factories import SampleFactory, SampleSetFactory
 from tests.policy_admin.factories import KeywordRuleSetFactory, PolicyFactory
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def queued(monkeypatch):
-    """What suite_start queued; the tests run the task in this process instead."""
-    sent = []
-    monkeypatch.setattr("moderation.tasks.gpu.suite_run_execute.delay", sent.append)
-    return sent
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("queued")]
 
 
 @pytest.fixture
