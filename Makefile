@@ -45,4 +45,4 @@ web:
 	$(PY) manage.py runserver
 
 worker:
-	$(BIN)/celery -A policy_admin worker -Q default,gpu -l info
+	$(BIN)/celery -A config worker -Q default,gpu -l info

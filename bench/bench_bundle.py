@@ -17,7 +17,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.corpus import terms  # noqa: E402
-from moderation.engine.bundle import (  # noqa: E402
+from moderation.engine.bundle import (
     Bundle,
     Concept,
     EmbeddingSet,

@@ -48,8 +48,8 @@ def prepare(data_dir: Path) -> dict:
     call_command("migrate", verbosity=0)
     from django.contrib.auth import get_user_model
 
+    from policy_admin.fleet.services import fleet_token_create
     from policy_admin.models import KeywordRuleSet, Policy
-    from policy_admin.services.fleet import fleet_token_create
     from policy_admin.services.publishing import channel_promote, policy_publish
     from tenants.models import Tenant
 
@@ -75,7 +75,7 @@ def free_port() -> int:
 def start_server(port: int, workers: int) -> subprocess.Popen:
     gunicorn = Path(sys.executable).with_name("gunicorn")
     server = subprocess.Popen(
-        [str(gunicorn), "policy_admin.wsgi", "-b", f"127.0.0.1:{port}", "-w", str(workers),
+        [str(gunicorn), "config.wsgi", "-b", f"127.0.0.1:{port}", "-w", str(workers),
          "--log-level", "warning"],
         cwd=ROOT,
         env=os.environ.copy(),

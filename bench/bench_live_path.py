@@ -47,7 +47,7 @@ def measure(mode: str, runs: int) -> None:
     data = Path(tempfile.mkdtemp(prefix=f"bench-live-{mode}-"))
     os.environ.update(
         {
-            "DJANGO_SETTINGS_MODULE": "policy_admin.settings.base",
+            "DJANGO_SETTINGS_MODULE": "config.settings.base",
             "MODERATION_DATA_DIR": str(data),
             "HF_HUB_OFFLINE": "1",
             "TRANSFORMERS_OFFLINE": "1",
@@ -88,14 +88,14 @@ def redis_up(url: str) -> bool:
 
 
 def bare_evaluate_ms(runs: int) -> float:
-    from moderation import scoring
+    from kernel.registry import compiled, models
     from moderation.engine.evaluate import evaluate
     from policy_admin.bundles.builder import bundle_build
     from policy_admin.models import Policy
 
-    registry = scoring.models()
+    registry = models()
     registry.warm_up()
-    bundle = scoring.compiled(
+    bundle = compiled(
         bundle_build(policy=Policy.objects.get(slug="default"), models=registry).bundle
     )
     evaluate(bundle, prompt=PROMPT, models=registry)
@@ -139,7 +139,7 @@ class worker:
                 "-m",
                 "celery",
                 "-A",
-                "policy_admin",
+                "config",
                 "worker",
                 "-Q",
                 "default,gpu",

@@ -30,7 +30,7 @@ WORK = Path(tempfile.mkdtemp(prefix="bench-suites-"))
 os.environ.update(
     DATABASE_URL=f"sqlite:///{WORK / 'db.sqlite3'}",
     DJANGO_MEDIA_ROOT=str(WORK / "media"),
-    DJANGO_SETTINGS_MODULE="policy_admin.settings.base",
+    DJANGO_SETTINGS_MODULE="config.settings.base",
     HF_HUB_OFFLINE="1",
     TRANSFORMERS_OFFLINE="1",
 )
@@ -50,7 +50,7 @@ def main() -> None:
 
     call_command("migrate", verbosity=0)
     run, items, registry, bundle = prepare(args.samples)
-    from moderation import scoring
+    from moderation.services import scoring
 
     scoring.evaluate_split_on_oom(bundle, items[: args.batch], registry)  # warm-up
 
@@ -86,9 +86,9 @@ def prepare(count: int):
 
     from django.contrib.auth import get_user_model
 
-    from moderation import scoring
-    from moderation.demo import demo_archive
-    from moderation.services import samples, suites
+    from kernel.registry import compiled, models
+    from moderation.demo.samples import demo_archive
+    from moderation.services import samples, scoring, suites
     from policy_admin.bundles.builder import bundle_build
     from policy_admin.demo.seed import seed_floor, seed_policy
     from tenants.models import Tenant
@@ -103,8 +103,8 @@ def prepare(count: int):
     )
     with mock.patch("moderation.services.suites._enqueue"):
         run = suites.suite_start(sample_set=sample_set, policy=policy, actor=actor)
-    registry = scoring.models()
-    bundle = scoring.compiled(bundle_build(policy=policy, models=registry).bundle)
+    registry = models()
+    bundle = compiled(bundle_build(policy=policy, models=registry).bundle)
     items = [scoring._sample_item(s) for s in sample_set.samples.order_by("id")]
     return run, items, registry, bundle
 

@@ -1,6 +1,6 @@
 """Settings for bench_fleet.py: the product's settings plus a constant view to compare with."""
 
-from policy_admin.settings.base import *  # noqa: F403
+from config.settings.base import *  # noqa: F403
 
 ROOT_URLCONF = "bench.fleet_urls"
 DEBUG = False

@@ -3,7 +3,7 @@
 from django.http import HttpResponse
 from django.urls import path
 
-from policy_admin.urls import urlpatterns as product
+from config.urls import urlpatterns as product
 
 
 def constant(request):

@@ -1,7 +1,8 @@
-"""Django admin for the scoring side: runs and caches read-only, alert rules editable."""
+"""Django admin for the scoring side: runs read-only, alert rules editable."""
 
 from django.contrib import admin
 
+from kernel.admin import ReadOnlyAdmin
 from moderation.models import (
     AlertEvent,
     AlertRule,
@@ -11,9 +12,7 @@ from moderation.models import (
     SampleSet,
     TestRun,
     TestRunImage,
-    VectorCacheEntry,
 )
-from policy_admin.admin import ReadOnlyAdmin
 
 
 @admin.register(TestRun)
@@ -25,12 +24,6 @@ class TestRunAdmin(ReadOnlyAdmin):
 @admin.register(TestRunImage)
 class TestRunImageAdmin(ReadOnlyAdmin):
     list_display = ["original_name", "run", "width", "height"]
-
-
-@admin.register(VectorCacheEntry)
-class VectorCacheEntryAdmin(ReadOnlyAdmin):
-    list_display = ["content_sha256", "model_sha256", "dim", "created_at"]
-    exclude = ["vector"]
 
 
 @admin.register(AlertRule)

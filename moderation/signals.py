@@ -13,7 +13,7 @@ from celery.signals import (
     worker_process_init,
 )
 
-from moderation import probe, telemetry
+from kernel import probe, telemetry
 
 log = logging.getLogger(__name__)
 
@@ -36,9 +36,9 @@ def _start_beat_probe(**kwargs) -> None:
 @worker_process_init.connect
 def _load_models(**kwargs) -> None:
     if os.environ.get("MODERATION_WARM_UP", "1") != "0":
-        from moderation import scoring
+        from kernel import registry
 
-        seconds = scoring.models().warm_up()
+        seconds = registry.models().warm_up()
         log.info("models loaded: %s", ", ".join(f"{k} {v:.1f}s" for k, v in seconds.items()))
     probe.mark("ready")
 

@@ -1,5 +1,1 @@
-"""The project package and the policy-authoring app."""
-
-from policy_admin.celery import app as celery_app
-
-__all__ = ["celery_app"]
+"""The policy-authoring app: policies, rules, versions, channels, the fleet API, the audit log."""

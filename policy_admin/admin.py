@@ -7,6 +7,7 @@ floors and write the audit log; an admin form would bypass all three.
 from django.apps import apps
 from django.contrib import admin
 
+from kernel.admin import ReadOnlyAdmin
 from policy_admin.models import (
     AuditEvent,
     CategoryThreshold,
@@ -18,17 +19,6 @@ from policy_admin.models import (
     KeywordRuleSet,
     Policy,
 )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Policy)

@@ -81,7 +81,7 @@ def fleet_isolated(settings, tmp_path):
     """
     from django.core.cache import cache
 
-    from policy_admin.fleet_api.memory import forget_all
+    from policy_admin.fleet.memory import forget_all
 
     settings.MODERATION_SIGNING_KEY_DIR = tmp_path / "signing-keys"
     settings.MODERATION_SIGNING_KEY_PEM = ""

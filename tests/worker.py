@@ -23,7 +23,7 @@ def _database_url() -> str:
 
 def purge_broker() -> None:
     """Drop messages a previous, interrupted run may have left on the queues."""
-    from policy_admin.celery import app
+    from config.celery import app
 
     with app.connection_for_write() as conn:
         for queue in app.conf.task_queues:
@@ -45,7 +45,7 @@ def running_worker(
     env = {
         **os.environ,
         "DATABASE_URL": _database_url(),
-        "DJANGO_SETTINGS_MODULE": "policy_admin.settings.test",
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
     }
     log = open(log_path, "w")  # noqa: SIM115  closed below, after the process ends
     process = subprocess.Popen(
@@ -54,7 +54,7 @@ def running_worker(
             "-m",
             "celery",
             "-A",
-            "policy_admin",
+            "config",
             "worker",
             "-Q",
             queues,

@@ -14,7 +14,7 @@ import re
 import zipfile
 from dataclasses import dataclass, field
 
-from policy_admin.errors import ApplicationError
+from kernel.errors import ApplicationError
 
 MAX_ARCHIVE_BYTES = 200 * 2**20
 MAX_MEMBER_BYTES = 10 * 2**20

@@ -11,10 +11,10 @@ from django.core.files.base import ContentFile
 from django.db import connection, transaction
 from django.utils import timezone
 
+from kernel.errors import ApplicationError, ConflictError
+from kernel.uploads import MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS, ImageUpload
 from moderation.engine.images import ImageError, load_image
 from moderation.models import TestRun, TestRunImage
-from policy_admin.errors import ApplicationError, ConflictError
-from policy_admin.services.concepts import MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS, ImageUpload
 
 log = logging.getLogger(__name__)
 

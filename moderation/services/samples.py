@@ -5,12 +5,12 @@ import hashlib
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 
+from kernel.errors import ApplicationError, ConflictError
+from kernel.uploads import MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS, ImageUpload
 from moderation.engine.catalogue import load_catalogue
 from moderation.engine.images import ImageError, load_image
 from moderation.models import Sample, SampleImport, SampleSet
 from moderation.services import manifest
-from policy_admin.errors import ApplicationError, ConflictError
-from policy_admin.services.concepts import MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS, ImageUpload
 
 ACTIONS = ("allow", "flag", "review", "block")
 MAX_SAMPLES_PER_SET = 50_000

@@ -15,12 +15,12 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from moderation import metrics
-from moderation.alerts.drift_evaluator import drift_alerts_after_run
-from moderation.alerts.evaluators import alerts_after_run
+from kernel.errors import ApplicationError, ConflictError
+from moderation.analysis import metrics
 from moderation.models import Sample, SampleResult, SampleSet, TestRun
+from moderation.services.alert_drift import drift_alerts_after_run
+from moderation.services.alert_evaluators import alerts_after_run
 from moderation.services.runs import MAX_ATTEMPTS, run_target, run_transition
-from policy_admin.errors import ApplicationError, ConflictError
 
 log = logging.getLogger(__name__)
 

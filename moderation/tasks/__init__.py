@@ -1,4 +1,4 @@
-"""Celery tasks. Modules under moderation.tasks.gpu run on the `gpu` queue (policy_admin.celery)."""
+"""Celery tasks. Modules under moderation.tasks.gpu run on the `gpu` queue (config.celery)."""
 
 from moderation import signals  # noqa: F401  worker start-up hooks
 from moderation.tasks.alerts import alert_deliver

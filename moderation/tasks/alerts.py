@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from moderation.alerts.services import alert_event_deliver
+from moderation.services.alerts import alert_event_deliver
 
 
 @shared_task(name="moderation.tasks.alerts.alert_deliver", ignore_result=True)

@@ -8,11 +8,11 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import OperationalError
 
+from kernel.errors import ApplicationError
 from moderation.engine.errors import EngineError
 from moderation.engine.images import ImageError
 from moderation.engine.models.base import PinMismatch
 from moderation.services import runs, suites
-from policy_admin.errors import ApplicationError
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +29,7 @@ WORKER = f"{socket.gethostname()}"
 )
 def run_execute(run_id: int) -> None:
     """Evaluate a live test run and store its result, or its failure with a reason."""
-    from moderation import scoring
+    from moderation.services import scoring
 
     run = runs.run_claim(run_id=run_id, worker=WORKER)
     if run is None:
@@ -70,7 +70,7 @@ def run_execute(run_id: int) -> None:
 )
 def suite_run_execute(run_id: int) -> None:
     """Evaluate a suite run's remaining samples; a redelivered task resumes where it stopped."""
-    from moderation import scoring
+    from moderation.services import scoring
 
     run = suites.suite_claim(run_id=run_id, worker=WORKER)
     if run is None:

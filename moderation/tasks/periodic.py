@@ -1,8 +1,8 @@
-"""Tasks Celery beat sends every minute (policy_admin.celery); they run on the `default` queue."""
+"""Tasks Celery beat sends every minute (config.celery); they run on the `default` queue."""
 
 from celery import shared_task
 
-from moderation.alerts.evaluators import alerts_fleet_evaluate
+from moderation.services.alert_evaluators import alerts_fleet_evaluate
 from moderation.services.sweep import stale_runs_reap
 
 

@@ -8,8 +8,8 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 
-from policy_admin import selectors
 from policy_admin.models import Policy
+from policy_admin.selectors import policies as selectors
 from tenants.scoping import TenantAPIMixin
 
 POLICY_PARAMETER = OpenApiParameter(

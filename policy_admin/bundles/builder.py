@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from kernel.errors import ApplicationError
+from kernel.vectors import image_vectors, text_vectors
 from moderation.engine.bundle.types import (
     Bundle,
     CategoryThreshold,
@@ -23,10 +25,8 @@ from moderation.engine.concepts import concept_vectors
 from moderation.engine.decision import Action
 from moderation.engine.images import load_image
 from moderation.engine.normalize import MatchOptions
-from moderation.services.vectors import image_vectors, text_vectors
-from policy_admin import selectors
-from policy_admin.errors import ApplicationError
 from policy_admin.models import ClipConcept, FloorKeywordSet, KeywordRuleSet, Policy
+from policy_admin.selectors import policies as selectors
 from tenants.scoping import scoped
 
 # Generic captions encoded by the CLIP text tower: the shared background class

@@ -2,8 +2,8 @@
 
 import hashlib
 
+from kernel.errors import ApplicationError
 from moderation.engine.bundle.types import Bundle
-from policy_admin.errors import ApplicationError
 from policy_admin.models import PolicyVersion
 
 

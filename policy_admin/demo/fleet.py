@@ -8,8 +8,8 @@ from pathlib import Path
 from django.conf import settings
 
 from policy_admin.bundles import signing
+from policy_admin.fleet.services import fleet_token_create, fleet_token_revoke
 from policy_admin.models import FleetToken, Policy, PolicyVersion
-from policy_admin.services.fleet import fleet_token_create, fleet_token_revoke
 from policy_admin.services.publishing import channel_promote, policy_publish
 
 DEMO_AGENT = "demo agent"

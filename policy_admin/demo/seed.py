@@ -6,10 +6,10 @@ from pathlib import Path
 import yaml
 from PIL import Image, ImageDraw
 
-from policy_admin import catalogue
+from kernel.uploads import ImageUpload
 from policy_admin.models import FloorCategory, FloorKeywordSet, Policy
+from policy_admin.selectors import catalogue
 from policy_admin.services import concepts, floors, policies, rules
-from policy_admin.services.concepts import ImageUpload
 from policy_admin.services.terms import terms_from_text
 
 KEYWORDS = Path(__file__).parent / "keywords.yaml"

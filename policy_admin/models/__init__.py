@@ -1,7 +1,7 @@
 """Policies, their four rule kinds, the platform floor and the audit log."""
 
+from policy_admin.fleet.models import FleetInstance, FleetToken
 from policy_admin.models.audit import AuditEvent
-from policy_admin.models.fleet import FleetInstance, FleetToken
 from policy_admin.models.floor import FloorCategory, FloorKeywordSet
 from policy_admin.models.policy import Policy
 from policy_admin.models.publishing import (

@@ -5,8 +5,8 @@ import io
 import zipfile
 from dataclasses import dataclass
 
+from kernel.uploads import MAX_IMAGE_BYTES
 from policy_admin.policy_yaml.problems import Problem
-from policy_admin.services.concepts import MAX_IMAGE_BYTES
 
 MAX_ZIP_BYTES = 200 * 2**20
 MAX_ZIP_ENTRIES = 2_000

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from policy_admin.errors import ApplicationError
+from kernel.errors import ApplicationError
 
 MAX_LISTED_PROBLEMS = 1000
 

@@ -2,7 +2,7 @@
 
 import re
 
-from policy_admin.errors import ApplicationError
+from kernel.errors import ApplicationError
 from policy_admin.models import FloorCategory
 from policy_admin.policy_yaml.document import SCHEMA_VERSION
 from policy_admin.policy_yaml.fields import (

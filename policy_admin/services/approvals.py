@@ -8,7 +8,7 @@ cannot approve it.
 
 from django.db import IntegrityError, transaction
 
-from policy_admin.errors import ApplicationError, ConflictError
+from kernel.errors import ApplicationError, ConflictError
 from policy_admin.models import (
     AuditEvent,
     Policy,

@@ -1,41 +1,20 @@
 """CLIP concepts of a draft and their example images."""
 
 import hashlib
-from dataclasses import dataclass
 
 from django.core.files.base import ContentFile
 from django.db import transaction
 
+from kernel.errors import ApplicationError
+from kernel.uploads import MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS, ImageUpload
 from moderation.engine.images import ImageError, load_image
-from policy_admin.errors import ApplicationError
 from policy_admin.models import ClipConcept, ConceptImage, Policy
 from policy_admin.services.policies import rule_delete, rule_save
 from policy_admin.services.rules import _clean_phrases
 
 CONCEPT_FIELDS = ("name", "action", "method", "threshold", "text_hints")
-MAX_IMAGE_BYTES = 10 * 2**20
-MAX_IMAGE_PIXELS = 40_000_000
 MAX_IMAGES_PER_UPLOAD = 20
 MAX_IMAGES_PER_CONCEPT = 100
-
-
-@dataclass(frozen=True)
-class ImageUpload:
-    """An uploaded file's name and bytes, as the service receives it from a form or the API."""
-
-    name: str
-    data: bytes
-
-    @classmethod
-    def from_file(cls, file) -> "ImageUpload":
-        """Read an uploaded file, refusing one over the size limit before reading it."""
-        if file.size > MAX_IMAGE_BYTES:
-            raise ApplicationError(
-                f"{file.name} is {file.size / 2**20:.1f} MB; images may be at most "
-                f"{MAX_IMAGE_BYTES // 2**20} MB. Nothing was uploaded.",
-                extra={"file": file.name},
-            )
-        return cls(name=file.name, data=file.read())
 
 
 @transaction.atomic

@@ -2,7 +2,7 @@
 
 from django.utils import timezone
 
-from policy_admin.errors import ConflictError
+from kernel.errors import ConflictError
 from policy_admin.models import AuditEvent, Policy
 
 

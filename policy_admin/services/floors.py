@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
-from policy_admin.errors import ApplicationError
+from kernel.errors import ApplicationError
 from policy_admin.models import CategoryThreshold, FloorCategory, FloorKeywordSet
 from policy_admin.models.rules import AppliesTo
 from policy_admin.services.audit import audit_record, changes, describe_changes

@@ -3,7 +3,7 @@
 from django.db import models, transaction
 from django.forms.models import model_to_dict
 
-from policy_admin.errors import ConflictError
+from kernel.errors import ConflictError
 from policy_admin.models import Policy
 from policy_admin.services.audit import audit_record, changes, describe_changes
 from policy_admin.services.drafts import draft_begin_change

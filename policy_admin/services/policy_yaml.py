@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from django.core.files.base import ContentFile
 from django.db import transaction
 
-from policy_admin.errors import ApplicationError
+from kernel.errors import ApplicationError
+from kernel.uploads import ImageUpload
 from policy_admin.models import (
     CategoryThreshold,
     ClipConcept,
@@ -20,7 +21,7 @@ from policy_admin.policy_yaml.document import dump, load, policy_document
 from policy_admin.policy_yaml.problems import PolicyYamlError, Problem, join
 from policy_admin.policy_yaml.schema import validate
 from policy_admin.services.audit import audit_record
-from policy_admin.services.concepts import ImageUpload, _check_image
+from policy_admin.services.concepts import _check_image
 from policy_admin.services.drafts import draft_begin_change
 from policy_admin.services.policies import policy_create
 from tenants.scoping import scoped

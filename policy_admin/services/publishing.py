@@ -1,7 +1,7 @@
 """Publishing a draft as an immutable signed version, and moving channels between versions.
 
 Publishing runs in the calling (web) process: it builds with this process's
-model registry (`moderation.scoring.models()`), which computes embedding and
+model registry (`kernel.registry.models()`), which computes embedding and
 concept vectors on first use. Policies with many concept images take seconds;
 see docs/fleet.md.
 """
@@ -10,10 +10,11 @@ import dataclasses
 
 from django.db import IntegrityError, transaction
 
+from kernel import registry
+from kernel.errors import ApplicationError, ConflictError
 from moderation.engine.bundle.types import Bundle
 from policy_admin.bundles import signing
-from policy_admin.errors import ApplicationError, ConflictError
-from policy_admin.fleet_pointers import pointer_forget
+from policy_admin.fleet.pointers import pointer_forget
 from policy_admin.models import Channel, ChannelMove, Policy, PolicyVersion
 from policy_admin.services.approvals import approval_check
 from policy_admin.services.audit import audit_record
@@ -34,7 +35,6 @@ def policy_publish(*, policy: Policy, actor, revision: int | None, note: str = "
     while it waited is refused with a ConflictError telling it to retry; when the
     tenant requires four eyes, a revision nobody but its authors approved is refused.
     """
-    from moderation import scoring
     from policy_admin.bundles.builder import bundle_build
 
     _check_revision(policy, revision)
@@ -42,7 +42,7 @@ def policy_publish(*, policy: Policy, actor, revision: int | None, note: str = "
     # Built outside the transaction: the policy row lock (which draft saves also
     # take) is held only while the number is taken and the version stored, and
     # _store re-checks the revision under it, so a save during the build is caught.
-    bundle = bundle_build(policy=policy, models=scoring.models(), strict=True).bundle
+    bundle = bundle_build(policy=policy, models=registry.models(), strict=True).bundle
     _refuse_empty(bundle)
     return _store(policy=policy, actor=actor, revision=revision, bundle=bundle, note=note)
 

@@ -4,9 +4,9 @@ import unicodedata
 
 from django.db import transaction
 
-from policy_admin import catalogue
-from policy_admin.errors import ApplicationError
+from kernel.errors import ApplicationError
 from policy_admin.models import CategoryThreshold, EmbeddingRuleSet, KeywordRuleSet, Policy
+from policy_admin.selectors import catalogue
 from policy_admin.services.floors import Threshold, floor_check
 from policy_admin.services.policies import rule_delete, rule_save
 from policy_admin.services.terms import TermsReport, terms_clean

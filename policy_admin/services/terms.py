@@ -7,7 +7,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from policy_admin.errors import ApplicationError
+from kernel.errors import ApplicationError
 
 MAX_TERMS_PER_SET = 200_000
 MAX_TERM_LENGTH = 200

@@ -2,8 +2,8 @@
 
 from django.views.generic import ListView
 
-from policy_admin import selectors
-from policy_admin.forms import AuditFilterForm
+from policy_admin.forms.policies import AuditFilterForm
+from policy_admin.selectors import policies as selectors
 from policy_admin.views.base import PolicyPageMixin
 from tenants.scoping import TenantViewMixin
 

@@ -12,10 +12,10 @@ from django.urls import reverse
 from django.views.generic import TemplateView
 from django_htmx.http import trigger_client_event
 
-from policy_admin import selectors
-from policy_admin.errors import ApplicationError
-from policy_admin.forms import DraftForm
+from kernel.errors import ApplicationError
+from policy_admin.forms.policies import DraftForm
 from policy_admin.models import Policy
+from policy_admin.selectors import policies as selectors
 from policy_admin.services.drafts import StaleDraftError
 from tenants.roles import Right
 from tenants.scoping import TenantViewMixin, scoped

@@ -5,10 +5,10 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
-from policy_admin.forms import ConceptForm, ConceptImagesForm, DraftForm
+from kernel.uploads import ImageUpload
+from policy_admin.forms.policies import ConceptForm, ConceptImagesForm, DraftForm
 from policy_admin.models import ClipConcept, ConceptImage
 from policy_admin.services import concepts
-from policy_admin.services.concepts import ImageUpload
 from policy_admin.views.base import (
     ConfirmDeleteView,
     Outcome,

@@ -1,6 +1,6 @@
 """Embedding sets: example phrases and counter-examples compared with prompts by similarity."""
 
-from policy_admin.forms import EmbeddingSetForm
+from policy_admin.forms.policies import EmbeddingSetForm
 from policy_admin.models import EmbeddingRuleSet
 from policy_admin.services import rules
 from policy_admin.views.base import ConfirmDeleteView, RuleFormView

@@ -6,9 +6,10 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
 from django.views.generic import TemplateView
 
-from policy_admin import catalogue, selectors
-from policy_admin.forms import FloorCategoryForm, FloorKeywordSetForm
+from policy_admin.forms.policies import FloorCategoryForm, FloorKeywordSetForm
 from policy_admin.models import FloorKeywordSet
+from policy_admin.selectors import catalogue
+from policy_admin.selectors import policies as selectors
 from policy_admin.services import floors, terms
 from policy_admin.views.base import Outcome, attempt
 

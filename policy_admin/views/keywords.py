@@ -6,9 +6,9 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.views.generic import TemplateView
 
-from policy_admin import selectors
-from policy_admin.forms import KeywordSetCreateForm, KeywordSetForm, TermsImportForm
+from policy_admin.forms.policies import KeywordSetCreateForm, KeywordSetForm, TermsImportForm
 from policy_admin.models import KeywordRuleSet
+from policy_admin.selectors import policies as selectors
 from policy_admin.services import rules, terms
 from policy_admin.views.base import (
     ConfirmDeleteView,

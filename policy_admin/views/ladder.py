@@ -2,9 +2,9 @@
 
 from dataclasses import dataclass, field
 
-from policy_admin import catalogue
-from policy_admin.forms import ThresholdForm
+from policy_admin.forms.policies import ThresholdForm
 from policy_admin.models import CategoryThreshold
+from policy_admin.selectors import catalogue
 
 
 @dataclass

@@ -5,9 +5,11 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.generic import ListView
 
-from policy_admin import catalogue, selectors, selectors_publishing
-from policy_admin.forms import PolicyCreateForm, PolicyDetailsForm
+from policy_admin.forms.policies import PolicyCreateForm, PolicyDetailsForm
 from policy_admin.models import ClipConcept
+from policy_admin.selectors import catalogue
+from policy_admin.selectors import policies as selectors
+from policy_admin.selectors import publishing as selectors_publishing
 from policy_admin.services import policies
 from policy_admin.views.base import INVALID, STALE, ConfirmDeleteView, PolicyPageView, attempt
 from policy_admin.views.ladder import threshold_rows

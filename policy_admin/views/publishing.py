@@ -4,11 +4,12 @@ from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.views.generic import View
 
-from policy_admin import selectors_publishing as selectors
-from policy_admin.forms_publishing import ChannelMoveForm, DiffForm, PublishForm
+from policy_admin.fleet.selectors import rollout_summary
+from policy_admin.forms.publishing import ChannelMoveForm, DiffForm, PublishForm
 from policy_admin.models import PolicyVersion
-from policy_admin.selectors_fleet import rollout_summary
+from policy_admin.selectors import publishing as selectors
 from policy_admin.services import approvals, publishing
 from policy_admin.views.base import PolicyPageView, attempt
 from tenants.roles import Right
@@ -165,3 +166,23 @@ class ChannelView(PolicyPageView):
             versions_url=versions_url(self.tenant, self.policy),
         )
         return context
+
+
+class PublishingSettingsView(TenantViewMixin, View):
+    """POST (admins): turn four-eyes publishing on or off for the tenant."""
+
+    required_rights = {"POST": Right.MANAGE_PUBLISHING}
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        on = request.POST.get("require_approval") == "on"
+        approvals.publishing_settings_set(
+            tenant=self.tenant, actor=request.user, require_approval=on
+        )
+        messages.success(
+            request,
+            "Publishes now need a second person's approval."
+            if on
+            else "Publishes no longer need an approval.",
+        )
+        return redirect("fleet-tokens", tenant=self.tenant.slug)

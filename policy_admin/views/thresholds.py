@@ -5,9 +5,10 @@ from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 
-from policy_admin import catalogue, selectors
-from policy_admin.forms import DraftForm, ThresholdForm
+from policy_admin.forms.policies import DraftForm, ThresholdForm
 from policy_admin.models import CategoryThreshold
+from policy_admin.selectors import catalogue
+from policy_admin.selectors import policies as selectors
 from policy_admin.services import rules
 from policy_admin.views.base import Outcome, announce_revision, attempt, editor_url, revision_of
 from policy_admin.views.ladder import ThresholdRow, floors_for, row_form

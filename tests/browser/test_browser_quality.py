@@ -2,7 +2,7 @@
 
 import pytest
 
-from moderation.demo import seed_samples
+from moderation.demo.samples import seed_samples
 from policy_admin.demo.seed import seed_floor, seed_policy
 from tests.browser.conftest import log_in
 from tests.tenants.factories import PASSWORD

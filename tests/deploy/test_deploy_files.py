@@ -81,11 +81,11 @@ def test_exactly_one_beat_sends_the_periodic_tasks():
     )
     assert doc["spec"]["replicas"] == 1
     assert doc["spec"]["strategy"]["type"] == "Recreate"
-    assert container["command"][:4] == ["celery", "-A", "policy_admin", "beat"]
+    assert container["command"][:4] == ["celery", "-A", "config", "beat"]
     for probe in ("livenessProbe", "readinessProbe"):
-        assert container[probe]["exec"]["command"][-2:] == ["moderation.probe", "beat"]
+        assert container[probe]["exec"]["command"][-2:] == ["kernel.probe", "beat"]
     beat = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]["beat"]
-    assert beat["command"][:4] == ["celery", "-A", "policy_admin", "beat"]
+    assert beat["command"][:4] == ["celery", "-A", "config", "beat"]
     assert "deploy" not in beat  # one replica
 
 

@@ -43,7 +43,7 @@ def alerts_delivered_here(monkeypatch):
 
     The queued path itself, with a real worker, is tested in test_alerts.py.
     """
-    from moderation.alerts.services import alert_event_deliver
+    from moderation.services.alerts import alert_event_deliver
 
     delivered = []
 

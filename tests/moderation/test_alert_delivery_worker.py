@@ -4,14 +4,14 @@ import time
 
 import pytest
 
-from moderation.alerts.models import AlertEvent, AlertRule
-from moderation.alerts.services import alert_observe
+from moderation.models import AlertEvent, AlertRule
+from moderation.services.alerts import alert_observe
 
 pytestmark = pytest.mark.worker
 
 
 def test_alert_delivery_is_routed_to_the_default_queue():
-    from policy_admin.celery import app
+    from config.celery import app
 
     route = app.amqp.router.route({}, "moderation.tasks.alerts.alert_deliver")
     assert route["queue"].name == "default"

@@ -6,8 +6,7 @@ import logging
 import pytest
 from django.core import mail
 
-from moderation.alerts.models import AlertEvent, AlertRule
-from moderation.models import TestRun
+from moderation.models import AlertEvent, AlertRule, TestRun
 from moderation.services import suites
 from moderation.tasks.gpu import suite_run_execute
 from tests.moderation.factories import SampleFactory, SampleSetFactory
@@ -143,8 +142,8 @@ def test_a_failing_evaluation_is_logged_and_the_run_still_succeeds(
     def broken(**kwargs):
         raise RuntimeError("mail server on fire")
 
-    monkeypatch.setattr("moderation.alerts.evaluators.alert_observe", broken)
-    with caplog.at_level(logging.ERROR, logger="moderation.alerts.evaluators"):
+    monkeypatch.setattr("moderation.services.alert_evaluators.alert_observe", broken)
+    with caplog.at_level(logging.ERROR, logger="moderation.services.alert_evaluators"):
         run = finished_suite()
     assert run.status == TestRun.Status.SUCCEEDED
     assert f"after run {run.pk} could not be evaluated" in caplog.text

@@ -2,7 +2,7 @@
 
 import pytest
 
-from moderation.alerts.models import AlertEvent, AlertRule
+from moderation.models import AlertEvent, AlertRule
 from tests.moderation.factories import SampleSetFactory
 from tests.policy_admin.factories import PolicyFactory
 

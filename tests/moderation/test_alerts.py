@@ -7,9 +7,9 @@ import json
 import pytest
 from django.core import mail
 
-from moderation.alerts.delivery import signature
-from moderation.alerts.models import AlertEvent, AlertRule
-from moderation.alerts.services import alert_observe
+from moderation.models import AlertEvent, AlertRule
+from moderation.services.alert_delivery import signature
+from moderation.services.alerts import alert_observe
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("alerts_delivered_here")]
 

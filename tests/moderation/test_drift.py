@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from moderation import drift
+from moderation.analysis import drift
 
 
 def test_psi_matches_a_hand_computed_value():

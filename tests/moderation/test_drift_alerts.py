@@ -7,11 +7,10 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from moderation.alerts import drift_evaluator
-from moderation.alerts.drift_evaluator import drift_alerts_after_run
-from moderation.alerts.models import AlertEvent, AlertRule
-from moderation.models import TestRun
+from moderation.models import AlertEvent, AlertRule, TestRun
+from moderation.services import alert_drift as drift_evaluator
 from moderation.services import suites
+from moderation.services.alert_drift import drift_alerts_after_run
 from tests.moderation.factories import SampleResultFactory, SampleSetFactory, SuiteRunFactory
 from tests.policy_admin.factories import PolicyFactory
 

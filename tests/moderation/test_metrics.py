@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
-from moderation import metrics
+from moderation.analysis import metrics
 
 
 def sklearn_binary(expected, predicted):

@@ -10,14 +10,13 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from moderation import probe
-from moderation.alerts.models import AlertEvent, AlertRule
-from moderation.models import TestRun
+from config.celery import app
+from kernel import probe
+from moderation.models import AlertEvent, AlertRule, TestRun
 from moderation.services import runs, suites
 from moderation.tasks.periodic import fleet_alerts_evaluate, stale_runs_sweep
-from policy_admin.celery import app
+from policy_admin.fleet.services import fleet_token_create
 from policy_admin.models import Channel, FleetInstance
-from policy_admin.services.fleet import fleet_token_create
 from policy_admin.services.publishing import channel_promote, policy_publish
 from tests.moderation.factories import SampleFactory, SampleSetFactory
 from tests.policy_admin.factories import KeywordRuleSetFactory, PolicyFactory
@@ -47,7 +46,7 @@ def test_a_beat_process_starts_keeps_its_schedule_in_the_data_dir_and_answers_it
     log = tmp_path / "beat.log"
     with log.open("w") as out:
         beat = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "policy_admin", "beat", "-l", "info"],
+            [sys.executable, "-m", "celery", "-A", "config", "beat", "-l", "info"],
             cwd=ROOT,
             env=env,
             stdout=out,

@@ -6,8 +6,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from moderation import drift, plots, quality
+from moderation.analysis import drift, plots
 from moderation.models import TestRun
+from moderation.selectors import quality
 from tests.moderation.factories import SampleSetFactory, SuiteRunFactory
 from tests.moderation.quality_data import (
     CONCEPT,

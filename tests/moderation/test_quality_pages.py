@@ -5,8 +5,9 @@ import re
 import pytest
 from django.utils import timezone
 
-from moderation import drift, quality
+from moderation.analysis import drift
 from moderation.models import TestRun
+from moderation.selectors import quality
 from tests.moderation.factories import SampleSetFactory, SuiteRunFactory
 from tests.moderation.quality_data import (
     CONCEPT,

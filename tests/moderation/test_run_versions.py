@@ -2,10 +2,10 @@
 
 import pytest
 
+from kernel.errors import ApplicationError
 from moderation.models import TestRun
 from moderation.services import runs, suites
 from moderation.tasks.gpu import run_execute, suite_run_execute
-from policy_admin.errors import ApplicationError
 from policy_admin.models import PolicyVersion
 from policy_admin.services.publishing import channel_promote, policy_publish
 from tests.moderation.factories import SampleFactory, SampleSetFactory

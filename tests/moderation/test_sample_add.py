@@ -3,10 +3,10 @@
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from kernel.uploads import ImageUpload
 from moderation.models import Sample, TestRun
 from moderation.services import runs
 from moderation.tasks.gpu import run_execute
-from policy_admin.services.concepts import ImageUpload
 from tests.moderation.factories import SampleFactory, SampleSetFactory, png_bytes
 from tests.policy_admin.factories import KeywordRuleSetFactory, PolicyFactory
 

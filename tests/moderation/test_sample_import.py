@@ -8,14 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from kernel.errors import ApplicationError, ConflictError
 from moderation.models import Sample
 from moderation.services import manifest
-from moderation.services.samples import (
-    sample_set_create,
-    sample_set_import,
-    sample_update_labels,
-)
-from policy_admin.errors import ApplicationError, ConflictError
+from moderation.services.samples import sample_set_create, sample_set_import, sample_update_labels
 from tests.moderation.factories import SampleFactory, SampleSetFactory, archive, png_bytes
 
 
@@ -170,7 +166,7 @@ def test_editing_labels_updates_filters_and_refuses_unknown_labels(sample_set):
 
 def test_error_report_rows_round_trip_as_csv(sample_set):
     report = run_import(sample_set, archive([{"id": "x", "prompt": "p", "expected_action": "nah"}]))
-    from moderation.selectors import sample_import_error_csv
+    from moderation.selectors.runs import sample_import_error_csv
 
     lines = list(csv.reader(io.StringIO(sample_import_error_csv(report))))
     assert lines[0] == ["row", "id", "error"]

@@ -3,8 +3,8 @@
 import pytest
 import torch
 
-from moderation import scoring
-from policy_admin.errors import ApplicationError
+from kernel.errors import ApplicationError
+from moderation.services import scoring
 
 
 def fake_evaluate(limit):

@@ -2,9 +2,9 @@
 
 import pytest
 
-from moderation.compare import suite_compare
+from kernel.errors import ApplicationError
 from moderation.models import SampleResult, TestRun
-from policy_admin.errors import ApplicationError
+from moderation.selectors.compare import suite_compare
 from tests.moderation.factories import SampleFactory, SampleSetFactory
 from tests.policy_admin.factories import PolicyFactory
 

@@ -2,12 +2,12 @@
 
 import pytest
 
-from moderation import tuning
+from kernel.uploads import ImageUpload
 from moderation.models import SampleResult, TestRun
-from moderation.services import samples, suites
+from moderation.services import samples, suites, tuning
 from moderation.tasks.gpu import suite_run_execute
 from policy_admin.models import AuditEvent, CategoryThreshold, ClipConcept
-from policy_admin.services.concepts import ImageUpload, concept_images_add, concept_save
+from policy_admin.services.concepts import concept_images_add, concept_save
 from tests.moderation.factories import SampleFactory, SampleSetFactory, png_bytes
 from tests.policy_admin.factories import (
     CategoryThresholdFactory,

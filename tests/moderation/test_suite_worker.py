@@ -7,7 +7,7 @@ import time
 import pytest
 
 from moderation.models import SampleResult, TestRun
-from moderation.selectors import run_get
+from moderation.selectors.runs import run_get
 from moderation.services import suites
 from tests.moderation.factories import SampleFactory, SampleSetFactory
 from tests.policy_admin.factories import KeywordRuleSetFactory, PolicyFactory

@@ -5,12 +5,12 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
+from kernel.errors import ApplicationError, ConflictError
 from moderation.models import SampleResult, TestRun
-from moderation.selectors import run_get
+from moderation.selectors.runs import run_get
 from moderation.services import suites
 from moderation.tasks.gpu import suite_run_execute
 from policy_admin.bundles.builder import bundle_build
-from policy_admin.errors import ApplicationError, ConflictError
 from tests.moderation.factories import SampleFactory, SampleSetFactory
 from tests.policy_admin.factories import KeywordRuleSetFactory, PolicyFactory
 
@@ -69,12 +69,13 @@ def test_a_resumed_suite_keeps_stored_results_and_judges_only_the_rest(suite):
 
 
 def test_storing_a_batch_twice_adds_nothing(suite):
-    from moderation import scoring
+    from kernel import registry
+    from moderation.services import scoring
 
     batch = suites.suite_pending(suite, 4)
-    bundle = scoring.compiled(bundle_build(policy=suite.policy, models=scoring.models()).bundle)
+    bundle = registry.compiled(bundle_build(policy=suite.policy, models=registry.models()).bundle)
     decisions = scoring.evaluate_split_on_oom(
-        bundle, [scoring._sample_item(s) for s in batch], scoring.models()
+        bundle, [scoring._sample_item(s) for s in batch], registry.models()
     )
     assert suites.suite_store_batch(run=suite, samples=batch, decisions=decisions) == 4
     assert suites.suite_store_batch(run=suite, samples=batch, decisions=decisions) == 4

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
+from kernel.vectors import text_vectors
 from moderation.engine.models.base import ModelPin
-from moderation.services.vectors import text_vectors
 
 pytestmark = pytest.mark.django_db
 

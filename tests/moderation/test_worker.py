@@ -20,7 +20,7 @@ def test_worker_answers_on_default_and_gpu_queues(celery_worker_process):
 
 
 def test_scoring_tasks_are_routed_to_the_gpu_queue():
-    from policy_admin.celery import app
+    from config.celery import app
 
     route = app.amqp.router.route({}, "moderation.tasks.gpu.live_test_run")
     assert route["queue"].name == "gpu"
@@ -45,7 +45,7 @@ def test_worker_check_fails_loudly_without_a_worker(db):
 def test_gpu_tasks_acknowledge_late_and_others_do_not():
     from celery import Celery
 
-    from policy_admin.celery import GpuTaskAnnotations
+    from config.celery import GpuTaskAnnotations
 
     app = Celery("annotations-check", set_as_current=False)
     app.conf.task_annotations = (GpuTaskAnnotations(),)

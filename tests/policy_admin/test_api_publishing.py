@@ -3,8 +3,8 @@
 import pytest
 from rest_framework.test import APIClient
 
+from policy_admin.fleet.services import token_hash
 from policy_admin.models import AuditEvent, FleetToken, PolicyVersion
-from policy_admin.services.fleet import token_hash
 from tests.policy_admin.factories import KeywordRuleSetFactory, PolicyFactory
 
 pytestmark = pytest.mark.django_db

@@ -5,9 +5,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from kernel.uploads import ImageUpload
 from policy_admin.models import ConceptImage
 from policy_admin.services import concepts
-from policy_admin.services.concepts import ImageUpload
 from tests.policy_admin.factories import (
     ClipConceptFactory,
     KeywordRuleSetFactory,

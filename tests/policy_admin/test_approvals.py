@@ -2,7 +2,7 @@
 
 import pytest
 
-from policy_admin.errors import ApplicationError, ConflictError
+from kernel.errors import ApplicationError, ConflictError
 from policy_admin.models import AuditEvent, PolicyVersion
 from policy_admin.services import policies
 from policy_admin.services.approvals import policy_approve, publishing_settings_set

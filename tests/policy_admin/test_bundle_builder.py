@@ -2,10 +2,10 @@
 
 import pytest
 
-from moderation import scoring
+from kernel import registry
+from kernel.errors import ApplicationError
 from moderation.engine.evaluate import evaluate
 from policy_admin.bundles.builder import bundle_build
-from policy_admin.errors import ApplicationError
 from policy_admin.models import FloorKeywordSet
 from policy_admin.services import floors
 from tests.policy_admin.factories import (
@@ -21,7 +21,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.models]
 
 @pytest.fixture(scope="module")
 def models():
-    return scoring.models()
+    return registry.models()
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from policy_admin.bundles import signing
+from policy_admin.fleet.services import fleet_token_create, fleet_token_revoke
 from policy_admin.models import FleetInstance, FleetToken
-from policy_admin.services.fleet import fleet_token_create, fleet_token_revoke
 from policy_admin.services.publishing import channel_promote, channel_rollback, policy_publish
 from tests.policy_admin.factories import KeywordRuleSetFactory, PolicyFactory
 

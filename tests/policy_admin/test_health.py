@@ -2,7 +2,7 @@
 
 import pytest
 
-from moderation import probe
+from kernel import probe
 
 pytestmark = pytest.mark.django_db
 

@@ -6,8 +6,8 @@ import pytest
 from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
+from policy_admin.fleet.services import fleet_token_create
 from policy_admin.models import FleetInstance
-from policy_admin.services.fleet import fleet_token_create
 from policy_admin.services.publishing import channel_promote, policy_publish
 from tests.policy_admin.factories import KeywordRuleSetFactory, PolicyFactory
 from tests.tenants.factories import UserFactory
@@ -50,7 +50,7 @@ def test_series_appear_after_requests_and_tasks(client, token, editor):
 
 
 def test_evaluations_are_counted_by_policy_and_action():
-    from moderation import telemetry
+    from kernel import telemetry
 
     decision = {"action": "block", "timings_ms": {"embed": 12.0, "concepts": 0.0}}
     before = telemetry.EVALUATIONS.labels(policy="acme/default", action="block")._value.get()

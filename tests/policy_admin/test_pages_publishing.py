@@ -5,8 +5,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from policy_admin.fleet.services import fleet_token_create
 from policy_admin.models import FleetInstance, FleetToken, PolicyVersion
-from policy_admin.services.fleet import fleet_token_create
 from policy_admin.services.publishing import channel_promote, policy_publish
 from tests.policy_admin.factories import KeywordRuleSetFactory, PolicyFactory
 

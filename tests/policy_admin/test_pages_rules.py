@@ -7,9 +7,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from kernel.uploads import ImageUpload
 from policy_admin.models import ClipConcept, ConceptImage, EmbeddingRuleSet
 from policy_admin.services import concepts
-from policy_admin.services.concepts import ImageUpload
 from tests.policy_admin.factories import (
     ClipConceptFactory,
     EmbeddingRuleSetFactory,

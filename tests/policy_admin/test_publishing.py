@@ -5,10 +5,10 @@ import threading
 import pytest
 from django.db import connection
 
+from kernel.errors import ApplicationError, ConflictError
 from moderation.engine.bundle.types import Bundle
 from moderation.engine.compiled import load_bundle
 from policy_admin.bundles import signing
-from policy_admin.errors import ApplicationError, ConflictError
 from policy_admin.models import AuditEvent, Policy, PolicyVersion
 from policy_admin.services.drafts import StaleDraftError
 from policy_admin.services.publishing import policy_publish

@@ -5,8 +5,8 @@ import io
 import pytest
 from django.core.management import call_command
 
+from policy_admin.fleet.services import fleet_token_create, fleet_token_revoke
 from policy_admin.models import AuditEvent, FleetToken
-from policy_admin.services.fleet import fleet_token_create, fleet_token_revoke
 from policy_admin.services.publishing import channel_promote, policy_publish
 from tests.policy_admin.factories import KeywordRuleSetFactory, PolicyFactory
 

@@ -6,8 +6,8 @@ import subprocess
 import pytest
 from django.core.management import call_command
 
-from policy_admin import catalogue
 from policy_admin.models import FleetInstance, FleetToken, FloorCategory, Policy
+from policy_admin.selectors import catalogue
 
 pytestmark = pytest.mark.django_db
 
@@ -39,8 +39,8 @@ def test_seed_demo_creates_people_policy_and_floor(settings, tmp_path, capsys):
 
 
 def test_seed_demo_adds_a_labelled_sample_set_with_three_finished_suites(settings, tmp_path):
-    from moderation import quality
     from moderation.models import SampleSet, TestRun
+    from moderation.selectors import quality
 
     settings.MEDIA_ROOT = tmp_path
     call_command("seed_demo", password="demo-password-1")

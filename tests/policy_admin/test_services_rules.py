@@ -3,10 +3,10 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from policy_admin.errors import ApplicationError
+from kernel.errors import ApplicationError
+from kernel.uploads import ImageUpload
 from policy_admin.models import AuditEvent, CategoryThreshold, ConceptImage
 from policy_admin.services import concepts, policies, rules
-from policy_admin.services.concepts import ImageUpload
 from policy_admin.services.drafts import StaleDraftError
 from tests.policy_admin.factories import (
     ClipConceptFactory,

@@ -8,7 +8,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 DEPLOY_ENV = {
-    "DJANGO_SETTINGS_MODULE": "policy_admin.settings.production",
+    "DJANGO_SETTINGS_MODULE": "config.settings.production",
     "DJANGO_SECRET_KEY": "a-long-random-production-secret-" + "x" * 40,
     "DJANGO_ALLOWED_HOSTS": "policies.example.com",
     "DATABASE_URL": "postgres://app@db.example.com:5432/policies",

@@ -6,11 +6,11 @@ import zipfile
 import pytest
 import yaml
 
+from kernel.uploads import ImageUpload
 from policy_admin.models import AuditEvent, CategoryThreshold, ConceptImage, Policy
 from policy_admin.policy_yaml import document
 from policy_admin.policy_yaml.problems import PolicyYamlError
 from policy_admin.services import concepts, policy_yaml, rules
-from policy_admin.services.concepts import ImageUpload
 from policy_admin.services.drafts import StaleDraftError
 from tests.policy_admin.factories import (
     FloorCategoryFactory,

@@ -2,10 +2,10 @@
 
 import pytest
 
-from policy_admin.errors import ApplicationError, ConflictError
-from tenants import services
+from kernel.errors import ApplicationError, ConflictError
 from tenants.models import Membership
 from tenants.roles import Role
+from tenants.services import members as services
 
 pytestmark = pytest.mark.django_db
 

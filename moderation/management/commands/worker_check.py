@@ -3,8 +3,8 @@
 from celery.exceptions import TimeoutError as CeleryTimeout
 from django.core.management.base import BaseCommand, CommandError
 
+from kernel.queues import QUEUE_DEFAULT, QUEUE_GPU
 from moderation.tasks.system import ping
-from policy_admin.celery import QUEUE_DEFAULT, QUEUE_GPU
 
 
 class Command(BaseCommand):
@@ -33,5 +33,5 @@ class Command(BaseCommand):
         if missing:
             raise CommandError(
                 f"No worker consumes {', '.join(missing)}. Start one with "
-                "`celery -A policy_admin worker -Q default,gpu`."
+                "`celery -A config worker -Q default,gpu`."
             )

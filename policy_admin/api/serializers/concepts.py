@@ -2,11 +2,12 @@
 
 from rest_framework import serializers
 
+from kernel.uploads import MAX_IMAGE_BYTES
 from policy_admin.api.common import FormBooleanField, PolicyRevisionField, RevisionField
 from policy_admin.api.serializers.rules import RULE_FIELDS, phrase_list
 from policy_admin.models import ClipConcept, ConceptImage
 from policy_admin.models.rules import RULE_ACTIONS
-from policy_admin.services.concepts import MAX_IMAGE_BYTES, MAX_IMAGES_PER_UPLOAD
+from policy_admin.services.concepts import MAX_IMAGES_PER_UPLOAD
 
 
 class ConceptImageSerializer(serializers.ModelSerializer):

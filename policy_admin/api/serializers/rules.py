@@ -2,10 +2,10 @@
 
 from rest_framework import serializers
 
-from policy_admin import catalogue
 from policy_admin.api.common import PolicyRevisionField, RevisionField
 from policy_admin.models import AppliesTo, CategoryThreshold, EmbeddingRuleSet
 from policy_admin.models.rules import RULE_ACTIONS
+from policy_admin.selectors import catalogue
 from policy_admin.services.rules import MAX_PHRASE_LENGTH, MAX_PHRASES
 
 RULE_FIELDS = ["id", "created_at", "updated_at", "revision"]

@@ -1,1 +1,1 @@
-"""Viewsets of the authoring API, registered on the tenant router (policy_admin.api_router)."""
+"""Viewsets of the authoring API, registered on the tenant router (config.api_router)."""

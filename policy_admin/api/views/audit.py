@@ -4,7 +4,6 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import viewsets
 from rest_framework.exceptions import ValidationError
 
-from policy_admin import selectors
 from policy_admin.api.common import PolicyChildMixin
 from policy_admin.api.serializers.audit import (
     AuditEventSerializer,
@@ -12,6 +11,7 @@ from policy_admin.api.serializers.audit import (
     TenantAuditFilterSerializer,
 )
 from policy_admin.models import AuditEvent, Policy
+from policy_admin.selectors import policies as selectors
 from tenants.scoping import TenantAPIMixin
 
 

@@ -8,11 +8,8 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
-from policy_admin.api.common import (
-    IF_MATCH_PARAMETER,
-    RevisionInputSerializer,
-    request_revision,
-)
+from kernel.uploads import ImageUpload
+from policy_admin.api.common import IF_MATCH_PARAMETER, RevisionInputSerializer, request_revision
 from policy_admin.api.serializers.concepts import (
     ConceptImageSerializer,
     ConceptInputSerializer,
@@ -24,7 +21,6 @@ from policy_admin.api.serializers.concepts import (
 from policy_admin.api.views.base import RuleViewSet, rule_schema
 from policy_admin.models import ClipConcept, ConceptImage
 from policy_admin.services import concepts
-from policy_admin.services.concepts import ImageUpload
 from tenants.scoping import scoped
 
 IMAGE_ID_PARAMETER = OpenApiParameter(

@@ -6,7 +6,6 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
-from policy_admin import selectors
 from policy_admin.api.common import IF_MATCH_PARAMETER, request_revision
 from policy_admin.api.serializers.keywords import (
     KeywordSetInputSerializer,
@@ -19,6 +18,7 @@ from policy_admin.api.serializers.keywords import (
 )
 from policy_admin.api.views.base import RuleViewSet, rule_schema
 from policy_admin.models import KeywordRuleSet
+from policy_admin.selectors import policies as selectors
 from policy_admin.services import rules
 from policy_admin.services.terms import MAX_TERMS_PER_SET, terms_from_file
 

@@ -5,7 +5,6 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.response import Response
 
-from policy_admin import selectors
 from policy_admin.api.common import IF_MATCH_PARAMETER, RevisionInputSerializer, request_revision
 from policy_admin.api.serializers.policies import (
     PolicyCreateSerializer,
@@ -14,6 +13,7 @@ from policy_admin.api.serializers.policies import (
 )
 from policy_admin.api.views.policy_yaml import PolicyYamlActionsMixin
 from policy_admin.models import Policy
+from policy_admin.selectors import policies as selectors
 from policy_admin.services import policies
 from tenants.scoping import TenantAPIMixin
 

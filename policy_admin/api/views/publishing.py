@@ -6,7 +6,6 @@ from rest_framework import generics, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from policy_admin import selectors_publishing as selectors
 from policy_admin.api.common import PolicyChildMixin, request_revision
 from policy_admin.api.serializers.publishing import (
     ApprovalSerializer,
@@ -20,6 +19,7 @@ from policy_admin.api.serializers.publishing import (
     PublishInputSerializer,
 )
 from policy_admin.models import Channel, PolicyVersion
+from policy_admin.selectors import publishing as selectors
 from policy_admin.services import approvals, publishing
 from tenants.roles import Right
 from tenants.scoping import TenantAPIMixin

@@ -3,8 +3,8 @@
 from django.contrib.auth import get_user_model
 from django.core.management.base import CommandError
 
-from policy_admin import selectors
 from policy_admin.models import Policy
+from policy_admin.selectors import policies as selectors
 from tenants.models import Membership, Tenant
 from tenants.roles import Right, role_has_right
 

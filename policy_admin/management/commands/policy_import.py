@@ -4,12 +4,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from policy_admin.errors import ApplicationError
-from policy_admin.management.commands._policy_args import (
-    editor_named,
-    policy_named,
-    tenant_named,
-)
+from kernel.errors import ApplicationError
+from policy_admin.management.commands._policy_args import editor_named, policy_named, tenant_named
 from policy_admin.policy_yaml.problems import PolicyYamlError
 from policy_admin.services import policy_yaml
 

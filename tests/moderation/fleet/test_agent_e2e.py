@@ -26,9 +26,9 @@ from moderation.fleet.__main__ import build_agent
 from moderation.fleet.agent import FleetAgent
 from moderation.fleet.config import AgentConfig
 from moderation.fleet.keys import decode_b64
+from policy_admin.fleet.services import fleet_token_create
 from policy_admin.models import FleetInstance
 from policy_admin.services import rules
-from policy_admin.services.fleet import fleet_token_create
 from policy_admin.services.publishing import channel_promote, channel_rollback, policy_publish
 from policy_admin.services.terms import terms_from_text
 from tests.policy_admin.factories import (

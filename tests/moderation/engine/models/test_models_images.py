@@ -10,12 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from moderation.engine.images import (
-    ImageTooLarge,
-    NotAnImage,
-    TruncatedImage,
-    load_image,
-)
+from moderation.engine.images import ImageTooLarge, NotAnImage, TruncatedImage, load_image
 
 
 def _encode(image: Image.Image, fmt: str, **params) -> bytes:

@@ -1,0 +1,6 @@
+"""Settings for the test suite: the real services from the environment, fast hashing."""
+
+from config.settings.base import *  # noqa: F403
+
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -1,1 +1,0 @@
-"""Alert rules per tenant, delivered by email and signed webhook when their state changes."""

@@ -1,0 +1,1 @@
+"""Model adapters: each loads offline and records the pin its vectors or scores depend on."""

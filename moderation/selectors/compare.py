@@ -1,0 +1,76 @@
+"""Comparing two finished suite runs on one sample set: what changed, and the metric deltas."""
+
+from dataclasses import dataclass, field
+
+from kernel.errors import ApplicationError
+from moderation.analysis.metrics import RANK
+from moderation.models import SampleResult, TestRun
+from tenants.scoping import scoped
+
+RATIOS = ("precision", "recall", "f1")
+
+
+@dataclass
+class Comparison:
+    """Samples whose action moved, grouped like "allow → block", and metric deltas."""
+
+    before: TestRun
+    after: TestRun
+    stricter: dict[str, list] = field(default_factory=dict)
+    looser: dict[str, list] = field(default_factory=dict)
+    deltas: list[dict] = field(default_factory=list)
+
+    @property
+    def changed(self) -> int:
+        return sum(len(v) for v in (*self.stricter.values(), *self.looser.values()))
+
+
+def suite_compare(*, before: TestRun, after: TestRun) -> Comparison:
+    """Compare two of a tenant's finished suites on the same set; refuses any other pair."""
+    for run in (before, after):
+        if run.kind != TestRun.Kind.SUITE or run.status != TestRun.Status.SUCCEEDED:
+            raise ApplicationError(f"Suite #{run.pk} has not finished; compare finished suites.")
+    if before.sample_set_id != after.sample_set_id:
+        raise ApplicationError("These suites ran on different sample sets; nothing to compare.")
+    comparison = Comparison(before=before, after=after, deltas=_deltas(before, after))
+    was = dict(
+        scoped(SampleResult, before.tenant).filter(run=before).values_list("sample_id", "action")
+    )
+    moved = (
+        scoped(SampleResult, after.tenant)
+        .filter(run=after)
+        .select_related("sample")
+        .order_by("sample_id")
+    )
+    for result in moved.iterator(chunk_size=500):
+        old = was.get(result.sample_id)
+        if old is None or old == result.action:
+            continue
+        group = comparison.stricter if RANK[result.action] > RANK[old] else comparison.looser
+        group.setdefault(f"{old} → {result.action}", []).append(result)
+    return comparison
+
+
+def _deltas(before: TestRun, after: TestRun) -> list[dict]:
+    old = before.result.get("metrics", {})
+    new = after.result.get("metrics", {})
+    rows = []
+    for section in ("action", "categories"):
+        for name, metric in new.get(section, {}).items():
+            prior = old.get(section, {}).get(name)
+            if prior is None:
+                continue
+            rows.append(
+                {
+                    "name": f"{section}: {name}",
+                    **{
+                        k: {
+                            "before": prior[k],
+                            "after": metric[k],
+                            "delta": round(metric[k] - prior[k], 4),
+                        }
+                        for k in RATIOS
+                    },
+                }
+            )
+    return rows

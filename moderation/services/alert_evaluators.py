@@ -1,0 +1,149 @@
+"""Alert evaluators: each looks at what its rules watch and tells alert_observe what it saw.
+
+`alerts_after_run` runs once a suite run has succeeded; `alerts_fleet_evaluate`
+runs every minute from Celery beat (moderation.tasks.periodic). Neither ever
+raises into its caller: a rule that cannot be evaluated is logged and skipped.
+"""
+
+import datetime as dt
+import logging
+
+from django.utils import timezone
+
+from moderation.models import AlertRule
+from moderation.services.alerts import alert_observe
+from policy_admin.fleet.selectors import channel_state
+from policy_admin.models import Channel
+from policy_admin.selectors.publishing import channel_rollout
+from tenants.models import Tenant
+from tenants.scoping import scoped
+
+log = logging.getLogger(__name__)
+
+# What a metric_below rule's `outcome` names, and where the run's result keeps it.
+OUTCOME_LABELS = {"block": "block vs not", "flag": "flag or worse vs not"}
+CATEGORY_PREFIX = "category:"
+
+
+def alerts_after_run(run) -> None:
+    """Evaluate the tenant's metric_below rules that watch this run's policy and sample set."""
+    try:
+        rules = list(
+            scoped(AlertRule, run.tenant).filter(
+                kind=AlertRule.Kind.METRIC_BELOW,
+                enabled=True,
+                params__policy=run.policy.slug,
+                params__sample_set=run.sample_set.name,
+            )
+        )
+    except Exception:
+        log.exception("alert rules after run %s could not be read", run.pk)
+        return
+    for rule in rules:
+        try:
+            _metric_below(rule, run)
+        except Exception:
+            log.exception("alert rule %s after run %s could not be evaluated", rule.pk, run.pk)
+
+
+def outcome_metrics(result: dict, outcome: str) -> dict | None:
+    """The binary metrics of `outcome` in a suite result; None when the run has none for it."""
+    metrics = (result or {}).get("metrics", {})
+    if outcome.startswith(CATEGORY_PREFIX):
+        return metrics.get("categories", {}).get(outcome.removeprefix(CATEGORY_PREFIX))
+    key = "flag_or_worse" if outcome == "flag" else outcome
+    return metrics.get("action", {}).get(key)
+
+
+def outcome_label(outcome: str) -> str:
+    if outcome.startswith(CATEGORY_PREFIX):
+        return f"category {outcome.removeprefix(CATEGORY_PREFIX)}"
+    return OUTCOME_LABELS.get(outcome, outcome)
+
+
+def _metric_below(rule: AlertRule, run) -> None:
+    params = rule.params
+    found = outcome_metrics(run.result, params["outcome"])
+    what = f"{params['metric']} ({outcome_label(params['outcome'])})"
+    if found is None:
+        log.info("run %s has no %s for alert rule %s; left as it is", run.pk, what, rule.pk)
+        return
+    value, floor = float(found[params["metric"]]), float(params["minimum"])
+    firing = value < floor
+    verdict = "below the floor" if firing else "at or above the floor"
+    message = (
+        f"Suite run #{run.pk} of policy “{run.policy.slug}” on sample set “{run.sample_set.name}”: "
+        f"{what} is {value:.4f}, {verdict} {floor:.4f}."
+    )
+    alert_observe(rule=rule, firing=firing, message=message)
+
+
+def alerts_fleet_evaluate(*, now: dt.datetime | None = None) -> int:
+    """Evaluate every tenant's enabled fleet rules; returns how many were evaluated."""
+    now = now or timezone.now()
+    evaluated = 0
+    for tenant in Tenant.objects.order_by("pk"):
+        rules = scoped(AlertRule, tenant).filter(kind=AlertRule.Kind.FLEET, enabled=True)
+        for rule in rules:
+            try:
+                _fleet(rule, now)
+            except Exception:
+                log.exception("fleet alert rule %s could not be evaluated", rule.pk)
+            else:
+                evaluated += 1
+    return evaluated
+
+
+def fleet_problems(*, channel: Channel, minutes: int, now: dt.datetime) -> list[str]:
+    """One sentence per server of the channel that is silent, or refuses its current bundle,
+    for more than `minutes`.
+
+    A server reports only its latest refusal, not since when; it refuses a version
+    within one poll of the channel moving to it, so the time since that move
+    stands for how long it has been refusing.
+    """
+    limit = dt.timedelta(minutes=minutes)
+    target = channel.version.sha256 if channel.version_id else None
+    moved_long_ago = now - channel.updated_at > limit
+    problems = []
+    for row in channel_rollout(channel=channel, now=now):
+        silent = now - row.instance.last_seen
+        if silent > limit:
+            problems.append(
+                f"{row.instance.instance_id} has not reported for {_minutes(silent)} min"
+            )
+        elif moved_long_ago and (
+            channel_state(sha256=row.sha256, rejected=row.rejected, target=target) == "rejecting"
+        ):
+            problems.append(
+                f"{row.instance.instance_id} refuses version {channel.version.number} "
+                f"({row.rejected.get('reason')}), the channel's version for "
+                f"{_minutes(now - channel.updated_at)} min"
+            )
+    return problems
+
+
+def _minutes(delta: dt.timedelta) -> int:
+    return int(delta.total_seconds() // 60)
+
+
+def _fleet(rule: AlertRule, now: dt.datetime) -> None:
+    params = rule.params
+    where = f"“{params['policy']}” channel “{params['channel']}”"
+    channel = (
+        scoped(Channel, rule.tenant)
+        .select_related("policy", "version")
+        .filter(policy__slug=params["policy"], name=params["channel"])
+        .first()
+    )
+    problems = (
+        fleet_problems(channel=channel, minutes=int(params["minutes"]), now=now) if channel else []
+    )
+    if problems:
+        message = f"Fleet servers of {where} need attention: " + "; ".join(problems) + "."
+    else:
+        message = (
+            f"Every server reporting {where} has reported within {params['minutes']} min "
+            "and none refuses its current bundle."
+        )
+    alert_observe(rule=rule, firing=bool(problems), message=message)

@@ -1,0 +1,69 @@
+"""Moderation pages under /t/<tenant>/: live tests, samples, suites, quality and alerts."""
+
+from django.urls import include, path
+
+from moderation.views import alerts, live, quality, samples, suites
+
+live_test_patterns = [
+    path("", live.LiveConsoleView.as_view(), name="live-console"),
+    path("<int:pk>/", live.LiveRunView.as_view(), name="live-run"),
+    path("<int:pk>/add-to-samples/", live.LiveRunSampleView.as_view(), name="live-run-sample"),
+    path(
+        "<int:pk>/<str:action>/",
+        live.LiveRunView.as_view(http_method_names=["post"]),
+        name="live-run-action",
+    ),
+]
+
+policy_patterns = [
+    path("live/", include(live_test_patterns)),
+    path("quality/", quality.QualityView.as_view(), name="policy-quality"),
+    path("quality/drift/", quality.DriftView.as_view(), name="policy-drift"),
+]
+
+sample_patterns = [
+    path("", samples.SampleSetListView.as_view(), name="sample-set-list"),
+    path("<int:pk>/", samples.SampleSetView.as_view(), name="sample-set"),
+    path("<int:pk>/import/", samples.SampleSetImportView.as_view(), name="sample-set-import"),
+    path("<int:pk>/add/", samples.SampleAddView.as_view(), name="sample-add"),
+    path(
+        "<int:pk>/imports/<int:import_pk>/errors.csv",
+        samples.SampleImportErrorsView.as_view(),
+        name="sample-import-errors",
+    ),
+    path("<int:pk>/delete/", samples.SampleSetDeleteView.as_view(), name="sample-set-delete"),
+    path(
+        "<int:pk>/samples/<int:sample_pk>/labels/",
+        samples.SampleLabelView.as_view(),
+        name="sample-labels",
+    ),
+    path("<int:pk>/suites/", suites.SuiteStartView.as_view(), name="suite-start"),
+]
+
+suite_patterns = [
+    path("<int:pk>/", suites.SuiteRunView.as_view(), name="suite-run"),
+    path("<int:pk>/cancel/", suites.SuiteCancelView.as_view(), name="suite-cancel"),
+    path("<int:pk>/compare/", suites.SuiteCompareView.as_view(), name="suite-compare"),
+    path("<int:pk>/tune/", suites.SuiteTuneView.as_view(), name="suite-tune"),
+    path("<int:pk>/export.<str:format>", suites.SuiteExportView.as_view(), name="suite-export"),
+    path(
+        "<int:pk>/report/",
+        suites.SuiteExportView.as_view(),
+        {"format": "html"},
+        name="suite-report",
+    ),
+    path(
+        "<int:pk>/samples/<int:result_pk>/", suites.SuiteSampleView.as_view(), name="suite-sample"
+    ),
+]
+
+tenant_patterns = [
+    path("policies/<slug:slug>/", include(policy_patterns)),
+    path("samples/", include(sample_patterns)),
+    path("suites/", include(suite_patterns)),
+    path("alerts/", alerts.AlertListView.as_view(), name="alert-list"),
+    path("alerts/new/", alerts.AlertRuleView.as_view(), name="alert-create"),
+    path("alerts/<int:pk>/", alerts.AlertRuleView.as_view(), name="alert-rule"),
+]
+
+urlpatterns = [path("t/<slug:tenant>/", include(tenant_patterns))]

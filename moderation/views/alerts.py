@@ -1,0 +1,67 @@
+"""Alert rule pages: the list with each rule's state, the form, and the history."""
+
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect
+from django.views.generic import ListView, TemplateView
+
+from kernel.errors import ApplicationError
+from moderation.forms.alerts import KIND_PARAMS, AlertRuleForm
+from moderation.models import AlertEvent, AlertRule
+from moderation.services import alerts as services
+from tenants.scoping import TenantViewMixin, scoped
+
+
+class AlertListView(TenantViewMixin, ListView):
+    """Every rule of the tenant with its state, and the latest events."""
+
+    template_name = "moderation/alerts/list.html"
+    model = AlertRule
+    context_object_name = "rules"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["events"] = scoped(AlertEvent, self.tenant).select_related("rule")[:50]
+        context["nav"] = "alerts"
+        return context
+
+
+class AlertRuleView(TenantViewMixin, TemplateView):
+    """Create (no pk) or edit an alert rule; POST with `delete` removes it after confirmation."""
+
+    template_name = "moderation/alerts/form.html"
+
+    def get_rule(self) -> AlertRule | None:
+        pk = self.kwargs.get("pk")
+        return get_object_or_404(scoped(AlertRule, self.tenant), pk=pk) if pk else None
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        rule = self.get_rule()
+        form = kwargs.get("form") or AlertRuleForm(instance=rule)
+        context.update(
+            rule=rule,
+            form=form,
+            nav="alerts",
+            kinds=[(k, form.param_fields(k)) for k in KIND_PARAMS],
+        )
+        return context
+
+    def post(self, request, *args, **kwargs):
+        rule = self.get_rule()
+        if rule is not None and "delete" in request.POST:
+            services.alert_rule_delete(rule=rule)
+            messages.success(request, f"Deleted alert rule {rule.name}.")
+            return redirect("alert-list", tenant=self.tenant.slug)
+        form = AlertRuleForm(request.POST, instance=rule)
+        if form.is_valid():
+            fields = {k: form.cleaned_data[k] for k in AlertRuleForm.Meta.fields}
+            try:
+                saved = services.alert_rule_save(
+                    tenant=self.tenant, rule=rule, params=form.cleaned_data["params"], **fields
+                )
+            except ApplicationError as error:
+                form.add_error(None, error.message)
+            else:
+                messages.success(request, f"Saved alert rule {saved.name}.")
+                return redirect("alert-list", tenant=self.tenant.slug)
+        return self.render_to_response(self.get_context_data(form=form), status=400)

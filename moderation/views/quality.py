@@ -1,0 +1,56 @@
+"""A policy's quality pages: metrics and latency over time, fleet rollout health, score drift."""
+
+from django.http import Http404
+from django.views.generic import TemplateView
+
+from kernel.errors import ApplicationError
+from moderation.analysis import drift
+from moderation.models import TestRun
+from moderation.selectors import quality
+from policy_admin.views.base import PolicyPageMixin
+
+
+class QualityView(PolicyPageMixin, TemplateView):
+    """Precision/recall/F1 per sample set over time, latency per stage, rollout per channel."""
+
+    template_name = "moderation/quality.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(vars(quality.policy_quality(policy=self.policy)))
+        return context
+
+
+class DriftView(PolicyPageMixin, TemplateView):
+    """Score distributions of a baseline suite against a later suite or a window of live tests."""
+
+    template_name = "moderation/quality_drift.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        params = self.request.GET
+        live = params.get("current") == "live"
+        window = (_number(params.get("window")) or quality.LIVE_WINDOW) if live else 0
+        context.update(
+            suites=list(quality.finished_suites(policy=self.policy)[: quality.MAX_RUNS]),
+            window=window or quality.LIVE_WINDOW,
+            live=live,
+            psi_alert=drift.PSI_ALERT,
+        )
+        try:
+            context["comparison"] = quality.drift_compare(
+                policy=self.policy,
+                baseline_id=_number(params.get("baseline")),
+                current_id=_number(params.get("current")),
+                window=min(window, quality.MAX_WINDOW),
+            )
+        except TestRun.DoesNotExist:
+            raise Http404("No such finished suite of this policy.") from None
+        except ApplicationError as error:
+            context["empty"] = error.message
+        return context
+
+
+def _number(value: str | None) -> int:
+    """A positive id or count from the query string; 0 when absent or not a number."""
+    return int(value) if value and value.isdigit() else 0

@@ -1,0 +1,243 @@
+"""Suite run pages: start a suite on a set, watch its progress, cancel it, read its results."""
+
+from functools import cached_property
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, JsonResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.views.generic import TemplateView
+
+from kernel.errors import ApplicationError
+from moderation.models import TestRun
+from moderation.selectors import compare, export
+from moderation.selectors import runs as selectors
+from moderation.services import suites, tuning
+from moderation.views import presenters
+from moderation.views.live import chosen_version
+from moderation.views.samples import SampleSetMixin, set_url
+from policy_admin.models import Policy
+from tenants.scoping import TenantViewMixin, scoped
+
+RESULTS_PAGE_SIZE = 50
+
+
+class SuiteStartView(SampleSetMixin, TemplateView):
+    """Posting a policy slug (and a version id, or none for the draft) starts a suite."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        policy = get_object_or_404(scoped(Policy, self.tenant), slug=request.POST.get("policy", ""))
+        version = chosen_version(self.tenant, request.POST.get("version", ""))
+        try:
+            run = suites.suite_start(
+                sample_set=self.sample_set, policy=policy, actor=request.user, version=version
+            )
+        except ApplicationError as error:
+            messages.error(request, error.message)
+            return redirect(set_url(self.sample_set))
+        return redirect("suite-run", tenant=self.tenant.slug, pk=run.pk)
+
+
+class SuiteRunMixin(TenantViewMixin):
+    @cached_property
+    def run(self) -> TestRun:
+        try:
+            run = selectors.run_get(tenant=self.tenant, pk=self.kwargs["pk"])
+        except TestRun.DoesNotExist:
+            raise Http404("No such suite run.") from None
+        if run.kind != TestRun.Kind.SUITE:
+            raise Http404("No such suite run.")
+        return run
+
+
+class SuiteRunView(SuiteRunMixin, TemplateView):
+    """A suite's progress while it runs; its metrics and per-sample results once finished."""
+
+    template_name = "moderation/suite_run.html"
+
+    @property
+    def polling(self) -> bool:
+        return bool(self.request.htmx) and self.request.GET.get("part") == "progress"
+
+    def get_template_names(self):
+        if self.polling:
+            return ["moderation/partials/suite_progress.html"]
+        return [self.template_name]
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        run = self.run
+        context.update(nav="samples", run=run, **suites.suite_rate(run))
+        if run.status == TestRun.Status.SUCCEEDED and not self.polling:
+            context.update(self._results(run))
+            context["comparable"] = (
+                selectors.run_list(tenant=self.tenant, kind=TestRun.Kind.SUITE)
+                .filter(sample_set=run.sample_set_id, status=TestRun.Status.SUCCEEDED)
+                .exclude(pk=run.pk)[:20]
+            )
+            context["baseline"] = selectors.suite_impact_baseline(run=run)
+        return context
+
+    def _results(self, run) -> dict:
+        show = self.request.GET.get("show", "")
+        rows = selectors.suite_results(run=run, show=show)
+        page = Paginator(rows, RESULTS_PAGE_SIZE).get_page(self.request.GET.get("page"))
+        return {
+            "show": show,
+            "outcomes": selectors.OUTCOMES,
+            "page_obj": page,
+            "metrics": selectors.suite_metrics(run=run),
+        }
+
+
+class SuiteCancelView(SuiteRunMixin, TemplateView):
+    """Posting cancels a queued or running suite."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        try:
+            suites.suite_cancel(run=self.run)
+        except ApplicationError as error:
+            messages.error(request, error.message)
+        return redirect("suite-run", tenant=self.tenant.slug, pk=self.run.pk)
+
+
+class SuiteSampleView(SuiteRunMixin, TemplateView):
+    """Why the suite decided what it did on one sample: the live console's explanation."""
+
+    template_name = "moderation/suite_sample.html"
+
+    def get_template_names(self):
+        if self.request.htmx:
+            return ["moderation/partials/suite_sample.html"]
+        return [self.template_name]
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        result = get_object_or_404(
+            selectors.suite_results(run=self.run), pk=self.kwargs["result_pk"]
+        )
+        sample = result.sample
+        context.update(
+            nav="samples",
+            run=self.run,
+            result=result,
+            decision=presenters.decision_view(
+                result.decision, prompt=sample.prompt, image=sample.image.name or None
+            ),
+            concept_thumbs={},
+        )
+        return context
+
+
+class SuiteCompareView(SuiteRunMixin, TemplateView):
+    """The impact preview: this suite against another finished one on the same set.
+
+    Without `with`, a draft suite is compared with the latest published version's
+    suite on the same set (`suite_impact_baseline`).
+    """
+
+    template_name = "moderation/suite_compare.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        other = self._other()
+        if other is None:
+            context.update(
+                nav="samples",
+                run=self.run,
+                error=(
+                    "There is no finished suite of this policy's latest published version on "
+                    "this sample set to compare with. Run one (choose the version in “Run a "
+                    "suite”), or pick a suite to compare with on the suite's page."
+                ),
+            )
+            return context
+        try:
+            comparison = compare.suite_compare(before=other, after=self.run)
+        except ApplicationError as error:
+            context.update(nav="samples", run=self.run, error=error.message)
+            return context
+        context.update(nav="samples", run=self.run, other=other, comparison=comparison)
+        return context
+
+    def _other(self) -> TestRun | None:
+        other_pk = self.request.GET.get("with", "")
+        if not other_pk:
+            return selectors.suite_impact_baseline(run=self.run)
+        try:
+            return selectors.run_get(tenant=self.tenant, pk=int(other_pk))
+        except (TestRun.DoesNotExist, ValueError):
+            raise Http404("No such suite run to compare with.") from None
+
+
+class SuiteTuneView(SuiteRunMixin, TemplateView):
+    """Tune a category threshold on a finished suite; posting writes the value into the draft."""
+
+    template_name = "moderation/suite_tune.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        rules = tuning.tunable_rules(self.run)
+        rule = self.request.GET.get("rule") or next(iter(rules), "")
+        target = self.request.GET.get("target", "precision")
+        value = self.request.GET.get("value", "0.9")
+        context.update(nav="samples", run=self.run, rules=rules, rule=rule, target=target)
+        context["value"] = value
+        if not rule:
+            context["error"] = "This suite's policy has no thresholded rule to tune."
+            return context
+        try:
+            context["tuning"] = tuning.tuning_get(
+                run=self.run, rule_id=rule, target=target, value=float(value)
+            )
+        except (ApplicationError, ValueError) as error:
+            context["error"] = getattr(error, "message", "The target must be a number.")
+        return context
+
+    def post(self, request, *args, **kwargs):
+        try:
+            tuning.threshold_apply(
+                run=self.run,
+                rule_id=request.POST.get("rule", ""),
+                level=request.POST.get("level", ""),
+                value=float(request.POST.get("value", "")),
+                actor=request.user,
+            )
+        except ValueError:
+            messages.error(request, "The threshold must be a number between 0 and 1.")
+        except ApplicationError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, "The draft's threshold is updated; run the suite again.")
+        return redirect(request.get_full_path())
+
+
+class SuiteExportView(SuiteRunMixin, TemplateView):
+    """A finished suite's results as CSV, JSON, or a printable report page."""
+
+    template_name = "moderation/suite_report.html"
+
+    def get(self, request, *args, **kwargs):
+        if self.run.status != TestRun.Status.SUCCEEDED:
+            raise Http404("This suite has not finished; there is nothing to export yet.")
+        name = f"suite-{self.run.pk}"
+        if kwargs["format"] == "csv":
+            response = StreamingHttpResponse(
+                export.csv_lines(self.run), content_type="text/csv; charset=utf-8"
+            )
+            response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+            return response
+        if kwargs["format"] == "json":
+            response = JsonResponse(export.as_json(self.run), json_dumps_params={"indent": 1})
+            response["Content-Disposition"] = f'attachment; filename="{name}.json"'
+            return response
+        return super().get(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(run=self.run, metrics=selectors.suite_metrics(run=self.run))
+        return context

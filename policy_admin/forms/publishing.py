@@ -1,0 +1,32 @@
+"""Forms of the publishing pages: validate input for the services, nothing else."""
+
+from django import forms
+
+from policy_admin.forms.policies import DraftForm
+from tenants.models import slug_validator
+
+
+class PublishForm(DraftForm):
+    note = forms.CharField(
+        max_length=500,
+        required=False,
+        label="Note",
+        help_text="What changed and why; shown in the version list and the audit log.",
+    )
+
+
+class ChannelMoveForm(forms.Form):
+    KINDS = (("promote", "Promote"), ("rollback", "Roll back"))
+
+    kind = forms.ChoiceField(choices=KINDS, widget=forms.HiddenInput)
+    channel = forms.CharField(
+        max_length=40,
+        validators=[slug_validator],
+        help_text="staging, production, or a new name of your own.",
+    )
+    version = forms.IntegerField(min_value=1, label="Version number")
+    note = forms.CharField(max_length=500, required=False)
+
+
+class DiffForm(forms.Form):
+    against = forms.IntegerField(min_value=1, label="Compare with version")

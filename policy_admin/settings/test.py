@@ -1,6 +1,0 @@
-"""Settings for the test suite: the real services from the environment, fast hashing."""
-
-from policy_admin.settings.base import *  # noqa: F403
-
-DEBUG = False
-PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
