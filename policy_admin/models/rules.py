@@ -91,7 +91,9 @@ class KeywordSetFields(models.Model):
     terms = models.TextField(blank=True)
     term_count = models.PositiveIntegerField(default=0)
     allow_list = models.TextField(blank=True, help_text="Phrases that never fire, one per line.")
-    mode = models.CharField(max_length=12, choices=list(MATCH_MODES.items()), default=_DEFAULTS.mode)
+    mode = models.CharField(
+        max_length=12, choices=list(MATCH_MODES.items()), default=_DEFAULTS.mode
+    )
     casefold = models.BooleanField(default=_DEFAULTS.casefold)
     nfkc = models.BooleanField(default=_DEFAULTS.nfkc)
     leetspeak = models.BooleanField(default=_DEFAULTS.leetspeak)
