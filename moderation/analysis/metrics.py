@@ -12,7 +12,12 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 
-RANK = {"allow": 0, "flag": 1, "review": 2, "block": 3}
+from moderation.engine.decision import Action
+
+# The yes/no questions asked of the final action, each "at least this strict?", by
+# the name a suite result stores its metrics under; alert rules and the API use
+# the same names.
+OUTCOMES = {"block": Action.BLOCK, "flag_or_worse": Action.FLAG}
 
 
 @dataclass(frozen=True)
@@ -75,18 +80,24 @@ def binary(expected: Iterable[bool], predicted: Iterable[bool]) -> Binary:
     return Binary(tp, fp, fn, tn)
 
 
-def at_least(action: str, level: str) -> bool:
+def at_least(action: str | Action, level: str | Action) -> bool:
     """Whether `action` is `level` or stricter on the allow < flag < review < block ladder."""
-    return RANK[action] >= RANK[level]
+    return Action(action) >= Action(level)
+
+
+def outcome_label(name: str) -> str:
+    """What an outcome asks, in words: "block vs not", "flag or worse vs not"."""
+    level = OUTCOMES[name]
+    return f"{level.value}{'' if level is max(Action) else ' or worse'} vs not"
 
 
 def action_metrics(expected: Sequence[str], predicted: Sequence[str]) -> dict[str, Binary]:
-    """The final action judged twice: block vs not, and flag-or-worse vs not."""
+    """The final action judged once per outcome: block vs not, and flag or worse vs not."""
     return {
-        "block": binary([a == "block" for a in expected], [a == "block" for a in predicted]),
-        "flag_or_worse": binary(
-            [at_least(a, "flag") for a in expected], [at_least(a, "flag") for a in predicted]
-        ),
+        name: binary(
+            [at_least(a, level) for a in expected], [at_least(a, level) for a in predicted]
+        )
+        for name, level in OUTCOMES.items()
     }
 
 

@@ -39,7 +39,10 @@ class Action(enum.Enum):
             raise ValueError(f"unknown action {value!r}; use one of {names}") from None
 
 
-_RANKS = {Action.ALLOW: 0, Action.FLAG: 1, Action.REVIEW: 2, Action.BLOCK: 3}
+# The ladder's order is the order of definition: every rank and comparison derives from it.
+_RANKS = {action: rank for rank, action in enumerate(Action)}
+# The ladder's names, least strict first: what stored actions and expected actions hold.
+ACTIONS: tuple[str, ...] = tuple(action.value for action in Action)
 
 
 @dataclass(frozen=True)

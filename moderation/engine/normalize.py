@@ -18,14 +18,12 @@ import functools
 import itertools
 import re
 import unicodedata
-from dataclasses import dataclass
-from typing import Literal, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 
 from moderation.engine.homoglyphs import homoglyph_table, invisible_chars
-
-MatchMode = Literal["whole_word", "substring"]
+from moderation.engine.match_options import MatchOptions
 
 # Leetspeak digits fold to letters. '1' is ambiguous (i or l): rather than
 # guess, 'l' and '1' both fold to 'i' in the text and in the terms alike, so
@@ -53,22 +51,6 @@ _ASCII_BYTES = bytes(range(128))
 # better than regular expressions over megabytes.
 ALIGNED_BELOW = 4096
 _EXTRA_INVISIBLE = "\u034f" + "".join(chr(c) for c in range(0xFE00, 0xFE10))
-
-
-@dataclass(frozen=True)
-class MatchOptions:
-    """How a keyword set matches: mode and which foldings apply to text and terms."""
-
-    mode: MatchMode = "whole_word"
-    casefold: bool = True
-    nfkc: bool = True
-    leetspeak: bool = True
-    homoglyphs: bool = True
-    ignore_separators: bool = True
-
-    def fold_key(self) -> tuple[bool, ...]:
-        """Return the part of the options that decides normalisation (not the mode)."""
-        return (self.casefold, self.nfkc, self.leetspeak, self.homoglyphs, self.ignore_separators)
 
 
 class NormalizedText(NamedTuple):

@@ -8,9 +8,9 @@ from typing import NamedTuple
 
 import numpy as np
 
+from moderation.engine.match_options import MatchOptions
 from moderation.engine.normalize import (
     ALIGNED_BELOW,
-    MatchOptions,
     NormalizedText,
     _folder,
     normalize,

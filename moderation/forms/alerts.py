@@ -3,17 +3,18 @@
 from copy import deepcopy
 
 from django import forms
+from django.utils.text import capfirst
 
+from moderation.analysis.metrics import OUTCOMES, outcome_label
 from moderation.models import AlertRule
 from moderation.services.alert_evaluators import CATEGORY_PREFIX
 from policy_admin.selectors.catalogue import category_choices
 
 
 def outcome_choices() -> list[tuple[str, str]]:
-    """The final action judged two ways, then one entry per catalogue category."""
+    """The final action's outcomes, then one entry per catalogue category."""
     return [
-        ("block", "Block vs not"),
-        ("flag", "Flag or worse vs not"),
+        *((name, capfirst(outcome_label(name))) for name in OUTCOMES),
         *((f"{CATEGORY_PREFIX}{id_}", f"Category: {name}") for id_, name in category_choices()),
     ]
 

@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 
 from kernel.errors import ApplicationError
-from moderation.analysis.metrics import RANK
+from moderation.engine.decision import Action
 from moderation.models import SampleResult, TestRun
 from tenants.scoping import scoped
 
@@ -46,7 +46,7 @@ def suite_compare(*, before: TestRun, after: TestRun) -> Comparison:
         old = was.get(result.sample_id)
         if old is None or old == result.action:
             continue
-        group = comparison.stricter if RANK[result.action] > RANK[old] else comparison.looser
+        group = comparison.stricter if Action(result.action) > Action(old) else comparison.looser
         group.setdefault(f"{old} → {result.action}", []).append(result)
     return comparison
 

@@ -10,10 +10,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db.models import QuerySet
+from django.utils.text import capfirst
 
 from kernel.errors import ApplicationError
 from moderation.analysis import drift as stats
-from moderation.analysis import plots
+from moderation.analysis import metrics, plots
 from moderation.models import SampleResult, SampleSet, TestRun
 from policy_admin.fleet import selectors as selectors_fleet
 from policy_admin.models import Channel
@@ -21,7 +22,6 @@ from policy_admin.selectors import publishing as selectors_publishing
 from tenants.scoping import scoped
 
 MAX_RUNS = 100
-OUTCOMES = {"block": "Block vs not", "flag_or_worse": "Flag or worse vs not"}
 RATIOS = ("precision", "recall", "f1")
 DRIFT_KINDS = ("category", "concept")
 LIVE_WINDOW = 50
@@ -61,7 +61,10 @@ def quality_over_time(*, policy) -> list[SetQuality]:
         SetQuality(
             sample_set=runs[0].sample_set,
             runs=runs,
-            charts={label: _outcome_chart(runs, outcome) for outcome, label in OUTCOMES.items()},
+            charts={
+                capfirst(metrics.outcome_label(name)): _outcome_chart(runs, name)
+                for name in metrics.OUTCOMES
+            },
         )
         for runs in sorted(by_set.values(), key=lambda r: r[0].sample_set.name)
     ]

@@ -5,6 +5,7 @@ import io
 
 from django.db.models import Count, F, QuerySet
 
+from moderation.engine.decision import ACTIONS, Action
 from moderation.models import Sample, SampleImport, SampleResult, SampleSet, TestRun
 from moderation.services.runs import run_reap
 from moderation.services.suites import suite_reap
@@ -12,7 +13,8 @@ from policy_admin.models import Channel, PolicyVersion
 from policy_admin.selectors.publishing import latest_version_number
 from tenants.scoping import scoped
 
-ACTION_LABELS = ("allow", "flag", "review", "block")
+# A sample is labelled with an action of the ladder (or a catalogue category).
+ACTION_LABELS = ACTIONS
 
 
 def run_list(*, tenant, policy=None, kind: str = "") -> QuerySet[TestRun]:
@@ -103,7 +105,7 @@ OUTCOMES = {
     "fn": "False negatives (allowed, expected flag or stricter)",
     "right": "Matching the expected action",
 }
-_CAUGHT = ("flag", "review", "block")
+_CAUGHT = tuple(a.value for a in Action if a >= Action.FLAG)
 
 
 def suite_results(*, run: TestRun, show: str = "") -> QuerySet[SampleResult]:

@@ -10,6 +10,7 @@ import logging
 
 from django.utils import timezone
 
+from moderation.analysis import metrics
 from moderation.models import AlertRule
 from moderation.services.alerts import alert_observe
 from policy_admin.fleet.selectors import channel_state
@@ -20,8 +21,7 @@ from tenants.scoping import scoped
 
 log = logging.getLogger(__name__)
 
-# What a metric_below rule's `outcome` names, and where the run's result keeps it.
-OUTCOME_LABELS = {"block": "block vs not", "flag": "flag or worse vs not"}
+# A metric_below rule's `outcome` is one of metrics.OUTCOMES, or this prefix and a category.
 CATEGORY_PREFIX = "category:"
 
 
@@ -48,17 +48,16 @@ def alerts_after_run(run) -> None:
 
 def outcome_metrics(result: dict, outcome: str) -> dict | None:
     """The binary metrics of `outcome` in a suite result; None when the run has none for it."""
-    metrics = (result or {}).get("metrics", {})
+    stored = (result or {}).get("metrics", {})
     if outcome.startswith(CATEGORY_PREFIX):
-        return metrics.get("categories", {}).get(outcome.removeprefix(CATEGORY_PREFIX))
-    key = "flag_or_worse" if outcome == "flag" else outcome
-    return metrics.get("action", {}).get(key)
+        return stored.get("categories", {}).get(outcome.removeprefix(CATEGORY_PREFIX))
+    return stored.get("action", {}).get(outcome)
 
 
 def outcome_label(outcome: str) -> str:
     if outcome.startswith(CATEGORY_PREFIX):
         return f"category {outcome.removeprefix(CATEGORY_PREFIX)}"
-    return OUTCOME_LABELS.get(outcome, outcome)
+    return metrics.outcome_label(outcome) if outcome in metrics.OUTCOMES else outcome
 
 
 def _metric_below(rule: AlertRule, run) -> None:

@@ -8,11 +8,11 @@ from django.db import IntegrityError, transaction
 from kernel.errors import ApplicationError, ConflictError
 from kernel.uploads import MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS, ImageUpload
 from moderation.engine.catalogue import load_catalogue
+from moderation.engine.decision import ACTIONS
 from moderation.engine.images import ImageError, load_image
 from moderation.models import Sample, SampleImport, SampleSet
 from moderation.services import manifest
 
-ACTIONS = ("allow", "flag", "review", "block")
 MAX_SAMPLES_PER_SET = 50_000
 
 

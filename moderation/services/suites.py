@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from kernel.errors import ApplicationError, ConflictError
 from moderation.analysis import metrics
+from moderation.engine.decision import ACTIONS
 from moderation.models import Sample, SampleResult, SampleSet, TestRun
 from moderation.services.alert_drift import drift_alerts_after_run
 from moderation.services.alert_evaluators import alerts_after_run
@@ -207,7 +208,7 @@ def suite_metrics_compute(run: TestRun) -> dict:
     categories = sorted(set().union(*exp_cats, *got_cats))
     catch = [metrics.at_least(a, "flag") for a in expected]
     return {
-        "actions": {a: predicted.count(a) for a in metrics.RANK if a in predicted},
+        "actions": {a: predicted.count(a) for a in ACTIONS if a in predicted},
         "metrics": {
             "action": {
                 k: v.as_dict() for k, v in metrics.action_metrics(expected, predicted).items()

@@ -2,7 +2,6 @@
 
 from dataclasses import dataclass, field
 
-ACTION_RANK = {"allow": 0, "flag": 1, "review": 2, "block": 3}
 KIND_ORDER = ("keyword", "embedding", "concept", "category")
 
 

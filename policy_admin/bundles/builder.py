@@ -24,7 +24,6 @@ from moderation.engine.catalogue import load_catalogue
 from moderation.engine.concepts import concept_vectors
 from moderation.engine.decision import Action
 from moderation.engine.images import load_image
-from moderation.engine.normalize import MatchOptions
 from policy_admin.models import ClipConcept, FloorKeywordSet, KeywordRuleSet, Policy
 from policy_admin.selectors import policies as selectors
 from tenants.scoping import scoped
@@ -169,14 +168,13 @@ def _keyword_sets(policy: Policy) -> list[KeywordSet]:
 
 
 def _keyword_set(row, rule_id: str) -> KeywordSet:
-    options = MatchOptions(**{name: getattr(row, name) for name in row.OPTION_FIELDS})
     return KeywordSet(
         id=rule_id,
         name=row.name,
         action=Action(row.action),
         terms=tuple(row.term_list()),
         allow=tuple(row.allow_list_terms()),
-        options=options,
+        options=row.match_options(),
     )
 
 

@@ -2,7 +2,9 @@
 
 from django import forms
 
-from policy_admin.models import AppliesTo, ClipConcept, MatchMode
+from moderation.engine.decision import Action
+from moderation.engine.match_options import FOLDINGS, OPTION_NAMES, OPTION_SPECS, OptionSpec
+from policy_admin.models import AppliesTo, ClipConcept
 from policy_admin.models.rules import RULE_ACTIONS
 from policy_admin.selectors import catalogue
 
@@ -73,19 +75,27 @@ class ThresholdForm(DraftForm):
         return {key: self.cleaned_data[key] for key in keys}
 
 
-class KeywordOptionsForm(forms.Form):
+def match_option_field(spec: OptionSpec) -> forms.Field:
+    """The form field of one of the engine's match options, unbound forms showing its default."""
+    if spec.choices:
+        choices = list(spec.choices.items())
+        return forms.ChoiceField(
+            label=spec.label, choices=choices, initial=spec.default, widget=forms.RadioSelect
+        )
+    return forms.BooleanField(label=spec.label, required=False, initial=spec.default)
+
+
+# A field per option of the engine's MatchOptions, named as the option.
+MatchOptionsForm = type(
+    "MatchOptionsForm", (forms.Form,), {s.name: match_option_field(s) for s in OPTION_SPECS}
+)
+
+
+class KeywordOptionsForm(MatchOptionsForm):
     """A keyword set's name, action and match options (tenant sets and floor sets alike)."""
 
     name = forms.CharField(max_length=120)
-    action = forms.ChoiceField(choices=RULE_ACTIONS)
-    mode = forms.ChoiceField(choices=MatchMode.choices, widget=forms.RadioSelect)
-    casefold = forms.BooleanField(required=False, label="Ignore case")
-    nfkc = forms.BooleanField(required=False, label="Unicode NFKC folding")
-    leetspeak = forms.BooleanField(required=False, label="Leetspeak (s3x → sex)")
-    homoglyphs = forms.BooleanField(required=False, label="Look-alike letters (Cyrillic а → a)")
-    ignore_separators = forms.BooleanField(
-        required=False, label="Ignore separators between letters (s.e.x)"
-    )
+    action = forms.ChoiceField(choices=RULE_ACTIONS, initial=Action.BLOCK.value)
     allow_list = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}),
         required=False,
@@ -95,23 +105,19 @@ class KeywordOptionsForm(forms.Form):
     languages = forms.CharField(max_length=120, required=False, help_text="e.g. en, de, ja")
     notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
 
-    OPTION_KEYS = (
-        "name",
-        "action",
-        "mode",
-        "casefold",
-        "nfkc",
-        "leetspeak",
-        "homoglyphs",
-        "ignore_separators",
-        "languages",
-        "notes",
-    )
+    field_order = ["name", "action", *OPTION_NAMES]
+    OPTION_KEYS = ("name", "action", *OPTION_NAMES, "languages", "notes")
 
     def service_fields(self) -> dict:
         fields = {key: self.cleaned_data[key] for key in self.OPTION_KEYS}
         fields["allow_list"] = split_lines(self.cleaned_data["allow_list"])
         return fields
+
+    def choice_option_fields(self) -> list[forms.BoundField]:
+        return [self[spec.name] for spec in OPTION_SPECS if spec.choices]
+
+    def folding_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in FOLDINGS]
 
 
 class KeywordSetForm(DraftForm, KeywordOptionsForm):

@@ -12,18 +12,15 @@ from policy_admin.models.publishing import (
     PublishingSettings,
 )
 from policy_admin.models.rules import (
-    Action,
     AppliesTo,
     CategoryThreshold,
     ClipConcept,
     ConceptImage,
     EmbeddingRuleSet,
     KeywordRuleSet,
-    MatchMode,
 )
 
 __all__ = [
-    "Action",
     "AppliesTo",
     "AuditEvent",
     "CategoryThreshold",
@@ -37,7 +34,6 @@ __all__ = [
     "FloorCategory",
     "FloorKeywordSet",
     "KeywordRuleSet",
-    "MatchMode",
     "Policy",
     "PolicyVersion",
     "PublishApproval",

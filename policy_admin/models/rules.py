@@ -1,34 +1,31 @@
 """The four rule kinds a policy holds. Each row is tenant-owned and belongs to one policy."""
 
+from collections.abc import Iterable
+
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
+from moderation.engine.decision import Action
+from moderation.engine.match_options import MATCH_MODES, OPTION_NAMES, MatchOptions
 from tenants.models import TenantOwned
 
 unit_interval = [MinValueValidator(0.0), MaxValueValidator(1.0)]
 
 
-class Action(models.TextChoices):
-    """The action ladder: allow < flag < review < block."""
-
-    ALLOW = "allow", "Allow"
-    FLAG = "flag", "Flag"
-    REVIEW = "review", "Review"
-    BLOCK = "block", "Block"
+def action_choices(actions: Iterable[Action]) -> list[tuple[str, str]]:
+    """Django choices of actions of the engine's ladder, least strict first."""
+    return [(action.value, action.value.capitalize()) for action in actions]
 
 
-RULE_ACTIONS = [(a.value, a.label) for a in (Action.FLAG, Action.REVIEW, Action.BLOCK)]
+# A rule that fires acts: any action of the ladder above allow.
+RULE_ACTIONS = action_choices(action for action in Action if action > Action.ALLOW)
+_DEFAULTS = MatchOptions()
 
 
 class AppliesTo(models.TextChoices):
     PROMPT = "prompt", "Prompts"
     IMAGE = "image", "Images"
     BOTH = "both", "Prompts and images"
-
-
-class MatchMode(models.TextChoices):
-    WHOLE_WORD = "whole_word", "Whole word"
-    SUBSTRING = "substring", "Substring"
 
 
 class PolicyRule(TenantOwned):
@@ -86,29 +83,34 @@ class KeywordSetFields(models.Model):
     Terms are stored as one newline-joined text, deduplicated and in the order
     given: a set holds up to 200,000 terms and is read and written whole.
     Shared by a tenant's keyword sets and the platform floor's locked ones.
+    The match options are the engine's MatchOptions, one column each.
     """
 
     name = models.CharField(max_length=120)
-    action = models.CharField(max_length=8, choices=RULE_ACTIONS, default=Action.BLOCK)
+    action = models.CharField(max_length=8, choices=RULE_ACTIONS, default=Action.BLOCK.value)
     terms = models.TextField(blank=True)
     term_count = models.PositiveIntegerField(default=0)
     allow_list = models.TextField(blank=True, help_text="Phrases that never fire, one per line.")
-    mode = models.CharField(max_length=12, choices=MatchMode.choices, default=MatchMode.WHOLE_WORD)
-    casefold = models.BooleanField(default=True)
-    nfkc = models.BooleanField(default=True)
-    leetspeak = models.BooleanField(default=True)
-    homoglyphs = models.BooleanField(default=True)
-    ignore_separators = models.BooleanField(default=True)
+    mode = models.CharField(
+        max_length=12, choices=list(MATCH_MODES.items()), default=_DEFAULTS.mode
+    )
+    casefold = models.BooleanField(default=_DEFAULTS.casefold)
+    nfkc = models.BooleanField(default=_DEFAULTS.nfkc)
+    leetspeak = models.BooleanField(default=_DEFAULTS.leetspeak)
+    homoglyphs = models.BooleanField(default=_DEFAULTS.homoglyphs)
+    ignore_separators = models.BooleanField(default=_DEFAULTS.ignore_separators)
     languages = models.CharField(max_length=120, blank=True, help_text="e.g. en, de, ja")
     notes = models.TextField(blank=True)
-
-    OPTION_FIELDS = ("mode", "casefold", "nfkc", "leetspeak", "homoglyphs", "ignore_separators")
 
     class Meta:
         abstract = True
 
     def __str__(self) -> str:
         return self.name
+
+    def match_options(self) -> MatchOptions:
+        """The set's match options as the engine reads them."""
+        return MatchOptions(**{name: getattr(self, name) for name in OPTION_NAMES})
 
     def term_list(self) -> list[str]:
         return self.terms.split("\n") if self.terms else []
@@ -142,7 +144,7 @@ class EmbeddingRuleSet(PolicyRule):
         "policy_admin.Policy", on_delete=models.CASCADE, related_name="embedding_sets"
     )
     name = models.CharField(max_length=120)
-    action = models.CharField(max_length=8, choices=RULE_ACTIONS, default=Action.REVIEW)
+    action = models.CharField(max_length=8, choices=RULE_ACTIONS, default=Action.REVIEW.value)
     examples = models.JSONField(default=list)
     counter_examples = models.JSONField(default=list, blank=True)
     threshold = models.FloatField(default=0.6, validators=unit_interval)
@@ -174,7 +176,7 @@ class ClipConcept(PolicyRule):
         "policy_admin.Policy", on_delete=models.CASCADE, related_name="concepts"
     )
     name = models.CharField(max_length=120)
-    action = models.CharField(max_length=8, choices=RULE_ACTIONS, default=Action.REVIEW)
+    action = models.CharField(max_length=8, choices=RULE_ACTIONS, default=Action.REVIEW.value)
     method = models.CharField(max_length=16, choices=Method.choices, default=Method.PROTOTYPE)
     threshold = models.FloatField(default=0.5, validators=unit_interval)
     text_hints = models.JSONField(default=list, blank=True)

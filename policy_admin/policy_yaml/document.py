@@ -1,5 +1,6 @@
 """A policy draft as a plain mapping and as deterministic YAML text; YAML read safely."""
 
+import dataclasses
 import re
 
 import yaml
@@ -54,7 +55,7 @@ def _keyword_set(k) -> dict:
     return {
         "name": k.name,
         "action": k.action,
-        "options": {name: getattr(k, name) for name in k.OPTION_FIELDS},
+        "options": dataclasses.asdict(k.match_options()),
         "languages": k.languages,
         "notes": k.notes,
         "allow_list": k.allow_list_terms(),

@@ -3,7 +3,8 @@
 from dataclasses import dataclass, field
 from typing import Any
 
-from policy_admin.models import AppliesTo, ClipConcept, MatchMode
+from moderation.engine.match_options import OPTION_SPECS, OptionSpec
+from policy_admin.models import AppliesTo, ClipConcept
 from policy_admin.models.rules import RULE_ACTIONS
 from policy_admin.policy_yaml.problems import Problem, join
 
@@ -46,14 +47,15 @@ def mappings(max_length: int) -> Field:
     return Field("list", default=(), item="mapping", max_length=max_length)
 
 
-KEYWORD_OPTIONS = {
-    "mode": choice(MatchMode.values, MatchMode.WHOLE_WORD.value),
-    "casefold": Field("boolean", default=True),
-    "nfkc": Field("boolean", default=True),
-    "leetspeak": Field("boolean", default=True),
-    "homoglyphs": Field("boolean", default=True),
-    "ignore_separators": Field("boolean", default=True),
-}
+def match_option(spec: OptionSpec) -> Field:
+    """The YAML field of one of the engine's match options, defaulting as the engine does."""
+    if spec.choices:
+        return choice(spec.choices, spec.default)
+    return Field("boolean", default=spec.default)
+
+
+# A keyword set's `options` mapping: a key per option of the engine's MatchOptions.
+KEYWORD_OPTIONS = {spec.name: match_option(spec) for spec in OPTION_SPECS}
 
 _TYPE_NAMES = {
     str: "a string",

@@ -5,6 +5,7 @@ import unicodedata
 from django.db import transaction
 
 from kernel.errors import ApplicationError
+from moderation.engine.match_options import OPTION_NAMES
 from policy_admin.models import CategoryThreshold, EmbeddingRuleSet, KeywordRuleSet, Policy
 from policy_admin.selectors import catalogue
 from policy_admin.services.floors import Threshold, floor_check
@@ -12,20 +13,7 @@ from policy_admin.services.policies import rule_delete, rule_save
 from policy_admin.services.terms import TermsReport, terms_clean
 
 THRESHOLD_FIELDS = ("category", "applies_to", "review_at", "block_at", "enabled")
-KEYWORD_FIELDS = (
-    "name",
-    "action",
-    "mode",
-    "casefold",
-    "nfkc",
-    "leetspeak",
-    "homoglyphs",
-    "ignore_separators",
-    "allow_list",
-    "languages",
-    "notes",
-    "term_count",
-)
+KEYWORD_FIELDS = ("name", "action", *OPTION_NAMES, "allow_list", "languages", "notes", "term_count")
 EMBEDDING_FIELDS = ("name", "action", "threshold", "examples", "counter_examples")
 MAX_PHRASES = 2_000
 MAX_PHRASE_LENGTH = 500

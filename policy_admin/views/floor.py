@@ -123,16 +123,8 @@ class FloorKeywordSetView(StaffOnlyMixin, TemplateView):
 
 
 def _initial(obj: FloorKeywordSet | None) -> dict:
-    if obj is None:
-        return {
-            "action": "block",
-            "mode": "whole_word",
-            "casefold": True,
-            "nfkc": True,
-            "leetspeak": True,
-            "homoglyphs": True,
-            "ignore_separators": True,
-        }
+    if obj is None:  # a new set: the form's fields show the defaults
+        return {}
     keys = FloorKeywordSetForm.OPTION_KEYS
     return {
         **{k: getattr(obj, k) for k in keys},

@@ -26,17 +26,6 @@ def refused_field(error) -> str:
     return "allow_list" if "allow-list" in error.message.lower() else "terms"
 
 
-OPTION_DEFAULTS = {
-    "action": "block",
-    "mode": "whole_word",
-    "casefold": True,
-    "nfkc": True,
-    "leetspeak": True,
-    "homoglyphs": True,
-    "ignore_separators": True,
-}
-
-
 def keyword_set_url(keyword_set: KeywordRuleSet, tenant) -> str:
     kwargs = {"tenant": tenant.slug, "slug": keyword_set.policy.slug, "pk": keyword_set.pk}
     return reverse("keyword-set", kwargs=kwargs)
@@ -48,7 +37,7 @@ class KeywordSetCreateView(PolicyPageView):
     template_name = "policy_admin/keyword_set_form.html"
 
     def get_context_data(self, **kwargs):
-        initial = {**OPTION_DEFAULTS, "revision": self.policy.revision}
+        initial = {"revision": self.policy.revision}  # the form's fields show the defaults
         kwargs.setdefault("form", KeywordSetCreateForm(initial=initial))
         return super().get_context_data(**kwargs)
 

@@ -109,7 +109,7 @@ def test_a_run_below_the_floor_fires_once_and_a_good_run_resolves_it(
     [
         ({"metric": "precision", "minimum": 0.85}, True),  # block precision 0.8
         ({"metric": "f1", "minimum": 0.75}, False),  # block F1 0.8
-        ({"metric": "recall", "outcome": "flag", "minimum": 0.85}, True),  # 4 of 5
+        ({"metric": "recall", "outcome": "flag_or_worse", "minimum": 0.85}, True),  # 4 of 5
     ],
 )
 def test_each_metric_and_outcome_is_read_from_the_run(tenant, finished_suite, params, fires):

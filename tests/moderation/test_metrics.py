@@ -8,6 +8,7 @@ import pytest
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
 from moderation.analysis import metrics
+from moderation.engine.decision import ACTIONS
 
 
 def sklearn_binary(expected, predicted):
@@ -53,7 +54,7 @@ def test_zero_division_and_empty_classes_give_what_sklearn_gives(expected, predi
 @pytest.mark.parametrize("seed", range(10))
 def test_action_and_label_metrics_match_sklearn(seed):
     rng = random.Random(seed)
-    actions = list(metrics.RANK)
+    actions = list(ACTIONS)
     expected = [rng.choice(actions) for _ in range(60)]
     predicted = [rng.choice(actions) for _ in range(60)]
     got = metrics.action_metrics(expected, predicted)

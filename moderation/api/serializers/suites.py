@@ -3,8 +3,8 @@
 from rest_framework import serializers
 
 from moderation.api.serializers.live import version_field
+from moderation.engine.decision import ACTIONS
 from moderation.models import Sample, SampleImport, SampleResult, SampleSet, TestRun
-from moderation.services.samples import ACTIONS
 
 
 class SampleSetSerializer(serializers.ModelSerializer):

@@ -11,7 +11,7 @@ from moderation.engine.bundle.types import (
     KeywordSet,
     PolicyInfo,
 )
-from moderation.engine.normalize import MatchOptions
+from moderation.engine.match_options import MatchOptions
 
 __all__ = [
     "SPEC_VERSION",

@@ -19,17 +19,16 @@ from moderation.engine.bundle.types import (
     KeywordSet,
     PolicyInfo,
 )
-from moderation.engine.decision import Action
+from moderation.engine.decision import ACTIONS, Action
 from moderation.engine.errors import BundleError
+from moderation.engine.match_options import OPTION_NAMES, OPTION_SPECS, MatchOptions, OptionSpec
 from moderation.engine.models.base import ModelPin
-from moderation.engine.normalize import MatchOptions
 
 MAX_TERMS = 200_000
 MAX_TERM_CHARS = 200
 MAX_PHRASE_CHARS = 1_000
 MAX_RULES = 10_000
 MAX_OUTPUTS = 100
-ACTIONS = tuple(a.value for a in Action)
 _CONTROL_RE = re.compile("[\x00-\x1f\x7f-\x9f]")
 _MODEL_NAME_RE = re.compile(r"^[a-z0-9_\-]{1,64}$")
 _TOP = ("spec", "policy", "models", "categories", "thresholds")
@@ -279,10 +278,12 @@ def _phrases(raw: Any, path: str, max_items: int, max_chars: int, what: str) -> 
 
 
 def _options(raw: Any, path: str) -> MatchOptions:
-    flags = ("casefold", "nfkc", "leetspeak", "homoglyphs", "ignore_separators")
-    d = f.obj(raw, path, ("mode", *flags))
-    mode = f.choice(d["mode"], f"{path}.mode", ("whole_word", "substring"))
-    return MatchOptions(mode=mode, **{k: f.boolean(d[k], f"{path}.{k}") for k in flags})
+    d = f.obj(raw, path, OPTION_NAMES)
+    return MatchOptions(**{s.name: _option(d[s.name], f"{path}.{s.name}", s) for s in OPTION_SPECS})
+
+
+def _option(value: Any, path: str, spec: OptionSpec) -> Any:
+    return f.choice(value, path, tuple(spec.choices)) if spec.choices else f.boolean(value, path)
 
 
 def _encoder(raw: Any, path: str, dims: dict[str, int]) -> str:

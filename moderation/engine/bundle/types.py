@@ -11,8 +11,8 @@ from typing import Any, Literal
 import numpy as np
 
 from moderation.engine.decision import Action
+from moderation.engine.match_options import MatchOptions
 from moderation.engine.models.base import ModelPin
-from moderation.engine.normalize import MatchOptions
 
 SPEC_VERSION = "1"
 AppliesTo = Literal["prompt", "image", "both"]

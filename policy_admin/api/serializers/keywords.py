@@ -2,13 +2,29 @@
 
 from rest_framework import serializers
 
+from moderation.engine.decision import Action
+from moderation.engine.match_options import OPTION_NAMES, OPTION_SPECS, OptionSpec
 from policy_admin.api.common import FormBooleanField, PolicyRevisionField, RevisionField
 from policy_admin.api.serializers.rules import RULE_FIELDS, phrase_list
-from policy_admin.models import KeywordRuleSet, MatchMode
+from policy_admin.models import KeywordRuleSet
 from policy_admin.models.rules import RULE_ACTIONS
 from policy_admin.services.terms import MAX_TERMS_FILE_BYTES, MAX_TERMS_PER_SET
 
-OPTION_FIELDS = list(KeywordRuleSet.OPTION_FIELDS)
+
+def match_option_field(spec: OptionSpec) -> serializers.Field:
+    """The API field of one of the engine's match options, defaulting as the engine does."""
+    if spec.choices:
+        choices = list(spec.choices.items())
+        return serializers.ChoiceField(choices=choices, default=spec.default, help_text=spec.help)
+    return serializers.BooleanField(default=spec.default, help_text=spec.help)
+
+
+# A field per option of the engine's MatchOptions, named as the option.
+MatchOptionsSerializer = type(
+    "MatchOptionsSerializer",
+    (serializers.Serializer,),
+    {spec.name: match_option_field(spec) for spec in OPTION_SPECS},
+)
 
 
 class KeywordSetSerializer(serializers.ModelSerializer):
@@ -22,7 +38,7 @@ class KeywordSetSerializer(serializers.ModelSerializer):
         fields = [
             "name",
             "action",
-            *OPTION_FIELDS,
+            *OPTION_NAMES,
             "allow_list",
             "languages",
             "notes",
@@ -37,15 +53,9 @@ def term_list(**kwargs) -> serializers.ListField:
     return serializers.ListField(child=child, max_length=MAX_TERMS_PER_SET, **kwargs)
 
 
-class KeywordSetInputSerializer(serializers.Serializer):
+class KeywordSetInputSerializer(MatchOptionsSerializer):
     name = serializers.CharField(max_length=120)
-    action = serializers.ChoiceField(choices=RULE_ACTIONS, default="block")
-    mode = serializers.ChoiceField(choices=MatchMode.choices, default=MatchMode.WHOLE_WORD)
-    casefold = serializers.BooleanField(default=True)
-    nfkc = serializers.BooleanField(default=True)
-    leetspeak = serializers.BooleanField(default=True)
-    homoglyphs = serializers.BooleanField(default=True)
-    ignore_separators = serializers.BooleanField(default=True)
+    action = serializers.ChoiceField(choices=RULE_ACTIONS, default=Action.BLOCK.value)
     allow_list = phrase_list(required=False)
     languages = serializers.CharField(max_length=120, required=False, allow_blank=True)
     notes = serializers.CharField(required=False, allow_blank=True)

@@ -1,0 +1,95 @@
+"""How a keyword set matches, declared once: every interface derives its fields from MatchOptions.
+
+Each field's metadata says what a person sees of it: `label` (a form's label),
+`help` (the API's description) and `summary` (its word in a set's one-line
+summary) and, for a choice, `choices` (value → label). Adding an option is a
+field here and the keyword set model's field with its migration; the forms,
+the API serializers, the policy YAML schema and the bundle codec read
+`OPTION_SPECS`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+MatchMode = Literal["whole_word", "substring"]
+MATCH_MODES = {"whole_word": "Whole word", "substring": "Substring"}
+
+
+def _folding(label: str, summary: str, help: str) -> Any:
+    return field(default=True, metadata={"label": label, "summary": summary, "help": help})
+
+
+@dataclass(frozen=True)
+class MatchOptions:
+    """How a keyword set matches: mode and which foldings apply to text and terms."""
+
+    mode: MatchMode = field(
+        default="whole_word",
+        metadata={
+            "label": "Mode",
+            "choices": MATCH_MODES,
+            "help": "whole_word: a term matches whole words only; substring: anywhere in a word.",
+        },
+    )
+    casefold: bool = _folding("Ignore case", "any case", "Match whatever the letter case.")
+    nfkc: bool = _folding(
+        "Unicode NFKC folding", "NFKC", "Fold compatibility characters (fullwidth, ligatures)."
+    )
+    leetspeak: bool = _folding(
+        "Leetspeak (s3x → sex)", "leetspeak", "Read digits and symbols as the letters they mimic."
+    )
+    homoglyphs: bool = _folding(
+        "Look-alike letters (Cyrillic а → a)",
+        "look-alikes",
+        "Fold letters of other scripts that look like ASCII letters.",
+    )
+    ignore_separators: bool = _folding(
+        "Ignore separators between letters (s.e.x)",
+        "separators",
+        "Join single letters split by dots, dashes or spaces.",
+    )
+
+    def fold_key(self) -> tuple[bool, ...]:
+        """Return the part of the options that decides normalisation (not the mode)."""
+        return tuple(getattr(self, name) for name in FOLDINGS)
+
+    def summary(self) -> str:
+        """The mode and every folding that is on, as one line: "Whole word · any case · NFKC"."""
+        words = [spec.choices[getattr(self, spec.name)] for spec in OPTION_SPECS if spec.choices]
+        words += [
+            spec.summary
+            for spec in OPTION_SPECS
+            if spec.name in FOLDINGS and getattr(self, spec.name)
+        ]
+        return " · ".join(words)
+
+
+@dataclass(frozen=True)
+class OptionSpec:
+    """One match option as an interface shows it: a choice among `choices`, or else a boolean."""
+
+    name: str
+    default: Any
+    label: str
+    help: str
+    summary: str = ""
+    choices: dict[str, str] | None = None
+
+    def __post_init__(self) -> None:
+        # The interfaces know two kinds of option; a third needs its fields there first.
+        if self.choices is not None and self.default not in self.choices:
+            raise TypeError(f"{self.name}: default {self.default!r} is not one of its choices")
+        if self.choices is None and not isinstance(self.default, bool):
+            raise TypeError(f"{self.name}: an option is a choice (with `choices`) or a boolean")
+
+
+OPTION_SPECS: tuple[OptionSpec, ...] = tuple(
+    OptionSpec(name=f.name, default=f.default, **f.metadata)
+    for f in dataclasses.fields(MatchOptions)
+)
+OPTION_NAMES: tuple[str, ...] = tuple(spec.name for spec in OPTION_SPECS)
+# The boolean options: each switches one folding of text and terms before matching.
+FOLDINGS: tuple[str, ...] = tuple(spec.name for spec in OPTION_SPECS if not spec.choices)
