@@ -12,10 +12,10 @@ from moderation.engine.match_options import MatchOptions
 from moderation.engine.normalize import (
     ALIGNED_BELOW,
     NormalizedText,
-    _folder,
     normalize,
     normalize_aligned,
 )
+from moderation.engine.normalize.folder import folder_for
 from moderation.engine.wordkeys import marked_text
 
 # Joins the texts of a batch: not a word character, not a separator, and in no
@@ -88,7 +88,7 @@ def folds_aligned(text: str, options: MatchOptions) -> bool:
         return True
     if len(text) >= ALIGNED_BELOW:
         return False
-    folder = _folder(options.casefold, options.nfkc, options.leetspeak, options.homoglyphs)
+    folder = folder_for(options.casefold, options.nfkc, options.leetspeak, options.homoglyphs)
     return folder.aligned(text)
 
 
@@ -97,7 +97,7 @@ def _all_fold_aligned(texts: list[str], options: MatchOptions) -> bool:
     # all of them fold one for one exactly when those of each one do.
     if any(len(text) >= ALIGNED_BELOW for text in texts):
         return False
-    folder = _folder(options.casefold, options.nfkc, options.leetspeak, options.homoglyphs)
+    folder = folder_for(options.casefold, options.nfkc, options.leetspeak, options.homoglyphs)
     return folder.aligned("".join(texts))
 
 

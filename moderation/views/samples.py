@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.views.generic import TemplateView
 
+from kernel.confirm import Confirmation
 from kernel.errors import ApplicationError
 from kernel.uploads import ImageUpload
 from moderation.engine.catalogue import load_catalogue
@@ -177,11 +178,21 @@ class SampleImportErrorsView(SampleSetMixin, TemplateView):
 class SampleSetDeleteView(SampleSetMixin, TemplateView):
     """Asks, then deletes a set with its samples and suite runs."""
 
-    template_name = "moderation/sample_set_delete.html"
+    template_name = "confirm.html"
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context.update(nav="samples", sample_set=self.sample_set)
+        name, pk = self.sample_set.name, self.sample_set.pk
+        context["nav"] = "samples"
+        context["confirm"] = Confirmation(
+            title=f"Delete {name}",
+            question=f"Delete the sample set “{name}”?",
+            consequence=f"Its {self.sample_set.samples.count()} samples and every suite run "
+            "made on it go with it. This cannot be undone.",
+            button="Delete",
+            cancel_url=reverse("sample-set", kwargs={"tenant": self.tenant.slug, "pk": pk}),
+            testid="confirm-delete",
+        )
         return context
 
     def post(self, request, *args, **kwargs):

@@ -2,9 +2,11 @@
 
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
 from django.utils import timezone
 from django.views.generic import TemplateView
 
+from kernel.confirm import Confirmation
 from kernel.errors import ApplicationError
 from policy_admin.fleet import services as fleet
 from policy_admin.fleet.forms import FleetTokenForm
@@ -56,13 +58,22 @@ class FleetTokenListView(TenantViewMixin, TemplateView):
 class FleetTokenRevokeView(TenantViewMixin, TemplateView):
     """GET asks for confirmation; POST revokes: servers using the token get 401 from then on."""
 
-    template_name = "policy_admin/fleet_token_revoke.html"
+    template_name = "confirm.html"
     required_rights = ADMIN_ONLY
     model = FleetToken
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context.update(token=get_object_or_404(self.get_queryset(), pk=self.kwargs["pk"]))
+        token = get_object_or_404(self.get_queryset(), pk=self.kwargs["pk"])
+        context["confirm"] = Confirmation(
+            title=f"Revoke {token.name}",
+            question=f"Revoke the fleet token “{token.name}”?",
+            consequence="Every server that uses it gets 401 from its next poll and keeps running "
+            "the bundle it has. This cannot be undone; create a new token first if servers "
+            "still need one.",
+            button="Revoke",
+            cancel_url=reverse("fleet-tokens", kwargs={"tenant": self.tenant.slug}),
+        )
         return context
 
     def post(self, request, *args, **kwargs):

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.views.generic import TemplateView
 from django_htmx.http import trigger_client_event
 
+from kernel.confirm import Confirmation
 from kernel.errors import ApplicationError
 from policy_admin.forms.policies import DraftForm
 from policy_admin.models import Policy
@@ -128,7 +129,7 @@ def editor_url(tenant, policy: Policy, anchor: str = "") -> str:
 class ConfirmDeleteView(PolicyPageView):
     """GET asks for confirmation; POST deletes through the service and goes back to the editor."""
 
-    template_name = "policy_admin/confirm_delete.html"
+    template_name = "confirm.html"
     required_rights = {**TenantViewMixin.required_rights, "GET": Right.EDIT, "HEAD": Right.EDIT}
     consequence = ""
     anchor = ""
@@ -147,12 +148,18 @@ class ConfirmDeleteView(PolicyPageView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context.update(
-            what=self.describe(self.object),
-            consequence=self.consequence,
+        what = self.describe(self.object)
+        context["confirm"] = Confirmation(
+            title=f"Delete {what}",
+            question=f"Delete {what}?",
+            consequence=f"{self.consequence} This changes the draft of {self.policy.name}; "
+            "it cannot be undone, but the audit log records what it held.",
+            button="Delete",
             cancel_url=editor_url(self.tenant, self.policy, self.anchor),
-            revision=self.policy.revision,
+            hidden={"revision": self.policy.revision},
+            notice="policy_admin/partials/stale.html",
         )
+        context["reload_url"] = self.request.path
         return context
 
     def get(self, request, *args, **kwargs):

@@ -8,6 +8,7 @@ from django.views import View
 from django.views.generic import ListView, TemplateView
 from rest_framework.authtoken.models import Token
 
+from kernel.confirm import Confirmation
 from kernel.errors import ApplicationError
 from tenants.forms.members import MemberInviteForm, MemberRoleForm
 from tenants.models import Membership
@@ -117,7 +118,7 @@ class MemberRoleView(TenantViewMixin, View):
 class MemberRemoveView(TenantViewMixin, TemplateView):
     """Ask for confirmation, then remove the member."""
 
-    template_name = "tenants/member_remove.html"
+    template_name = "confirm.html"
     required_rights = {**MEMBER_RIGHTS, "GET": Right.MANAGE_MEMBERS}
     model = Membership
 
@@ -125,7 +126,19 @@ class MemberRemoveView(TenantViewMixin, TemplateView):
         return get_object_or_404(self.get_queryset().select_related("user"), pk=self.kwargs["pk"])
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(member=self.get_membership(), **kwargs)
+        membership = self.get_membership()
+        username, role = membership.user.username, membership.get_role_display().lower()
+        return super().get_context_data(
+            confirm=Confirmation(
+                title=f"Remove {username}",
+                question=f"Remove {username}?",
+                consequence=f"{username} ({role}) will lose access to {self.tenant.name} at "
+                "once. Their account stays, and so does everything they wrote.",
+                button="Remove member",
+                cancel_url=reverse("tenant-members", kwargs={"tenant": self.tenant.slug}),
+            ),
+            **kwargs,
+        )
 
     def post(self, request, tenant, pk):
         membership = self.get_membership()

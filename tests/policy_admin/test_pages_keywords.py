@@ -173,6 +173,16 @@ def test_delete_asks_first(client, policy, keyword_set, editor):
     assert not KeywordRuleSet.objects.exists()
 
 
+def test_a_stale_delete_is_refused_and_links_the_latest_draft(client, policy, keyword_set, editor):
+    client.force_login(editor)
+    target = url("keyword-set-delete", policy, pk=keyword_set.pk)
+    assert 'name="revision" value="1"' in text(client.get(target))
+    response = client.post(target, {"revision": 0})
+    assert response.status_code == 409
+    assert f'<a href="{target}">Reload the latest draft</a>' in text(response)
+    assert KeywordRuleSet.objects.exists()
+
+
 def test_other_tenants_set_is_404_through_own_tenant(client, policy, other_tenant, editor):
     foreign = KeywordRuleSetFactory(policy=PolicyFactory(tenant=other_tenant))
     client.force_login(editor)

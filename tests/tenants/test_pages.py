@@ -174,6 +174,16 @@ def test_member_search(client, tenant, admin, editor, viewer):
     assert "acme-viewer" not in body
 
 
+def test_member_pages_keep_the_search(client, tenant, admin):
+    for n in range(30):
+        MembershipFactory(tenant=tenant, user=UserFactory(username=f"bulk-{n}"))
+    client.force_login(admin)
+    url = reverse("tenant-members", kwargs={"tenant": "acme"})
+    body = client.get(url, {"q": "bulk"}).content.decode()
+    assert "Page 1 of 2" in body
+    assert 'href="?q=bulk&amp;page=2"' in body
+
+
 def test_api_token_page_issues_and_rotates(client, editor):
     client.force_login(editor)
     url = reverse("api-token")

@@ -16,16 +16,14 @@ import pytest
 from moderation.engine.bundle import KeywordSet, MatchOptions
 from moderation.engine.decision import Action
 from moderation.engine.keywords import CompiledKeywordSet
-from moderation.engine.normalize import (
-    _SPLIT_SHAPE_RE,
-    _SPLIT_WORD_RE,
+from moderation.engine.normalize import fold_ascii_plain, non_ascii_chars, normalize
+from moderation.engine.normalize.separators import (
     SHAPE_VECTORISE_FROM,
-    _split_candidates,
-    _split_words,
-    _text_shape,
-    fold_ascii_plain,
-    non_ascii_chars,
-    normalize,
+    SPLIT_SHAPE_RE,
+    SPLIT_WORD_RE,
+    split_candidates,
+    split_words,
+    text_shape,
 )
 from moderation.engine.textbatch import normalize_batch
 from moderation.engine.wordkeys import marked_text
@@ -136,12 +134,12 @@ def test_long_split_word_search_finds_what_the_regex_finds():
     alphabet = ["a", "b", " ", ".", "-", "  ", "x y", "é", "\u00a0", "?", ",", "ab", "\x00", "ｓ"]
     for _ in range(30):
         text = random_text(rng, alphabet, 2_000)
-        shape = _text_shape(text)
+        shape = text_shape(text)
         if len(shape) >= SHAPE_VECTORISE_FROM:  # the numpy search
-            every = [at for at in range(len(shape)) if _SPLIT_SHAPE_RE.match(shape, at)]
-            assert _split_candidates(shape) == every
-        expected = [m.span() for m in _SPLIT_WORD_RE.finditer(text)]
-        assert [m.span() for m in _split_words(text)] == expected
+            every = [at for at in range(len(shape)) if SPLIT_SHAPE_RE.match(shape, at)]
+            assert split_candidates(shape) == every
+        expected = [m.span() for m in SPLIT_WORD_RE.finditer(text)]
+        assert [m.span() for m in split_words(text)] == expected
 
 
 def test_non_ascii_characters_are_found_in_order():

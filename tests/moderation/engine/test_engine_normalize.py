@@ -5,7 +5,8 @@ import random
 import pytest
 
 from moderation.engine.homoglyphs import homoglyph_table
-from moderation.engine.normalize import _SPLIT_WORD_RE, MatchOptions, _split_words, normalize
+from moderation.engine.normalize import MatchOptions, normalize
+from moderation.engine.normalize.separators import SPLIT_WORD_RE, split_words
 
 ALL = MatchOptions()
 NOTHING = MatchOptions(
@@ -100,8 +101,8 @@ def test_split_word_prefilter_finds_what_the_full_pattern_finds(alphabet):
     rng = random.Random(alphabet)
     for _ in range(5_000):
         text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 24)))
-        fast = [m.span() for m in _split_words(text)]
-        assert fast == [m.span() for m in _SPLIT_WORD_RE.finditer(text)], text
+        fast = [m.span() for m in split_words(text)]
+        assert fast == [m.span() for m in SPLIT_WORD_RE.finditer(text)], text
 
 
 def test_long_mixed_text_keeps_spans_like_a_short_one():

@@ -5,7 +5,8 @@ import random
 import numpy as np
 import pytest
 
-from moderation.engine.normalize import MatchOptions, _fold_mixed, _folder, normalize
+from moderation.engine.normalize import MatchOptions, normalize
+from moderation.engine.normalize.folder import fold_mixed, folder_for
 from moderation.engine.wordkeys import MARK, _codes, _word_codes, marked_text, needs_boundary
 
 # Code points around the edges that matter: ASCII, Latin, combining marks,
@@ -53,10 +54,10 @@ def test_regex_and_numpy_marking_agree():
     [MatchOptions(), MatchOptions(casefold=False, leetspeak=False), MatchOptions(nfkc=False)],
 )
 def test_translate_folding_equals_the_general_path(options):
-    folder = _folder(options.casefold, options.nfkc, options.leetspeak, options.homoglyphs)
+    folder = folder_for(options.casefold, options.nfkc, options.leetspeak, options.homoglyphs)
     for text in [*random_texts(3, 2_000), "ｓｅｘ", "ѕех and café", "Straße", "se\u200bx"]:
         if folder.aligned(text):
-            folded, starts, ends = _fold_mixed(text, folder)
+            folded, starts, ends = fold_mixed(text, folder)
             assert folder.fold_chars(text) == folded, repr(text)
             assert starts.tolist() == list(range(len(text))), repr(text)
             assert ends.tolist() == list(range(1, len(text) + 1)), repr(text)
@@ -64,7 +65,7 @@ def test_translate_folding_equals_the_general_path(options):
 
 def test_ascii_characters_fold_alike_in_every_path():
     for options in (MatchOptions(), MatchOptions(casefold=False), MatchOptions(leetspeak=False)):
-        folder = _folder(options.casefold, options.nfkc, options.leetspeak, options.homoglyphs)
+        folder = folder_for(options.casefold, options.nfkc, options.leetspeak, options.homoglyphs)
         for code in range(128):
             assert folder.fold(chr(code)) == folder.ascii_table.get(code, chr(code)), code
 
