@@ -14,7 +14,7 @@ TEST_BROKER_URL ?= redis://127.0.0.1:6379/15
 help:
 	@echo "make demo    install, migrate, seed the demo tenants, run web + worker"
 	@echo "make test    install, lint, run the whole test suite (PostgreSQL + Redis)"
-	@echo "make lint    ruff and the import contracts"
+	@echo "make lint    ruff, the import contracts and the OpenAPI document"
 	@echo "make format  ruff format"
 
 venv:
@@ -27,6 +27,7 @@ lint:
 	@$(BIN)/ruff check .
 	@$(BIN)/ruff format --check .
 	@cd . && $(BIN)/lint-imports
+	@$(PY) manage.py spectacular --validate --fail-on-warn --file /dev/null
 
 format:
 	@$(BIN)/ruff check --fix .

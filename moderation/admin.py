@@ -28,7 +28,7 @@ class TestRunImageAdmin(ReadOnlyAdmin):
 
 @admin.register(AlertRule)
 class AlertRuleAdmin(admin.ModelAdmin):
-    list_display = ["name", "tenant", "kind", "enabled", "state", "state_since"]
+    list_display = ["name", "tenant", "kind", "policy", "enabled", "state", "state_since"]
     list_filter = ["tenant", "kind", "state"]
 
 

@@ -1,6 +1,7 @@
 from django.contrib import admin
 
-from tenants.models import Membership, Tenant
+from kernel.admin import ReadOnlyAdmin
+from tenants.models import Invitation, Membership, Tenant
 
 
 class MembershipInline(admin.TabularInline):
@@ -23,3 +24,10 @@ class MembershipAdmin(admin.ModelAdmin):
     list_filter = ["role", "tenant"]
     search_fields = ["user__username", "tenant__name"]
     autocomplete_fields = ["user", "tenant"]
+
+
+@admin.register(Invitation)
+class InvitationAdmin(ReadOnlyAdmin):
+    list_display = ["username", "tenant", "role", "created_at", "expires_at", "accepted_at"]
+    list_filter = ["tenant"]
+    exclude = ["token_hash"]

@@ -136,6 +136,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Two choice sets share the field name "status": name each enum (runs keep theirs).
+    "ENUM_NAME_OVERRIDES": {
+        "StatusEnum": "moderation.models.TestRun.Status",
+        "InvitationStatusEnum": "tenants.models.Invitation.Status",
+    },
 }
 
 # Celery. The default broker is a directory on disk, so a real worker process

@@ -6,9 +6,11 @@ from django import forms
 from django.utils.text import capfirst
 
 from moderation.analysis.metrics import OUTCOMES, outcome_label
-from moderation.models import AlertRule
+from moderation.models import AlertRule, SampleSet
 from moderation.services.alert_evaluators import CATEGORY_PREFIX
+from policy_admin.models import Policy
 from policy_admin.selectors.catalogue import category_choices
+from tenants.scoping import scoped
 
 
 def outcome_choices() -> list[tuple[str, str]]:
@@ -22,8 +24,6 @@ def outcome_choices() -> list[tuple[str, str]]:
 # Parameters per kind: (name, form field). Stored in AlertRule.params.
 KIND_PARAMS = {
     AlertRule.Kind.METRIC_BELOW: [
-        ("policy", forms.SlugField(label="Policy (slug)")),
-        ("sample_set", forms.CharField(label="Sample set (name)", max_length=200)),
         (
             "metric",
             forms.ChoiceField(
@@ -34,7 +34,6 @@ KIND_PARAMS = {
         ("minimum", forms.FloatField(min_value=0, max_value=1, help_text="Fire below this.")),
     ],
     AlertRule.Kind.DRIFT: [
-        ("policy", forms.SlugField(label="Policy (slug)")),
         (
             "baseline",
             forms.RegexField(
@@ -49,23 +48,35 @@ KIND_PARAMS = {
         ("psi", forms.FloatField(label="PSI above", min_value=0, initial=0.25)),
     ],
     AlertRule.Kind.FLEET: [
-        ("policy", forms.SlugField(label="Policy (slug)")),
         ("channel", forms.SlugField(initial="production")),
         ("minutes", forms.IntegerField(label="For more than (minutes)", min_value=1, initial=10)),
     ],
 }
 
 
+# Rule columns that only some kinds use; they are shown with those kinds' parameters.
+KIND_RELATIONS = {AlertRule.Kind.METRIC_BELOW: ["sample_set"]}
+
+
 class AlertRuleForm(forms.ModelForm):
+    """A rule of `tenant`: its policy and sample set are chosen among the tenant's own only."""
+
     webhook_url = forms.URLField(required=False, assume_scheme="https")
 
     class Meta:
         model = AlertRule
-        fields = ["name", "kind", "enabled", "email_to", "webhook_url"]
+        fields = ["name", "kind", "policy", "sample_set", "enabled", "email_to", "webhook_url"]
         widgets = {"email_to": forms.Textarea(attrs={"rows": 2})}
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, tenant, **kwargs):
         super().__init__(*args, **kwargs)
+        self.instance.tenant = tenant
+        policy, sample_set = self.fields["policy"], self.fields["sample_set"]
+        policy.queryset = scoped(Policy, tenant).order_by("name")
+        policy.required = True  # every kind watches a policy
+        policy.error_messages["invalid_choice"] = f"Choose one of {tenant.name}'s policies."
+        sample_set.queryset = scoped(SampleSet, tenant).order_by("name")
+        sample_set.error_messages["invalid_choice"] = f"Choose one of {tenant.name}'s sample sets."
         for kind, params in KIND_PARAMS.items():
             for name, field in params:
                 copy = deepcopy(field)
@@ -82,10 +93,20 @@ class AlertRuleForm(forms.ModelForm):
             if value in (None, ""):
                 self.add_error(f"{kind}__{name}", "This rule kind needs this value.")
             params[name] = value
+        if kind == AlertRule.Kind.METRIC_BELOW and not cleaned.get("sample_set"):
+            self.add_error("sample_set", "This rule kind needs this value.")
+        if kind not in KIND_RELATIONS:
+            cleaned["sample_set"] = None  # the hidden metric fields may still have posted one
         if not cleaned.get("email_to", "").strip() and not cleaned.get("webhook_url"):
             self.add_error("email_to", "Give at least one email address or a webhook URL.")
         cleaned["params"] = params
         return cleaned
 
+    def common_fields(self):
+        by_kind = {name for names in KIND_RELATIONS.values() for name in names}
+        return [self[name] for name in self.Meta.fields if name not in by_kind]
+
     def param_fields(self, kind):
-        return [self[f"{kind}__{name}"] for name, _ in KIND_PARAMS[kind]]
+        return [self[name] for name in KIND_RELATIONS.get(kind, [])] + [
+            self[f"{kind}__{name}"] for name, _ in KIND_PARAMS[kind]
+        ]

@@ -26,7 +26,7 @@ def drift_alerts_after_run(run: TestRun) -> None:
     try:
         rules = list(
             scoped(AlertRule, run.tenant).filter(
-                kind=AlertRule.Kind.DRIFT, enabled=True, params__policy=run.policy.slug
+                kind=AlertRule.Kind.DRIFT, enabled=True, policy=run.policy
             )
         )
     except Exception:

@@ -32,8 +32,8 @@ def alerts_after_run(run) -> None:
             scoped(AlertRule, run.tenant).filter(
                 kind=AlertRule.Kind.METRIC_BELOW,
                 enabled=True,
-                params__policy=run.policy.slug,
-                params__sample_set=run.sample_set.name,
+                policy=run.policy,
+                sample_set=run.sample_set,
             )
         )
     except Exception:
@@ -82,7 +82,11 @@ def alerts_fleet_evaluate(*, now: dt.datetime | None = None) -> int:
     now = now or timezone.now()
     evaluated = 0
     for tenant in Tenant.objects.order_by("pk"):
-        rules = scoped(AlertRule, tenant).filter(kind=AlertRule.Kind.FLEET, enabled=True)
+        rules = (
+            scoped(AlertRule, tenant)
+            .filter(kind=AlertRule.Kind.FLEET, enabled=True)
+            .select_related("tenant", "policy")
+        )
         for rule in rules:
             try:
                 _fleet(rule, now)
@@ -128,11 +132,11 @@ def _minutes(delta: dt.timedelta) -> int:
 
 def _fleet(rule: AlertRule, now: dt.datetime) -> None:
     params = rule.params
-    where = f"“{params['policy']}” channel “{params['channel']}”"
+    where = f"“{rule.policy.slug}” channel “{params['channel']}”"
     channel = (
         scoped(Channel, rule.tenant)
         .select_related("policy", "version")
-        .filter(policy__slug=params["policy"], name=params["channel"])
+        .filter(policy=rule.policy, name=params["channel"])
         .first()
     )
     problems = (

@@ -4,7 +4,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from kernel.errors import ApplicationError
-from moderation.models import AlertEvent, AlertRule, SampleSet, TestRun
+from moderation.models import AlertEvent, AlertRule, TestRun
 from moderation.services import alert_delivery as delivery
 from policy_admin.models import Policy
 from tenants.scoping import scoped
@@ -49,32 +49,23 @@ def alert_event_deliver(*, event_id: int) -> AlertEvent:
 
 @transaction.atomic
 def alert_rule_save(*, tenant, rule: AlertRule | None = None, params: dict, **fields) -> AlertRule:
-    """Create or change a tenant's alert rule; the policy and sample set it names are its own."""
-    slug = params.get("policy")
-    if slug and not scoped(Policy, tenant).filter(slug=slug).exists():
-        raise ApplicationError(f"{tenant.name} has no policy with the slug “{slug}”.")
-    set_name = params.get("sample_set")
-    if set_name and not scoped(SampleSet, tenant).filter(name=set_name).exists():
-        raise ApplicationError(
-            f"{tenant.name} has no sample set named “{set_name}”; give the name as the "
-            "sample sets page shows it."
-        )
-    baseline = str(params.get("baseline") or "previous")
-    if slug and baseline.isdigit() and not _is_suite_of(tenant, slug, int(baseline)):
-        raise ApplicationError(
-            f"Suite run #{baseline} is not a test suite of the policy “{slug}”; give the id of "
-            "one of its suites, or “previous”."
-        )
+    """Create or change a tenant's alert rule; the policy and sample set it watches are its own."""
     rule = rule or AlertRule(tenant=tenant)
     for key, value in {**fields, "params": params}.items():
         setattr(rule, key, value)
     rule.full_clean()
+    baseline = str(params.get("baseline") or "previous")
+    if baseline.isdigit() and not _is_suite_of(rule.policy, int(baseline)):
+        raise ApplicationError(
+            f"Suite run #{baseline} is not a test suite of the policy “{rule.policy.slug}”; give "
+            "the id of one of its suites, or “previous”."
+        )
     rule.save()
     return rule
 
 
-def _is_suite_of(tenant, slug: str, run_id: int) -> bool:
-    runs = scoped(TestRun, tenant).filter(pk=run_id, kind=TestRun.Kind.SUITE, policy__slug=slug)
+def _is_suite_of(policy: Policy, run_id: int) -> bool:
+    runs = scoped(TestRun, policy.tenant).filter(pk=run_id, kind=TestRun.Kind.SUITE, policy=policy)
     return runs.exists()
 
 

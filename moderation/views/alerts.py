@@ -18,6 +18,9 @@ class AlertListView(TenantViewMixin, ListView):
     model = AlertRule
     context_object_name = "rules"
 
+    def get_tenant_queryset(self):
+        return AlertRule.objects.select_related("policy", "sample_set")
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["events"] = scoped(AlertEvent, self.tenant).select_related("rule")[:50]
@@ -37,7 +40,7 @@ class AlertRuleView(TenantViewMixin, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         rule = self.get_rule()
-        form = kwargs.get("form") or AlertRuleForm(instance=rule)
+        form = kwargs.get("form") or AlertRuleForm(instance=rule, tenant=self.tenant)
         context.update(
             rule=rule,
             form=form,
@@ -52,7 +55,7 @@ class AlertRuleView(TenantViewMixin, TemplateView):
             services.alert_rule_delete(rule=rule)
             messages.success(request, f"Deleted alert rule {rule.name}.")
             return redirect("alert-list", tenant=self.tenant.slug)
-        form = AlertRuleForm(request.POST, instance=rule)
+        form = AlertRuleForm(request.POST, instance=rule, tenant=self.tenant)
         if form.is_valid():
             fields = {k: form.cleaned_data[k] for k in AlertRuleForm.Meta.fields}
             try:

@@ -1,14 +1,16 @@
 """Writes for tenants and memberships."""
 
 import secrets
+from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from rest_framework.authtoken.models import Token
 
 from kernel.errors import ApplicationError, ConflictError
-from tenants.models import Membership, Tenant
+from tenants.models import Invitation, Membership, Tenant
 from tenants.roles import Role
+from tenants.services.invitations import invitation_create
 
 User = get_user_model()
 
@@ -22,32 +24,51 @@ def tenant_create(*, name: str, slug: str) -> Tenant:
     return tenant
 
 
+@dataclass(frozen=True)
+class Invited:
+    """What an invite did: created a new account and its membership, or invited an existing one.
+
+    `password` is the new account's one-time password and `token` the
+    invitation's secret; each is shown once to the inviting admin, never stored
+    in clear.
+    """
+
+    membership: Membership | None = None
+    password: str | None = None
+    invitation: Invitation | None = None
+    token: str | None = None
+
+
 @transaction.atomic
 def member_invite(
-    *, tenant: Tenant, username: str, email: str = "", role: str = Role.VIEWER
-) -> tuple[Membership, str | None]:
-    """Add a person to the tenant, creating their account when it does not exist yet.
+    *, tenant: Tenant, username: str, email: str = "", role: str = Role.VIEWER, actor=None
+) -> Invited:
+    """Add a person to the tenant: a new account joins at once, an existing one is invited.
 
-    Returns the membership and, for a new account, its one-time password (shown
-    once to the inviting admin, never stored in clear).
+    An existing account may belong to anyone, so it joins only when its owner
+    accepts the invitation (services.invitations); until then nothing of it is
+    shown beyond the username the admin typed.
     """
     username = username.strip()
     if not username:
         raise ApplicationError("Give the new member a username.")
     user = User.objects.filter(username=username).first()
-    password = None
-    if user is None:
-        password = secrets.token_urlsafe(12)
-        user = User(username=username, email=email.strip())
-        user.set_password(password)
-        user.full_clean()
-        user.save()
-    if Membership.objects.filter(tenant=tenant, user=user).exists():
-        raise ConflictError(f"{username} is already a member of {tenant.name}.")
+    if user is not None:
+        if Membership.objects.filter(tenant=tenant, user=user).exists():
+            raise ConflictError(f"{username} is already a member of {tenant.name}.")
+        invitation, token = invitation_create(
+            tenant=tenant, invitee=user, username=username, role=role, actor=actor
+        )
+        return Invited(invitation=invitation, token=token)
+    password = secrets.token_urlsafe(12)
+    user = User(username=username, email=email.strip())
+    user.set_password(password)
+    user.full_clean()
+    user.save()
     membership = Membership(tenant=tenant, user=user, role=role)
     membership.full_clean()
     membership.save()
-    return membership, password
+    return Invited(membership=membership, password=password)
 
 
 @transaction.atomic

@@ -14,6 +14,7 @@ from tenants.forms.members import MemberInviteForm, MemberRoleForm
 from tenants.models import Membership
 from tenants.roles import Right
 from tenants.scoping import TenantViewMixin
+from tenants.selectors import invitations as invitation_selectors
 from tenants.selectors import members as selectors
 from tenants.services import members as services
 
@@ -48,34 +49,45 @@ class MemberListView(TenantViewMixin, ListView):
         context.setdefault("invite_form", MemberInviteForm())
         context["role_choices"] = Membership.Role.choices
         context["search"] = self.request.GET.get("q", "")
+        if self.has_right(Right.MANAGE_MEMBERS):
+            context["invitations"] = invitation_selectors.invitation_list_open(tenant=self.tenant)
         return context
 
     def post(self, request, *args, **kwargs):
         form = MemberInviteForm(request.POST)
         if form.is_valid():
             try:
-                membership, password = services.member_invite(
-                    tenant=self.tenant, **form.cleaned_data
+                invited = services.member_invite(
+                    tenant=self.tenant, actor=request.user, **form.cleaned_data
                 )
             except ApplicationError as error:
                 form.add_error("username", error.message)
             else:
-                _announce_invite(request, membership, password)
+                _announce_invite(request, invited)
                 return redirect("tenant-members", tenant=self.tenant.slug)
         self.object_list = self.get_queryset()
         return self.render_to_response(self.get_context_data(invite_form=form), status=400)
 
 
-def _announce_invite(request, membership, password) -> None:
-    name = membership.user.username
-    if password:
+def _announce_invite(request, invited: services.Invited) -> None:
+    if invited.invitation is not None:
+        invitation = invited.invitation
+        link = request.build_absolute_uri(
+            reverse("invitation-accept", kwargs={"token": invited.token})
+        )
         messages.success(
             request,
-            f"Created {name} as {membership.get_role_display().lower()}. Their password is "
-            f"{password}; it is shown only this once, so pass it on now.",
+            f"Invited {invitation.username} as {invitation.get_role_display().lower()}. They "
+            f"join once they open this link, signed in, and accept: {link} It is shown only "
+            f"this once and works until {invitation.expires_at:%Y-%m-%d %H:%M} UTC.",
         )
-    else:
-        messages.success(request, f"Added {name} as {membership.get_role_display().lower()}.")
+        return
+    membership = invited.membership
+    messages.success(
+        request,
+        f"Created {membership.user.username} as {membership.get_role_display().lower()}. "
+        f"Their password is {invited.password}; it is shown only this once, so pass it on now.",
+    )
 
 
 class MemberRoleView(TenantViewMixin, View):

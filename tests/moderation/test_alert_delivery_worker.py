@@ -6,6 +6,8 @@ import pytest
 
 from moderation.models import AlertEvent, AlertRule
 from moderation.services.alerts import alert_observe
+from tests.moderation.factories import SampleSetFactory
+from tests.policy_admin.factories import PolicyFactory
 
 pytestmark = pytest.mark.worker
 
@@ -22,7 +24,12 @@ def test_a_worker_delivers_the_event_after_the_change_commits(
 ):
     url, received = receiver
     rule = AlertRule.objects.create(
-        tenant=tenant, name="Recall", kind=AlertRule.Kind.METRIC_BELOW, webhook_url=url
+        tenant=tenant,
+        name="Recall",
+        kind=AlertRule.Kind.METRIC_BELOW,
+        policy=PolicyFactory(tenant=tenant),
+        sample_set=SampleSetFactory(tenant=tenant),
+        webhook_url=url,
     )
 
     event = alert_observe(rule=rule, firing=True, message="recall 0.71 < 0.80")

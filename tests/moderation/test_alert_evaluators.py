@@ -8,7 +8,9 @@ from django.core import mail
 
 from moderation.models import AlertEvent, AlertRule, TestRun
 from moderation.services import suites
+from moderation.services.samples import sample_set_update
 from moderation.tasks.gpu import suite_run_execute
+from policy_admin.services.policies import policy_update
 from tests.moderation.factories import SampleFactory, SampleSetFactory
 from tests.policy_admin.factories import KeywordRuleSetFactory, PolicyFactory
 
@@ -34,16 +36,16 @@ def sample_set(tenant):
     return sample_set
 
 
-def metric_rule(tenant, webhook_url="", **params):
+def metric_rule(policy, sample_set, webhook_url="", **params):
     return AlertRule.objects.create(
-        tenant=tenant,
+        tenant=policy.tenant,
         name=f"Rule {AlertRule.objects.count()}",
         kind=AlertRule.Kind.METRIC_BELOW,
+        policy=policy,
+        sample_set=sample_set,
         email_to="oncall@example.com",
         webhook_url=webhook_url,
         params={
-            "policy": "default",
-            "sample_set": "Kids",
             "metric": "recall",
             "outcome": "block",
             "minimum": 0.9,
@@ -69,10 +71,10 @@ def finished_suite(policy, sample_set, editor, django_capture_on_commit_callback
 
 
 def test_a_run_below_the_floor_fires_once_and_a_good_run_resolves_it(
-    tenant, policy, receiver, finished_suite
+    policy, sample_set, receiver, finished_suite
 ):
     url, received = receiver
-    rule = metric_rule(tenant, webhook_url=url)
+    rule = metric_rule(policy, sample_set, webhook_url=url)
 
     bad = finished_suite()
     rule.refresh_from_db()
@@ -112,20 +114,25 @@ def test_a_run_below_the_floor_fires_once_and_a_good_run_resolves_it(
         ({"metric": "recall", "outcome": "flag_or_worse", "minimum": 0.85}, True),  # 4 of 5
     ],
 )
-def test_each_metric_and_outcome_is_read_from_the_run(tenant, finished_suite, params, fires):
-    rule = metric_rule(tenant, **params)
+def test_each_metric_and_outcome_is_read_from_the_run(
+    policy, sample_set, finished_suite, params, fires
+):
+    rule = metric_rule(policy, sample_set, **params)
     finished_suite()
     rule.refresh_from_db()
     assert AlertEvent.objects.filter(rule=rule).exists() is fires
 
 
 def test_rules_of_other_policies_sets_and_tenants_are_left_alone(
-    tenant, other_tenant, finished_suite
+    tenant, other_tenant, policy, sample_set, finished_suite
 ):
     others = [
-        metric_rule(tenant, policy="kids-app"),
-        metric_rule(tenant, sample_set="Adults"),
-        metric_rule(other_tenant),
+        metric_rule(PolicyFactory(tenant=tenant, slug="kids-app"), sample_set),
+        metric_rule(policy, SampleSetFactory(tenant=tenant, name="Adults")),
+        metric_rule(
+            PolicyFactory(tenant=other_tenant, slug="default"),
+            SampleSetFactory(tenant=other_tenant, name="Kids"),
+        ),
     ]
     finished_suite()
     for rule in others:
@@ -135,9 +142,9 @@ def test_rules_of_other_policies_sets_and_tenants_are_left_alone(
 
 
 def test_a_failing_evaluation_is_logged_and_the_run_still_succeeds(
-    tenant, finished_suite, monkeypatch, caplog
+    policy, sample_set, finished_suite, monkeypatch, caplog
 ):
-    metric_rule(tenant)
+    metric_rule(policy, sample_set)
 
     def broken(**kwargs):
         raise RuntimeError("mail server on fire")
@@ -147,3 +154,17 @@ def test_a_failing_evaluation_is_logged_and_the_run_still_succeeds(
         run = finished_suite()
     assert run.status == TestRun.Status.SUCCEEDED
     assert f"after run {run.pk} could not be evaluated" in caplog.text
+
+
+def test_renaming_the_policy_and_the_sample_set_keeps_the_rule_watching(
+    policy, sample_set, editor, finished_suite
+):
+    rule = metric_rule(policy, sample_set)
+    policy_update(policy=policy, actor=editor, revision=policy.revision, slug="renamed")
+    sample_set_update(sample_set=sample_set, name="Kids, renamed", description="")
+    run = finished_suite()
+    rule.refresh_from_db()
+    assert rule.state == AlertRule.State.FIRING
+    assert AlertEvent.objects.get().message.startswith(
+        f"Suite run #{run.pk} of policy “renamed” on sample set “Kids, renamed”: "
+    )

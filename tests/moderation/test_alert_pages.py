@@ -12,13 +12,13 @@ LIST = "/t/acme/alerts/"
 NEW = "/t/acme/alerts/new/"
 
 
-def drift_rule_post(**extra):
+def drift_rule_post(policy, **extra):
     return {
         "name": "Drift on default",
         "kind": "drift",
+        "policy": policy.pk,
         "enabled": "on",
         "email_to": "oncall@example.com",
-        "drift__policy": "default",
         "drift__baseline": "previous",
         "drift__psi": "0.2",
         **extra,
@@ -26,12 +26,18 @@ def drift_rule_post(**extra):
 
 
 @pytest.fixture
-def rule(tenant):
+def policy(tenant):
+    return PolicyFactory(tenant=tenant, slug="default")
+
+
+@pytest.fixture
+def rule(tenant, policy):
     return AlertRule.objects.create(
         tenant=tenant,
         name="Fleet",
         kind="fleet",
-        params={"policy": "default", "channel": "production", "minutes": 10},
+        policy=policy,
+        params={"channel": "production", "minutes": 10},
         email_to="a@example.com",
     )
 
@@ -54,38 +60,50 @@ def test_viewer_reads_but_cannot_change(client, rule, viewer):
     client.force_login(viewer)
     body = client.get(LIST).content.decode()
     assert "stale 12 min" in body
-    assert client.post(NEW, drift_rule_post()).status_code == 403
+    assert client.post(NEW, drift_rule_post(rule.policy)).status_code == 403
 
 
-def test_editor_creates_a_drift_rule(client, tenant, editor):
-    PolicyFactory(tenant=tenant, slug="default")
+def test_editor_creates_a_drift_rule(client, policy, editor):
     client.force_login(editor)
-    response = client.post(NEW, drift_rule_post())
+    response = client.post(NEW, drift_rule_post(policy))
     assert response.status_code == 302
     rule = AlertRule.objects.get(name="Drift on default")
-    assert rule.params == {"policy": "default", "baseline": "previous", "psi": 0.2}
+    assert (rule.policy, rule.sample_set) == (policy, None)
+    assert rule.params == {"baseline": "previous", "psi": 0.2}
 
 
-def test_a_missing_parameter_is_named_next_to_its_field(client, tenant, editor):
-    PolicyFactory(tenant=tenant, slug="default")
+def test_a_missing_parameter_is_named_next_to_its_field(client, policy, editor):
     client.force_login(editor)
-    response = client.post(NEW, drift_rule_post(drift__psi=""))
+    response = client.post(NEW, drift_rule_post(policy, drift__psi=""))
     assert response.status_code == 400
     assert "This rule kind needs this value." in response.content.decode()
 
 
-def test_another_tenants_policy_cannot_be_watched(client, tenant, other_tenant, editor):
-    PolicyFactory(tenant=other_tenant, slug="default")
+def test_the_form_offers_only_the_tenants_own_policies_and_sets(
+    client, tenant, other_tenant, policy, editor
+):
+    PolicyFactory(tenant=other_tenant, name="Their secret policy")
+    SampleSetFactory(tenant=tenant, name="Our kids set")
+    SampleSetFactory(tenant=other_tenant, name="Their secret set")
     client.force_login(editor)
-    response = client.post(NEW, drift_rule_post())
+    body = client.get(NEW).content.decode()
+    assert policy.name in body
+    assert "Our kids set" in body
+    assert "Their secret" not in body
+
+
+def test_another_tenants_policy_id_is_refused(client, other_tenant, policy, editor):
+    theirs = PolicyFactory(tenant=other_tenant, slug="default")
+    client.force_login(editor)
+    response = client.post(NEW, drift_rule_post(theirs))
     assert response.status_code == 400
-    assert "Acme Images has no policy with the slug" in response.content.decode()
+    assert "Choose one of Acme Images&#x27;s policies." in response.content.decode()
+    assert not AlertRule.objects.exists()
 
 
-def test_a_rule_needs_somewhere_to_deliver(client, tenant, editor):
-    PolicyFactory(tenant=tenant, slug="default")
+def test_a_rule_needs_somewhere_to_deliver(client, policy, editor):
     client.force_login(editor)
-    response = client.post(NEW, drift_rule_post(email_to=""))
+    response = client.post(NEW, drift_rule_post(policy, email_to=""))
     assert response.status_code == 400
     assert "at least one email address or a webhook URL" in response.content.decode()
 
@@ -96,14 +114,14 @@ def test_editor_deletes_a_rule(client, rule, editor):
     assert not AlertRule.objects.exists()
 
 
-def metric_rule_post(**extra):
+def metric_rule_post(policy, sample_set, **extra):
     return {
         "name": "Nudity recall on kids",
         "kind": "metric_below",
+        "policy": policy.pk,
+        "sample_set": sample_set.pk,
         "enabled": "on",
         "email_to": "oncall@example.com",
-        "metric_below__policy": "default",
-        "metric_below__sample_set": "Kids",
         "metric_below__metric": "recall",
         "metric_below__outcome": "category:nudity",
         "metric_below__minimum": "0.9",
@@ -111,28 +129,53 @@ def metric_rule_post(**extra):
     }
 
 
-def test_editor_creates_a_metric_rule_on_a_category(client, tenant, editor):
-    PolicyFactory(tenant=tenant, slug="default")
-    SampleSetFactory(tenant=tenant, name="Kids")
+def test_editor_creates_a_metric_rule_on_a_category(client, tenant, policy, editor):
+    kids = SampleSetFactory(tenant=tenant, name="Kids")
     client.force_login(editor)
-    assert client.post(NEW, metric_rule_post()).status_code == 302
+    assert client.post(NEW, metric_rule_post(policy, kids)).status_code == 302
     rule = AlertRule.objects.get(name="Nudity recall on kids")
-    assert rule.params == {
-        "policy": "default",
-        "sample_set": "Kids",
-        "metric": "recall",
-        "outcome": "category:nudity",
-        "minimum": 0.9,
-    }
+    assert (rule.policy, rule.sample_set) == (policy, kids)
+    assert rule.params == {"metric": "recall", "outcome": "category:nudity", "minimum": 0.9}
 
 
-def test_a_metric_rule_must_name_one_of_the_tenants_sample_sets(
-    client, tenant, other_tenant, editor
-):
-    PolicyFactory(tenant=tenant, slug="default")
-    SampleSetFactory(tenant=other_tenant, name="Kids")
+def test_a_metric_rule_needs_a_sample_set(client, tenant, policy, editor):
     client.force_login(editor)
-    response = client.post(NEW, metric_rule_post())
+    post = metric_rule_post(policy, SampleSetFactory(tenant=tenant))
+    response = client.post(NEW, {**post, "sample_set": ""})
     assert response.status_code == 400
-    assert "Acme Images has no sample set named “Kids”" in response.content.decode()
+    assert "This rule kind needs this value." in response.content.decode()
+
+
+def test_a_metric_rule_must_watch_one_of_the_tenants_sample_sets(
+    client, other_tenant, policy, editor
+):
+    theirs = SampleSetFactory(tenant=other_tenant, name="Kids")
+    client.force_login(editor)
+    response = client.post(NEW, metric_rule_post(policy, theirs))
+    assert response.status_code == 400
+    assert "Choose one of Acme Images&#x27;s sample sets." in response.content.decode()
     assert not AlertRule.objects.exists()
+
+
+def test_a_drift_rule_keeps_no_sample_set_posted_by_the_hidden_metric_fields(
+    client, tenant, policy, editor
+):
+    client.force_login(editor)
+    post = drift_rule_post(policy, sample_set=SampleSetFactory(tenant=tenant).pk)
+    assert client.post(NEW, post).status_code == 302
+    assert AlertRule.objects.get().sample_set is None
+
+
+def test_a_rule_whose_policy_was_lost_says_so(client, tenant, editor):
+    AlertRule.objects.create(
+        tenant=tenant,
+        name="Orphan",
+        kind="drift",
+        enabled=False,
+        params={"policy": "gone"},
+        email_to="a@example.com",
+    )
+    client.force_login(editor)
+    body = client.get(LIST).content.decode()
+    assert "policy=gone" in body
+    assert "What it watched no longer exists" in body

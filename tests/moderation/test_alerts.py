@@ -6,10 +6,13 @@ import json
 
 import pytest
 from django.core import mail
+from django.db import IntegrityError, transaction
 
 from moderation.models import AlertEvent, AlertRule
 from moderation.services.alert_delivery import signature
 from moderation.services.alerts import alert_observe
+from tests.moderation.factories import SampleSetFactory
+from tests.policy_admin.factories import PolicyFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("alerts_delivered_here")]
 
@@ -21,6 +24,8 @@ def rule(tenant, receiver):
         tenant=tenant,
         name="Recall on kids set",
         kind=AlertRule.Kind.METRIC_BELOW,
+        policy=PolicyFactory(tenant=tenant),
+        sample_set=SampleSetFactory(tenant=tenant, name="Kids"),
         email_to="oncall@example.com\n",
         webhook_url=url,
     )
@@ -84,3 +89,19 @@ def test_a_disabled_rule_stays_quiet(rule):
     rule.save()
     assert alert_observe(rule=rule, firing=True, message="x") is None
     assert not AlertEvent.objects.exists()
+
+
+def test_a_rule_goes_with_the_sample_set_it_watches(rule):
+    rule.sample_set.delete()
+    assert not AlertRule.objects.exists()
+
+
+def test_a_rule_goes_with_the_policy_it_watches(rule):
+    rule.policy.delete()
+    assert not AlertRule.objects.exists()
+
+
+def test_a_rule_that_watches_nothing_cannot_be_on(rule):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        AlertRule.objects.filter(pk=rule.pk).update(sample_set=None)
+    AlertRule.objects.filter(pk=rule.pk).update(sample_set=None, enabled=False)

@@ -11,6 +11,7 @@ from moderation.models import AlertEvent, AlertRule, TestRun
 from moderation.services import alert_drift as drift_evaluator
 from moderation.services import suites
 from moderation.services.alert_drift import drift_alerts_after_run
+from policy_admin.services.policies import policy_update
 from tests.moderation.factories import SampleResultFactory, SampleSetFactory, SuiteRunFactory
 from tests.policy_admin.factories import PolicyFactory
 
@@ -35,7 +36,8 @@ def watch(policy, name="Drift on default", **params):
         tenant=policy.tenant,
         name=name,
         kind=AlertRule.Kind.DRIFT,
-        params={"policy": policy.slug, "baseline": "previous", "psi": 0.25, **params},
+        policy=policy,
+        params={"baseline": "previous", "psi": 0.25, **params},
         email_to="oncall@example.com",
     )
 
@@ -153,7 +155,7 @@ def test_the_rule_form_checks_the_baseline(client, editor, policy, baseline, err
             "kind": "drift",
             "enabled": "on",
             "email_to": "oncall@example.com",
-            "drift__policy": "default",
+            "policy": policy.pk,
             "drift__baseline": baseline,
             "drift__psi": "0.25",
         },
@@ -171,10 +173,19 @@ def test_another_tenants_suite_cannot_be_a_baseline(client, editor, policy, othe
             "name": "Drift",
             "kind": "drift",
             "email_to": "oncall@example.com",
-            "drift__policy": "default",
+            "policy": policy.pk,
             "drift__baseline": str(theirs.pk),
             "drift__psi": "0.25",
         },
     )
     assert response.status_code == 400
     assert not AlertRule.objects.exists()
+
+
+def test_a_renamed_policy_keeps_its_drift_rule(policy, sample_set, editor):
+    rule = watch(policy)
+    finished_suite(policy, sample_set, CALM, minutes_ago=30)
+    policy_update(policy=policy, actor=editor, revision=policy.revision, slug="renamed")
+    drift_alerts_after_run(finished_suite(policy, sample_set, SHIFTED, minutes_ago=20))
+    rule.refresh_from_db()
+    assert rule.state == AlertRule.State.FIRING

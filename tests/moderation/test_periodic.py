@@ -84,13 +84,14 @@ def v1(tenant, editor):
 
 
 @pytest.fixture
-def fleet_rule(tenant):
+def fleet_rule(tenant, v1):
     return AlertRule.objects.create(
         tenant=tenant,
         name="Production fleet",
         kind=AlertRule.Kind.FLEET,
         email_to="oncall@example.com",
-        params={"policy": "default", "channel": "production", "minutes": 10},
+        policy=v1.policy,
+        params={"channel": "production", "minutes": 10},
     )
 
 

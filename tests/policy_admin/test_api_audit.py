@@ -56,6 +56,13 @@ def test_policy_log_and_filters(api_client, history, viewer):
     assert api_client.get(AUDIT, {"until": tomorrow}).json()["count"] == 3
 
 
+def test_blank_filters_filter_nothing(api_client, history, viewer):
+    api_client.force_authenticate(viewer)
+    response = api_client.get(AUDIT, {"actor": "", "policy": ""})
+    assert response.status_code == 200
+    assert response.json()["count"] == 3
+
+
 def test_bad_filters_are_400_naming_the_field(api_client, history, viewer):
     api_client.force_authenticate(viewer)
     response = api_client.get(AUDIT, {"since": "yesterday"})

@@ -1,5 +1,7 @@
-"""Production settings refuse to start without secrets and pass Django's deploy checks."""
+"""Production settings refuse to start without secrets and pass Django's deploy checks;
+the embedded defaults keep their files in the data dir."""
 
+import json
 import os
 import subprocess
 import sys
@@ -48,3 +50,40 @@ def test_a_broken_catalogue_stops_start_up_naming_the_field(tmp_path):
     result = _manage("check", env=env)
     assert result.returncode != 0
     assert "categories[0]" in result.stderr
+
+
+# Publishes a task message, then listens and broadcasts on the remote-control
+# mailbox as a worker and `celery inspect` do: kombu keeps that fanout
+# exchange's table in its control folder.
+EMBEDDED_BROKER_PROBE = """
+import json
+from config.celery import app
+with app.connection_for_write() as connection:
+    app.send_task("probe", connection=connection)
+    node = app.control.mailbox.Node("probe@here", channel=connection.default_channel)
+    node.listen().consume()
+    app.control.broadcast("ping", connection=connection)
+print(json.dumps(app.conf.broker_transport_options))
+"""
+
+
+def test_the_embedded_broker_writes_only_under_the_data_dir(tmp_path):
+    data_dir, cwd = tmp_path / "data", tmp_path / "cwd"
+    cwd.mkdir()
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "CELERY_"))}
+    env = {**base, "MODERATION_DATA_DIR": str(data_dir), "PYTHONPATH": str(ROOT)}
+    result = subprocess.run(
+        [sys.executable, "-c", EMBEDDED_BROKER_PROBE],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    options = json.loads(result.stdout.splitlines()[-1])
+    for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
+        assert Path(options[key]).is_relative_to(data_dir), key
+    assert list((data_dir / "broker" / "control").glob("*.exchange"))
+    assert list((data_dir / "broker" / "queue").iterdir())
+    assert not list(cwd.iterdir())

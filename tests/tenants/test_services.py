@@ -11,16 +11,17 @@ pytestmark = pytest.mark.django_db
 
 
 def test_invite_creates_the_account_with_a_one_time_password(tenant):
-    membership, password = services.member_invite(tenant=tenant, username="new", role=Role.EDITOR)
-    assert membership.role == Role.EDITOR
-    assert membership.user.check_password(password)
+    invited = services.member_invite(tenant=tenant, username="new", role=Role.EDITOR)
+    assert invited.membership.role == Role.EDITOR
+    assert invited.membership.user.check_password(invited.password)
+    assert invited.invitation is None
 
 
-def test_invite_of_an_existing_account_adds_a_membership_only(tenant, outsider):
-    membership, password = services.member_invite(tenant=tenant, username="globex-admin")
-    assert password is None
-    assert membership.user == outsider
-    assert outsider.memberships.count() == 2
+def test_invite_of_an_existing_account_only_invites_it(tenant, admin, outsider):
+    invited = services.member_invite(tenant=tenant, username="globex-admin", actor=admin)
+    assert (invited.membership, invited.password) == (None, None)
+    assert invited.invitation.invitee == outsider
+    assert outsider.memberships.count() == 1
 
 
 def test_invite_twice_is_a_conflict(tenant, editor):

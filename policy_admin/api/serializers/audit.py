@@ -31,7 +31,11 @@ class AuditEventSerializer(serializers.ModelSerializer):
 
 
 class AuditFilterSerializer(serializers.Serializer):
-    actor = serializers.CharField(required=False, default="", help_text="A username.")
+    # Blank is no filter, as a form's empty field (`?actor=`) sends; allowing it also
+    # keeps the documented default "" valid against the parameter's own schema.
+    actor = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text="A username."
+    )
     since = serializers.DateField(required=False, help_text="First day, YYYY-MM-DD.")
     until = serializers.DateField(required=False, help_text="Last day, YYYY-MM-DD.")
 
@@ -42,4 +46,6 @@ class AuditFilterSerializer(serializers.Serializer):
 
 
 class TenantAuditFilterSerializer(AuditFilterSerializer):
-    policy = serializers.CharField(required=False, default="", help_text="A policy's slug.")
+    policy = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text="A policy's slug."
+    )

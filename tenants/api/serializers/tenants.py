@@ -30,7 +30,10 @@ class MembershipSerializer(serializers.ModelSerializer):
 
 class MemberInviteSerializer(serializers.Serializer):
     username = serializers.CharField(max_length=150)
-    email = serializers.EmailField(required=False, default="")
+    # No default: "" is not an email address, so documenting it would make the schema invalid.
+    email = serializers.EmailField(
+        required=False, allow_blank=True, help_text="Used only when the account is new."
+    )
     role = serializers.ChoiceField(choices=Role.choices, default=Role.VIEWER)
 
 

@@ -1,9 +1,11 @@
 """API: the user's tenants, and each tenant's members."""
 
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.response import Response
 
+from tenants.api.serializers.invitations import InvitationCreatedSerializer
 from tenants.api.serializers.tenants import (
     MemberInviteResultSerializer,
     MemberInviteSerializer,
@@ -57,12 +59,30 @@ class MemberViewSet(
     def get_tenant_queryset(self):
         return Membership.objects.select_related("user").order_by("user__username")
 
-    @extend_schema(request=MemberInviteSerializer, responses={201: MemberInviteResultSerializer})
+    @extend_schema(
+        request=MemberInviteSerializer,
+        responses={201: MemberInviteResultSerializer, 202: InvitationCreatedSerializer},
+        description="A new username gets an account and joins at once (201, with its one-time "
+        "password). An existing account is only invited (202): it joins once its owner "
+        "accepts, and until then nothing of it is shown beyond the username you sent.",
+    )
     def create(self, request, *args, **kwargs):
         data = MemberInviteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        membership, password = services.member_invite(tenant=self.tenant, **data.validated_data)
-        membership.password = password
+        invited = services.member_invite(
+            tenant=self.tenant, actor=request.user, **data.validated_data
+        )
+        if invited.invitation is not None:
+            invitation = invited.invitation
+            invitation.token = invited.token
+            invitation.accept_url = request.build_absolute_uri(
+                reverse("invitation-accept", kwargs={"token": invited.token})
+            )
+            return Response(
+                InvitationCreatedSerializer(invitation).data, status=status.HTTP_202_ACCEPTED
+            )
+        membership = invited.membership
+        membership.password = invited.password
         return Response(
             MemberInviteResultSerializer(membership).data, status=status.HTTP_201_CREATED
         )
