@@ -3,8 +3,10 @@
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
 from django.views.generic import TemplateView
 
+from kernel.confirm import Confirmation
 from kernel.errors import ApplicationError
 from tenants.models import Invitation
 from tenants.roles import Right
@@ -45,7 +47,7 @@ class InvitationAcceptView(LoginRequiredMixin, TemplateView):
 class InvitationRevokeView(TenantViewMixin, TemplateView):
     """Ask for confirmation, then revoke a pending invitation of the tenant."""
 
-    template_name = "tenants/invitation_revoke.html"
+    template_name = "confirm.html"
     required_rights = {"GET": Right.MANAGE_MEMBERS, "POST": Right.MANAGE_MEMBERS}
     model = Invitation
 
@@ -54,7 +56,19 @@ class InvitationRevokeView(TenantViewMixin, TemplateView):
         return get_object_or_404(invitations, pk=self.kwargs["pk"])
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(invitation=self.get_invitation(), **kwargs)
+        invitation = self.get_invitation()
+        username, role = invitation.username, invitation.get_role_display().lower()
+        return super().get_context_data(
+            confirm=Confirmation(
+                title=f"Revoke the invitation of {username}",
+                question=f"Revoke the invitation of {username}?",
+                consequence=f"The link sent to {username} ({role}) stops working at once. "
+                "You can invite them again later.",
+                button="Revoke invitation",
+                cancel_url=reverse("tenant-members", kwargs={"tenant": self.tenant.slug}),
+            ),
+            **kwargs,
+        )
 
     def post(self, request, tenant, pk):
         invitation = services.invitation_revoke(invitation=self.get_invitation())
