@@ -6,8 +6,6 @@ import io
 from django.db.models import Count, F, QuerySet
 
 from moderation.models import Sample, SampleImport, SampleResult, SampleSet, TestRun
-from moderation.services.runs import run_reap
-from moderation.services.suites import suite_reap
 from policy_admin.models import Channel, PolicyVersion
 from policy_admin.selectors.publishing import latest_version_number
 from tenants.scoping import scoped
@@ -25,12 +23,13 @@ def run_list(*, tenant, policy=None, kind: str = "") -> QuerySet[TestRun]:
     return runs.order_by("-created_at", "-id")
 
 
-def run_get(*, tenant, pk: int) -> TestRun:
-    """One of the tenant's runs, failed first if its worker went silent."""
-    run = run_list(tenant=tenant).get(pk=pk)
-    if run.kind == TestRun.Kind.SUITE:
-        return suite_reap(run)
-    return run_reap(run)
+def run_get(*, tenant, pk: int, kind: str = "") -> TestRun:
+    """One of the tenant's runs (of `kind`), as stored; TestRun.DoesNotExist for any other id.
+
+    A read never recovers a run whose worker went silent: callers that show a run's
+    state pass it through moderation.services.lifecycle.run_reap.
+    """
+    return run_list(tenant=tenant, kind=kind).get(pk=pk)
 
 
 def run_versions(*, tenant, policy=None) -> QuerySet[PolicyVersion]:

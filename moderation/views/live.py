@@ -13,7 +13,7 @@ from kernel.uploads import ImageUpload
 from moderation.models import SampleSet, TestRun
 from moderation.selectors import runs as selectors
 from moderation.selectors.runs import run_get, run_list
-from moderation.services import runs, samples
+from moderation.services import lifecycle, runs, samples
 from moderation.views import presenters
 from moderation.views.samples import split_list
 from policy_admin.models import ConceptImage
@@ -34,7 +34,7 @@ class RunPageMixin(PolicyPageMixin):
             raise Http404("No such test run.") from None
         if run.policy_id != self.policy.pk:
             raise Http404("No such test run.")
-        return run
+        return lifecycle.run_reap(run=run)
 
 
 class LiveConsoleView(RunPageMixin, TemplateView):
@@ -187,7 +187,7 @@ def run_context(tenant, run: TestRun) -> dict:
     return {
         "decisions": views,
         "concept_thumbs": thumbs,
-        "unclaimed": runs.run_unclaimed(run),
+        "unclaimed": lifecycle.run_unclaimed(run),
         "run_calibrated": all(v.calibrated for v in views),
         "sample_sets": selectors.sample_set_list(tenant=tenant) if views else [],
         "actions": selectors.ACTION_LABELS,

@@ -12,7 +12,7 @@ from kernel.errors import ApplicationError
 from moderation.models import TestRun
 from moderation.selectors import compare, export
 from moderation.selectors import runs as selectors
-from moderation.services import suites, tuning
+from moderation.services import lifecycle, suites, tuning
 from moderation.views import presenters
 from moderation.views.live import chosen_version
 from moderation.views.samples import SampleSetMixin, set_url
@@ -49,7 +49,7 @@ class SuiteRunMixin(TenantViewMixin):
             raise Http404("No such suite run.") from None
         if run.kind != TestRun.Kind.SUITE:
             raise Http404("No such suite run.")
-        return run
+        return lifecycle.run_reap(run=run)
 
 
 class SuiteRunView(SuiteRunMixin, TemplateView):

@@ -16,7 +16,7 @@ from moderation.api.serializers.live import (
 from moderation.api.serializers.suites import SampleSerializer
 from moderation.models import SampleSet, TestRun
 from moderation.selectors import runs as selectors
-from moderation.services import runs, samples
+from moderation.services import lifecycle, runs, samples
 from moderation.views.live import chosen_version
 from policy_admin.models import Policy
 from tenants.scoping import TenantAPIMixin, scoped
@@ -50,8 +50,8 @@ class LiveTestViewSet(
         return queryset.filter(policy__slug=slug) if slug else queryset
 
     def get_object(self):
-        run = super().get_object()
-        return runs.run_reap(run)
+        """The test, failed first if its worker went silent."""
+        return lifecycle.run_reap(run=super().get_object())
 
     @extend_schema(request=LiveTestStartSerializer, responses={202: TestRunSerializer})
     def create(self, request, *args, **kwargs):

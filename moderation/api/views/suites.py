@@ -14,7 +14,7 @@ from moderation.api.serializers import suites as s
 from moderation.models import Sample, SampleSet, TestRun
 from moderation.selectors import compare
 from moderation.selectors import runs as selectors
-from moderation.services import samples, suites
+from moderation.services import lifecycle, samples, suites
 from moderation.views.live import chosen_version
 from policy_admin.models import Policy
 from tenants.scoping import TenantAPIMixin, scoped
@@ -135,7 +135,8 @@ class SuiteRunViewSet(
         )
 
     def get_object(self):
-        return suites.suite_reap(super().get_object())
+        """The suite, queued again first if its worker went silent."""
+        return lifecycle.run_reap(run=super().get_object())
 
     @extend_schema(request=s.SuiteStartSerializer, responses={202: s.SuiteRunSerializer})
     def create(self, request, *args, **kwargs):
