@@ -40,6 +40,16 @@ def run_versions(*, tenant, policy=None) -> QuerySet[PolicyVersion]:
     return versions.order_by("policy__name", "policy_id", "-number")
 
 
+def run_version_get(*, tenant, pk: int | None) -> PolicyVersion | None:
+    """The tenant's published version `pk` for a run to judge with; None (the draft) without pk.
+
+    An id the tenant has no version of raises PolicyVersion.DoesNotExist (a 404).
+    """
+    if pk is None:
+        return None
+    return run_versions(tenant=tenant).get(pk=pk)
+
+
 def run_version_choices(*, tenant, policy=None) -> list[PolicyVersion]:
     """`run_versions`, each with `channels`: the names of the channels that point at it."""
     channels: dict[int, list[str]] = {}

@@ -16,7 +16,7 @@ from moderation.selectors.runs import run_get, run_list
 from moderation.services import lifecycle, runs, samples
 from moderation.views import presenters
 from moderation.views.samples import split_list
-from policy_admin.models import ConceptImage
+from policy_admin.models import ConceptImage, PolicyVersion
 from policy_admin.views.base import PolicyPageMixin
 from tenants.roles import Right
 from tenants.scoping import scoped
@@ -170,9 +170,10 @@ class LiveRunSampleView(RunPageMixin, TemplateView):
 
 def chosen_version(tenant, value: str):
     """The version a form chose (its id), None for the draft; another tenant's id is a 404."""
-    if not value:
-        return None
-    return get_object_or_404(selectors.run_versions(tenant=tenant), pk=int_or_404(value))
+    try:
+        return selectors.run_version_get(tenant=tenant, pk=int_or_404(value) if value else None)
+    except PolicyVersion.DoesNotExist:
+        raise Http404("No such version.") from None
 
 
 def run_context(tenant, run: TestRun) -> dict:

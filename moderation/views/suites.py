@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.views.generic import TemplateView
 
 from kernel.errors import ApplicationError
+from kernel.http import int_or_404
 from moderation.models import TestRun
 from moderation.selectors import compare, export
 from moderation.selectors import runs as selectors
@@ -137,41 +138,27 @@ class SuiteCompareView(SuiteRunMixin, TemplateView):
     """The impact preview: this suite against another finished one on the same set.
 
     Without `with`, a draft suite is compared with the latest published version's
-    suite on the same set (`suite_impact_baseline`).
+    suite on the same set (`compare.suite_compare_with`).
     """
 
     template_name = "moderation/suite_compare.html"
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        other = self._other()
-        if other is None:
-            context.update(
-                nav="samples",
-                run=self.run,
-                error=(
-                    "There is no finished suite of this policy's latest published version on "
-                    "this sample set to compare with. Run one (choose the version in “Run a "
-                    "suite”), or pick a suite to compare with on the suite's page."
-                ),
-            )
-            return context
-        try:
-            comparison = compare.suite_compare(before=other, after=self.run)
-        except ApplicationError as error:
-            context.update(nav="samples", run=self.run, error=error.message)
-            return context
-        context.update(nav="samples", run=self.run, other=other, comparison=comparison)
-        return context
-
-    def _other(self) -> TestRun | None:
+        context.update(nav="samples", run=self.run)
         other_pk = self.request.GET.get("with", "")
-        if not other_pk:
-            return selectors.suite_impact_baseline(run=self.run)
         try:
-            return selectors.run_get(tenant=self.tenant, pk=int(other_pk))
-        except (TestRun.DoesNotExist, ValueError):
+            other = compare.suite_compare_with(
+                run=self.run, other_id=int_or_404(other_pk) if other_pk else None
+            )
+            comparison = compare.suite_compare(before=other, after=self.run)
+        except TestRun.DoesNotExist:
             raise Http404("No such suite run to compare with.") from None
+        except ApplicationError as error:
+            context["error"] = error.message
+            return context
+        context.update(other=other, comparison=comparison)
+        return context
 
 
 class SuiteTuneView(SuiteRunMixin, TemplateView):
