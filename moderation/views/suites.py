@@ -9,15 +9,19 @@ from django.shortcuts import get_object_or_404, redirect
 from django.views.generic import TemplateView
 
 from kernel.errors import ApplicationError
-from kernel.http import int_or_404
+from moderation.forms.fields import error_text
+from moderation.forms.suites import (
+    SuiteCompareForm,
+    SuiteResultsForm,
+    SuiteStartForm,
+)
 from moderation.models import TestRun
 from moderation.selectors import compare, export
 from moderation.selectors import runs as selectors
 from moderation.services import lifecycle, suites, tuning
 from moderation.views import presenters
-from moderation.views.live import chosen_version
 from moderation.views.samples import SampleSetMixin, set_url
-from policy_admin.models import Policy
+from policy_admin.models import Policy, PolicyVersion
 from tenants.scoping import TenantViewMixin, scoped
 
 RESULTS_PAGE_SIZE = 50
@@ -29,8 +33,15 @@ class SuiteStartView(SampleSetMixin, TemplateView):
     http_method_names = ["post"]
 
     def post(self, request, *args, **kwargs):
-        policy = get_object_or_404(scoped(Policy, self.tenant), slug=request.POST.get("policy", ""))
-        version = chosen_version(self.tenant, request.POST.get("version", ""))
+        form = SuiteStartForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, error_text(form))
+            return redirect(set_url(self.sample_set))
+        policy = get_object_or_404(scoped(Policy, self.tenant), slug=form.cleaned_data["policy"])
+        try:
+            version = selectors.run_version_get(tenant=self.tenant, pk=form.cleaned_data["version"])
+        except PolicyVersion.DoesNotExist:
+            raise Http404("No such version.") from None
         try:
             run = suites.suite_start(
                 sample_set=self.sample_set, policy=policy, actor=request.user, version=version
@@ -42,14 +53,17 @@ class SuiteStartView(SampleSetMixin, TemplateView):
 
 
 class SuiteRunMixin(TenantViewMixin):
+    """A page of one of the tenant's suite runs; any other id is a 404."""
+
     @cached_property
     def run(self) -> TestRun:
+        """The suite, queued again first if its worker went silent (pages show its state)."""
         try:
-            run = selectors.run_get(tenant=self.tenant, pk=self.kwargs["pk"])
+            run = selectors.run_get(
+                tenant=self.tenant, pk=self.kwargs["pk"], kind=TestRun.Kind.SUITE
+            )
         except TestRun.DoesNotExist:
             raise Http404("No such suite run.") from None
-        if run.kind != TestRun.Kind.SUITE:
-            raise Http404("No such suite run.")
         return lifecycle.run_reap(run=run)
 
 
@@ -58,9 +72,13 @@ class SuiteRunView(SuiteRunMixin, TemplateView):
 
     template_name = "moderation/suite_run.html"
 
+    @cached_property
+    def query(self) -> SuiteResultsForm:
+        return SuiteResultsForm(self.request.GET)
+
     @property
     def polling(self) -> bool:
-        return bool(self.request.htmx) and self.request.GET.get("part") == "progress"
+        return bool(self.request.htmx) and self.query.value("part") == "progress"
 
     def get_template_names(self):
         if self.polling:
@@ -82,9 +100,9 @@ class SuiteRunView(SuiteRunMixin, TemplateView):
         return context
 
     def _results(self, run) -> dict:
-        show = self.request.GET.get("show", "")
+        show = self.query.value("show", "")
         rows = selectors.suite_results(run=run, show=show)
-        page = Paginator(rows, RESULTS_PAGE_SIZE).get_page(self.request.GET.get("page"))
+        page = Paginator(rows, RESULTS_PAGE_SIZE).get_page(self.query.value("page"))
         return {
             "show": show,
             "outcomes": selectors.OUTCOMES,
@@ -146,11 +164,10 @@ class SuiteCompareView(SuiteRunMixin, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context.update(nav="samples", run=self.run)
-        other_pk = self.request.GET.get("with", "")
+        query = SuiteCompareForm(self.request.GET)
+        query.is_valid()  # a `with` that is not a number names nothing: a 404 here
         try:
-            other = compare.suite_compare_with(
-                run=self.run, other_id=int_or_404(other_pk) if other_pk else None
-            )
+            other = compare.suite_compare_with(run=self.run, other_id=query.cleaned_data["with"])
             comparison = compare.suite_compare(before=other, after=self.run)
         except TestRun.DoesNotExist:
             raise Http404("No such suite run to compare with.") from None
