@@ -14,6 +14,8 @@ from moderation.forms.suites import (
     SuiteCompareForm,
     SuiteResultsForm,
     SuiteStartForm,
+    ThresholdApplyForm,
+    TuneForm,
 )
 from moderation.models import TestRun
 from moderation.selectors import compare, export
@@ -22,6 +24,7 @@ from moderation.services import lifecycle, suites, tuning
 from moderation.views import presenters
 from moderation.views.samples import SampleSetMixin, set_url
 from policy_admin.models import Policy, PolicyVersion
+from policy_admin.views.base import INVALID, Outcome, attempt
 from tenants.scoping import TenantViewMixin, scoped
 
 RESULTS_PAGE_SIZE = 50
@@ -183,41 +186,64 @@ class SuiteTuneView(SuiteRunMixin, TemplateView):
 
     template_name = "moderation/suite_tune.html"
 
-    def get_context_data(self, **kwargs):
+    def get_context_data(self, *, revision: int | None = None, **kwargs):
         context = super().get_context_data(**kwargs)
+        query = TuneForm(self.request.GET)
         rules = tuning.tunable_rules(self.run)
-        rule = self.request.GET.get("rule") or next(iter(rules), "")
-        target = self.request.GET.get("target", "precision")
-        value = self.request.GET.get("value", "0.9")
-        context.update(nav="samples", run=self.run, rules=rules, rule=rule, target=target)
-        context["value"] = value
+        rule = query.value("rule") or next(iter(rules), "")
+        target = query.value("target", TuneForm.DEFAULTS["target"])
+        context.update(
+            nav="samples",
+            run=self.run,
+            query=query,
+            rules=rules,
+            rule=rule,
+            target=target,
+            value=query.typed("value"),
+            # The draft revision the page shows; applying is refused once the draft moved on.
+            revision=revision or self.run.policy.revision,
+        )
         if not rule:
             context["error"] = "This suite's policy has no thresholded rule to tune."
-            return context
-        try:
-            context["tuning"] = tuning.tuning_get(
-                run=self.run, rule_id=rule, target=target, value=float(value)
-            )
-        except (ApplicationError, ValueError) as error:
-            context["error"] = getattr(error, "message", "The target must be a number.")
+        elif not query.is_valid():
+            context["error"] = error_text(query)
+        else:
+            try:
+                context["tuning"] = tuning.tuning_get(
+                    run=self.run,
+                    rule_id=rule,
+                    target=target,
+                    value=query.value("value", TuneForm.DEFAULTS["value"]),
+                )
+            except ApplicationError as error:
+                context["error"] = error.message
         return context
 
+    def get(self, request, *args, **kwargs):
+        context = self.get_context_data(**kwargs)
+        return self.render_to_response(context, status=INVALID if context["query"].errors else 200)
+
     def post(self, request, *args, **kwargs):
-        try:
-            tuning.threshold_apply(
-                run=self.run,
-                rule_id=request.POST.get("rule", ""),
-                level=request.POST.get("level", ""),
-                value=float(request.POST.get("value", "")),
-                actor=request.user,
-            )
-        except ValueError:
-            messages.error(request, "The threshold must be a number between 0 and 1.")
-        except ApplicationError as error:
-            messages.error(request, error.message)
-        else:
+        form = ThresholdApplyForm(request.POST)
+        outcome = Outcome()
+        if form.is_valid():
+            outcome = attempt(form, lambda: self.apply(**form.cleaned_data))
+        if outcome.ok:
             messages.success(request, "The draft's threshold is updated; run the suite again.")
-        return redirect(request.get_full_path())
+            return redirect(request.get_full_path())
+        messages.error(request, outcome.stale or error_text(form))
+        context = self.get_context_data(revision=form.cleaned_data.get("revision"))
+        return self.render_to_response(context, status=outcome.status)
+
+    def apply(self, *, revision: int, rule: str, level: str, value: float):
+        return tuning.threshold_apply(
+            run=self.run,
+            revision=revision,
+            rule_id=rule,
+            level=level,
+            value=value,
+            actor=self.request.user,
+        )
 
 
 class SuiteExportView(SuiteRunMixin, TemplateView):

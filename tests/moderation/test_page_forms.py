@@ -5,7 +5,12 @@ import pytest
 from django.urls import reverse
 
 from moderation.models import Sample, TestRun
-from tests.moderation.factories import SampleFactory, SampleSetFactory, SuiteRunFactory
+from tests.moderation.factories import (
+    SampleFactory,
+    SampleResultFactory,
+    SampleSetFactory,
+    SuiteRunFactory,
+)
 from tests.policy_admin.factories import PolicyFactory
 
 pytestmark = pytest.mark.django_db
@@ -99,3 +104,18 @@ def test_compare_with_an_id_that_is_not_a_number_or_another_tenants_is_404(
     compare = url("suite-compare", pk=suite.pk)
     assert client.get(compare, {"with": "latest"}).status_code == 404
     assert client.get(compare, {"with": theirs.pk}).status_code == 404
+
+
+def test_a_tuning_target_that_is_not_a_number_is_a_400_with_the_reason(
+    client, viewer, policy, sample_set
+):
+    suite = SuiteRunFactory(policy=policy, sample_set=sample_set)
+    rule = {
+        "kind": "category", "rule_id": "violence:prompt", "rule_name": "violence (policy)",
+        "fired": False, "score": 0.5, "threshold": 0.5, "explanation": {"category": "violence"},
+    }  # fmt: skip
+    SampleResultFactory(run=suite, decision={"action": "allow", "results": [rule]})
+    client.force_login(viewer)
+    response = client.get(url("suite-tune", pk=suite.pk), {"value": "high"})
+    assert response.status_code == 400
+    assert "The target must be a number." in response.content.decode()
