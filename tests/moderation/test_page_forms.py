@@ -13,12 +13,7 @@ from tests.moderation.factories import (
 )
 from tests.policy_admin.factories import PolicyFactory
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def nothing_is_queued(queued):
-    return queued
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("queued")]
 
 
 @pytest.fixture
