@@ -60,11 +60,11 @@ def main() -> None:
             scoring.evaluate_split_on_oom(bundle, items[i : i + args.batch], registry)
         return len(items) / (time.perf_counter() - start)
 
-    from moderation.services import suites
+    from moderation.services import lifecycle
 
     bare_before = bare_rate()
 
-    run = suites.suite_claim(run_id=run.pk, worker="bench")
+    run = lifecycle.run_claim(run_id=run.pk, kind=run.kind, worker="bench")
     start = time.perf_counter()
     summary = scoring.run_suite(run, batch_size=args.batch)
     suite = run.progress_total / (time.perf_counter() - start)
@@ -101,7 +101,7 @@ def prepare(count: int):
     samples.sample_set_import(
         sample_set=sample_set, actor=actor, file_name="bench.zip", data=demo_archive(count)
     )
-    with mock.patch("moderation.services.suites._enqueue"):
+    with mock.patch("moderation.services.lifecycle.run_enqueue"):
         run = suites.suite_start(sample_set=sample_set, policy=policy, actor=actor)
     registry = models()
     bundle = compiled(bundle_build(policy=policy, models=registry).bundle)

@@ -13,7 +13,7 @@ import yaml
 from PIL import Image, ImageDraw
 
 from moderation.models import SampleSet, TestRun
-from moderation.services import samples, suites
+from moderation.services import lifecycle, samples, suites
 from policy_admin.demo import seed as policy_demo
 
 DEMO_SET = "Demo samples"
@@ -103,6 +103,6 @@ def _suite(sample_set: SampleSet, policy, actor) -> TestRun:
     from moderation.services import scoring
 
     run = suites.suite_start(sample_set=sample_set, policy=policy, actor=actor)
-    run = suites.suite_claim(run_id=run.pk, worker="seed_demo")
+    run = lifecycle.run_claim(run_id=run.pk, kind=run.kind, worker="seed_demo")
     bundle = scoring.run_suite(run, batch_size=64)
     return suites.suite_finish(run=run, bundle=bundle)

@@ -9,7 +9,7 @@ from tenants.models import TenantOwned
 class TestRun(TenantOwned):
     """One evaluation of a policy's draft or published version on live inputs or a sample set.
 
-    Status moves only through `moderation.services.runs.run_transition`:
+    Status moves only through `moderation.services.lifecycle.run_transition`:
     pending → running → succeeded | failed | cancelled, and failed → pending on retry.
     """
 

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from kernel.errors import ApplicationError
 from moderation.engine.decision import Action
 from moderation.models import SampleResult, TestRun
+from moderation.selectors.runs import run_get, suite_impact_baseline
 from tenants.scoping import scoped
 
 RATIOS = ("precision", "recall", "f1")
@@ -23,6 +24,26 @@ class Comparison:
     @property
     def changed(self) -> int:
         return sum(len(v) for v in (*self.stricter.values(), *self.looser.values()))
+
+
+def suite_compare_with(*, run: TestRun, other_id: int | None = None) -> TestRun:
+    """The suite that `run` is compared with: suite `other_id`, or else its impact baseline.
+
+    `other_id` must name one of the tenant's suites (TestRun.DoesNotExist, a 404,
+    otherwise). Without it, a draft suite is compared with the newest finished suite
+    of the latest published version on its set; when there is none, ApplicationError
+    says what to run.
+    """
+    if other_id is not None:
+        return run_get(tenant=run.tenant, pk=other_id, kind=TestRun.Kind.SUITE)
+    baseline = suite_impact_baseline(run=run)
+    if baseline is None:
+        raise ApplicationError(
+            "There is no finished suite of this policy's latest published version on this "
+            "sample set to compare with. Run one (choose the version when you run a suite), "
+            "or choose another finished suite of this set to compare with."
+        )
+    return baseline
 
 
 def suite_compare(*, before: TestRun, after: TestRun) -> Comparison:

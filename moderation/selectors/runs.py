@@ -7,8 +7,6 @@ from django.db.models import Count, F, QuerySet
 
 from moderation.engine.decision import ACTIONS, Action
 from moderation.models import Sample, SampleImport, SampleResult, SampleSet, TestRun
-from moderation.services.runs import run_reap
-from moderation.services.suites import suite_reap
 from policy_admin.models import Channel, PolicyVersion
 from policy_admin.selectors.publishing import latest_version_number
 from tenants.scoping import scoped
@@ -27,12 +25,13 @@ def run_list(*, tenant, policy=None, kind: str = "") -> QuerySet[TestRun]:
     return runs.order_by("-created_at", "-id")
 
 
-def run_get(*, tenant, pk: int) -> TestRun:
-    """One of the tenant's runs, failed first if its worker went silent."""
-    run = run_list(tenant=tenant).get(pk=pk)
-    if run.kind == TestRun.Kind.SUITE:
-        return suite_reap(run)
-    return run_reap(run)
+def run_get(*, tenant, pk: int, kind: str = "") -> TestRun:
+    """One of the tenant's runs (of `kind`), as stored; TestRun.DoesNotExist for any other id.
+
+    A read never recovers a run whose worker went silent: callers that show a run's
+    state pass it through moderation.services.lifecycle.run_reap.
+    """
+    return run_list(tenant=tenant, kind=kind).get(pk=pk)
 
 
 def run_versions(*, tenant, policy=None) -> QuerySet[PolicyVersion]:
@@ -41,6 +40,16 @@ def run_versions(*, tenant, policy=None) -> QuerySet[PolicyVersion]:
     if policy is not None:
         versions = versions.filter(policy=policy)
     return versions.order_by("policy__name", "policy_id", "-number")
+
+
+def run_version_get(*, tenant, pk: int | None) -> PolicyVersion | None:
+    """The tenant's published version `pk` for a run to judge with; None (the draft) without pk.
+
+    An id the tenant has no version of raises PolicyVersion.DoesNotExist (a 404).
+    """
+    if pk is None:
+        return None
+    return run_versions(tenant=tenant).get(pk=pk)
 
 
 def run_version_choices(*, tenant, policy=None) -> list[PolicyVersion]:

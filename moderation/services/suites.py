@@ -4,14 +4,10 @@ Guarantees: a sample has at most one result per run (unique constraint, and
 bulk_create(ignore_conflicts) so a batch re-evaluated after a crash adds nothing
 twice); each batch's results, the progress count and the heartbeat are written
 in one transaction, so progress never counts a result that was not stored; a
-run whose worker went silent is queued again and resumes with the samples that
-have no result yet.
+run whose worker went silent is queued again (moderation.services.lifecycle)
+and resumes with the samples that have no result yet.
 """
 
-import datetime as dt
-import logging
-
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -19,11 +15,10 @@ from kernel.errors import ApplicationError, ConflictError
 from moderation.analysis import metrics
 from moderation.engine.decision import ACTIONS
 from moderation.models import Sample, SampleResult, SampleSet, TestRun
+from moderation.services import lifecycle
 from moderation.services.alert_drift import drift_alerts_after_run
 from moderation.services.alert_evaluators import alerts_after_run
-from moderation.services.runs import MAX_ATTEMPTS, run_target, run_transition
-
-log = logging.getLogger(__name__)
+from moderation.services.runs import run_target
 
 Status = TestRun.Status
 
@@ -48,15 +43,8 @@ def suite_start(*, sample_set: SampleSet, policy, actor, version=None) -> TestRu
         created_by=actor,
         **target,
     )
-    _enqueue(run)
+    lifecycle.run_enqueue(run=run)
     return run
-
-
-def _enqueue(run: TestRun) -> None:
-    from moderation.tasks.gpu import suite_run_execute
-
-    run_id = run.pk
-    transaction.on_commit(lambda: suite_run_execute.delay(run_id))
 
 
 @transaction.atomic
@@ -65,61 +53,7 @@ def suite_cancel(*, run: TestRun) -> TestRun:
     run = TestRun.objects.select_for_update().get(pk=run.pk)
     if not run.is_active:
         raise ConflictError(f"This suite is already {run.get_status_display().lower()}.")
-    return run_transition(run, Status.CANCELLED, finished_at=timezone.now())
-
-
-@transaction.atomic
-def suite_claim(*, run_id: int, worker: str) -> TestRun | None:
-    """Mark a suite running on `worker`; None when it is finished, or alive on another worker.
-
-    A running suite with a fresh heartbeat belongs to a live worker, so a second
-    delivery of its task leaves it alone; a silent one is taken over.
-    """
-    run = TestRun.objects.select_for_update().filter(pk=run_id, kind=TestRun.Kind.SUITE).first()
-    if run is None or not run.is_active or (run.status == Status.RUNNING and not _stale(run)):
-        return None
-    now = timezone.now()
-    if run.attempts >= MAX_ATTEMPTS:
-        run_transition(run, Status.FAILED, finished_at=now, error=_gave_up(run))
-        return None
-    if run.status == Status.RUNNING:
-        run_transition(run, Status.PENDING)
-    return run_transition(
-        run,
-        Status.RUNNING,
-        started_at=run.started_at or now,
-        heartbeat_at=now,
-        worker=worker,
-        attempts=run.attempts + 1,
-        error="",
-    )
-
-
-def _gave_up(run: TestRun) -> str:
-    return (
-        f"The worker stopped {run.attempts} times while running this suite; it was not "
-        f"resumed again ({run.progress_done} of {run.progress_total} samples have results). "
-        "Check the worker's log and memory."
-    )
-
-
-def _stale(run: TestRun) -> bool:
-    stale_after = dt.timedelta(seconds=settings.MODERATION_RUN_STALE_SECONDS)
-    return run.heartbeat_at is None or timezone.now() - run.heartbeat_at >= stale_after
-
-
-def suite_reap(run: TestRun) -> TestRun:
-    """Queue again a running suite whose worker went silent; called when its state is read."""
-    if run.status != Status.RUNNING or run.heartbeat_at is None or not _stale(run):
-        return run
-    with transaction.atomic():
-        locked = TestRun.objects.select_for_update().get(pk=run.pk)
-        if locked.status == Status.RUNNING and _stale(locked):
-            run_transition(locked, Status.PENDING)
-            _enqueue(locked)
-            log.warning("suite run %s lost worker %s; queued again", locked.pk, locked.worker)
-    locked.refresh_from_db()
-    return locked
+    return lifecycle.run_transition(run, Status.CANCELLED, finished_at=timezone.now())
 
 
 def suite_pending(run: TestRun, limit: int) -> list[Sample]:
@@ -171,7 +105,7 @@ def suite_finish(*, run: TestRun, bundle: dict) -> TestRun:
         locked = TestRun.objects.select_for_update().get(pk=run.pk)
         if locked.status != Status.RUNNING:
             return locked
-        finished = run_transition(
+        finished = lifecycle.run_transition(
             locked,
             Status.SUCCEEDED,
             result={"bundle": bundle, **summary},

@@ -95,36 +95,42 @@ def tuning_get(*, run: TestRun, rule_id: str, target: str, value: float) -> Tuni
 
 
 @transaction.atomic
-def threshold_apply(*, run: TestRun, rule_id: str, level: str, value: float, actor):
+def threshold_apply(
+    *, run: TestRun, revision: int | None, rule_id: str, level: str, value: float, actor
+):
     """Write a tuned threshold into the draft of the run's policy (audited).
 
-    Goes through the authoring services, so the floor and the draft's revision
-    (a stale page is refused) are checked exactly as in the policy editor.
+    `revision` is the draft revision the tuning page showed. It goes, with the
+    value, through the authoring services, which compare it with the draft's
+    current revision under a row lock: a stale page is refused (StaleDraftError,
+    saying to reload) and the floor is checked, exactly as in the policy editor.
     `level` picks review_at or block_at for a category; rule sets have one threshold.
     """
     kind, _, key = rule_id.partition(":")
     if kind in ("embedding", "concept"):
-        return _rule_set_apply(run, kind, key, value, actor)
+        return _rule_set_apply(run, kind, key, value, actor, revision)
     if level not in ("review_at", "block_at"):
         raise ApplicationError("Choose whether the value sets the review or the block threshold.")
-    return _category_apply(run, kind, level, value, actor)
+    return _category_apply(run, kind, level, value, actor, revision)
 
 
-def _rule_set_apply(run: TestRun, kind: str, key: str, value: float, actor):
+def _rule_set_apply(run: TestRun, kind: str, key: str, value: float, actor, revision):
     model, save, arg = {
         "embedding": (EmbeddingRuleSet, embedding_set_save, "embedding_set"),
         "concept": (ClipConcept, concept_save, "concept"),
     }[kind]
-    row = scoped(model, run.tenant).filter(policy=run.policy, pk=int(key)).first()
+    row = scoped(model, run.tenant).filter(policy=run.policy, pk=_rule_pk(key)).first()
     if row is None:
         raise ApplicationError(f"The draft no longer has this {kind} rule; nothing was changed.")
     row.policy = run.policy
-    return save(
-        policy=run.policy, actor=actor, revision=run.policy.revision, threshold=value, **{arg: row}
-    )
+    return save(policy=run.policy, actor=actor, revision=revision, threshold=value, **{arg: row})
 
 
-def _category_apply(run: TestRun, category: str, level: str, value: float, actor):
+def _rule_pk(key: str) -> int | None:
+    return int(key) if key.isdigit() else None
+
+
+def _category_apply(run: TestRun, category: str, level: str, value: float, actor, revision):
     policy = run.policy
     row = scoped(CategoryThreshold, run.tenant).filter(policy=policy, category=category).first()
     if row is None:
@@ -134,5 +140,5 @@ def _category_apply(run: TestRun, category: str, level: str, value: float, actor
         )
     row.policy = policy
     return threshold_save(
-        policy=policy, actor=actor, revision=policy.revision, threshold=row, **{level: value}
+        policy=policy, actor=actor, revision=revision, threshold=row, **{level: value}
     )

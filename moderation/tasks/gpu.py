@@ -1,4 +1,7 @@
-"""Scoring tasks, routed to the `gpu` queue; they take ids and write through services."""
+"""Scoring tasks, routed to the `gpu` queue; they take ids and write through services.
+
+Each kind of run's limits and messages are data in moderation.services.lifecycle.
+"""
 
 import logging
 import socket
@@ -12,37 +15,32 @@ from kernel.errors import ApplicationError
 from moderation.engine.errors import EngineError
 from moderation.engine.images import ImageError
 from moderation.engine.models.base import PinMismatch
-from moderation.services import runs, suites
+from moderation.models import TestRun
+from moderation.services import lifecycle, runs, suites
 
 log = logging.getLogger(__name__)
 
 WORKER = f"{socket.gethostname()}"
+LIVE = lifecycle.KINDS[TestRun.Kind.LIVE]
+SUITE = lifecycle.KINDS[TestRun.Kind.SUITE]
 
 
 @shared_task(
-    name="moderation.tasks.gpu.run_execute",
+    name=LIVE.task,
     autoretry_for=(OperationalError,),
     retry_backoff=2,
     max_retries=3,
-    soft_time_limit=120,
-    time_limit=180,
+    soft_time_limit=LIVE.soft_time_limit,
+    time_limit=LIVE.time_limit,
 )
 def run_execute(run_id: int) -> None:
     """Evaluate a live test run and store its result, or its failure with a reason."""
     from moderation.services import scoring
 
-    run = runs.run_claim(run_id=run_id, worker=WORKER)
+    run = lifecycle.run_claim(run_id=run_id, kind=TestRun.Kind.LIVE, worker=WORKER)
     if run is None:
         return
-    result = _judged(
-        run,
-        lambda: scoring.run_live_test(run),
-        what="live test run",
-        too_long=(
-            "The test took longer than the worker's time limit and was stopped. Try fewer or "
-            "smaller images, or check that the worker has a GPU."
-        ),
-    )
+    result = _judged(run, lambda: scoring.run_live_test(run))
     if result is FAILED:
         return
     runs.run_finish(
@@ -61,28 +59,22 @@ def run_execute(run_id: int) -> None:
 
 
 @shared_task(
-    name="moderation.tasks.gpu.suite_run_execute",
+    name=SUITE.task,
     autoretry_for=(OperationalError,),
     retry_backoff=2,
     max_retries=3,
-    soft_time_limit=3 * 3600,
-    time_limit=3 * 3600 + 120,
+    soft_time_limit=SUITE.soft_time_limit,
+    time_limit=SUITE.time_limit,
 )
 def suite_run_execute(run_id: int) -> None:
     """Evaluate a suite run's remaining samples; a redelivered task resumes where it stopped."""
     from moderation.services import scoring
 
-    run = suites.suite_claim(run_id=run_id, worker=WORKER)
+    run = lifecycle.run_claim(run_id=run_id, kind=TestRun.Kind.SUITE, worker=WORKER)
     if run is None:
         return
     bundle = _judged(
-        run,
-        lambda: scoring.run_suite(run, batch_size=settings.MODERATION_SUITE_BATCH_SIZE),
-        what="suite run",
-        too_long=(
-            "The suite took longer than the worker's time limit and was stopped; the samples "
-            "judged so far are kept. Split the sample set, or run the worker on a GPU."
-        ),
+        run, lambda: scoring.run_suite(run, batch_size=settings.MODERATION_SUITE_BATCH_SIZE)
     )
     if bundle is not FAILED and bundle is not None:  # None: cancelled meanwhile
         suites.suite_finish(run=run, bundle=bundle)
@@ -91,21 +83,22 @@ def suite_run_execute(run_id: int) -> None:
 FAILED = object()  # what _judged returns when it stored the run's failure
 
 
-def _judged(run, work, *, what: str, too_long: str):
+def _judged(run, work):
     """`work()` under the run's heartbeat; a failure is stored on the run with a reason.
 
     Returns work's result, or FAILED. An unexpected error is stored, logged and
     raised again, so Celery records the task as failed too.
     """
+    spec = lifecycle.KINDS[run.kind]
     try:
-        with runs.heartbeat(run):
+        with lifecycle.heartbeat(run):
             return work()
     except (ApplicationError, EngineError, ImageError, PinMismatch) as error:
-        runs.run_fail(run=run, reason=str(getattr(error, "message", error)))
+        lifecycle.run_fail(run=run, reason=str(getattr(error, "message", error)))
     except SoftTimeLimitExceeded:
-        runs.run_fail(run=run, reason=too_long)
+        lifecycle.run_fail(run=run, reason=spec.too_long)
     except Exception as error:
-        log.exception("%s %s failed", what, run.pk)
-        runs.run_fail(run=run, reason=f"The worker hit an unexpected error: {error!r}.")
+        log.exception("%s %s failed", spec.label, run.pk)
+        lifecycle.run_fail(run=run, reason=f"The worker hit an unexpected error: {error!r}.")
         raise
     return FAILED

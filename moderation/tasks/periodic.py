@@ -3,7 +3,7 @@
 from celery import shared_task
 
 from moderation.services.alert_evaluators import alerts_fleet_evaluate
-from moderation.services.sweep import stale_runs_reap
+from moderation.services.lifecycle import stale_runs_reap
 
 
 @shared_task(name="moderation.tasks.periodic.fleet_alerts_evaluate", ignore_result=True)

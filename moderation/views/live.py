@@ -8,16 +8,15 @@ from django.views.generic import TemplateView
 
 from kernel import registry
 from kernel.errors import ApplicationError
-from kernel.http import int_or_404
 from kernel.uploads import ImageUpload
+from moderation.forms.fields import error_text
+from moderation.forms.live import ConsoleForm, LiveSampleForm, LiveTestForm
 from moderation.models import SampleSet, TestRun
 from moderation.selectors import runs as selectors
-from moderation.selectors.runs import run_get, run_list
-from moderation.services import runs, samples
+from moderation.services import lifecycle, runs, samples
 from moderation.views import presenters
-from moderation.views.samples import split_list
-from policy_admin.models import ConceptImage
-from policy_admin.views.base import PolicyPageMixin
+from policy_admin.models import ConceptImage, PolicyVersion
+from policy_admin.views.base import INVALID, Outcome, PolicyPageMixin, attempt
 from tenants.roles import Right
 from tenants.scoping import scoped
 
@@ -28,13 +27,14 @@ class RunPageMixin(PolicyPageMixin):
     """A policy page that also resolves one of the policy's runs from the URL."""
 
     def get_run(self) -> TestRun:
+        """The run, failed first if its worker went silent (a page shows its current state)."""
         try:
-            run = run_get(tenant=self.tenant, pk=self.kwargs["pk"])
+            run = selectors.run_get(tenant=self.tenant, pk=self.kwargs["pk"])
         except TestRun.DoesNotExist:
             raise Http404("No such test run.") from None
         if run.policy_id != self.policy.pk:
             raise Http404("No such test run.")
-        return run
+        return lifecycle.run_reap(run=run)
 
 
 class LiveConsoleView(RunPageMixin, TemplateView):
@@ -44,10 +44,10 @@ class LiveConsoleView(RunPageMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        history = list(
-            run_list(tenant=self.tenant, policy=self.policy, kind=TestRun.Kind.LIVE)[:HISTORY_SIZE]
-        )
-        shown = next((r for r in history if str(r.pk) == self.request.GET.get("run")), None)
+        tests = selectors.run_list(tenant=self.tenant, policy=self.policy, kind=TestRun.Kind.LIVE)
+        history = list(tests[:HISTORY_SIZE])
+        chosen = ConsoleForm(self.request.GET).value("run")
+        shown = next((r for r in history if r.pk == chosen), None)
         context.update(
             history=history,
             run=shown or (history[0] if history else None),
@@ -60,22 +60,20 @@ class LiveConsoleView(RunPageMixin, TemplateView):
         return context
 
     def post(self, request, *args, **kwargs):
-        try:
-            uploads = [ImageUpload.from_file(f) for f in request.FILES.getlist("images")]
-            run = runs.live_test_start(
-                policy=self.policy,
-                actor=request.user,
-                prompt=request.POST.get("prompt", ""),
-                uploads=uploads,
-                version=chosen_version(self.tenant, request.POST.get("version", "")),
-            )
-        except ApplicationError as error:
+        form = LiveTestForm(request.POST, request.FILES)
+        outcome = Outcome()
+        if form.is_valid():
+            outcome = attempt(form, lambda: self.start(**form.cleaned_data))
+        if not outcome.ok:
             if request.htmx:
                 return self.render_partial(
-                    "moderation/partials/live_error.html", {"error": error.message}, status=400
+                    "moderation/partials/live_error.html",
+                    {"error": error_text(form)},
+                    status=INVALID,
                 )
-            messages.error(request, error.message)
+            messages.error(request, error_text(form))
             return redirect(self.console_url())
+        run = outcome.result
         if request.htmx:
             return self.render_partial(
                 "moderation/partials/live_run.html",
@@ -83,6 +81,19 @@ class LiveConsoleView(RunPageMixin, TemplateView):
                 status=202,
             )
         return redirect(f"{self.console_url()}?run={run.pk}")
+
+    def start(self, *, prompt: str, images: list, version: int | None) -> TestRun:
+        try:
+            chosen = selectors.run_version_get(tenant=self.tenant, pk=version)
+        except PolicyVersion.DoesNotExist:
+            raise Http404("No such version.") from None
+        return runs.live_test_start(
+            policy=self.policy,
+            actor=self.request.user,
+            prompt=prompt,
+            uploads=[ImageUpload.from_file(f) for f in images],
+            version=chosen,
+        )
 
     def console_url(self) -> str:
         return reverse(
@@ -141,22 +152,21 @@ class LiveRunSampleView(RunPageMixin, TemplateView):
 
     def post(self, request, *args, **kwargs):
         run = self.get_run()
-        sample_set = get_object_or_404(
-            scoped(SampleSet, self.tenant), pk=int_or_404(request.POST.get("sample_set"))
-        )
-        error, sample = "", None
-        try:
-            sample = samples.sample_add_from_run(
-                run=run,
-                position=int_or_404(request.POST.get("input", "0")),
-                sample_set=sample_set,
-                expected_action=request.POST.get("expected_action", ""),
-                expected_categories=split_list(request.POST.get("expected_categories", "")),
-                tags=split_list(request.POST.get("tags", "")),
-                notes=request.POST.get("notes", ""),
+        form = LiveSampleForm(request.POST)
+        outcome, sample_set = Outcome(), None
+        if form.is_valid():
+            fields = dict(form.cleaned_data)
+            sample_set = get_object_or_404(
+                scoped(SampleSet, self.tenant), pk=fields.pop("sample_set")
             )
-        except ApplicationError as refusal:
-            error = refusal.message
+            position = fields.pop("input") or 0
+            outcome = attempt(
+                form,
+                lambda: samples.sample_add_from_run(
+                    run=run, position=position, sample_set=sample_set, **fields
+                ),
+            )
+        sample, error = outcome.result, "" if outcome.ok else error_text(form)
         if request.htmx:
             context = self.get_context_data(sample=sample, sample_set=sample_set, error=error)
             return self.render_to_response(context, status=400 if error else 201)
@@ -166,13 +176,6 @@ class LiveRunSampleView(RunPageMixin, TemplateView):
             messages.success(request, f"Added {sample.external_id} to “{sample_set.name}”.")
         url = reverse("live-console", kwargs={"tenant": kwargs["tenant"], "slug": kwargs["slug"]})
         return redirect(f"{url}?run={run.pk}")
-
-
-def chosen_version(tenant, value: str):
-    """The version a form chose (its id), None for the draft; another tenant's id is a 404."""
-    if not value:
-        return None
-    return get_object_or_404(selectors.run_versions(tenant=tenant), pk=int_or_404(value))
 
 
 def run_context(tenant, run: TestRun) -> dict:
@@ -187,7 +190,7 @@ def run_context(tenant, run: TestRun) -> dict:
     return {
         "decisions": views,
         "concept_thumbs": thumbs,
-        "unclaimed": runs.run_unclaimed(run),
+        "unclaimed": lifecycle.run_unclaimed(run),
         "run_calibrated": all(v.calibrated for v in views),
         "sample_sets": selectors.sample_set_list(tenant=tenant) if views else [],
         "actions": selectors.ACTION_LABELS,

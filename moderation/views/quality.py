@@ -5,6 +5,7 @@ from django.views.generic import TemplateView
 
 from kernel.errors import ApplicationError
 from moderation.analysis import drift
+from moderation.forms.quality import DriftForm
 from moderation.models import TestRun
 from moderation.selectors import quality
 from policy_admin.views.base import PolicyPageMixin
@@ -28,9 +29,9 @@ class DriftView(PolicyPageMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        params = self.request.GET
-        live = params.get("current") == "live"
-        window = (_number(params.get("window")) or quality.LIVE_WINDOW) if live else 0
+        query = DriftForm(self.request.GET)
+        live = query.live
+        window = query.value("window", quality.LIVE_WINDOW) if live else 0
         context.update(
             suites=list(quality.finished_suites(policy=self.policy)[: quality.MAX_RUNS]),
             window=window or quality.LIVE_WINDOW,
@@ -40,8 +41,8 @@ class DriftView(PolicyPageMixin, TemplateView):
         try:
             context["comparison"] = quality.drift_compare(
                 policy=self.policy,
-                baseline_id=_number(params.get("baseline")),
-                current_id=_number(params.get("current")),
+                baseline_id=query.baseline_id,
+                current_id=query.current_id,
                 window=min(window, quality.MAX_WINDOW),
             )
         except TestRun.DoesNotExist:
@@ -49,8 +50,3 @@ class DriftView(PolicyPageMixin, TemplateView):
         except ApplicationError as error:
             context["empty"] = error.message
         return context
-
-
-def _number(value: str | None) -> int:
-    """A positive id or count from the query string; 0 when absent or not a number."""
-    return int(value) if value and value.isdigit() else 0

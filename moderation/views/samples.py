@@ -13,14 +13,22 @@ from kernel.confirm import Confirmation
 from kernel.errors import ApplicationError
 from kernel.uploads import ImageUpload
 from moderation.engine.catalogue import load_catalogue
+from moderation.forms.fields import error_text
+from moderation.forms.samples import (
+    LabelsForm,
+    SampleAddForm,
+    SampleFilterForm,
+    SampleImportForm,
+    SampleSetForm,
+)
 from moderation.models import Sample, SampleImport, SampleSet
 from moderation.selectors import runs as selectors
 from moderation.services import samples
 from policy_admin.models import Policy
+from policy_admin.views.base import INVALID, Outcome, attempt
 from tenants.scoping import TenantViewMixin, scoped
 
 PAGE_SIZE = 50
-INVALID = 400
 
 
 def set_url(sample_set: SampleSet, **query) -> str:
@@ -40,17 +48,19 @@ class SampleSetListView(TenantViewMixin, TemplateView):
         return context
 
     def post(self, request, *args, **kwargs):
-        try:
-            sample_set = samples.sample_set_create(
-                tenant=self.tenant,
-                actor=request.user,
-                name=request.POST.get("name", ""),
-                description=request.POST.get("description", ""),
+        form = SampleSetForm(request.POST)
+        outcome = Outcome()
+        if form.is_valid():
+            outcome = attempt(
+                form,
+                lambda: samples.sample_set_create(
+                    tenant=self.tenant, actor=request.user, **form.cleaned_data
+                ),
             )
-        except ApplicationError as error:
-            context = self.get_context_data(error=error.message, form=request.POST)
-            return self.render_to_response(context, status=INVALID)
-        return redirect(set_url(sample_set))
+        if outcome.ok:
+            return redirect(set_url(outcome.result))
+        context = self.get_context_data(error=error_text(form), form=form.data)
+        return self.render_to_response(context, status=INVALID)
 
 
 class SampleSetMixin(TenantViewMixin):
@@ -73,10 +83,10 @@ class SampleSetView(SampleSetMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        tag = self.request.GET.get("tag", "").strip()
-        label = self.request.GET.get("label", "").strip()
+        query = SampleFilterForm(self.request.GET)
+        tag, label = query.value("tag", ""), query.value("label", "")
         found = selectors.sample_list(sample_set=self.sample_set, tag=tag, label=label)
-        page = Paginator(found, PAGE_SIZE).get_page(self.request.GET.get("page"))
+        page = Paginator(found, PAGE_SIZE).get_page(query.value("page"))
         context.update(
             nav="samples",
             sample_set=self.sample_set,
@@ -84,7 +94,7 @@ class SampleSetView(SampleSetMixin, TemplateView):
             tag=tag,
             label=label,
             labels=[*selectors.ACTION_LABELS, *load_catalogue().ids()],
-            last_import=self._last_import(),
+            last_import=self._last_import(query.value("import")),
             policies=scoped(Policy, self.tenant).order_by("name"),
             versions=selectors.run_version_choices(tenant=self.tenant),
             runs=selectors.run_list(tenant=self.tenant, kind="suite").filter(
@@ -93,22 +103,22 @@ class SampleSetView(SampleSetMixin, TemplateView):
         )
         return context
 
-    def _last_import(self):
-        pk = self.request.GET.get("import")
-        if not pk or not pk.isdigit():
+    def _last_import(self, pk: int | None):
+        if pk is None:
             return None
         return scoped(SampleImport, self.tenant).filter(sample_set=self.sample_set, pk=pk).first()
 
     def post(self, request, *args, **kwargs):
         """Rename the set or change its description."""
-        try:
-            samples.sample_set_update(
-                sample_set=self.sample_set,
-                name=request.POST.get("name", ""),
-                description=request.POST.get("description", ""),
+        form = SampleSetForm(request.POST)
+        outcome = Outcome()
+        if form.is_valid():
+            outcome = attempt(
+                form,
+                lambda: samples.sample_set_update(sample_set=self.sample_set, **form.cleaned_data),
             )
-        except ApplicationError as error:
-            messages.error(request, error.message)
+        if not outcome.ok:
+            messages.error(request, error_text(form))
         return redirect(set_url(self.sample_set))
 
 
@@ -118,23 +128,20 @@ class SampleAddView(SampleSetView):
     http_method_names = ["post"]
 
     def post(self, request, *args, **kwargs):
-        upload = request.FILES.get("image")
-        try:
-            sample = samples.sample_add(
-                sample_set=self.sample_set,
-                external_id=request.POST.get("external_id", ""),
-                prompt=request.POST.get("prompt", ""),
-                image=ImageUpload.from_file(upload) if upload else None,
-                expected_action=request.POST.get("expected_action", ""),
-                expected_categories=split_list(request.POST.get("expected_categories", "")),
-                tags=split_list(request.POST.get("tags", "")),
-                notes=request.POST.get("notes", ""),
-            )
-        except ApplicationError as error:
-            context = self.get_context_data(add_error=error.message, add_form=request.POST)
+        form = SampleAddForm(request.POST, request.FILES)
+        outcome = Outcome()
+        if form.is_valid():
+            outcome = attempt(form, lambda: self.add(**form.cleaned_data))
+        if not outcome.ok:
+            context = self.get_context_data(add_error=error_text(form), add_form=form.data)
             return self.render_to_response(context, status=INVALID)
+        sample = outcome.result
         messages.success(request, f"Added {sample.external_id} to “{self.sample_set.name}”.")
         return redirect(set_url(self.sample_set))
+
+    def add(self, *, image, **fields):
+        upload = ImageUpload.from_file(image) if image else None
+        return samples.sample_add(sample_set=self.sample_set, image=upload, **fields)
 
 
 class SampleSetImportView(SampleSetMixin, TemplateView):
@@ -143,10 +150,11 @@ class SampleSetImportView(SampleSetMixin, TemplateView):
     http_method_names = ["post"]
 
     def post(self, request, *args, **kwargs):
-        upload = request.FILES.get("archive")
-        if upload is None:
-            messages.error(request, "Choose a zip archive or a CSV/JSONL manifest to import.")
+        form = SampleImportForm(request.POST, request.FILES)
+        if not form.is_valid():
+            messages.error(request, error_text(form))
             return redirect(set_url(self.sample_set))
+        upload = form.cleaned_data["archive"]
         try:
             report = samples.sample_set_import(
                 sample_set=self.sample_set,
@@ -214,16 +222,14 @@ class SampleLabelView(SampleSetMixin, TemplateView):
             )
         except Sample.DoesNotExist:
             raise Http404("No such sample.") from None
-        error = ""
-        try:
-            samples.sample_update_labels(
-                sample=sample,
-                expected_action=request.POST.get("expected_action", ""),
-                expected_categories=split_list(request.POST.get("expected_categories", "")),
-                tags=split_list(request.POST.get("tags", "")),
+        form = LabelsForm(request.POST)
+        outcome = Outcome()
+        if form.is_valid():
+            outcome = attempt(
+                form, lambda: samples.sample_update_labels(sample=sample, **form.cleaned_data)
             )
-        except ApplicationError as error_:
-            error = error_.message
+        error = "" if outcome.ok else error_text(form)
+        if error:
             sample.refresh_from_db()
         if not request.htmx:
             if error:
@@ -231,8 +237,3 @@ class SampleLabelView(SampleSetMixin, TemplateView):
             return redirect(set_url(self.sample_set))
         context = self.get_context_data(sample=sample, sample_set=self.sample_set, error=error)
         return self.render_to_response(context, status=INVALID if error else 200)
-
-
-def split_list(text: str) -> list[str]:
-    """A comma-separated form field as a list of its non-empty, trimmed parts."""
-    return [part.strip() for part in text.split(",") if part.strip()]

@@ -9,14 +9,22 @@ from django.shortcuts import get_object_or_404, redirect
 from django.views.generic import TemplateView
 
 from kernel.errors import ApplicationError
+from moderation.forms.fields import error_text
+from moderation.forms.suites import (
+    SuiteCompareForm,
+    SuiteResultsForm,
+    SuiteStartForm,
+    ThresholdApplyForm,
+    TuneForm,
+)
 from moderation.models import TestRun
 from moderation.selectors import compare, export
 from moderation.selectors import runs as selectors
-from moderation.services import suites, tuning
+from moderation.services import lifecycle, suites, tuning
 from moderation.views import presenters
-from moderation.views.live import chosen_version
 from moderation.views.samples import SampleSetMixin, set_url
-from policy_admin.models import Policy
+from policy_admin.models import Policy, PolicyVersion
+from policy_admin.views.base import INVALID, Outcome, attempt
 from tenants.scoping import TenantViewMixin, scoped
 
 RESULTS_PAGE_SIZE = 50
@@ -28,8 +36,15 @@ class SuiteStartView(SampleSetMixin, TemplateView):
     http_method_names = ["post"]
 
     def post(self, request, *args, **kwargs):
-        policy = get_object_or_404(scoped(Policy, self.tenant), slug=request.POST.get("policy", ""))
-        version = chosen_version(self.tenant, request.POST.get("version", ""))
+        form = SuiteStartForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, error_text(form))
+            return redirect(set_url(self.sample_set))
+        policy = get_object_or_404(scoped(Policy, self.tenant), slug=form.cleaned_data["policy"])
+        try:
+            version = selectors.run_version_get(tenant=self.tenant, pk=form.cleaned_data["version"])
+        except PolicyVersion.DoesNotExist:
+            raise Http404("No such version.") from None
         try:
             run = suites.suite_start(
                 sample_set=self.sample_set, policy=policy, actor=request.user, version=version
@@ -41,15 +56,18 @@ class SuiteStartView(SampleSetMixin, TemplateView):
 
 
 class SuiteRunMixin(TenantViewMixin):
+    """A page of one of the tenant's suite runs; any other id is a 404."""
+
     @cached_property
     def run(self) -> TestRun:
+        """The suite, queued again first if its worker went silent (pages show its state)."""
         try:
-            run = selectors.run_get(tenant=self.tenant, pk=self.kwargs["pk"])
+            run = selectors.run_get(
+                tenant=self.tenant, pk=self.kwargs["pk"], kind=TestRun.Kind.SUITE
+            )
         except TestRun.DoesNotExist:
             raise Http404("No such suite run.") from None
-        if run.kind != TestRun.Kind.SUITE:
-            raise Http404("No such suite run.")
-        return run
+        return lifecycle.run_reap(run=run)
 
 
 class SuiteRunView(SuiteRunMixin, TemplateView):
@@ -57,9 +75,13 @@ class SuiteRunView(SuiteRunMixin, TemplateView):
 
     template_name = "moderation/suite_run.html"
 
+    @cached_property
+    def query(self) -> SuiteResultsForm:
+        return SuiteResultsForm(self.request.GET)
+
     @property
     def polling(self) -> bool:
-        return bool(self.request.htmx) and self.request.GET.get("part") == "progress"
+        return bool(self.request.htmx) and self.query.value("part") == "progress"
 
     def get_template_names(self):
         if self.polling:
@@ -81,9 +103,9 @@ class SuiteRunView(SuiteRunMixin, TemplateView):
         return context
 
     def _results(self, run) -> dict:
-        show = self.request.GET.get("show", "")
+        show = self.query.value("show", "")
         rows = selectors.suite_results(run=run, show=show)
-        page = Paginator(rows, RESULTS_PAGE_SIZE).get_page(self.request.GET.get("page"))
+        page = Paginator(rows, RESULTS_PAGE_SIZE).get_page(self.query.value("page"))
         return {
             "show": show,
             "outcomes": selectors.OUTCOMES,
@@ -137,41 +159,26 @@ class SuiteCompareView(SuiteRunMixin, TemplateView):
     """The impact preview: this suite against another finished one on the same set.
 
     Without `with`, a draft suite is compared with the latest published version's
-    suite on the same set (`suite_impact_baseline`).
+    suite on the same set (`compare.suite_compare_with`).
     """
 
     template_name = "moderation/suite_compare.html"
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        other = self._other()
-        if other is None:
-            context.update(
-                nav="samples",
-                run=self.run,
-                error=(
-                    "There is no finished suite of this policy's latest published version on "
-                    "this sample set to compare with. Run one (choose the version in “Run a "
-                    "suite”), or pick a suite to compare with on the suite's page."
-                ),
-            )
-            return context
+        context.update(nav="samples", run=self.run)
+        query = SuiteCompareForm(self.request.GET)
+        query.is_valid()  # a `with` that is not a number names nothing: a 404 here
         try:
+            other = compare.suite_compare_with(run=self.run, other_id=query.cleaned_data["with"])
             comparison = compare.suite_compare(before=other, after=self.run)
-        except ApplicationError as error:
-            context.update(nav="samples", run=self.run, error=error.message)
-            return context
-        context.update(nav="samples", run=self.run, other=other, comparison=comparison)
-        return context
-
-    def _other(self) -> TestRun | None:
-        other_pk = self.request.GET.get("with", "")
-        if not other_pk:
-            return selectors.suite_impact_baseline(run=self.run)
-        try:
-            return selectors.run_get(tenant=self.tenant, pk=int(other_pk))
-        except (TestRun.DoesNotExist, ValueError):
+        except TestRun.DoesNotExist:
             raise Http404("No such suite run to compare with.") from None
+        except ApplicationError as error:
+            context["error"] = error.message
+            return context
+        context.update(other=other, comparison=comparison)
+        return context
 
 
 class SuiteTuneView(SuiteRunMixin, TemplateView):
@@ -179,41 +186,64 @@ class SuiteTuneView(SuiteRunMixin, TemplateView):
 
     template_name = "moderation/suite_tune.html"
 
-    def get_context_data(self, **kwargs):
+    def get_context_data(self, *, revision: int | None = None, **kwargs):
         context = super().get_context_data(**kwargs)
+        query = TuneForm(self.request.GET)
         rules = tuning.tunable_rules(self.run)
-        rule = self.request.GET.get("rule") or next(iter(rules), "")
-        target = self.request.GET.get("target", "precision")
-        value = self.request.GET.get("value", "0.9")
-        context.update(nav="samples", run=self.run, rules=rules, rule=rule, target=target)
-        context["value"] = value
+        rule = query.value("rule") or next(iter(rules), "")
+        target = query.value("target", TuneForm.DEFAULTS["target"])
+        context.update(
+            nav="samples",
+            run=self.run,
+            query=query,
+            rules=rules,
+            rule=rule,
+            target=target,
+            value=query.typed("value"),
+            # The draft revision the page shows; applying is refused once the draft moved on.
+            revision=revision or self.run.policy.revision,
+        )
         if not rule:
             context["error"] = "This suite's policy has no thresholded rule to tune."
-            return context
-        try:
-            context["tuning"] = tuning.tuning_get(
-                run=self.run, rule_id=rule, target=target, value=float(value)
-            )
-        except (ApplicationError, ValueError) as error:
-            context["error"] = getattr(error, "message", "The target must be a number.")
+        elif not query.is_valid():
+            context["error"] = error_text(query)
+        else:
+            try:
+                context["tuning"] = tuning.tuning_get(
+                    run=self.run,
+                    rule_id=rule,
+                    target=target,
+                    value=query.value("value", TuneForm.DEFAULTS["value"]),
+                )
+            except ApplicationError as error:
+                context["error"] = error.message
         return context
 
+    def get(self, request, *args, **kwargs):
+        context = self.get_context_data(**kwargs)
+        return self.render_to_response(context, status=INVALID if context["query"].errors else 200)
+
     def post(self, request, *args, **kwargs):
-        try:
-            tuning.threshold_apply(
-                run=self.run,
-                rule_id=request.POST.get("rule", ""),
-                level=request.POST.get("level", ""),
-                value=float(request.POST.get("value", "")),
-                actor=request.user,
-            )
-        except ValueError:
-            messages.error(request, "The threshold must be a number between 0 and 1.")
-        except ApplicationError as error:
-            messages.error(request, error.message)
-        else:
+        form = ThresholdApplyForm(request.POST)
+        outcome = Outcome()
+        if form.is_valid():
+            outcome = attempt(form, lambda: self.apply(**form.cleaned_data))
+        if outcome.ok:
             messages.success(request, "The draft's threshold is updated; run the suite again.")
-        return redirect(request.get_full_path())
+            return redirect(request.get_full_path())
+        messages.error(request, outcome.stale or error_text(form))
+        context = self.get_context_data(revision=form.cleaned_data.get("revision"))
+        return self.render_to_response(context, status=outcome.status)
+
+    def apply(self, *, revision: int, rule: str, level: str, value: float):
+        return tuning.threshold_apply(
+            run=self.run,
+            revision=revision,
+            rule_id=rule,
+            level=level,
+            value=value,
+            actor=self.request.user,
+        )
 
 
 class SuiteExportView(SuiteRunMixin, TemplateView):

@@ -13,7 +13,7 @@ from django.utils import timezone
 from config.celery import app
 from kernel import probe
 from moderation.models import AlertEvent, AlertRule, TestRun
-from moderation.services import runs, suites
+from moderation.services import lifecycle, runs, suites
 from moderation.tasks.periodic import fleet_alerts_evaluate, stale_runs_sweep
 from policy_admin.fleet.services import fleet_token_create
 from policy_admin.models import Channel, FleetInstance
@@ -214,9 +214,8 @@ def test_the_sweep_fails_a_silent_live_test_and_requeues_a_silent_suite(
         live = runs.live_test_start(policy=policy, actor=editor, prompt="a cat")
         fresh = runs.live_test_start(policy=policy, actor=editor, prompt="a dog")
         suite = suites.suite_start(sample_set=sample_set, policy=policy, actor=editor)
-    runs.run_claim(run_id=live.pk, worker="gpu0")
-    runs.run_claim(run_id=fresh.pk, worker="gpu0")
-    suites.suite_claim(run_id=suite.pk, worker="gpu1")
+    for run, worker in ((live, "gpu0"), (fresh, "gpu0"), (suite, "gpu1")):
+        lifecycle.run_claim(run_id=run.pk, kind=run.kind, worker=worker)
     silence(live, 60)
     silence(fresh, 10)
     silence(suite, 60)
@@ -234,4 +233,4 @@ def test_the_sweep_fails_a_silent_live_test_and_requeues_a_silent_suite(
     suite.refresh_from_db()
     assert suite.status == TestRun.Status.PENDING
     assert queued == [suite.pk]
-    assert suites.suite_claim(run_id=suite.pk, worker="gpu2").attempts == 2
+    assert lifecycle.run_claim(run_id=suite.pk, kind=suite.kind, worker="gpu2").attempts == 2

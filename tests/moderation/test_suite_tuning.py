@@ -65,7 +65,13 @@ def test_applying_writes_the_draft_threshold_and_audits_it(client, editor, run):
     threshold = CategoryThresholdFactory(policy=run.policy, category="violence", block_at=0.9)
     client.force_login(editor)
     response = client.post(
-        url(run), {"rule": "violence:prompt", "level": "block_at", "value": "0.55"}
+        url(run),
+        {
+            "rule": "violence:prompt",
+            "level": "block_at",
+            "value": "0.55",
+            "revision": run.policy.revision,
+        },
     )
     assert response.status_code == 302
     threshold.refresh_from_db()
@@ -75,9 +81,13 @@ def test_applying_writes_the_draft_threshold_and_audits_it(client, editor, run):
 
 def test_applying_without_a_draft_threshold_says_what_to_do(client, editor, run):
     client.force_login(editor)
-    page = client.post(
-        url(run), {"rule": "violence:prompt", "level": "block_at", "value": "0.55"}, follow=True
-    ).content.decode()
+    form = {
+        "rule": "violence:prompt",
+        "level": "block_at",
+        "value": "0.55",
+        "revision": run.policy.revision,
+    }
+    page = client.post(url(run), form, follow=True).content.decode()
     assert "has no threshold on violence" in page
     assert not CategoryThreshold.objects.exists()
 
@@ -114,7 +124,10 @@ def test_an_embedding_rule_is_tuned_on_expected_actions_and_applied(client, edit
     page = client.get(url(run), {"target": "recall", "value": "1"}).content.decode()
     assert "Suggested threshold <strong>0.550</strong>" in page
     assert "Current threshold: 0.6" in page
-    client.post(url(run), {"rule": f"embedding:{phrases.pk}", "value": "0.55"})
+    client.post(
+        url(run),
+        {"rule": f"embedding:{phrases.pk}", "value": "0.55", "revision": run.policy.revision},
+    )
     phrases.refresh_from_db()
     assert phrases.threshold == pytest.approx(0.55)
 
@@ -162,7 +175,7 @@ def test_a_concept_is_tuned_from_a_real_suite_and_the_suggestion_lands_in_the_dr
     page = client.get(url(run), {"rule": rule_id, "target": "recall", "value": "1"})
     assert 'data-testid="tune-curve"' in page.content.decode()
     value = f"{result.suggestion.threshold:.3f}"
-    client.post(url(run), {"rule": rule_id, "value": value})
+    client.post(url(run), {"rule": rule_id, "value": value, "revision": policy.revision})
     concept = ClipConcept.objects.get(pk=concept.pk)
     assert concept.threshold == pytest.approx(float(value))
     event = AuditEvent.objects.filter(tenant=tenant, policy=policy).order_by("-id").first()

@@ -8,7 +8,7 @@ from django.utils import timezone
 from kernel.errors import ApplicationError, ConflictError
 from moderation.models import SampleResult, TestRun
 from moderation.selectors.runs import run_get
-from moderation.services import suites
+from moderation.services import lifecycle, suites
 from moderation.tasks.gpu import suite_run_execute
 from policy_admin.bundles.builder import bundle_build
 from tests.moderation.factories import SampleFactory, SampleSetFactory
@@ -89,25 +89,29 @@ def test_a_cancelled_suite_is_not_run_and_cannot_be_cancelled_twice(suite):
         suites.suite_cancel(run=suite)
 
 
+def claim(suite, worker):
+    return lifecycle.run_claim(run_id=suite.pk, kind=TestRun.Kind.SUITE, worker=worker)
+
+
 def test_a_running_suite_with_a_live_worker_is_left_alone(suite):
-    assert suites.suite_claim(run_id=suite.pk, worker="w1") is not None
-    assert suites.suite_claim(run_id=suite.pk, worker="w2") is None
+    assert claim(suite, "w1") is not None
+    assert claim(suite, "w2") is None
 
 
 def test_a_silent_suite_is_queued_again_when_read(
     suite, queued, settings, tenant, django_capture_on_commit_callbacks
 ):
     settings.MODERATION_RUN_STALE_SECONDS = 5
-    suites.suite_claim(run_id=suite.pk, worker="w1")
+    claim(suite, "w1")
     TestRun.objects.filter(pk=suite.pk).update(
         heartbeat_at=timezone.now() - dt.timedelta(seconds=6)
     )
     queued.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        read = run_get(tenant=tenant, pk=suite.pk)
+        read = lifecycle.run_reap(run=run_get(tenant=tenant, pk=suite.pk))
     assert read.status == TestRun.Status.PENDING
     assert queued == [suite.pk]
-    again = suites.suite_claim(run_id=suite.pk, worker="w2")
+    again = claim(suite, "w2")
     assert again.attempts == 2
 
 

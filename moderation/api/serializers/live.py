@@ -3,7 +3,8 @@
 from rest_framework import serializers
 
 from moderation.models import TestRun, TestRunImage
-from moderation.services.runs import MAX_LIVE_IMAGES, MAX_PROMPT_CHARS, run_unclaimed
+from moderation.services.lifecycle import run_unclaimed
+from moderation.services.runs import MAX_LIVE_IMAGES, MAX_PROMPT_CHARS
 
 
 def version_field() -> serializers.IntegerField:

@@ -4,6 +4,7 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
@@ -16,9 +17,8 @@ from moderation.api.serializers.live import (
 from moderation.api.serializers.suites import SampleSerializer
 from moderation.models import SampleSet, TestRun
 from moderation.selectors import runs as selectors
-from moderation.services import runs, samples
-from moderation.views.live import chosen_version
-from policy_admin.models import Policy
+from moderation.services import lifecycle, runs, samples
+from policy_admin.models import Policy, PolicyVersion
 from tenants.scoping import TenantAPIMixin, scoped
 
 
@@ -50,8 +50,8 @@ class LiveTestViewSet(
         return queryset.filter(policy__slug=slug) if slug else queryset
 
     def get_object(self):
-        run = super().get_object()
-        return runs.run_reap(run)
+        """The test, failed first if its worker went silent."""
+        return lifecycle.run_reap(run=super().get_object())
 
     @extend_schema(request=LiveTestStartSerializer, responses={202: TestRunSerializer})
     def create(self, request, *args, **kwargs):
@@ -64,7 +64,7 @@ class LiveTestViewSet(
             actor=request.user,
             prompt=data.validated_data["prompt"],
             uploads=uploads,
-            version=chosen_version(self.tenant, data.validated_data["version"]),
+            version=self.version(data.validated_data["version"]),
         )
         return Response(self._out(run), status=status.HTTP_202_ACCEPTED)
 
@@ -95,6 +95,14 @@ class LiveTestViewSet(
         )
         context = self.get_serializer_context()
         return Response(SampleSerializer(sample, context=context).data, status=201)
+
+    def version(self, pk: int | None):
+        try:
+            return selectors.run_version_get(tenant=self.tenant, pk=pk)
+        except PolicyVersion.DoesNotExist:
+            raise NotFound(
+                f"No published version #{pk} here; omit `version` for the draft."
+            ) from None
 
     def _out(self, run):
         run = selectors.run_list(tenant=self.tenant).get(pk=run.pk)

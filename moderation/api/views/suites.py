@@ -4,19 +4,18 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
-from kernel.errors import ApplicationError
 from kernel.http import int_or_404
 from kernel.uploads import ImageUpload
 from moderation.api.serializers import suites as s
 from moderation.models import Sample, SampleSet, TestRun
 from moderation.selectors import compare
 from moderation.selectors import runs as selectors
-from moderation.services import samples, suites
-from moderation.views.live import chosen_version
-from policy_admin.models import Policy
+from moderation.services import lifecycle, samples, suites
+from policy_admin.models import Policy, PolicyVersion
 from tenants.scoping import TenantAPIMixin, scoped
 
 
@@ -135,7 +134,8 @@ class SuiteRunViewSet(
         )
 
     def get_object(self):
-        return suites.suite_reap(super().get_object())
+        """The suite, queued again first if its worker went silent."""
+        return lifecycle.run_reap(run=super().get_object())
 
     @extend_schema(request=s.SuiteStartSerializer, responses={202: s.SuiteRunSerializer})
     def create(self, request, *args, **kwargs):
@@ -149,7 +149,7 @@ class SuiteRunViewSet(
             sample_set=sample_set,
             policy=policy,
             actor=request.user,
-            version=chosen_version(self.tenant, data.validated_data["version"]),
+            version=self.version(data.validated_data["version"]),
         )
         return Response(self.get_serializer(run).data, status=status.HTTP_202_ACCEPTED)
 
@@ -188,17 +188,13 @@ class SuiteRunViewSet(
     def compare(self, request, *args, **kwargs):
         """The impact preview against another finished suite on the same set."""
         run = self.get_object()
-        if request.query_params.get("with"):
-            other = get_object_or_404(
-                self.get_queryset(), pk=int_or_404(request.query_params["with"])
+        with_ = request.query_params.get("with")
+        try:
+            other = compare.suite_compare_with(
+                run=run, other_id=int_or_404(with_) if with_ else None
             )
-        else:
-            other = selectors.suite_impact_baseline(run=run)
-            if other is None:
-                raise ApplicationError(
-                    "No finished suite of this policy's latest published version on this set "
-                    "to compare with; run one, or pass `with`."
-                )
+        except TestRun.DoesNotExist:
+            raise NotFound(f"No suite run #{with_} here to compare with.") from None
         result = compare.suite_compare(before=other, after=run)
         return Response(
             {
@@ -209,6 +205,14 @@ class SuiteRunViewSet(
                 "deltas": result.deltas,
             }
         )
+
+    def version(self, pk: int | None):
+        try:
+            return selectors.run_version_get(tenant=self.tenant, pk=pk)
+        except PolicyVersion.DoesNotExist:
+            raise NotFound(
+                f"No published version #{pk} here; omit `version` for the draft."
+            ) from None
 
 
 def _grouped(groups: dict) -> dict:

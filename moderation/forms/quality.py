@@ -1,0 +1,28 @@
+"""The drift page's query form; a wrong value shows the default comparison, as filters do."""
+
+from django import forms
+
+from moderation.forms.fields import QueryForm
+
+LIVE = "live"
+
+
+class DriftForm(QueryForm):
+    """A baseline suite, and a later suite or the last `window` live tests (`current=live`)."""
+
+    baseline = forms.IntegerField(required=False, min_value=1)
+    current = forms.RegexField(regex=rf"^(\d+|{LIVE})$", required=False)
+    window = forms.IntegerField(required=False, min_value=1)
+
+    @property
+    def live(self) -> bool:
+        return self.value("current") == LIVE
+
+    @property
+    def baseline_id(self) -> int:
+        return self.value("baseline", 0)
+
+    @property
+    def current_id(self) -> int:
+        """The current suite's id; 0 for the newest suite, or when live tests are compared."""
+        return 0 if self.live else int(self.value("current", 0))
