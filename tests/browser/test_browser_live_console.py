@@ -3,7 +3,8 @@
 import pytest
 
 from tests.browser.conftest import log_in
-from tests.policy_admin.factories import KeywordRuleSetFactory, PolicyFactory, png_bytes
+from tests.images import png_bytes
+from tests.policy_admin.factories import KeywordRuleSetFactory, PolicyFactory
 from tests.tenants.factories import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker]

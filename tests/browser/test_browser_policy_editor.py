@@ -5,7 +5,7 @@ import re
 import pytest
 
 from tests.browser.conftest import log_in
-from tests.policy_admin.factories import png_bytes
+from tests.images import png_bytes
 from tests.tenants.factories import PASSWORD
 
 pytestmark = pytest.mark.browser

@@ -4,7 +4,8 @@ import pytest
 
 from policy_admin.services.publishing import channel_promote, policy_publish
 from tests.browser.conftest import log_in
-from tests.moderation.factories import SampleFactory, SampleSetFactory, archive, png_bytes
+from tests.images import png_bytes
+from tests.moderation.factories import SampleFactory, SampleSetFactory, archive
 from tests.policy_admin.factories import KeywordRuleSetFactory, PolicyFactory
 from tests.tenants.factories import PASSWORD
 

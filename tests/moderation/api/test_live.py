@@ -5,11 +5,11 @@ import time
 import pytest
 
 from moderation.models import TestRun
+from tests.images import png_bytes
 from tests.policy_admin.factories import (
     CategoryThresholdFactory,
     KeywordRuleSetFactory,
     PolicyFactory,
-    png_bytes,
 )
 
 URL = "/api/v1/tenants/{}/live-tests/"

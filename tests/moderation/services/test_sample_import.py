@@ -12,7 +12,8 @@ from kernel.errors import ApplicationError, ConflictError
 from moderation.models import Sample
 from moderation.services import manifest
 from moderation.services.samples import sample_set_create, sample_set_import, sample_update_labels
-from tests.moderation.factories import SampleFactory, SampleSetFactory, archive, png_bytes
+from tests.images import png_bytes
+from tests.moderation.factories import SampleFactory, SampleSetFactory, archive
 
 
 @pytest.fixture(autouse=True)

@@ -8,7 +8,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from moderation.models import TestRun
-from tests.policy_admin.factories import PolicyFactory, png_bytes
+from tests.images import png_bytes
+from tests.policy_admin.factories import PolicyFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,8 @@ from kernel.uploads import ImageUpload
 from moderation.models import Sample, TestRun
 from moderation.services import runs
 from moderation.tasks.gpu import run_execute
-from tests.moderation.factories import SampleFactory, SampleSetFactory, png_bytes
+from tests.images import png_bytes
+from tests.moderation.factories import SampleFactory, SampleSetFactory
 from tests.policy_admin.factories import KeywordRuleSetFactory, PolicyFactory
 
 pytestmark = pytest.mark.django_db

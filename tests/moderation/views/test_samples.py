@@ -4,7 +4,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from moderation.models import Sample, SampleResult, SampleSet, TestRun
-from tests.moderation.factories import SampleFactory, SampleSetFactory, archive, png_bytes
+from tests.images import png_bytes
+from tests.moderation.factories import SampleFactory, SampleSetFactory, archive
 from tests.policy_admin.factories import PolicyFactory
 
 pytestmark = pytest.mark.django_db

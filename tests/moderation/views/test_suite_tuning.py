@@ -8,7 +8,8 @@ from moderation.services import samples, suites, tuning
 from moderation.tasks.gpu import suite_run_execute
 from policy_admin.models import AuditEvent, CategoryThreshold, ClipConcept
 from policy_admin.services.concepts import concept_images_add, concept_save
-from tests.moderation.factories import SampleFactory, SampleSetFactory, png_bytes
+from tests.images import png_bytes
+from tests.moderation.factories import SampleFactory, SampleSetFactory
 from tests.policy_admin.factories import (
     CategoryThresholdFactory,
     EmbeddingRuleSetFactory,

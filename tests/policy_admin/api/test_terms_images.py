@@ -8,11 +8,11 @@ from django.test.utils import CaptureQueriesContext
 from kernel.uploads import ImageUpload
 from policy_admin.models import ConceptImage
 from policy_admin.services import concepts
+from tests.images import png_bytes
 from tests.policy_admin.factories import (
     ClipConceptFactory,
     KeywordRuleSetFactory,
     PolicyFactory,
-    png_bytes,
 )
 
 pytestmark = pytest.mark.django_db

@@ -12,10 +12,10 @@ from policy_admin.policy_yaml import document
 from policy_admin.policy_yaml.problems import PolicyYamlError
 from policy_admin.services import concepts, policy_yaml, rules
 from policy_admin.services.drafts import StaleDraftError
+from tests.images import png_bytes
 from tests.policy_admin.factories import (
     FloorCategoryFactory,
     PolicyFactory,
-    png_bytes,
 )
 
 pytestmark = pytest.mark.django_db

@@ -8,12 +8,12 @@ from kernel.uploads import ImageUpload
 from policy_admin.models import AuditEvent, CategoryThreshold, ConceptImage
 from policy_admin.services import concepts, policies, rules
 from policy_admin.services.drafts import StaleDraftError
+from tests.images import png_bytes
 from tests.policy_admin.factories import (
     ClipConceptFactory,
     FloorCategoryFactory,
     KeywordRuleSetFactory,
     PolicyFactory,
-    png_bytes,
 )
 
 pytestmark = pytest.mark.django_db

@@ -10,11 +10,11 @@ from django.urls import reverse
 from kernel.uploads import ImageUpload
 from policy_admin.models import ClipConcept, ConceptImage, EmbeddingRuleSet
 from policy_admin.services import concepts
+from tests.images import png_bytes
 from tests.policy_admin.factories import (
     ClipConceptFactory,
     EmbeddingRuleSetFactory,
     PolicyFactory,
-    png_bytes,
 )
 
 pytestmark = pytest.mark.django_db
