@@ -11,9 +11,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.models]
 
 
 def test_the_demo_policy_shows_quality_plots_and_score_drift(
-    page, live_server, settings, tmp_path, tenant, editor, viewer
+    page, live_server, tenant, editor, viewer, media
 ):
-    settings.MEDIA_ROOT = tmp_path
     seed_floor(actor=editor)
     policy = seed_policy(tenant=tenant, actor=editor)
     # The demo's own history: three real suites with the demo's draft changes between them.

@@ -63,9 +63,8 @@ def test_import_run_watch_progress_and_explain_a_false_positive(
 
 
 def test_add_one_sample_by_upload_and_see_a_duplicate_refused(
-    page, live_server, tenant, editor, settings, tmp_path
+    page, live_server, tenant, editor, media
 ):
-    settings.MEDIA_ROOT = tmp_path
     sample_set = SampleSetFactory(tenant=tenant, name="by hand")
     log_in(page, live_server, "acme-editor", PASSWORD)
     page.goto(f"{live_server.url}/t/acme/samples/{sample_set.pk}/")
@@ -97,10 +96,8 @@ def test_add_one_sample_by_upload_and_see_a_duplicate_refused(
 
 @pytest.mark.worker
 def test_run_a_suite_on_a_published_version_then_preview_the_drafts_impact(
-    page, live_server, celery_worker_process, tenant, editor, settings, tmp_path
+    page, live_server, celery_worker_process, tenant, editor, fleet_isolated
 ):
-    settings.MODERATION_SIGNING_KEY_DIR = tmp_path / "keys"
-    settings.MODERATION_SIGNING_KEY_PEM = ""
     policy = PolicyFactory(tenant=tenant, slug="default", name="Default")
     KeywordRuleSetFactory(policy=policy, name="Banned", action="block", terms="forbidden")
     version = policy_publish(policy=policy, actor=editor, revision=policy.revision)

@@ -8,11 +8,9 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from policy_admin.fleet.services import fleet_token_create
 from policy_admin.models import FleetInstance
-from policy_admin.services.publishing import channel_promote, policy_publish
-from tests.policy_admin.factories import KeywordRuleSetFactory, PolicyFactory
 from tests.tenants.factories import UserFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fleet_isolated")]
 
 SERIES = [
     "django_http_requests_latency_seconds_by_view_method",
@@ -81,12 +79,8 @@ def fetches(samples, status: str) -> float:
 
 
 def test_bundle_fetches_and_fleet_states_after_real_fleet_requests(
-    client, token, tenant, editor, admin
+    client, token, tenant, admin, v1
 ):
-    policy = PolicyFactory(tenant=tenant, slug="default")
-    KeywordRuleSetFactory(policy=policy)
-    v1 = policy_publish(policy=policy, actor=editor, revision=policy.revision)
-    channel_promote(policy=policy, actor=editor, channel="production", number=1)
     bearer = f"Bearer {fleet_token_create(tenant=tenant, actor=admin, name='eu')[1]}"
     before = scrape(client, token)
 

@@ -7,22 +7,11 @@ from django.core.management import call_command
 
 from policy_admin.fleet.services import fleet_token_create, fleet_token_revoke
 from policy_admin.models import AuditEvent, FleetToken
-from policy_admin.services.publishing import channel_promote, policy_publish
-from tests.policy_admin.factories import KeywordRuleSetFactory, PolicyFactory
 
 pytestmark = pytest.mark.django_db
 
 API = "/api/v1/tenants/acme/policies/default"
 PAGE = "/t/acme/policies/default"
-
-
-@pytest.fixture
-def published(tenant, editor):
-    policy = PolicyFactory(tenant=tenant, slug="default")
-    KeywordRuleSetFactory(policy=policy)
-    policy_publish(policy=policy, actor=editor, revision=policy.revision)
-    channel_promote(policy=policy, actor=editor, channel="production", number=1)
-    return policy
 
 
 WRITES = [
@@ -41,25 +30,25 @@ READS = [
 
 
 @pytest.mark.parametrize("path", READS)
-def test_outsider_gets_404_on_every_read(api_client, published, outsider, path):
+def test_outsider_gets_404_on_every_read(api_client, v1, outsider, path):
     api_client.force_authenticate(outsider)
     assert api_client.get(path).status_code == 404
 
 
 @pytest.mark.parametrize(("method", "path", "body"), WRITES)
-def test_outsider_gets_404_on_every_write(api_client, published, outsider, method, path, body):
+def test_outsider_gets_404_on_every_write(api_client, v1, outsider, method, path, body):
     api_client.force_authenticate(outsider)
     assert getattr(api_client, method)(path, body).status_code == 404
 
 
 @pytest.mark.parametrize(("method", "path", "body"), WRITES)
-def test_viewer_gets_403_on_every_write(api_client, published, viewer, method, path, body):
+def test_viewer_gets_403_on_every_write(api_client, v1, viewer, method, path, body):
     api_client.force_authenticate(viewer)
     assert getattr(api_client, method)(path, body).status_code == 403
 
 
 @pytest.mark.parametrize("path", READS)
-def test_viewer_reads_everything(api_client, published, viewer, path):
+def test_viewer_reads_everything(api_client, v1, viewer, path):
     api_client.force_authenticate(viewer)
     assert api_client.get(path).status_code == 200
 
@@ -73,7 +62,7 @@ def test_viewer_reads_everything(api_client, published, viewer, path):
         ("/t/acme/fleet-tokens/", {"name": "x"}),
     ],
 )
-def test_outsider_gets_404_on_every_page_post(client, published, outsider, path, body):
+def test_outsider_gets_404_on_every_page_post(client, v1, outsider, path, body):
     client.force_login(outsider)
     assert client.post(path, body).status_code == 404
 

@@ -15,11 +15,6 @@ from tests.policy_admin.factories import (
 URL = "/api/v1/tenants/{}/live-tests/"
 
 
-@pytest.fixture
-def policy(tenant):
-    return PolicyFactory(tenant=tenant, slug="default", name="Default")
-
-
 @pytest.mark.django_db
 def test_anonymous_is_401(api_client, policy):
     assert api_client.get(URL.format("acme")).status_code == 401

@@ -18,7 +18,6 @@ from tests.moderation.quality_data import (
     decision,
     fleet_of_four,
     suite,
-    two_suites,
 )
 from tests.policy_admin.factories import PolicyFactory
 
@@ -26,16 +25,6 @@ pytestmark = pytest.mark.django_db
 
 QUALITY = "/api/v1/tenants/acme/policies/default/quality/"
 DRIFT = "/api/v1/tenants/acme/policies/default/quality/drift/"
-
-
-@pytest.fixture
-def policy(tenant):
-    return PolicyFactory(tenant=tenant, slug="default", name="Default")
-
-
-@pytest.fixture
-def two_runs(policy):
-    return two_suites(policy)
 
 
 def test_quality_lists_each_sets_finished_suites_with_the_pages_numbers(api_client, viewer, policy):

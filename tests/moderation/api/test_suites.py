@@ -7,14 +7,9 @@ from moderation.models import SampleResult, TestRun
 from tests.moderation.factories import SampleFactory, SampleSetFactory, archive
 from tests.policy_admin.factories import PolicyFactory
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("queued")]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("queued", "media")]
 
 API = "/api/v1/tenants/acme/"
-
-
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
 
 
 def test_editor_creates_imports_filters_and_relabels(api_client, editor):

@@ -9,11 +9,10 @@ from django.core.management import call_command
 from policy_admin.models import FleetInstance, FleetToken, FloorCategory, Policy
 from policy_admin.selectors import catalogue
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fleet_isolated")]
 
 
-def test_seed_demo_creates_people_policy_and_floor(settings, tmp_path, capsys):
-    settings.MEDIA_ROOT = tmp_path
+def test_seed_demo_creates_people_policy_and_floor(capsys, media):
     call_command("seed_demo", password="demo-password-1", no_suite=True)
     call_command("seed_demo", password="demo-password-1", no_suite=True)  # replaces, never doubles
 
@@ -38,11 +37,10 @@ def test_seed_demo_creates_people_policy_and_floor(settings, tmp_path, capsys):
     assert live_tokens[0].policy_ids == [policy.pk]
 
 
-def test_seed_demo_adds_a_labelled_sample_set_with_three_finished_suites(settings, tmp_path):
+def test_seed_demo_adds_a_labelled_sample_set_with_three_finished_suites(media):
     from moderation.models import SampleSet, TestRun
     from moderation.selectors import quality
 
-    settings.MEDIA_ROOT = tmp_path
     call_command("seed_demo", password="demo-password-1")
     sample_set = SampleSet.objects.get(tenant__slug="acme", name="Demo samples")
     assert sample_set.samples.count() == 300
@@ -64,9 +62,8 @@ def test_seed_demo_adds_a_labelled_sample_set_with_three_finished_suites(setting
 
 @pytest.mark.django_db(transaction=True)
 def test_seed_demo_prints_a_fleet_agent_command_that_fills_the_rollout(
-    settings, tmp_path, capsys, live_server, client
+    settings, tmp_path, capsys, live_server, client, media
 ):
-    settings.MEDIA_ROOT = tmp_path
     settings.DATA_DIR = tmp_path
     call_command(
         "seed_demo", password="demo-password-1", no_suite=True, fleet_server=live_server.url

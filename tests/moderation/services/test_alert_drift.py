@@ -21,11 +21,6 @@ SHIFTED = [0.6, 0.65, 0.7, 0.7, 0.8, 0.85, 0.9, 0.95]
 
 
 @pytest.fixture
-def policy(tenant):
-    return PolicyFactory(tenant=tenant, slug="default", name="Default")
-
-
-@pytest.fixture
 def sample_set(tenant):
     return SampleSetFactory(tenant=tenant)
 

@@ -10,16 +10,9 @@ from moderation.models import AlertEvent, AlertRule, TestRun
 from moderation.services import suites
 from moderation.tasks.gpu import suite_run_execute
 from tests.moderation.factories import SampleFactory, SampleSetFactory
-from tests.policy_admin.factories import KeywordRuleSetFactory, PolicyFactory
+from tests.policy_admin.factories import KeywordRuleSetFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("queued", "alerts_delivered_here")]
-
-
-@pytest.fixture
-def policy(tenant):
-    policy = PolicyFactory(tenant=tenant, slug="default")
-    KeywordRuleSetFactory(policy=policy, terms="forbidden", term_count=1, action="block")
-    return policy
 
 
 @pytest.fixture
@@ -54,7 +47,8 @@ def metric_rule(tenant, webhook_url="", **params):
 
 @pytest.fixture
 def finished_suite(policy, sample_set, editor, django_capture_on_commit_callbacks):
-    """Run a real suite of the policy's current draft on the set, alerts delivered."""
+    """Run a real suite of the policy's current draft (it blocks "forbidden") on the set."""
+    KeywordRuleSetFactory(policy=policy, terms="forbidden", term_count=1, action="block")
 
     def run() -> TestRun:
         with django_capture_on_commit_callbacks(execute=True):

@@ -11,35 +11,22 @@ from policy_admin.services.publishing import channel_promote, policy_publish
 from tests.moderation.factories import SampleFactory, SampleSetFactory
 from tests.policy_admin.factories import KeywordRuleSetFactory, PolicyFactory
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("queued")]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("queued", "media")]
 
 LIVE = "/api/v1/tenants/{}/live-tests/"
 SUITES = "/api/v1/tenants/{}/suites/"
 
 
-@pytest.fixture(autouse=True)
-def signing_keys(settings, tmp_path):
-    settings.MODERATION_SIGNING_KEY_DIR = tmp_path / "signing-keys"
-    settings.MODERATION_SIGNING_KEY_PEM = ""
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
 @pytest.fixture
-def policy(tenant, editor):
+def v1(policy, editor, fleet_isolated):
     """v1 blocks "forbidden"; after publishing, the draft also blocks "smuggled"."""
-    policy = PolicyFactory(tenant=tenant, slug="default", name="Default")
     KeywordRuleSetFactory(policy=policy, name="Banned", terms="forbidden", action="block")
     version = policy_publish(policy=policy, actor=editor, revision=policy.revision)
     channel_promote(policy=policy, actor=editor, channel="production", number=version.number)
     KeywordRuleSetFactory(policy=policy, name="Added later", terms="smuggled", action="block")
     policy.revision += 1
     policy.save(update_fields=["revision"])
-    return policy
-
-
-@pytest.fixture
-def v1(policy):
-    return PolicyVersion.objects.get(policy=policy, number=1)
+    return version
 
 
 @pytest.fixture
@@ -201,7 +188,7 @@ def test_the_impact_preview_defaults_to_the_latest_versions_suite(
 
 
 def test_without_a_versions_suite_the_preview_says_what_to_run(
-    client, policy, sample_set, editor, django_capture_on_commit_callbacks
+    client, policy, v1, sample_set, editor, django_capture_on_commit_callbacks
 ):
     on_draft = run_suite(
         django_capture_on_commit_callbacks, sample_set=sample_set, policy=policy, actor=editor

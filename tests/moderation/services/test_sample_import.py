@@ -15,11 +15,7 @@ from moderation.services.samples import sample_set_create, sample_set_import, sa
 from tests.images import png_bytes
 from tests.moderation.factories import SampleFactory, SampleSetFactory, archive
 
-
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return settings.MEDIA_ROOT
+pytestmark = pytest.mark.usefixtures("media")
 
 
 @pytest.fixture

@@ -18,9 +18,8 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("queued")]
 
 
 @pytest.fixture
-def suite(tenant, editor, django_capture_on_commit_callbacks):
+def suite(tenant, policy, editor, django_capture_on_commit_callbacks):
     """A set of 10 samples: 4 correct blocks, 4 correct allows, one false positive, one miss."""
-    policy = PolicyFactory(tenant=tenant, slug="default")
     KeywordRuleSetFactory(policy=policy, terms="forbidden", term_count=1, action="block")
     sample_set = SampleSetFactory(tenant=tenant)
     for i in range(4):

@@ -77,13 +77,6 @@ def publish(policy, editor, number):
 
 
 @pytest.fixture
-def v1(tenant, editor):
-    policy = PolicyFactory(tenant=tenant, slug="default")
-    KeywordRuleSetFactory(policy=policy, name="Gore")
-    return publish(policy, editor, 1)
-
-
-@pytest.fixture
 def fleet_rule(tenant):
     return AlertRule.objects.create(
         tenant=tenant,

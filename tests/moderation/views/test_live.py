@@ -17,11 +17,6 @@ CONSOLE = "/t/acme/policies/default/live/"
 
 
 @pytest.fixture
-def policy(tenant):
-    return PolicyFactory(tenant=tenant, slug="default", name="Default")
-
-
-@pytest.fixture
 def run(policy, editor):
     return TestRun.objects.create(
         tenant=policy.tenant,

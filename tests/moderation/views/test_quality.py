@@ -17,7 +17,6 @@ from tests.moderation.quality_data import (
     decision,
     fleet_of_four,
     suite,
-    two_suites,
 )
 from tests.policy_admin.factories import PolicyFactory
 
@@ -25,11 +24,6 @@ pytestmark = pytest.mark.django_db
 
 PAGE = "/t/acme/policies/default/quality/"
 DRIFT = "/t/acme/policies/default/quality/drift/"
-
-
-@pytest.fixture
-def policy(tenant):
-    return PolicyFactory(tenant=tenant, slug="default", name="Default")
 
 
 def test_the_dashboard_plots_every_finished_suite_per_sample_set(client, viewer, policy):
@@ -86,11 +80,6 @@ def test_rollout_health_counts_servers_as_the_rollout_page_does(client, editor, 
     assert "/policies/default/channels/production/#rollout" in row
     channel_page = client.get("/t/acme/policies/default/channels/production/").content.decode()
     assert "1 of 4 servers run the channel" in channel_page
-
-
-@pytest.fixture
-def two_runs(policy):
-    return two_suites(policy)
 
 
 def test_the_drift_table_equals_drift_of_the_scores_taken_by_hand(client, viewer, two_runs):

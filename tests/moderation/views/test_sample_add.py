@@ -9,14 +9,9 @@ from moderation.services import runs
 from moderation.tasks.gpu import run_execute
 from tests.images import png_bytes
 from tests.moderation.factories import SampleFactory, SampleSetFactory
-from tests.policy_admin.factories import KeywordRuleSetFactory, PolicyFactory
+from tests.policy_admin.factories import KeywordRuleSetFactory
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media")]
 
 
 @pytest.fixture(autouse=True)
@@ -30,9 +25,8 @@ def sample_set(tenant):
 
 
 @pytest.fixture
-def live_run(tenant, editor, django_capture_on_commit_callbacks):
+def live_run(policy, editor, django_capture_on_commit_callbacks):
     """A finished live test of a prompt with two images: two judged inputs."""
-    policy = PolicyFactory(tenant=tenant, slug="default", name="Default")
     KeywordRuleSetFactory(policy=policy, name="Banned", terms="forbidden", action="block")
     uploads = [
         ImageUpload("red.png", png_bytes((200, 0, 0))),

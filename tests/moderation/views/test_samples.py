@@ -8,14 +8,9 @@ from tests.images import png_bytes
 from tests.moderation.factories import SampleFactory, SampleSetFactory, archive
 from tests.policy_admin.factories import PolicyFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media")]
 
 LIST = "/t/acme/samples/"
-
-
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
 
 
 @pytest.fixture

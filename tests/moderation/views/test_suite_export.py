@@ -7,7 +7,6 @@ import pytest
 
 from moderation.models import SampleResult, TestRun
 from tests.moderation.factories import SampleFactory, SampleSetFactory
-from tests.policy_admin.factories import PolicyFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -20,10 +19,10 @@ METRICS = {
 
 
 @pytest.fixture
-def run(tenant):
+def run(tenant, policy):
     sample_set = SampleSetFactory(tenant=tenant, name="golden")
     run = TestRun.objects.create(
-        tenant=tenant, policy=PolicyFactory(tenant=tenant, slug="default"), kind="suite",
+        tenant=tenant, policy=policy, kind="suite",
         sample_set=sample_set, policy_revision=1, status="succeeded", progress_total=2,
         result={"metrics": METRICS},
     )  # fmt: skip

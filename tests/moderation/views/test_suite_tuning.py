@@ -32,8 +32,7 @@ def decision(score):
 
 
 @pytest.fixture
-def run(tenant):
-    policy = PolicyFactory(tenant=tenant, slug="default")
+def run(tenant, policy):
     sample_set = SampleSetFactory(tenant=tenant)
     run = TestRun.objects.create(
         tenant=tenant, policy=policy, kind="suite", sample_set=sample_set,
@@ -121,10 +120,9 @@ def test_an_embedding_rule_is_tuned_on_expected_actions_and_applied(client, edit
 
 
 def test_a_concept_is_tuned_from_a_real_suite_and_the_suggestion_lands_in_the_draft(
-    client, editor, tenant, settings, tmp_path, monkeypatch, django_capture_on_commit_callbacks
+    client, editor, tenant, monkeypatch, django_capture_on_commit_callbacks, media
 ):
     """The mechanics on the random-initialised test CLIP: its scores mean nothing, the rest does."""
-    settings.MEDIA_ROOT = tmp_path
     monkeypatch.setattr("moderation.tasks.gpu.suite_run_execute.delay", lambda pk: None)
     policy = PolicyFactory(tenant=tenant, slug="visual")
     concept = concept_save(

@@ -12,11 +12,6 @@ pytestmark = pytest.mark.django_db
 POLICIES = "/api/v1/tenants/acme/policies/"
 
 
-@pytest.fixture
-def policy(tenant, admin):
-    return PolicyFactory(tenant=tenant, name="Default", slug="default", created_by=admin)
-
-
 def test_anonymous_gets_401(api_client, policy):
     for url in [POLICIES, f"{POLICIES}default/"]:
         assert api_client.get(url).status_code == 401

@@ -7,16 +7,9 @@ from policy_admin.fleet.services import token_hash
 from policy_admin.models import AuditEvent, FleetToken, PolicyVersion
 from tests.policy_admin.factories import KeywordRuleSetFactory, PolicyFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("keyword_set")]
 
 BASE = "/api/v1/tenants/acme/policies/default"
-
-
-@pytest.fixture
-def policy(tenant):
-    policy = PolicyFactory(tenant=tenant, slug="default")
-    KeywordRuleSetFactory(policy=policy, name="Gore", terms="gore\nbeheading", term_count=2)
-    return policy
 
 
 def as_user(api_client, user):

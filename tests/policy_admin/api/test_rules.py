@@ -42,11 +42,6 @@ KINDS = {
 }
 
 
-@pytest.fixture
-def policy(tenant, admin):
-    return PolicyFactory(tenant=tenant, name="Default", slug="default", created_by=admin)
-
-
 @pytest.mark.parametrize("kind", KINDS)
 def test_anonymous_gets_401(api_client, policy, kind):
     factory, _, _ = KINDS[kind]

@@ -15,24 +15,9 @@ from tests.policy_admin.factories import (
     PolicyFactory,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media")]
 
 BASE = "/api/v1/tenants/acme/policies/default/"
-
-
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
-@pytest.fixture
-def policy(tenant, admin):
-    return PolicyFactory(tenant=tenant, name="Default", slug="default", created_by=admin)
-
-
-@pytest.fixture
-def keyword_set(policy):
-    return KeywordRuleSetFactory(policy=policy, name="Gore", terms="gore\nbeheading", term_count=2)
 
 
 def png(name: str, color) -> SimpleUploadedFile:

@@ -13,7 +13,6 @@ from tests.policy_admin.factories import (
     ClipConceptFactory,
     FloorCategoryFactory,
     KeywordRuleSetFactory,
-    PolicyFactory,
 )
 
 pytestmark = [pytest.mark.django_db, pytest.mark.models]
@@ -22,11 +21,6 @@ pytestmark = [pytest.mark.django_db, pytest.mark.models]
 @pytest.fixture(scope="module")
 def models():
     return registry.models()
-
-
-@pytest.fixture
-def policy(tenant):
-    return PolicyFactory(tenant=tenant, slug="default")
 
 
 def thresholds_by_id(bundle):
@@ -89,12 +83,9 @@ def test_categories_no_loaded_model_scores_are_named_in_warnings(policy, models)
     assert any(w.startswith("Not scored on images: violence.") for w in result.warnings)
 
 
-def test_demo_policy_builds_and_judges_with_every_rule_kind(
-    tenant, models, admin, settings, tmp_path
-):
+def test_demo_policy_builds_and_judges_with_every_rule_kind(tenant, models, admin, media):
     from policy_admin.demo.seed import seed_floor, seed_policy
 
-    settings.MEDIA_ROOT = tmp_path
     seed_floor(actor=admin)
     policy = seed_policy(tenant=tenant, actor=admin)
     bundle = bundle_build(policy=policy, models=models).bundle

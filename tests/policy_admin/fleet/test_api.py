@@ -18,20 +18,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def policy(tenant):
-    policy = PolicyFactory(tenant=tenant, slug="default")
-    KeywordRuleSetFactory(policy=policy, name="Gore")
-    return policy
-
-
-@pytest.fixture
-def v1(policy, editor):
-    version = policy_publish(policy=policy, actor=editor, revision=policy.revision)
-    channel_promote(policy=policy, actor=editor, channel="production", number=1)
-    return version
-
-
-@pytest.fixture
 def secret(tenant, admin):
     return fleet_token_create(tenant=tenant, actor=admin, name="fleet-eu")[1]
 

@@ -18,17 +18,7 @@ from tests.policy_admin.factories import (
     PolicyFactory,
 )
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
-@pytest.fixture
-def policy(tenant, editor):
-    return PolicyFactory(tenant=tenant, name="Default", slug="default", created_by=editor)
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media")]
 
 
 def full_draft(policy, actor):

@@ -5,7 +5,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 
 from policy_admin.models import CategoryThreshold, Policy
-from tests.policy_admin.factories import CategoryThresholdFactory, PolicyFactory
+from tests.policy_admin.factories import CategoryThresholdFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -25,11 +25,10 @@ rules:
 """
 
 
-@pytest.fixture
-def policy(tenant, admin):
-    policy = PolicyFactory(tenant=tenant, name="Default", slug="default", created_by=admin)
-    CategoryThresholdFactory(policy=policy, category="violence")
-    return policy
+@pytest.fixture(autouse=True)
+def violence(policy):
+    """The draft's one rule: exports show it, refused imports keep it, good ones replace it."""
+    return CategoryThresholdFactory(policy=policy, category="violence")
 
 
 def test_export_download_for_members_404_for_outsiders(client, policy, viewer, outsider):

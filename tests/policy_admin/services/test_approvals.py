@@ -7,18 +7,15 @@ from policy_admin.models import AuditEvent, PolicyVersion
 from policy_admin.services import policies
 from policy_admin.services.approvals import policy_approve, publishing_settings_set
 from policy_admin.services.publishing import policy_publish
-from tests.policy_admin.factories import KeywordRuleSetFactory, PolicyFactory
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def policy(tenant, editor, admin):
-    publishing_settings_set(tenant=tenant, actor=admin, require_approval=True)
-    policy = PolicyFactory(tenant=tenant, slug="default")
-    KeywordRuleSetFactory(policy=policy)
+@pytest.fixture(autouse=True)
+def edited_under_four_eyes(policy, keyword_set, editor, admin):
+    """Approval is required, and the editor has changed the draft since it was created."""
+    publishing_settings_set(tenant=policy.tenant, actor=admin, require_approval=True)
     policies.policy_update(policy=policy, actor=editor, revision=1, description="by the editor")
-    return policy
 
 
 def test_publish_without_approval_is_refused(policy, editor):

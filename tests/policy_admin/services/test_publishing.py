@@ -18,14 +18,7 @@ from tests.policy_admin.factories import (
     PolicyFactory,
 )
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def policy(tenant):
-    policy = PolicyFactory(tenant=tenant, slug="default")
-    KeywordRuleSetFactory(policy=policy, name="Gore")
-    return policy
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("keyword_set")]
 
 
 def publish(policy, actor, note=""):

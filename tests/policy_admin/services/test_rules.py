@@ -13,15 +13,9 @@ from tests.policy_admin.factories import (
     ClipConceptFactory,
     FloorCategoryFactory,
     KeywordRuleSetFactory,
-    PolicyFactory,
 )
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def policy(tenant):
-    return PolicyFactory(tenant=tenant, name="Default", slug="default")
 
 
 def test_policy_create_is_audited(tenant, editor):
@@ -196,8 +190,7 @@ def test_concept_images_all_or_nothing(policy, editor):
     assert not ConceptImage.objects.exists()
 
 
-def test_concept_images_are_stored_with_their_hash(policy, editor, settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
+def test_concept_images_are_stored_with_their_hash(policy, editor, media):
     concept = ClipConceptFactory(policy=policy)
     uploads = [ImageUpload(f"{i}.png", png_bytes((i * 40, 0, 0))) for i in range(3)]
     images = concepts.concept_images_add(concept=concept, actor=editor, revision=1, uploads=uploads)

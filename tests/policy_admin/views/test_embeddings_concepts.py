@@ -17,19 +17,9 @@ from tests.policy_admin.factories import (
     PolicyFactory,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media")]
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
-
-
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-
-
-@pytest.fixture
-def policy(tenant, admin):
-    return PolicyFactory(tenant=tenant, slug="default", created_by=admin, updated_by=admin)
 
 
 @pytest.fixture

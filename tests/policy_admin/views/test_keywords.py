@@ -14,16 +14,6 @@ pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
-@pytest.fixture
-def policy(tenant, admin):
-    return PolicyFactory(tenant=tenant, slug="default", created_by=admin, updated_by=admin)
-
-
-@pytest.fixture
-def keyword_set(policy):
-    return KeywordRuleSetFactory(policy=policy, name="Gore", terms="gore\nbeheading", term_count=2)
-
-
 def url(name, policy, **kwargs):
     return reverse(name, kwargs={"tenant": policy.tenant.slug, "slug": policy.slug, **kwargs})
 

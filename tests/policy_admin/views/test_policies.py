@@ -20,13 +20,6 @@ from tests.policy_admin.factories import (
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def policy(tenant, admin):
-    return PolicyFactory(
-        tenant=tenant, name="Default", slug="default", created_by=admin, updated_by=admin
-    )
-
-
 def body(response) -> str:
     return html.unescape(response.content.decode())
 

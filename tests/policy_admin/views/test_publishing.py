@@ -7,26 +7,12 @@ from django.utils import timezone
 
 from policy_admin.fleet.services import fleet_token_create
 from policy_admin.models import FleetInstance, FleetToken, PolicyVersion
-from policy_admin.services.publishing import channel_promote, policy_publish
-from tests.policy_admin.factories import KeywordRuleSetFactory, PolicyFactory
+from policy_admin.services.publishing import policy_publish
+from tests.policy_admin.factories import KeywordRuleSetFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("keyword_set")]
 
 PAGE = "/t/acme/policies/default"
-
-
-@pytest.fixture
-def policy(tenant):
-    policy = PolicyFactory(tenant=tenant, slug="default", name="Default")
-    KeywordRuleSetFactory(policy=policy, name="Gore", terms="gore", term_count=1)
-    return policy
-
-
-@pytest.fixture
-def published(policy, editor):
-    version = policy_publish(policy=policy, actor=editor, revision=policy.revision, note="first")
-    channel_promote(policy=policy, actor=editor, channel="production", number=1)
-    return version
 
 
 def test_editor_publishes_from_the_page(client, policy, editor):
@@ -46,7 +32,7 @@ def test_stale_publish_shows_the_reason(client, policy, editor):
     assert "draft is at revision 1" in response.content.decode()
 
 
-def test_viewer_reads_but_cannot_publish(client, published, viewer):
+def test_viewer_reads_but_cannot_publish(client, v1, viewer):
     client.force_login(viewer)
     page = client.get(f"{PAGE}/versions/")
     assert page.status_code == 200
@@ -56,7 +42,7 @@ def test_viewer_reads_but_cannot_publish(client, published, viewer):
     assert client.post(f"{PAGE}/channels/move/", move).status_code == 403
 
 
-def test_promote_and_rollback_from_the_page(client, policy, published, editor):
+def test_promote_and_rollback_from_the_page(client, policy, v1, editor):
     client.force_login(editor)
     move = {"kind": "promote", "channel": "staging", "version": 1, "note": ""}
     response = client.post(f"{PAGE}/channels/move/", move, follow=True)
@@ -67,7 +53,7 @@ def test_promote_and_rollback_from_the_page(client, policy, published, editor):
     assert "already runs v1" in response.content.decode()
 
 
-def test_diff_page_lists_added_rules(client, policy, published, editor):
+def test_diff_page_lists_added_rules(client, policy, v1, editor):
     KeywordRuleSetFactory(policy=policy, name="Weapons", terms="gun", term_count=1)
     policy.refresh_from_db()
     policy.revision += 1
@@ -80,8 +66,8 @@ def test_diff_page_lists_added_rules(client, policy, published, editor):
     assert client.get(f"{PAGE}/versions/9/changes/").status_code == 404
 
 
-def test_channel_page_shows_rollout_history_and_stale_servers(client, tenant, published, viewer):
-    entry = {"policy": "default", "channel": "production", "version": 1, "sha256": published.sha256}
+def test_channel_page_shows_rollout_history_and_stale_servers(client, tenant, v1, viewer):
+    entry = {"policy": "default", "channel": "production", "version": 1, "sha256": v1.sha256}
     rejected = {**entry, "version": 0, "sha256": "0" * 64}
     rejected["last_rejected"] = {
         "version": 2,
@@ -110,7 +96,7 @@ def test_channel_page_shows_rollout_history_and_stale_servers(client, tenant, pu
     "path",
     ["/versions/", "/versions/1/changes/", "/channels/production/"],
 )
-def test_other_tenant_pages_are_404(client, published, outsider, path):
+def test_other_tenant_pages_are_404(client, v1, outsider, path):
     client.force_login(outsider)
     assert client.get(f"{PAGE}{path}").status_code == 404
 

@@ -18,11 +18,6 @@ pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
-@pytest.fixture
-def policy(tenant, admin):
-    return PolicyFactory(tenant=tenant, slug="default", created_by=admin, updated_by=admin)
-
-
 def save_url(policy):
     return reverse("threshold-save", kwargs={"tenant": policy.tenant.slug, "slug": policy.slug})
 
