@@ -1,6 +1,7 @@
 """In Chromium: the demo policy's quality dashboard plots its suites; drift compares them."""
 
 import pytest
+from django.urls import reverse
 
 from moderation.demo.samples import seed_samples
 from policy_admin.demo.seed import seed_floor, seed_policy
@@ -19,7 +20,8 @@ def test_the_demo_policy_shows_quality_plots_and_score_drift(
     newest = seed_samples(tenant=tenant, policy=policy, actor=editor, count=30)
 
     log_in(page, live_server, "acme-viewer", PASSWORD)
-    page.goto(f"{live_server.url}/t/acme/policies/{policy.slug}/")
+    editor_page = reverse("policy-editor", kwargs={"tenant": "acme", "slug": policy.slug})
+    page.goto(f"{live_server.url}{editor_page}")
     page.get_by_test_id("open-quality").click()
 
     charts = page.locator("svg[data-testid=quality-chart]")

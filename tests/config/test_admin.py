@@ -3,6 +3,7 @@
 import pytest
 from django.apps import apps
 from django.contrib import admin
+from django.urls import reverse
 
 from tests.tenants.factories import UserFactory
 
@@ -20,5 +21,5 @@ def test_every_project_model_is_registered():
 @pytest.mark.django_db
 def test_policies_cannot_be_changed_through_the_admin(client):
     client.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
-    assert client.get("/admin/policy_admin/policy/").status_code == 200
-    assert client.get("/admin/policy_admin/policy/add/").status_code == 403
+    assert client.get(reverse("admin:policy_admin_policy_changelist")).status_code == 200
+    assert client.get(reverse("admin:policy_admin_policy_add")).status_code == 403

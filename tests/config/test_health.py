@@ -7,6 +7,7 @@ from kernel import probe
 pytestmark = pytest.mark.django_db
 
 
+# The probe paths are spelled out, not reversed: deploy/ (Kubernetes, the Dockerfile) calls them.
 def test_liveness_is_ok_without_login(client):
     assert client.get("/healthz").json() == {"status": "ok"}
 

@@ -3,6 +3,7 @@
 import datetime as dt
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -25,6 +26,7 @@ def token(settings):
     return "scrape-me-please"
 
 
+# /metrics is spelled out, not reversed: it is the scrape path docs/operations.md gives Prometheus.
 def test_metrics_need_the_token_or_staff(client, token, editor):
     assert client.get("/metrics").status_code == 401
     assert client.get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 403
@@ -38,7 +40,7 @@ def test_series_appear_after_requests_and_tasks(client, token, editor):
     from moderation.tasks.system import ping
 
     client.force_login(editor)
-    client.get("/t/acme/")
+    client.get(reverse("tenant-dashboard", kwargs={"tenant": "acme"}))
     ping.apply(args=["default"])
     body = client.get("/metrics", headers={"Authorization": f"Bearer {token}"}).content.decode()
     for name in SERIES:
@@ -58,10 +60,10 @@ def test_evaluations_are_counted_by_policy_and_action():
 
 
 def test_responses_carry_a_request_id(client):
-    response = client.get("/healthz")
+    response = client.get(reverse("healthz"))
     assert len(response["X-Request-ID"]) == 32
     given = "0123456789abcdef0123456789abcdef"
-    assert client.get("/healthz", headers={"X-Request-ID": given})["X-Request-ID"] == given
+    assert client.get(reverse("healthz"), headers={"X-Request-ID": given})["X-Request-ID"] == given
 
 
 def scrape(client, token) -> dict[tuple[str, tuple], float]:
@@ -84,7 +86,7 @@ def test_bundle_fetches_and_fleet_states_after_real_fleet_requests(
     bearer = f"Bearer {fleet_token_create(tenant=tenant, actor=admin, name='eu')[1]}"
     before = scrape(client, token)
 
-    url = "/api/v1/fleet/policies/default/channels/production/bundle"
+    url = reverse("fleet-channel-bundle", kwargs={"policy": "default", "channel": "production"})
     assert client.get(url, HTTP_AUTHORIZATION=bearer).status_code == 200
     etag = f'"{v1.sha256}"'
     assert client.get(url, HTTP_AUTHORIZATION=bearer, HTTP_IF_NONE_MATCH=etag).status_code == 304
@@ -97,7 +99,7 @@ def test_bundle_fetches_and_fleet_states_after_real_fleet_requests(
     ]:
         entry = {"policy": "default", "channel": "production", "sha256": sha256}
         response = client.post(
-            "/api/v1/fleet/status",
+            reverse("fleet-status"),
             {"instance_id": instance, "bundles": [{**entry, "last_rejected": rejected}]},
             content_type="application/json",
             HTTP_AUTHORIZATION=bearer,

@@ -4,28 +4,34 @@ import io
 
 import pytest
 from django.core.management import call_command
+from django.urls import reverse
 
 from policy_admin.fleet.services import fleet_token_create, fleet_token_revoke
 from policy_admin.models import AuditEvent, FleetToken
 
 pytestmark = pytest.mark.django_db
 
-API = "/api/v1/tenants/acme/policies/default"
-PAGE = "/t/acme/policies/default"
+
+def api(name, **kwargs):
+    return reverse(name, kwargs={"tenant": "acme", "policy": "default", **kwargs})
+
+
+def policy_page(name, **kwargs):
+    return reverse(name, kwargs={"tenant": "acme", "slug": "default", **kwargs})
 
 
 WRITES = [
-    ("post", f"{API}/versions/publish/", {"revision": 1}),
-    ("post", f"{API}/versions/approve/", {"revision": 1}),
-    ("post", f"{API}/channels/production/promote/", {"version": 1}),
-    ("post", f"{API}/channels/production/rollback/", {"version": 1}),
+    ("post", api("policy-version-publish"), {"revision": 1}),
+    ("post", api("policy-version-approve"), {"revision": 1}),
+    ("post", api("policy-channel-promote", channel="production"), {"version": 1}),
+    ("post", api("policy-channel-rollback", channel="production"), {"version": 1}),
 ]
 READS = [
-    f"{API}/versions/",
-    f"{API}/versions/1/",
-    f"{API}/versions/1/diff/?against=1",
-    f"{API}/channels/",
-    f"{API}/channels/production/history/",
+    api("policy-version-list"),
+    api("policy-version-detail", number=1),
+    f"{api('policy-version-diff', number=1)}?against=1",
+    api("policy-channel-list"),
+    api("policy-channel-history", channel="production"),
 ]
 
 
@@ -56,10 +62,10 @@ def test_viewer_reads_everything(api_client, v1, viewer, path):
 @pytest.mark.parametrize(
     ("path", "body"),
     [
-        (f"{PAGE}/approve/", {"revision": 1}),
-        (f"{PAGE}/channels/move/", {"kind": "promote", "channel": "x", "version": 1}),
-        ("/t/acme/publishing-settings/", {"require_approval": "on"}),
-        ("/t/acme/fleet-tokens/", {"name": "x"}),
+        (policy_page("policy-approve"), {"revision": 1}),
+        (policy_page("policy-channel-move"), {"kind": "promote", "channel": "x", "version": 1}),
+        (reverse("publishing-settings", kwargs={"tenant": "acme"}), {"require_approval": "on"}),
+        (reverse("fleet-tokens", kwargs={"tenant": "acme"}), {"name": "x"}),
     ],
 )
 def test_outsider_gets_404_on_every_page_post(client, v1, outsider, path, body):

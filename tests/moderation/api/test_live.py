@@ -3,6 +3,7 @@
 import time
 
 import pytest
+from django.urls import reverse
 
 from moderation.models import TestRun
 from tests.images import png_bytes
@@ -12,20 +13,27 @@ from tests.policy_admin.factories import (
     PolicyFactory,
 )
 
-URL = "/api/v1/tenants/{}/live-tests/"
+
+def live_tests(tenant="acme"):
+    return reverse("live-test-list", kwargs={"tenant": tenant})
+
+
+def live_test(pk, action="detail", tenant="acme"):
+    """One live test through the API, or one of its actions (retry, rerun, add-sample)."""
+    return reverse(f"live-test-{action}", kwargs={"tenant": tenant, "pk": pk})
 
 
 @pytest.mark.django_db
 def test_anonymous_is_401(api_client, policy):
-    assert api_client.get(URL.format("acme")).status_code == 401
-    assert api_client.post(URL.format("acme"), {"policy": "default"}).status_code == 401
+    assert api_client.get(live_tests()).status_code == 401
+    assert api_client.post(live_tests(), {"policy": "default"}).status_code == 401
 
 
 @pytest.mark.django_db
 def test_viewer_reads_but_cannot_start(api_client, policy, viewer):
     api_client.force_authenticate(viewer)
-    assert api_client.get(URL.format("acme")).status_code == 200
-    response = api_client.post(URL.format("acme"), {"policy": "default", "prompt": "hi"})
+    assert api_client.get(live_tests()).status_code == 200
+    response = api_client.post(live_tests(), {"policy": "default", "prompt": "hi"})
     assert response.status_code == 403
     assert not TestRun.objects.exists()
 
@@ -34,10 +42,10 @@ def test_viewer_reads_but_cannot_start(api_client, policy, viewer):
 def test_other_tenants_policy_and_runs_are_404(api_client, policy, outsider, editor):
     run = TestRun.objects.create(tenant=policy.tenant, policy=policy, prompt="x", policy_revision=1)
     api_client.force_authenticate(outsider)
-    assert api_client.get(f"{URL.format('acme')}{run.pk}/").status_code == 404
-    assert api_client.get(f"{URL.format('globex')}{run.pk}/").status_code == 404
-    assert api_client.post(f"{URL.format('globex')}{run.pk}/retry/").status_code == 404
-    response = api_client.post(URL.format("globex"), {"policy": "default", "prompt": "hi"})
+    assert api_client.get(live_test(run.pk)).status_code == 404
+    assert api_client.get(live_test(run.pk, tenant="globex")).status_code == 404
+    assert api_client.post(live_test(run.pk, "retry", "globex")).status_code == 404
+    response = api_client.post(live_tests("globex"), {"policy": "default", "prompt": "hi"})
     assert response.status_code == 404
 
 
@@ -51,7 +59,7 @@ def test_other_tenants_policy_and_runs_are_404(api_client, policy, outsider, edi
 )
 def test_bad_input_is_refused_before_anything_is_queued(api_client, policy, editor, data, message):
     api_client.force_authenticate(editor)
-    response = api_client.post(URL.format("acme"), {"policy": "default", **data})
+    response = api_client.post(live_tests(), {"policy": "default", **data})
     assert response.status_code == 400
     assert message in str(response.json())
     assert not TestRun.objects.exists()
@@ -64,7 +72,7 @@ def test_a_file_that_is_not_an_image_is_refused_naming_it(api_client, policy, ed
     api_client.force_authenticate(editor)
     bad = SimpleUploadedFile("report.pdf", b"%PDF-1.4 not an image")
     response = api_client.post(
-        URL.format("acme"), {"policy": "default", "images": [bad]}, format="multipart"
+        live_tests(), {"policy": "default", "images": [bad]}, format="multipart"
     )
     assert response.status_code == 400
     assert "report.pdf" in response.json()["message"]
@@ -85,7 +93,7 @@ def test_live_test_end_to_end_on_a_real_worker(
     api_client.force_authenticate(editor)
     image = SimpleUploadedFile("grey.png", png_bytes((128, 128, 128), (32, 32)))
     started = api_client.post(
-        URL.format("acme"),
+        live_tests(),
         {"policy": "default", "prompt": "a B3HEADING scene", "images": [image]},
         format="multipart",
     )
@@ -115,7 +123,7 @@ def test_live_test_end_to_end_on_a_real_worker(
 def wait_for(api_client, run_id, timeout=90):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        run = api_client.get(f"{URL.format('acme')}{run_id}/").json()
+        run = api_client.get(live_test(run_id)).json()
         if run["status"] in ("succeeded", "failed"):
             return run
         time.sleep(0.5)

@@ -4,6 +4,7 @@ import pytest
 import yaml
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 
 from moderation.analysis import drift, plots
@@ -23,8 +24,9 @@ from tests.policy_admin.factories import PolicyFactory
 
 pytestmark = pytest.mark.django_db
 
-QUALITY = "/api/v1/tenants/acme/policies/default/quality/"
-DRIFT = "/api/v1/tenants/acme/policies/default/quality/drift/"
+DEFAULT = {"tenant": "acme", "policy": "default"}
+QUALITY = reverse_lazy("policy-quality-quality", kwargs=DEFAULT)
+DRIFT = reverse_lazy("policy-quality-drift", kwargs=DEFAULT)
 
 
 def test_quality_lists_each_sets_finished_suites_with_the_pages_numbers(api_client, viewer, policy):
@@ -218,24 +220,28 @@ def test_another_tenants_run_and_an_unknown_id_are_the_same_404(
         assert "finished suite runs" in said
 
 
-@pytest.mark.parametrize("path", [QUALITY, DRIFT])
+@pytest.mark.parametrize("name", ["policy-quality-quality", "policy-quality-drift"])
 def test_anonymous_is_401_and_another_tenants_policy_is_404(
-    api_client, viewer, outsider, other_tenant, two_runs, path
+    api_client, viewer, outsider, other_tenant, two_runs, name
 ):
+    def url(tenant="acme", policy="default"):
+        return reverse(name, kwargs={"tenant": tenant, "policy": policy})
+
+    path = url()
     assert api_client.get(path).status_code == 401
     api_client.force_authenticate(outsider)  # a member of globex only
     assert api_client.get(path).status_code == 404
     PolicyFactory(tenant=other_tenant, slug="theirs")
     api_client.force_authenticate(viewer)
-    assert api_client.get(path.replace("default", "theirs")).status_code == 404
-    assert api_client.get(path.replace("acme", "globex")).status_code == 404
+    assert api_client.get(url(policy="theirs")).status_code == 404
+    assert api_client.get(url(tenant="globex")).status_code == 404
     assert api_client.get(path).status_code == 200
     assert api_client.post(path, {}).status_code == 403  # a viewer writes nothing
 
 
 def test_both_endpoints_are_in_the_schema_with_typed_responses(client, viewer):
     client.force_login(viewer)
-    schema = yaml.safe_load(client.get("/api/v1/schema/").content)
+    schema = yaml.safe_load(client.get(reverse("api-schema")).content)
     paths = schema["paths"]
     for path, component in [
         ("/api/v1/tenants/{tenant}/policies/{policy}/quality/", "PolicyQuality"),

@@ -2,6 +2,7 @@
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
 
 from moderation.models import SampleResult, TestRun
 from tests.moderation.factories import SampleFactory, SampleSetFactory, archive
@@ -9,12 +10,14 @@ from tests.policy_admin.factories import PolicyFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("queued", "media")]
 
-API = "/api/v1/tenants/acme/"
+
+def api(name, tenant="acme", **kwargs):
+    return reverse(name, kwargs={"tenant": tenant, **kwargs})
 
 
 def test_editor_creates_imports_filters_and_relabels(api_client, editor):
     api_client.force_authenticate(editor)
-    created = api_client.post(f"{API}sample-sets/", {"name": "golden"}, format="json")
+    created = api_client.post(api("api-sample-set-list"), {"name": "golden"}, format="json")
     assert created.status_code == 201, created.json()
     set_id = created.json()["id"]
     rows = [
@@ -22,21 +25,21 @@ def test_editor_creates_imports_filters_and_relabels(api_client, editor):
         {"id": "b", "prompt": "y", "expected_action": "bad"},
     ]
     upload = SimpleUploadedFile("s.zip", archive(rows))
-    report = api_client.post(f"{API}sample-sets/{set_id}/import/", {"archive": upload})
+    report = api_client.post(api("api-sample-set-import-archive", pk=set_id), {"archive": upload})
     assert report.status_code == 201
     assert report.json()["imported"] == 1
     assert report.json()["errors"][0]["id"] == "b"
-    listed = api_client.get(f"{API}sample-sets/{set_id}/samples/", {"tag": "edge"}).json()
+    listed = api_client.get(api("api-sample-list", set_pk=set_id), {"tag": "edge"}).json()
     assert [r["external_id"] for r in listed["results"]] == ["a"]
     sample_id = listed["results"][0]["id"]
     patched = api_client.patch(
-        f"{API}sample-sets/{set_id}/samples/{sample_id}/labels/",
+        api("api-sample-labels", set_pk=set_id, pk=sample_id),
         {"expected_action": "review", "expected_categories": ["nope"]},
         format="json",
     )
     assert patched.status_code == 400
     assert "Unknown category nope" in str(patched.json())
-    duplicate = api_client.post(f"{API}sample-sets/", {"name": "golden"}, format="json")
+    duplicate = api_client.post(api("api-sample-set-list"), {"name": "golden"}, format="json")
     assert duplicate.status_code == 409
 
 
@@ -46,13 +49,13 @@ def test_suite_start_results_cancel_and_compare(api_client, editor, tenant, queu
     PolicyFactory(tenant=tenant, slug="default")
     api_client.force_authenticate(editor)
     started = api_client.post(
-        f"{API}suites/", {"sample_set": sample_set.pk, "policy": "default"}, format="json"
+        api("api-suite-list"), {"sample_set": sample_set.pk, "policy": "default"}, format="json"
     )
     assert started.status_code == 202
     run_id = started.json()["id"]
     assert started.json()["progress_total"] == 1
-    assert api_client.post(f"{API}suites/{run_id}/cancel/").json()["status"] == "cancelled"
-    assert api_client.post(f"{API}suites/{run_id}/cancel/").status_code == 409
+    assert api_client.post(api("api-suite-cancel", pk=run_id)).json()["status"] == "cancelled"
+    assert api_client.post(api("api-suite-cancel", pk=run_id)).status_code == 409
 
     finished = []
     for action in ("allow", "block"):
@@ -64,24 +67,23 @@ def test_suite_start_results_cancel_and_compare(api_client, editor, tenant, queu
             tenant=tenant, run=run, sample=sample, action=action, decision={"results": []}
         )
         finished.append(run)
-    fps = api_client.get(f"{API}suites/{finished[1].pk}/results/", {"show": "fp"}).json()
+    fps = api_client.get(api("api-suite-results", pk=finished[1].pk), {"show": "fp"}).json()
     assert [r["sample"] for r in fps["results"]] == [sample.external_id]
-    impact = api_client.get(f"{API}suites/{finished[1].pk}/compare/", {"with": finished[0].pk})
+    impact = api_client.get(api("api-suite-compare", pk=finished[1].pk), {"with": finished[0].pk})
     assert impact.json()["stricter"] == {"allow → block": [sample.external_id]}
 
 
 def test_viewer_cannot_write_and_outsider_gets_404(api_client, viewer, outsider, tenant):
     sample_set = SampleSetFactory(tenant=tenant)
     api_client.force_authenticate(viewer)
-    assert api_client.get(f"{API}sample-sets/").status_code == 200
-    assert api_client.post(f"{API}sample-sets/", {"name": "x"}).status_code == 403
+    assert api_client.get(api("api-sample-set-list")).status_code == 200
+    assert api_client.post(api("api-sample-set-list"), {"name": "x"}).status_code == 403
     api_client.force_authenticate(outsider)
-    assert api_client.get(f"{API}sample-sets/{sample_set.pk}/").status_code == 404
-    theirs = "/api/v1/tenants/globex/"
-    assert api_client.get(f"{theirs}sample-sets/{sample_set.pk}/samples/").status_code == 404
+    assert api_client.get(api("api-sample-set-detail", pk=sample_set.pk)).status_code == 404
+    assert api_client.get(api("api-sample-list", "globex", set_pk=sample_set.pk)).status_code == 404
     PolicyFactory(tenant=outsider.memberships.get().tenant, slug="p")
     foreign = api_client.post(
-        f"{theirs}suites/", {"sample_set": sample_set.pk, "policy": "p"}, format="json"
+        api("api-suite-list", "globex"), {"sample_set": sample_set.pk, "policy": "p"}, format="json"
     )
     assert foreign.status_code == 404
 
@@ -93,4 +95,4 @@ def test_sample_set_list_query_count_does_not_grow(
         SampleFactory(sample_set=SampleSetFactory(tenant=tenant))
     api_client.force_authenticate(viewer)
     with django_assert_max_num_queries(6):
-        assert len(api_client.get(f"{API}sample-sets/").json()["results"]) == 5
+        assert len(api_client.get(api("api-sample-set-list")).json()["results"]) == 5

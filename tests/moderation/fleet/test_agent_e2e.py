@@ -20,6 +20,7 @@ import urllib.request
 from http.server import BaseHTTPRequestHandler
 
 import pytest
+from django.urls import reverse
 
 from moderation.engine.decision import Action
 from moderation.fleet.__main__ import build_agent
@@ -41,6 +42,8 @@ from .conftest import LoopbackServer
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("fleet_isolated")]
 
+# The fleet paths are spelled out, not reversed: the agent speaks the contract docs/fleet.md
+# publishes, and the proxy sees the requests as the agent sends them.
 CHANNEL_PATH = "/api/v1/fleet/policies/default/channels/production/bundle"
 _HOP_BY_HOP = {"connection", "transfer-encoding", "content-length", "keep-alive", "date", "server"}
 
@@ -168,7 +171,10 @@ def publish_to_production(policy, actor):
 
 def rollout_page(client, user) -> str:
     client.force_login(user)
-    response = client.get("/t/acme/policies/default/channels/production/")
+    url = reverse(
+        "policy-channel", kwargs={"tenant": "acme", "slug": "default", "channel": "production"}
+    )
+    response = client.get(url)
     assert response.status_code == 200
     return response.content.decode()
 

@@ -5,6 +5,7 @@ import subprocess
 
 import pytest
 from django.core.management import call_command
+from django.urls import reverse
 
 from policy_admin.models import FleetInstance, FleetToken, FloorCategory, Policy
 from policy_admin.selectors import catalogue
@@ -82,5 +83,8 @@ def test_seed_demo_prints_a_fleet_agent_command_that_fills_the_rollout(
     assert '"version": 1' in done.stdout
     assert FleetInstance.objects.filter(tenant__slug="acme", instance_id="demo-gpu-1").exists()
     client.login(username="acme-viewer", password="demo-password-1")
-    page = client.get("/t/acme/policies/default/channels/production/").content.decode()
+    url = reverse(
+        "policy-channel", kwargs={"tenant": "acme", "slug": "default", "channel": "production"}
+    )
+    page = client.get(url).content.decode()
     assert "demo-gpu-1" in page

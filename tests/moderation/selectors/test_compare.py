@@ -1,6 +1,7 @@
 """The impact preview: two finished suites on one set, changed samples and metric deltas."""
 
 import pytest
+from django.urls import reverse
 
 from kernel.errors import ApplicationError
 from moderation.models import SampleResult, TestRun
@@ -72,12 +73,13 @@ def test_the_compare_page_shows_the_impact_and_hides_other_tenants_runs(
 ):
     before = finished(sample_set, ["allow"] * 4, 0.5)
     after = finished(sample_set, ["block", "allow", "allow", "allow"], 0.6)
+    compare_url = reverse("suite-compare", kwargs={"tenant": "acme", "pk": after.pk})
     client.force_login(viewer)
-    page = client.get(f"/t/acme/suites/{after.pk}/compare/", {"with": before.pk}).content.decode()
+    page = client.get(compare_url, {"with": before.pk}).content.decode()
     assert "<strong>1</strong> of" in page
     assert "allow → block (1)" in page
     theirs = SampleSetFactory(tenant=other_tenant)
     SampleFactory(sample_set=theirs)
     foreign = finished(theirs, ["allow"], 0.5)
-    missing = client.get(f"/t/acme/suites/{after.pk}/compare/", {"with": foreign.pk})
+    missing = client.get(compare_url, {"with": foreign.pk})
     assert missing.status_code == 404

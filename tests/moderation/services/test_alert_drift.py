@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.urls import reverse
 from django.utils import timezone
 
 from moderation.models import AlertEvent, AlertRule, TestRun
@@ -142,7 +143,7 @@ def test_a_failing_alert_never_fails_the_suite(policy, sample_set, monkeypatch, 
 def test_the_rule_form_checks_the_baseline(client, editor, policy, baseline, error):
     client.force_login(editor)
     response = client.post(
-        "/t/acme/alerts/new/",
+        reverse("alert-create", kwargs={"tenant": "acme"}),
         {
             "name": "Drift",
             "kind": "drift",
@@ -161,7 +162,7 @@ def test_another_tenants_suite_cannot_be_a_baseline(client, editor, policy, othe
     theirs = SuiteRunFactory(policy=PolicyFactory(tenant=other_tenant, slug="default"))
     client.force_login(editor)
     response = client.post(
-        "/t/acme/alerts/new/",
+        reverse("alert-create", kwargs={"tenant": "acme"}),
         {
             "name": "Drift",
             "kind": "drift",

@@ -1,6 +1,7 @@
 """Suites and live tests of a published version: its stored bundle, not the draft's rules."""
 
 import pytest
+from django.urls import reverse, reverse_lazy
 
 from kernel.errors import ApplicationError
 from moderation.models import TestRun
@@ -13,8 +14,13 @@ from tests.policy_admin.factories import KeywordRuleSetFactory, PolicyFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("queued", "media")]
 
-LIVE = "/api/v1/tenants/{}/live-tests/"
-SUITES = "/api/v1/tenants/{}/suites/"
+LIVE = reverse_lazy("live-test-list", kwargs={"tenant": "acme"})
+SUITES = reverse_lazy("api-suite-list", kwargs={"tenant": "acme"})
+CONSOLE = reverse_lazy("live-console", kwargs={"tenant": "acme", "slug": "default"})
+
+
+def tenant_url(name, **kwargs):
+    return reverse(name, kwargs={"tenant": "acme", **kwargs})
 
 
 @pytest.fixture
@@ -114,17 +120,17 @@ def test_api_runs_a_version_and_refuses_other_tenants_and_other_policies(
     api_client.force_authenticate(editor)
 
     suite = {"sample_set": sample_set.pk, "policy": "default"}
-    response = api_client.post(SUITES.format("acme"), {**suite, "version": v1.pk}, format="json")
+    response = api_client.post(SUITES, {**suite, "version": v1.pk}, format="json")
     assert response.status_code == 202
     assert response.json()["version_number"] == 1
     live = {"policy": "default", "prompt": "smuggled", "version": v1.pk}
-    assert api_client.post(LIVE.format("acme"), live).json()["version_number"] == 1
+    assert api_client.post(LIVE, live).json()["version_number"] == 1
 
     wrong_tenant = {**suite, "version": their_v1.pk}
-    assert api_client.post(SUITES.format("acme"), wrong_tenant, format="json").status_code == 404
-    assert api_client.post(LIVE.format("acme"), {**live, "version": their_v1.pk}).status_code == 404
+    assert api_client.post(SUITES, wrong_tenant, format="json").status_code == 404
+    assert api_client.post(LIVE, {**live, "version": their_v1.pk}).status_code == 404
     wrong_policy = {"sample_set": sample_set.pk, "policy": "kids", "version": v1.pk}
-    response = api_client.post(SUITES.format("acme"), wrong_policy, format="json")
+    response = api_client.post(SUITES, wrong_policy, format="json")
     assert response.status_code == 400
     assert "version of another policy" in response.json()["message"]
     assert TestRun.objects.filter(tenant=policy.tenant).count() == 2
@@ -138,30 +144,29 @@ def test_pages_offer_versions_and_refuse_other_tenants_and_other_policies(
     their_v1 = policy_publish(policy=theirs, actor=outsider, revision=theirs.revision)
     PolicyFactory(tenant=policy.tenant, slug="kids", name="Kids")
     client.force_login(editor)
-    set_page = client.get(f"/t/acme/samples/{sample_set.pk}/").content.decode()
+    set_page = client.get(tenant_url("sample-set", pk=sample_set.pk)).content.decode()
     assert "<title>client · Sample sets" in set_page
     assert (
         f'<option value="{v1.pk}" data-policy="default">Version 1 (production)</option>' in set_page
     )
-    console = client.get("/t/acme/policies/default/live/").content.decode()
+    console = client.get(CONSOLE).content.decode()
     assert f'<option value="{v1.pk}">Version 1 (production)</option>' in console
 
-    start = f"/t/acme/samples/{sample_set.pk}/suites/"
+    start = tenant_url("suite-start", pk=sample_set.pk)
     assert client.post(start, {"policy": "default", "version": their_v1.pk}).status_code == 404
     page = client.post(start, {"policy": "kids", "version": v1.pk}, follow=True).content.decode()
     assert "v1 is a version of another policy, not of Kids" in page
     assert not TestRun.objects.exists()
     response = client.post(start, {"policy": "default", "version": v1.pk})
     run = TestRun.objects.get()
-    assert response.url == f"/t/acme/suites/{run.pk}/"
+    assert response.url == tenant_url("suite-run", pk=run.pk)
     assert "Default v1 (built from revision" in client.get(response.url).content.decode()
     assert (
         f"Default v1 (r{v1.revision})"
-        in client.get(f"/t/acme/samples/{sample_set.pk}/").content.decode()
+        in client.get(tenant_url("sample-set", pk=sample_set.pk)).content.decode()
     )
 
-    console = "/t/acme/policies/default/live/"
-    assert client.post(console, {"prompt": "x", "version": their_v1.pk}).status_code == 404
+    assert client.post(CONSOLE, {"prompt": "x", "version": their_v1.pk}).status_code == 404
     client.force_login(viewer)
     assert client.post(start, {"policy": "default", "version": v1.pk}).status_code == 403
 
@@ -174,15 +179,15 @@ def test_the_impact_preview_defaults_to_the_latest_versions_suite(
     on_draft = run_suite(django_capture_on_commit_callbacks, **start)
     client.force_login(editor)
 
-    run_page = client.get(f"/t/acme/suites/{on_draft.pk}/").content.decode()
+    run_page = client.get(tenant_url("suite-run", pk=on_draft.pk)).content.decode()
     assert "Impact preview: this draft against v1" in run_page
     assert f'<option value="{on_v1.pk}" selected>' in run_page
-    page = client.get(f"/t/acme/suites/{on_draft.pk}/compare/").content.decode()
+    page = client.get(tenant_url("suite-compare", pk=on_draft.pk)).content.decode()
     assert f"against #{on_v1.pk} (v1," in page
     assert "allow → block (1)" in page
 
     api_client.force_authenticate(editor)
-    body = api_client.get(f"{SUITES.format('acme')}{on_draft.pk}/compare/").json()
+    body = api_client.get(tenant_url("api-suite-compare", pk=on_draft.pk)).json()
     assert body["before"] == {"id": on_v1.pk, "version_number": 1}
     assert body["stricter"] == {"allow → block": ["new"]}
 
@@ -194,5 +199,5 @@ def test_without_a_versions_suite_the_preview_says_what_to_run(
         django_capture_on_commit_callbacks, sample_set=sample_set, policy=policy, actor=editor
     )
     client.force_login(editor)
-    page = client.get(f"/t/acme/suites/{on_draft.pk}/compare/").content.decode()
+    page = client.get(tenant_url("suite-compare", pk=on_draft.pk)).content.decode()
     assert "no finished suite of this policy&#x27;s latest published version" in page

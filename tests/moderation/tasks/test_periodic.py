@@ -8,6 +8,7 @@ import time
 
 import pytest
 from django.core import mail
+from django.urls import reverse
 from django.utils import timezone
 
 from config.celery import app
@@ -100,7 +101,7 @@ def report(client, tenant, admin):
         entry = {"policy": "default", "channel": "production"}
         entry |= {"version": version.number, "sha256": version.sha256, "last_rejected": rejected}
         response = client.post(
-            "/api/v1/fleet/status",
+            reverse("fleet-status"),
             {"instance_id": instance_id, "bundles": [entry]},
             content_type="application/json",
             HTTP_AUTHORIZATION=f"Bearer {secrets[token_tenant.pk]}",

@@ -5,6 +5,7 @@ import signal
 import time
 
 import pytest
+from django.urls import reverse, reverse_lazy
 
 from moderation.models import TestRun
 from tests.policy_admin.factories import KeywordRuleSetFactory, PolicyFactory
@@ -12,14 +13,18 @@ from tests.worker import running_worker
 
 pytestmark = pytest.mark.worker
 
-URL = "/api/v1/tenants/acme/live-tests/"
+URL = reverse_lazy("live-test-list", kwargs={"tenant": "acme"})
 FAST_BEATS = {"MODERATION_RUN_HEARTBEAT_SECONDS": "1"}
+
+
+def live_test(pk, action="detail"):
+    return reverse(f"live-test-{action}", kwargs={"tenant": "acme", "pk": pk})
 
 
 def poll(api_client, run_id, until, timeout=90):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        run = api_client.get(f"{URL}{run_id}/").json()
+        run = api_client.get(live_test(run_id)).json()
         if until(run):
             return run
         time.sleep(0.2)
@@ -49,7 +54,7 @@ def test_killed_worker_leaves_a_failed_run_that_a_retry_completes(
     assert "stopped answering" in failed["error"]
 
     with running_worker(log_path=tmp_path / "second.log", env=FAST_BEATS):
-        assert api_client.post(f"{URL}{run_id}/retry/").status_code == 202
+        assert api_client.post(live_test(run_id, "retry")).status_code == 202
         done = poll(api_client, run_id, lambda r: r["status"] in ("succeeded", "failed"))
     assert done["status"] == "succeeded", done["error"]
     assert done["result"]["decisions"][0]["action"] == "block"

@@ -1,6 +1,7 @@
 """Alert rule pages: rights, outsiders, validation of each kind's parameters."""
 
 import pytest
+from django.urls import reverse, reverse_lazy
 
 from moderation.models import AlertEvent, AlertRule
 from tests.moderation.factories import SampleSetFactory
@@ -8,8 +9,12 @@ from tests.policy_admin.factories import PolicyFactory
 
 pytestmark = pytest.mark.django_db
 
-LIST = "/t/acme/alerts/"
-NEW = "/t/acme/alerts/new/"
+LIST = reverse_lazy("alert-list", kwargs={"tenant": "acme"})
+NEW = reverse_lazy("alert-create", kwargs={"tenant": "acme"})
+
+
+def rule_url(rule, tenant="acme"):
+    return reverse("alert-rule", kwargs={"tenant": tenant, "pk": rule.pk})
 
 
 def drift_rule_post(**extra):
@@ -37,15 +42,15 @@ def rule(tenant):
 
 
 def test_anonymous_is_sent_to_login(client, rule):
-    for url in (LIST, NEW, f"{LIST}{rule.pk}/"):
+    for url in (LIST, NEW, rule_url(rule)):
         assert client.get(url).status_code == 302
 
 
 def test_outsider_gets_404(client, rule, outsider):
     client.force_login(outsider)
     assert client.get(LIST).status_code == 404
-    assert client.get(f"/t/globex/alerts/{rule.pk}/").status_code == 404
-    assert client.post(f"/t/globex/alerts/{rule.pk}/", {"delete": "1"}).status_code == 404
+    assert client.get(rule_url(rule, "globex")).status_code == 404
+    assert client.post(rule_url(rule, "globex"), {"delete": "1"}).status_code == 404
     assert AlertRule.objects.filter(pk=rule.pk).exists()
 
 
@@ -92,7 +97,7 @@ def test_a_rule_needs_somewhere_to_deliver(client, tenant, editor):
 
 def test_editor_deletes_a_rule(client, rule, editor):
     client.force_login(editor)
-    assert client.post(f"{LIST}{rule.pk}/", {"delete": "1"}).status_code == 302
+    assert client.post(rule_url(rule), {"delete": "1"}).status_code == 302
     assert not AlertRule.objects.exists()
 
 

@@ -5,6 +5,7 @@ import html
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 
 from moderation.models import TestRun
@@ -13,7 +14,15 @@ from tests.policy_admin.factories import PolicyFactory
 
 pytestmark = pytest.mark.django_db
 
-CONSOLE = "/t/acme/policies/default/live/"
+CONSOLE = reverse_lazy("live-console", kwargs={"tenant": "acme", "slug": "default"})
+
+
+def run_url(run, action=None, tenant="acme"):
+    """A live test's page of the default policy, or one of its actions (retry, rerun)."""
+    kwargs = {"tenant": tenant, "slug": "default", "pk": run.pk}
+    if action is None:
+        return reverse("live-run", kwargs=kwargs)
+    return reverse("live-run-action", kwargs={**kwargs, "action": action})
 
 
 @pytest.fixture
@@ -75,7 +84,7 @@ def finished(run, action="block"):
 
 
 def test_anonymous_is_sent_to_login(client, run):
-    for url in (CONSOLE, f"{CONSOLE}{run.pk}/"):
+    for url in (CONSOLE, run_url(run)):
         assert client.get(url).status_code == 302
 
 
@@ -85,9 +94,9 @@ def test_outsider_gets_404_for_console_and_runs(client, run, outsider, other_ten
     assert client.post(CONSOLE, {"prompt": "x"}).status_code == 404
     other = PolicyFactory(tenant=other_tenant, slug="default")
     # Their own policy URL, our run id: still a 404.
-    url = f"/t/globex/policies/default/live/{run.pk}/"
+    url = run_url(run, tenant="globex")
     assert client.get(url, headers={"HX-Request": "true"}).status_code == 404
-    assert client.post(f"{url}retry/").status_code == 404
+    assert client.post(run_url(run, "retry", "globex")).status_code == 404
     assert other.pk
 
 
@@ -96,7 +105,7 @@ def test_viewer_reads_but_cannot_run(client, run, viewer, no_enqueue):
     body = client.get(CONSOLE).content.decode()
     assert "running one needs the editor role" in body
     assert client.post(CONSOLE, {"prompt": "hello"}).status_code == 403
-    assert client.post(f"{CONSOLE}{run.pk}/rerun/").status_code == 403
+    assert client.post(run_url(run, "rerun")).status_code == 403
     assert no_enqueue == []
 
 
@@ -109,7 +118,7 @@ def test_editor_starts_a_test_that_polls_while_queued(client, policy, editor, no
     assert response.status_code == 202
     run = TestRun.objects.get()
     body = response.content.decode()
-    assert f'hx-get="{CONSOLE}{run.pk}/"' in body
+    assert f'hx-get="{run_url(run)}"' in body
     assert 'hx-trigger="every 1s"' in body
     assert run.images.get().original_name == "cat.png"
 
@@ -128,14 +137,14 @@ def test_bad_upload_is_refused_with_the_file_named(client, policy, editor):
 def test_a_long_queued_test_says_no_worker_picked_it_up(client, run, editor):
     TestRun.objects.filter(pk=run.pk).update(created_at=timezone.now() - dt.timedelta(seconds=30))
     client.force_login(editor)
-    body = client.get(f"{CONSOLE}{run.pk}/", headers={"HX-Request": "true"}).content.decode()
+    body = client.get(run_url(run), headers={"HX-Request": "true"}).content.decode()
     assert "no worker has picked this test up" in body
 
 
 def test_finished_test_highlights_the_match_and_stops_polling(client, run, editor):
     finished(run)
     client.force_login(editor)
-    body = client.get(f"{CONSOLE}{run.pk}/", headers={"HX-Request": "true"}).content.decode()
+    body = client.get(run_url(run), headers={"HX-Request": "true"}).content.decode()
     assert '<mark title="matched “gore”">gore</mark>' in body
     assert "hx-trigger" not in body
 
@@ -146,11 +155,11 @@ def test_failed_test_offers_retry_which_requeues(
     run.status, run.error = TestRun.Status.FAILED, "The worker stopped answering."
     run.save()
     client.force_login(editor)
-    body = client.get(f"{CONSOLE}{run.pk}/", headers={"HX-Request": "true"}).content.decode()
+    body = client.get(run_url(run), headers={"HX-Request": "true"}).content.decode()
     assert "The worker stopped answering." in body
     assert "live-retry" in body
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(f"{CONSOLE}{run.pk}/retry/")
+        client.post(run_url(run, "retry"))
     run.refresh_from_db()
     assert run.status == TestRun.Status.PENDING
     assert no_enqueue == [run.pk]
@@ -159,23 +168,24 @@ def test_failed_test_offers_retry_which_requeues(
 def test_rerun_shows_what_changed(client, run, editor):
     finished(run, action="allow")
     client.force_login(editor)
-    client.post(f"{CONSOLE}{run.pk}/rerun/")
+    client.post(run_url(run, "rerun"))
     again = TestRun.objects.exclude(pk=run.pk).get()
     assert again.rerun_of == run
     finished(again, action="block")
-    body = client.get(f"{CONSOLE}{again.pk}/", headers={"HX-Request": "true"}).content.decode()
+    body = client.get(run_url(again), headers={"HX-Request": "true"}).content.decode()
     assert "is now" in body
     assert "Gore now fires (block)" in body
 
 
 def test_unknown_action_is_404(client, run, editor):
     client.force_login(editor)
-    assert client.post(f"{CONSOLE}{run.pk}/explode/").status_code == 404
+    assert client.post(run_url(run, "explode")).status_code == 404
 
 
 def test_policy_editor_links_to_the_console(client, policy, viewer):
     client.force_login(viewer)
-    body = client.get("/t/acme/policies/default/").content.decode()
+    url = reverse("policy-editor", kwargs={"tenant": "acme", "slug": "default"})
+    body = client.get(url).content.decode()
     assert f'href="{CONSOLE}"' in body
 
 

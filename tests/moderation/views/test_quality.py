@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 
 from moderation.analysis import drift
@@ -22,8 +23,13 @@ from tests.policy_admin.factories import PolicyFactory
 
 pytestmark = pytest.mark.django_db
 
-PAGE = "/t/acme/policies/default/quality/"
-DRIFT = "/t/acme/policies/default/quality/drift/"
+DEFAULT = {"tenant": "acme", "slug": "default"}
+PAGE = reverse_lazy("policy-quality", kwargs=DEFAULT)
+DRIFT = reverse_lazy("policy-drift", kwargs=DEFAULT)
+
+
+def suite_url(run):
+    return reverse("suite-run", kwargs={"tenant": "acme", "pk": run.pk})
 
 
 def test_the_dashboard_plots_every_finished_suite_per_sample_set(client, viewer, policy):
@@ -77,8 +83,9 @@ def test_rollout_health_counts_servers_as_the_rollout_page_does(client, editor, 
     cells = re.findall(r"<td>(.*?)</td>", row, re.S)
     # runs, servers, current, behind, rejecting, stale
     assert [re.sub(r"<[^>]+>", "", c).strip() for c in cells[1:]] == ["v1", "4", "1", "1", "1", "1"]
-    assert "/policies/default/channels/production/#rollout" in row
-    channel_page = client.get("/t/acme/policies/default/channels/production/").content.decode()
+    url = reverse("policy-channel", kwargs={**DEFAULT, "channel": "production"})
+    assert f"{url}#rollout" in row
+    channel_page = client.get(url).content.decode()
     assert "1 of 4 servers run the channel" in channel_page
 
 
@@ -95,8 +102,8 @@ def test_the_drift_table_equals_drift_of_the_scores_taken_by_hand(client, viewer
 
     client.force_login(viewer)
     page = client.get(DRIFT).content.decode()  # defaults: newest suite against the one before
-    assert f'Baseline <a href="/t/acme/suites/{baseline.pk}/">' in page
-    assert f'against <a href="/t/acme/suites/{current.pk}/">' in page
+    assert f'Baseline <a href="{suite_url(baseline)}">' in page
+    assert f'against <a href="{suite_url(current)}">' in page
     table = page.split('data-testid="drift-table"')[1].split("</table>")[0]
     shown = table.split('data-testid="drift-row"')[1:]
     assert [re.search(r'#score-\d+">(.*?)</a>', row).group(1) for row in shown] == [
@@ -120,7 +127,7 @@ def test_the_drift_page_compares_chosen_runs_and_live_tests(client, viewer, poli
     )  # fmt: skip
     client.force_login(viewer)
     swapped = client.get(DRIFT, {"baseline": current.pk, "current": baseline.pk}).content.decode()
-    assert f'Baseline <a href="/t/acme/suites/{current.pk}/">' in swapped
+    assert f'Baseline <a href="{suite_url(current)}">' in swapped
     windowed = client.get(DRIFT, {"current": "live", "window": 5}).content.decode()
     assert "against the last 1 live test:" in windowed
     violence = quality.scores_drift(
@@ -141,17 +148,21 @@ def test_one_suite_is_not_enough_to_compare_and_the_page_says_so(client, viewer,
     )
 
 
-@pytest.mark.parametrize("path", [PAGE, DRIFT])
+@pytest.mark.parametrize("name", ["policy-quality", "policy-drift"])
 def test_another_tenants_policy_is_404_and_anonymous_goes_to_login(
-    client, viewer, outsider, other_tenant, policy, path
+    client, viewer, outsider, other_tenant, policy, name
 ):
+    def url(tenant="acme", slug="default"):
+        return reverse(name, kwargs={"tenant": tenant, "slug": slug})
+
+    path = url()
     assert client.get(path).status_code == 302
     client.force_login(outsider)
     assert client.get(path).status_code == 404
     PolicyFactory(tenant=other_tenant, slug="theirs")
     client.force_login(viewer)
-    assert client.get(path.replace("default", "theirs")).status_code == 404
-    assert client.get(path.replace("acme", "globex")).status_code == 404
+    assert client.get(url(slug="theirs")).status_code == 404
+    assert client.get(url(tenant="globex")).status_code == 404
     assert client.get(path).status_code == 200
 
 
@@ -164,5 +175,5 @@ def test_another_tenants_run_id_is_404_on_the_drift_page(client, viewer, two_run
 
 def test_the_policy_page_links_to_quality(client, viewer, policy):
     client.force_login(viewer)
-    page = client.get("/t/acme/policies/default/").content.decode()
+    page = client.get(reverse("policy-editor", kwargs=DEFAULT)).content.decode()
     assert f'href="{PAGE}"' in page

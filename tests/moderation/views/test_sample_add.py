@@ -2,6 +2,7 @@
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse, reverse_lazy
 
 from kernel.uploads import ImageUpload
 from moderation.models import Sample, TestRun
@@ -39,8 +40,15 @@ def live_run(policy, editor, django_capture_on_commit_callbacks):
     return run
 
 
-def add_url(run):
-    return f"/t/acme/policies/default/live/{run.pk}/add-to-samples/"
+CONSOLE = reverse_lazy("live-console", kwargs={"tenant": "acme", "slug": "default"})
+
+
+def add_url(run, tenant="acme"):
+    return reverse("live-run-sample", kwargs={"tenant": tenant, "slug": "default", "pk": run.pk})
+
+
+def set_page(sample_set):
+    return reverse("sample-set", kwargs={"tenant": "acme", "pk": sample_set.pk})
 
 
 LABELS = {"expected_action": "block", "expected_categories": "violence", "tags": "live, hard"}
@@ -50,7 +58,7 @@ def test_the_console_adds_a_judged_input_with_its_image_and_label(
     client, editor, live_run, sample_set
 ):
     client.force_login(editor)
-    console = client.get(f"/t/acme/policies/default/live/?run={live_run.pk}").content.decode()
+    console = client.get(CONSOLE, {"run": live_run.pk}).content.decode()
     assert console.count('data-testid="add-sample"') == 2
     assert f'<option value="{sample_set.pk}">client</option>' in console
 
@@ -61,9 +69,8 @@ def test_the_console_adds_a_judged_input_with_its_image_and_label(
     )
     assert response.status_code == 201
     sample = Sample.objects.get()
-    assert (
-        f'Added <a href="/t/acme/samples/{sample_set.pk}/?label=block"><code>{sample.external_id}'
-        in (response.content.decode())
+    assert f'Added <a href="{set_page(sample_set)}?label=block"><code>{sample.external_id}' in (
+        response.content.decode()
     )
     blue = live_run.images.get(position=1)
     assert (sample.prompt, sample.image_sha256) == ("forbidden", blue.sha256)
@@ -108,21 +115,21 @@ def test_only_editors_add_and_other_tenants_sets_and_runs_are_404(
     form = {"sample_set": sample_set.pk, "input": 0, **LABELS}
     client.force_login(viewer)
     assert client.post(add_url(live_run), form).status_code == 403
-    console = client.get(f"/t/acme/policies/default/live/?run={live_run.pk}").content.decode()
+    console = client.get(CONSOLE, {"run": live_run.pk}).content.decode()
     assert 'data-testid="add-sample"' not in console
     client.force_login(editor)
     assert client.post(add_url(live_run), {**form, "sample_set": theirs.pk}).status_code == 404
     assert client.post(add_url(live_run), {**form, "sample_set": "x"}).status_code == 404
     client.force_login(outsider)
     assert client.post(add_url(live_run), form).status_code == 404
-    assert client.post(add_url(live_run).replace("/t/acme/", "/t/globex/"), form).status_code == 404
+    assert client.post(add_url(live_run, "globex"), form).status_code == 404
     assert not Sample.objects.exists()
 
 
 def test_the_api_adds_a_live_input_with_the_same_rules(
     api_client, editor, viewer, outsider, live_run, sample_set, other_tenant
 ):
-    url = f"/api/v1/tenants/acme/live-tests/{live_run.pk}/add-sample/"
+    url = reverse("live-test-add-sample", kwargs={"tenant": "acme", "pk": live_run.pk})
     body = {"sample_set": sample_set.pk, "input": 0, "expected_action": "review", "tags": ["api"]}
     api_client.force_authenticate(viewer)
     assert api_client.post(url, body, format="json").status_code == 403
@@ -144,7 +151,7 @@ def test_the_api_adds_a_live_input_with_the_same_rules(
 
 
 def set_add(sample_set):
-    return f"/t/acme/samples/{sample_set.pk}/add/"
+    return reverse("sample-add", kwargs={"tenant": "acme", "pk": sample_set.pk})
 
 
 def image(data=None, name="cat.png"):
@@ -155,7 +162,7 @@ def image(data=None, name="cat.png"):
 
 def test_the_set_page_adds_an_uploaded_labelled_sample(client, editor, sample_set):
     client.force_login(editor)
-    page = client.get(f"/t/acme/samples/{sample_set.pk}/").content.decode()
+    page = client.get(set_page(sample_set)).content.decode()
     assert 'data-testid="sample-add"' in page
     form = {"prompt": "a cat", "image": image(), "expected_action": "flag",
             "expected_categories": "nudity", "tags": "pets, manual",
@@ -173,7 +180,9 @@ def test_the_set_page_adds_an_uploaded_labelled_sample(client, editor, sample_se
     assert f"Added {sample.external_id} to “client”." in response.content.decode()
     # The inline label edit still works on the added row.
     client.post(
-        f"/t/acme/samples/{sample_set.pk}/samples/{sample.pk}/labels/",
+        reverse(
+            "sample-labels", kwargs={"tenant": "acme", "pk": sample_set.pk, "sample_pk": sample.pk}
+        ),
         {"expected_action": "block", "expected_categories": "", "tags": "pets"},
         HTTP_HX_REQUEST="true",
     )
@@ -248,10 +257,7 @@ def test_viewers_cannot_add_and_outsiders_get_404(client, viewer, outsider, samp
         client.post(set_add(sample_set), {"prompt": "x", "expected_action": "allow"}).status_code
         == 403
     )
-    assert (
-        'data-testid="sample-add"'
-        not in client.get(f"/t/acme/samples/{sample_set.pk}/").content.decode()
-    )
+    assert 'data-testid="sample-add"' not in client.get(set_page(sample_set)).content.decode()
     client.force_login(outsider)
     assert (
         client.post(set_add(sample_set), {"prompt": "x", "expected_action": "allow"}).status_code
@@ -267,7 +273,7 @@ def test_viewers_cannot_add_and_outsiders_get_404(client, viewer, outsider, samp
 def test_the_api_adds_one_sample_and_refuses_a_duplicate(
     api_client, editor, viewer, outsider, sample_set
 ):
-    url = f"/api/v1/tenants/acme/sample-sets/{sample_set.pk}/samples/"
+    url = reverse("api-sample-list", kwargs={"tenant": "acme", "set_pk": sample_set.pk})
     body = {"prompt": "a dog", "expected_action": "allow", "tags": ["api"]}
     api_client.force_authenticate(viewer)
     assert api_client.post(url, {**body, "image": image()}, format="multipart").status_code == 403

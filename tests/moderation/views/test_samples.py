@@ -2,6 +2,7 @@
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse, reverse_lazy
 
 from moderation.models import Sample, SampleResult, SampleSet, TestRun
 from tests.images import png_bytes
@@ -10,7 +11,7 @@ from tests.policy_admin.factories import PolicyFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media")]
 
-LIST = "/t/acme/samples/"
+LIST = reverse_lazy("sample-set-list", kwargs={"tenant": "acme"})
 
 
 @pytest.fixture
@@ -18,8 +19,13 @@ def sample_set(tenant):
     return SampleSetFactory(tenant=tenant, name="golden")
 
 
-def set_url(sample_set):
-    return f"{LIST}{sample_set.pk}/"
+def tenant_url(name, tenant="acme", **kwargs):
+    return reverse(name, kwargs={"tenant": tenant, **kwargs})
+
+
+def set_url(sample_set, name="sample-set", **kwargs):
+    """The sample set's page, or another page under it."""
+    return tenant_url(name, pk=sample_set.pk, **kwargs)
 
 
 def test_editor_creates_a_set_and_a_duplicate_name_is_refused(client, editor):
@@ -36,7 +42,7 @@ def test_viewer_reads_but_cannot_create_or_import(client, viewer, sample_set):
     client.force_login(viewer)
     assert client.get(LIST).status_code == 200
     assert client.post(LIST, {"name": "x"}).status_code == 403
-    assert client.post(f"{set_url(sample_set)}import/").status_code == 403
+    assert client.post(set_url(sample_set, "sample-set-import")).status_code == 403
 
 
 def test_another_tenants_set_and_suite_are_404(client, outsider, sample_set):
@@ -49,13 +55,12 @@ def test_another_tenants_set_and_suite_are_404(client, outsider, sample_set):
         policy_revision=1,
     )
     client.force_login(outsider)
-    for url in (set_url(sample_set), f"/t/acme/suites/{run.pk}/"):
+    for url in (set_url(sample_set), tenant_url("suite-run", pk=run.pk)):
         assert client.get(url).status_code == 404
-    globex = f"/t/globex/samples/{sample_set.pk}/"
-    assert client.get(globex).status_code == 404
-    labels = f"{globex}samples/{sample.pk}/labels/"
+    assert client.get(tenant_url("sample-set", "globex", pk=sample_set.pk)).status_code == 404
+    labels = tenant_url("sample-labels", "globex", pk=sample_set.pk, sample_pk=sample.pk)
     assert client.post(labels, {"expected_action": "block"}).status_code == 404
-    assert client.get(f"/t/globex/suites/{run.pk}/").status_code == 404
+    assert client.get(tenant_url("suite-run", "globex", pk=run.pk)).status_code == 404
 
 
 def test_import_through_the_page_shows_the_report_and_the_error_csv(client, editor, sample_set):
@@ -65,21 +70,25 @@ def test_import_through_the_page_shows_the_report_and_the_error_csv(client, edit
         {"id": "b", "prompt": "dog", "expected_action": "maybe"},
     ]
     upload = SimpleUploadedFile("s.zip", archive(rows, {"a.png": png_bytes()}))
-    response = client.post(f"{set_url(sample_set)}import/", {"archive": upload}, follow=True)
+    response = client.post(
+        set_url(sample_set, "sample-set-import"), {"archive": upload}, follow=True
+    )
     page = response.content.decode()
     assert "<strong>1</strong> sample imported" in page
     assert "maybe" in page
     assert 'data-testid="import-errors-csv"' in page
     assert 'alt="image of a"' in page
     report = sample_set.imports.get()
-    csv_text = client.get(f"{set_url(sample_set)}imports/{report.pk}/errors.csv").content.decode()
+    csv_text = client.get(
+        set_url(sample_set, "sample-import-errors", import_pk=report.pk)
+    ).content.decode()
     assert csv_text.splitlines()[1].startswith("2,b,")
 
 
 def test_a_file_level_import_error_is_shown_and_nothing_is_written(client, editor, sample_set):
     client.force_login(editor)
     upload = SimpleUploadedFile("s.zip", b"not a zip")
-    page = client.post(f"{set_url(sample_set)}import/", {"archive": upload}, follow=True)
+    page = client.post(set_url(sample_set, "sample-set-import"), {"archive": upload}, follow=True)
     assert "Nothing was imported" in page.content.decode()
     assert not Sample.objects.exists()
 
@@ -104,7 +113,7 @@ def test_filters_and_pages_stay_within_a_fixed_number_of_queries(
 def test_editing_a_label_returns_the_row_and_refuses_unknown_labels(client, editor, sample_set):
     sample = SampleFactory(sample_set=sample_set)
     client.force_login(editor)
-    url = f"{set_url(sample_set)}samples/{sample.pk}/labels/"
+    url = set_url(sample_set, "sample-labels", sample_pk=sample.pk)
     ok = client.post(
         url,
         {"expected_action": "review", "expected_categories": "hate", "tags": "a, b"},
@@ -124,8 +133,8 @@ def test_editing_a_label_returns_the_row_and_refuses_unknown_labels(client, edit
 
 def test_deleting_a_set_asks_first(client, editor, sample_set):
     client.force_login(editor)
-    assert "Delete" in client.get(f"{set_url(sample_set)}delete/").content.decode()
-    assert client.post(f"{set_url(sample_set)}delete/").status_code == 302
+    assert "Delete" in client.get(set_url(sample_set, "sample-set-delete")).content.decode()
+    assert client.post(set_url(sample_set, "sample-set-delete")).status_code == 302
     assert not SampleSet.objects.exists()
 
 
@@ -177,12 +186,12 @@ def test_a_finished_suite_shows_metrics_false_positives_and_their_explanation(
             tenant=run.tenant, run=run, sample=sample, action="block", decision=DECISION
         )
     client.force_login(viewer)
-    page = client.get(f"/t/acme/suites/{run.pk}/", {"show": "fp"}).content.decode()
+    page = client.get(tenant_url("suite-run", pk=run.pk), {"show": "fp"}).content.decode()
     assert "fp-1" in page
     assert "ok-1" not in page
     result = SampleResult.objects.get(sample=fp)
     explained = client.get(
-        f"/t/acme/suites/{run.pk}/samples/{result.pk}/", HTTP_HX_REQUEST="true"
+        tenant_url("suite-sample", pk=run.pk, result_pk=result.pk), HTTP_HX_REQUEST="true"
     ).content.decode()
     assert 'data-testid="rule-row"' in explained
     assert '<mark title="matched “kill”">kill</mark>' in explained

@@ -4,6 +4,7 @@ import csv
 import io
 
 import pytest
+from django.urls import reverse
 
 from moderation.models import SampleResult, TestRun
 from tests.moderation.factories import SampleFactory, SampleSetFactory
@@ -16,6 +17,10 @@ METRICS = {
                          "tp": 1, "fp": 0, "fn": 1, "tn": 1}},
     "categories": {}, "rules": {}, "latency_ms": {"total": {"p50": 1.0, "p95": 2.0}},
 }  # fmt: skip
+
+
+def export_url(run, format):
+    return reverse("suite-export", kwargs={"tenant": "acme", "pk": run.pk, "format": format})
 
 
 @pytest.fixture
@@ -39,7 +44,7 @@ def run(tenant, policy):
 
 def test_csv_has_one_row_per_sample_with_lists_joined(client, viewer, run):
     client.force_login(viewer)
-    response = client.get(f"/t/acme/suites/{run.pk}/export.csv")
+    response = client.get(export_url(run, "csv"))
     rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert [r["sample_id"] for r in rows] == ["s0", "s1"]
     assert rows[0]["prompt"] == "p, 0"
@@ -49,7 +54,7 @@ def test_csv_has_one_row_per_sample_with_lists_joined(client, viewer, run):
 
 def test_json_carries_metrics_and_results(client, viewer, run):
     client.force_login(viewer)
-    data = client.get(f"/t/acme/suites/{run.pk}/export.json").json()
+    data = client.get(export_url(run, "json")).json()
     assert data["run"]["sample_set"] == "golden"
     assert data["metrics"]["action"]["block"]["recall"] == 0.5
     assert [r["action"] for r in data["results"]] == ["block", "allow"]
@@ -57,7 +62,8 @@ def test_json_carries_metrics_and_results(client, viewer, run):
 
 def test_printable_report_shows_the_metrics(client, viewer, run):
     client.force_login(viewer)
-    page = client.get(f"/t/acme/suites/{run.pk}/report/").content.decode()
+    url = reverse("suite-report", kwargs={"tenant": "acme", "pk": run.pk})
+    page = client.get(url).content.decode()
     assert 'data-testid="suite-report"' in page
     assert "0.667" in page
 
@@ -65,6 +71,6 @@ def test_printable_report_shows_the_metrics(client, viewer, run):
 def test_unfinished_suites_and_other_tenants_export_nothing(client, viewer, outsider, run):
     TestRun.objects.filter(pk=run.pk).update(status="running")
     client.force_login(viewer)
-    assert client.get(f"/t/acme/suites/{run.pk}/export.csv").status_code == 404
+    assert client.get(export_url(run, "csv")).status_code == 404
     client.force_login(outsider)
-    assert client.get(f"/t/acme/suites/{run.pk}/export.json").status_code == 404
+    assert client.get(export_url(run, "json")).status_code == 404

@@ -1,6 +1,7 @@
 """Threshold tuning on a finished suite: distribution, PR curve, suggestion, one-click apply."""
 
 import pytest
+from django.urls import reverse
 
 from kernel.uploads import ImageUpload
 from moderation.models import SampleResult, TestRun
@@ -49,7 +50,7 @@ def run(tenant, policy):
 
 
 def url(run):
-    return f"/t/acme/suites/{run.pk}/tune/"
+    return reverse("suite-tune", kwargs={"tenant": "acme", "pk": run.pk})
 
 
 def test_the_page_suggests_the_threshold_for_a_target_precision(client, viewer, run):

@@ -5,6 +5,7 @@ import datetime as dt
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse, reverse_lazy
 
 from policy_admin.models import AuditEvent
 from policy_admin.services import policies
@@ -12,8 +13,14 @@ from tests.policy_admin.factories import PolicyFactory
 
 pytestmark = pytest.mark.django_db
 
-AUDIT = "/api/v1/tenants/acme/audit/"
-POLICY_AUDIT = "/api/v1/tenants/acme/policies/default/audit/"
+AUDIT = reverse_lazy("audit-event-list", kwargs={"tenant": "acme"})
+POLICY_AUDIT = reverse_lazy(
+    "policy-audit-event-list", kwargs={"tenant": "acme", "policy": "default"}
+)
+
+
+def event_url(pk, tenant="acme"):
+    return reverse("audit-event-detail", kwargs={"tenant": tenant, "pk": pk})
 
 
 @pytest.fixture
@@ -42,7 +49,7 @@ def test_tenant_log_holds_only_the_tenants_events(api_client, history, viewer):
     assert data["count"] == 3
     assert {e["actor"] for e in data["results"]} == {"acme-editor", "acme-admin"}
     theirs = AuditEvent.objects.get(tenant__slug="globex")
-    assert api_client.get(f"{AUDIT}{theirs.pk}/").status_code == 404
+    assert api_client.get(event_url(theirs.pk)).status_code == 404
 
 
 def test_policy_log_and_filters(api_client, history, viewer):
@@ -69,7 +76,7 @@ def test_audit_log_is_read_only(api_client, history, admin):
     api_client.force_authenticate(admin)
     event = AuditEvent.objects.filter(tenant=history.tenant).first()
     assert api_client.post(AUDIT, {"summary": "x"}).status_code == 405
-    assert api_client.delete(f"{AUDIT}{event.pk}/").status_code == 405
+    assert api_client.delete(event_url(event.pk)).status_code == 405
 
 
 def test_audit_list_query_count_does_not_grow(api_client, tenant, editor):

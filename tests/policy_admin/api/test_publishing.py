@@ -1,6 +1,7 @@
 """The authoring API for publishing: versions, diffs, channels, history, fleet tokens."""
 
 import pytest
+from django.urls import reverse, reverse_lazy
 from rest_framework.test import APIClient
 
 from policy_admin.fleet.services import token_hash
@@ -9,7 +10,10 @@ from tests.policy_admin.factories import KeywordRuleSetFactory, PolicyFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("keyword_set")]
 
-BASE = "/api/v1/tenants/acme/policies/default"
+
+def api_url(name, **kwargs):
+    """An API address under the default policy of acme."""
+    return reverse(name, kwargs={"tenant": "acme", "policy": "default", **kwargs})
 
 
 def as_user(api_client, user):
@@ -18,7 +22,7 @@ def as_user(api_client, user):
 
 
 def publish(client, revision, note=""):
-    return client.post(f"{BASE}/versions/publish/", {"revision": revision, "note": note})
+    return client.post(api_url("policy-version-publish"), {"revision": revision, "note": note})
 
 
 def test_editor_publishes_and_lists_versions(api_client, policy, editor):
@@ -26,9 +30,10 @@ def test_editor_publishes_and_lists_versions(api_client, policy, editor):
     response = publish(client, 1, "first")
     assert response.status_code == 201, response.json()
     assert (response.json()["number"], response.json()["note"]) == (1, "first")
-    listed = client.get(f"{BASE}/versions/").json()["results"]
+    listed = client.get(api_url("policy-version-list")).json()["results"]
     assert [v["number"] for v in listed] == [1]
-    assert client.get(f"{BASE}/versions/1/").json()["sha256"] == response.json()["sha256"]
+    detail = client.get(api_url("policy-version-detail", number=1)).json()
+    assert detail["sha256"] == response.json()["sha256"]
 
 
 def test_stale_publish_is_409_with_the_current_revision(api_client, policy, editor):
@@ -47,7 +52,11 @@ def test_viewer_cannot_publish(api_client, policy, viewer):
 def test_other_tenants_policy_versions_are_404(api_client, policy, editor, outsider):
     publish(as_user(api_client, editor), 1)
     client = as_user(api_client, outsider)
-    for path in (f"{BASE}/versions/", f"{BASE}/versions/1/", f"{BASE}/channels/"):
+    for path in (
+        api_url("policy-version-list"),
+        api_url("policy-version-detail", number=1),
+        api_url("policy-channel-list"),
+    ):
         assert client.get(path).status_code == 404
     assert publish(client, 1).status_code == 404
 
@@ -55,8 +64,9 @@ def test_other_tenants_policy_versions_are_404(api_client, policy, editor, outsi
 def test_versions_are_read_only(api_client, policy, editor):
     client = as_user(api_client, editor)
     publish(client, 1)
-    assert client.patch(f"{BASE}/versions/1/", {"note": "x"}).status_code == 405
-    assert client.delete(f"{BASE}/versions/1/").status_code == 405
+    version = api_url("policy-version-detail", number=1)
+    assert client.patch(version, {"note": "x"}).status_code == 405
+    assert client.delete(version).status_code == 405
 
 
 def test_promote_rollback_history_and_diff(api_client, policy, editor):
@@ -68,19 +78,23 @@ def test_promote_rollback_history_and_diff(api_client, policy, editor):
     policy.save(update_fields=["revision"])
     publish(client, 2)
     for number in (1, 2):
-        moved = client.post(f"{BASE}/channels/production/promote/", {"version": number})
+        moved = client.post(
+            api_url("policy-channel-promote", channel="production"), {"version": number}
+        )
         assert moved.status_code == 200
-    back = client.post(f"{BASE}/channels/production/rollback/", {"version": 1, "note": "oops"})
+    back = client.post(
+        api_url("policy-channel-rollback", channel="production"), {"version": 1, "note": "oops"}
+    )
     assert back.json()["version"] == 3
-    history = client.get(f"{BASE}/channels/production/history/").json()["results"]
+    history = client.get(api_url("policy-channel-history", channel="production")).json()["results"]
     assert [(m["kind"], m["from_version"], m["to_version"]) for m in history] == [
         ("rollback", 2, 3),
         ("promote", 1, 2),
         ("promote", None, 1),
     ]
-    diff = client.get(f"{BASE}/versions/2/diff/", {"against": 1}).json()
+    diff = client.get(api_url("policy-version-diff", number=2), {"against": 1}).json()
     assert [a["name"] for a in diff["added"]] == ["Weapons"]
-    assert client.get(f"{BASE}/versions/3/diff/", {"against": 1}).json() == {
+    assert client.get(api_url("policy-version-diff", number=3), {"against": 1}).json() == {
         "added": [],
         "removed": [],
         "changed": [],
@@ -90,17 +104,25 @@ def test_promote_rollback_history_and_diff(api_client, policy, editor):
 
 
 def test_promote_to_a_missing_version_is_400(api_client, policy, editor):
-    response = as_user(api_client, editor).post(f"{BASE}/channels/staging/promote/", {"version": 4})
+    response = as_user(api_client, editor).post(
+        api_url("policy-channel-promote", channel="staging"), {"version": 4}
+    )
     assert response.status_code == 400
     assert "has no version 4" in response.json()["message"]
 
 
 def test_viewer_cannot_promote(api_client, policy, viewer):
-    response = as_user(api_client, viewer).post(f"{BASE}/channels/staging/promote/", {"version": 1})
+    response = as_user(api_client, viewer).post(
+        api_url("policy-channel-promote", channel="staging"), {"version": 1}
+    )
     assert response.status_code == 403
 
 
-TOKENS = "/api/v1/tenants/acme/fleet-tokens/"
+TOKENS = reverse_lazy("api-fleet-token-list", kwargs={"tenant": "acme"})
+
+
+def token_url(name, pk, tenant="acme"):
+    return reverse(name, kwargs={"tenant": tenant, "pk": pk})
 
 
 def test_admin_creates_a_token_whose_secret_is_shown_once(api_client, policy, admin):
@@ -116,9 +138,9 @@ def test_admin_creates_a_token_whose_secret_is_shown_once(api_client, policy, ad
     listed = client.get(TOKENS).json()["results"]
     assert listed[0]["policies"] == ["default"]
     assert "secret" not in listed[0]
-    revoked = client.post(f"{TOKENS}{token.pk}/revoke/")
+    revoked = client.post(token_url("api-fleet-token-revoke", token.pk))
     assert revoked.json()["revoked"] is True
-    assert client.post(f"{TOKENS}{token.pk}/revoke/").status_code == 400
+    assert client.post(token_url("api-fleet-token-revoke", token.pk)).status_code == 400
 
 
 def test_token_scope_must_name_this_tenants_policies(api_client, policy, admin, other_tenant):
@@ -142,8 +164,8 @@ def test_other_tenants_tokens_are_404(api_client, admin, outsider, tenant):
     token = FleetToken.objects.get()
     client = as_user(api_client, outsider)
     assert client.get(TOKENS).status_code == 404
-    assert client.get(f"/api/v1/tenants/globex/fleet-tokens/{token.pk}/").status_code == 404
-    assert client.post(f"/api/v1/tenants/globex/fleet-tokens/{token.pk}/revoke/").status_code == 404
+    assert client.get(token_url("api-fleet-token-detail", token.pk, "globex")).status_code == 404
+    assert client.post(token_url("api-fleet-token-revoke", token.pk, "globex")).status_code == 404
 
 
 def test_version_list_has_no_n_plus_one(api_client, policy, editor, django_assert_max_num_queries):
@@ -154,10 +176,10 @@ def test_version_list_has_no_n_plus_one(api_client, policy, editor, django_asser
         policy.save(update_fields=["revision"])
         publish(client, revision)
     with django_assert_max_num_queries(6):
-        assert len(client.get(f"{BASE}/versions/").json()["results"]) == 3
+        assert len(client.get(api_url("policy-version-list")).json()["results"]) == 3
 
 
-SETTINGS = "/api/v1/tenants/acme/publishing-settings/"
+SETTINGS = reverse_lazy("api-publishing-settings", kwargs={"tenant": "acme"})
 
 
 def test_admin_turns_four_eyes_on_and_off_audited(api_client, policy, admin, editor):

@@ -3,6 +3,7 @@
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from rest_framework.test import APIClient
 
 from policy_admin.models import CategoryThreshold
@@ -16,7 +17,21 @@ from tests.policy_admin.factories import (
 
 pytestmark = pytest.mark.django_db
 
-BASE = "/api/v1/tenants/acme/policies/default/"
+BASENAMES = {
+    "thresholds": "policy-threshold",
+    "keyword-sets": "policy-keyword-set",
+    "embedding-sets": "policy-embedding-set",
+    "concepts": "policy-concept",
+}
+
+
+def rules_url(kind, pk=None):
+    """The default policy's list of one rule kind, or one rule of it."""
+    kwargs = {"tenant": "acme", "policy": "default"}
+    if pk is None:
+        return reverse(f"{BASENAMES[kind]}-list", kwargs=kwargs)
+    return reverse(f"{BASENAMES[kind]}-detail", kwargs={**kwargs, "pk": pk})
+
 
 KINDS = {
     "thresholds": (
@@ -46,8 +61,8 @@ KINDS = {
 def test_anonymous_gets_401(api_client, policy, kind):
     factory, _, _ = KINDS[kind]
     rule = factory(policy=policy)
-    assert api_client.get(f"{BASE}{kind}/").status_code == 401
-    assert api_client.get(f"{BASE}{kind}/{rule.pk}/").status_code == 401
+    assert api_client.get(rules_url(kind)).status_code == 401
+    assert api_client.get(rules_url(kind, rule.pk)).status_code == 401
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -55,9 +70,9 @@ def test_outsider_gets_404_on_reads_and_writes(api_client, policy, outsider, kin
     factory, body, change = KINDS[kind]
     rule = factory(policy=policy)
     api_client.force_authenticate(outsider)
-    assert api_client.get(f"{BASE}{kind}/").status_code == 404
-    assert api_client.post(f"{BASE}{kind}/", {**body, "revision": 1}).status_code == 404
-    url = f"{BASE}{kind}/{rule.pk}/"
+    assert api_client.get(rules_url(kind)).status_code == 404
+    assert api_client.post(rules_url(kind), {**body, "revision": 1}).status_code == 404
+    url = rules_url(kind, rule.pk)
     assert api_client.patch(url, {**change, "revision": 1}).status_code == 404
     assert api_client.delete(url, HTTP_IF_MATCH='"1"').status_code == 404
     assert type(rule).objects.filter(pk=rule.pk).exists()
@@ -70,7 +85,7 @@ def test_rule_of_another_policy_or_tenant_is_404(api_client, policy, editor, oth
     other = factory(policy=PolicyFactory(tenant=other_tenant, slug="default"))
     api_client.force_authenticate(editor)
     for rule in (same_tenant, other):
-        url = f"{BASE}{kind}/{rule.pk}/"
+        url = rules_url(kind, rule.pk)
         assert api_client.get(url).status_code == 404
         assert api_client.patch(url, {**change, "revision": 1}, format="json").status_code == 404
 
@@ -80,10 +95,10 @@ def test_viewer_reads_but_gets_403_on_writes(api_client, policy, viewer, kind):
     factory, body, change = KINDS[kind]
     rule = factory(policy=policy)
     api_client.force_authenticate(viewer)
-    assert api_client.get(f"{BASE}{kind}/").json()["count"] == 1
-    url = f"{BASE}{kind}/{rule.pk}/"
+    assert api_client.get(rules_url(kind)).json()["count"] == 1
+    url = rules_url(kind, rule.pk)
     for response in (
-        api_client.post(f"{BASE}{kind}/", {**body, "revision": 1}, format="json"),
+        api_client.post(rules_url(kind), {**body, "revision": 1}, format="json"),
         api_client.patch(url, {**change, "revision": 1}, format="json"),
         api_client.delete(url, HTTP_IF_MATCH='"1"'),
     ):
@@ -95,10 +110,10 @@ def test_viewer_reads_but_gets_403_on_writes(api_client, policy, viewer, kind):
 def test_editor_creates_updates_and_deletes_with_revisions(api_client, policy, editor, kind):
     _, body, change = KINDS[kind]
     api_client.force_authenticate(editor)
-    created = api_client.post(f"{BASE}{kind}/", {**body, "revision": 1}, format="json")
+    created = api_client.post(rules_url(kind), {**body, "revision": 1}, format="json")
     assert created.status_code == 201, created.json()
     assert created.json()["revision"] == 2
-    url = f"{BASE}{kind}/{created.json()['id']}/"
+    url = rules_url(kind, created.json()["id"])
     updated = api_client.patch(url, change, format="json", HTTP_IF_MATCH='"2"')
     assert updated.status_code == 200, updated.json()
     assert updated.json()["revision"] == 3
@@ -111,7 +126,7 @@ def test_editor_creates_updates_and_deletes_with_revisions(api_client, policy, e
 def test_keyword_set_create_reports_its_terms(api_client, policy, editor):
     api_client.force_authenticate(editor)
     body = {"name": "Slurs", "terms": ["foo", "", "Foo", "bar"], "revision": 1}
-    data = api_client.post(f"{BASE}keyword-sets/", body, format="json").json()
+    data = api_client.post(rules_url("keyword-sets"), body, format="json").json()
     assert data["term_count"] == 2
     report = data["terms_report"]
     assert (report["added"], report["duplicates"], report["refused"]) == (2, 1, 1)
@@ -128,7 +143,7 @@ def test_keyword_set_create_reports_its_terms(api_client, policy, editor):
 )
 def test_threshold_validation_is_400_naming_the_field(api_client, policy, editor, body, field):
     api_client.force_authenticate(editor)
-    response = api_client.post(f"{BASE}thresholds/", {**body, "revision": 1}, format="json")
+    response = api_client.post(rules_url("thresholds"), {**body, "revision": 1}, format="json")
     assert response.status_code == 400
     assert field in response.json()["extra"]["fields"]
 
@@ -136,7 +151,7 @@ def test_threshold_validation_is_400_naming_the_field(api_client, policy, editor
 def test_review_above_block_is_400_and_nothing_saved(api_client, policy, editor):
     api_client.force_authenticate(editor)
     body = {"category": "gore", "review_at": 0.9, "block_at": 0.2, "revision": 1}
-    response = api_client.post(f"{BASE}thresholds/", body, format="json")
+    response = api_client.post(rules_url("thresholds"), body, format="json")
     assert response.status_code == 400
     assert "Review must not be above block" in str(response.json())
     policy.refresh_from_db()
@@ -149,7 +164,7 @@ def test_two_clients_update_the_same_rule_one_gets_409(policy, editor, admin):
     first, second = APIClient(), APIClient()
     first.force_authenticate(editor)
     second.force_authenticate(admin)
-    url = f"{BASE}thresholds/{rule.pk}/"
+    url = rules_url("thresholds", rule.pk)
     assert first.patch(url, {"block_at": 0.7, "revision": 1}, format="json").status_code == 200
     lost = second.patch(url, {"block_at": 0.9, "revision": 1}, format="json")
     assert lost.status_code == 409
@@ -167,7 +182,7 @@ def test_rule_list_query_count_does_not_grow(api_client, policy, editor, kind):
     api_client.force_authenticate(editor)
     factory(policy=policy)
     with CaptureQueriesContext(connection) as few:
-        assert api_client.get(f"{BASE}{kind}/").status_code == 200
+        assert api_client.get(rules_url(kind)).status_code == 200
     for n in range(4):
         factory(
             policy=policy,
@@ -178,5 +193,5 @@ def test_rule_list_query_count_does_not_grow(api_client, policy, editor, kind):
             ),
         )
     with CaptureQueriesContext(connection) as many:
-        assert api_client.get(f"{BASE}{kind}/").json()["count"] == 5
+        assert api_client.get(rules_url(kind)).json()["count"] == 5
     assert len(many) == len(few)

@@ -22,6 +22,8 @@ def secret(tenant, admin):
     return fleet_token_create(tenant=tenant, actor=admin, name="fleet-eu")[1]
 
 
+# This module spells the fleet API's paths out instead of reversing them: they are the
+# contract docs/fleet.md publishes to inference servers, so a route that moves must fail here.
 def url(policy="default", channel="production"):
     return f"/api/v1/fleet/policies/{policy}/channels/{channel}/bundle"
 

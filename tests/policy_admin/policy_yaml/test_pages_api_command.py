@@ -3,14 +3,20 @@
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
+from django.urls import reverse_lazy
 
 from policy_admin.models import CategoryThreshold, Policy
 from tests.policy_admin.factories import CategoryThresholdFactory
 
 pytestmark = pytest.mark.django_db
 
-PAGE = "/t/acme/policies/default/"
-API = "/api/v1/tenants/acme/policies/default/"
+DEFAULT = {"tenant": "acme", "slug": "default"}
+DEFAULT_API = {"tenant": "acme", "policy": "default"}
+PAGE = reverse_lazy("policy-editor", kwargs=DEFAULT)
+EXPORT_PAGE = reverse_lazy("policy-export", kwargs=DEFAULT)
+IMPORT_PAGE = reverse_lazy("policy-import", kwargs=DEFAULT)
+EXPORT_API = reverse_lazy("api-policy-export", kwargs=DEFAULT_API)
+IMPORT_API = reverse_lazy("api-policy-import-yaml", kwargs=DEFAULT_API)
 GOOD = """version: 1
 policy: {name: Default}
 rules:
@@ -33,24 +39,24 @@ def violence(policy):
 
 def test_export_download_for_members_404_for_outsiders(client, policy, viewer, outsider):
     client.force_login(viewer)
-    response = client.get(f"{PAGE}export.yaml")
+    response = client.get(EXPORT_PAGE)
     assert response.status_code == 200
     assert response["Content-Disposition"] == 'attachment; filename="default.yaml"'
     assert b"category: violence" in response.content
     client.force_login(outsider)
-    assert client.get(f"{PAGE}export.yaml").status_code == 404
-    assert client.get(f"{PAGE}import/").status_code == 404
+    assert client.get(EXPORT_PAGE).status_code == 404
+    assert client.get(IMPORT_PAGE).status_code == 404
 
 
 def test_viewer_cannot_import_page(client, policy, viewer):
     client.force_login(viewer)
-    assert client.get(f"{PAGE}import/").status_code == 403
-    assert client.post(f"{PAGE}import/", {"yaml_text": GOOD, "revision": 1}).status_code == 403
+    assert client.get(IMPORT_PAGE).status_code == 403
+    assert client.post(IMPORT_PAGE, {"yaml_text": GOOD, "revision": 1}).status_code == 403
 
 
 def test_import_page_lists_every_problem_and_keeps_the_draft(client, policy, editor):
     client.force_login(editor)
-    response = client.post(f"{PAGE}import/", {"yaml_text": BAD, "revision": 1})
+    response = client.post(IMPORT_PAGE, {"yaml_text": BAD, "revision": 1})
     assert response.status_code == 200
     body = response.content.decode()
     assert "<code>rules.thresholds[0].colour</code>: unknown field" in body
@@ -63,7 +69,7 @@ def test_import_page_lists_every_problem_and_keeps_the_draft(client, policy, edi
 def test_import_page_success_redirects_with_a_message(client, policy, editor):
     client.force_login(editor)
     upload = SimpleUploadedFile("default.yaml", GOOD.encode())
-    response = client.post(f"{PAGE}import/", {"yaml_file": upload, "revision": 1})
+    response = client.post(IMPORT_PAGE, {"yaml_file": upload, "revision": 1})
     assert response.status_code == 302
     assert response["Location"] == PAGE
     assert [t.category for t in CategoryThreshold.objects.filter(policy=policy)] == ["gore"]
@@ -73,35 +79,33 @@ def test_import_page_stale_revision_says_so(client, policy, editor):
     client.force_login(editor)
     policy.revision = 5
     policy.save()
-    response = client.post(f"{PAGE}import/", {"yaml_text": GOOD, "revision": 1})
+    response = client.post(IMPORT_PAGE, {"yaml_text": GOOD, "revision": 1})
     assert "changed after you opened it" in response.content.decode()
 
 
 def test_api_export_is_yaml(api_client, policy, viewer, outsider):
     api_client.force_authenticate(viewer)
-    response = api_client.get(f"{API}export/")
+    response = api_client.get(EXPORT_API)
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/yaml")
     assert b"version: 1" in response.content
     api_client.force_authenticate(outsider)
-    assert api_client.get(f"{API}export/").status_code == 404
+    assert api_client.get(EXPORT_API).status_code == 404
 
 
 def test_api_import_raw_body_multipart_and_problems(api_client, policy, editor, viewer):
     api_client.force_authenticate(viewer)
-    assert api_client.post(f"{API}import/", {"text": GOOD, "revision": 1}).status_code == 403
+    assert api_client.post(IMPORT_API, {"text": GOOD, "revision": 1}).status_code == 403
     api_client.force_authenticate(editor)
-    refused = api_client.post(f"{API}import/", {"text": BAD, "revision": 1}, format="json")
+    refused = api_client.post(IMPORT_API, {"text": BAD, "revision": 1}, format="json")
     assert refused.status_code == 400
     paths = [p["path"] for p in refused.json()["extra"]["problems"]]
     assert paths == ["rules.thresholds[0].colour", "rules.thresholds[0]"]
-    raw = api_client.post(
-        f"{API}import/", GOOD, content_type="application/yaml", HTTP_IF_MATCH='"1"'
-    )
+    raw = api_client.post(IMPORT_API, GOOD, content_type="application/yaml", HTTP_IF_MATCH='"1"')
     assert raw.status_code == 200, raw.json()
     assert raw.json()["revision"] == 2
     upload = SimpleUploadedFile("p.yaml", GOOD.encode())
-    stale = api_client.post(f"{API}import/", {"yaml": upload, "revision": 1})
+    stale = api_client.post(IMPORT_API, {"yaml": upload, "revision": 1})
     assert stale.status_code == 409
     assert stale.json()["extra"]["current_revision"] == 2
 

@@ -1,6 +1,7 @@
 """Four-eyes publishing: another member approves the exact revision; authors cannot."""
 
 import pytest
+from django.urls import reverse
 
 from kernel.errors import ApplicationError, ConflictError
 from policy_admin.models import AuditEvent, PolicyVersion
@@ -60,19 +61,21 @@ def test_stale_and_repeated_approvals_are_refused(policy, admin):
 
 def test_approve_from_the_api_and_page(client, api_client, policy, admin, viewer):
     api_client.force_authenticate(viewer)
-    url = "/api/v1/tenants/acme/policies/default/versions/approve/"
+    url = reverse("policy-version-approve", kwargs={"tenant": "acme", "policy": "default"})
     assert api_client.post(url, {"revision": policy.revision}).status_code == 403
     api_client.force_authenticate(admin)
     response = api_client.post(url, {"revision": policy.revision})
     assert (response.status_code, response.json()["approver"]) == (201, "acme-admin")
     client.force_login(admin)
-    page = client.get("/t/acme/policies/default/versions/").content.decode()
+    url = reverse("policy-versions", kwargs={"tenant": "acme", "slug": "default"})
+    page = client.get(url).content.decode()
     assert "approved by acme-admin" in page
 
 
 def test_admin_turns_four_eyes_off_from_the_page(client, policy, admin, editor):
+    settings_page = reverse("publishing-settings", kwargs={"tenant": "acme"})
     client.force_login(editor)
-    assert client.post("/t/acme/publishing-settings/", {}).status_code == 403
+    assert client.post(settings_page, {}).status_code == 403
     client.force_login(admin)
-    client.post("/t/acme/publishing-settings/", {})
+    client.post(settings_page, {})
     assert policy_publish(policy=policy, actor=editor, revision=policy.revision).number == 1

@@ -3,6 +3,7 @@
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse, reverse_lazy
 from rest_framework.authtoken.models import Token
 
 from tenants.models import Membership
@@ -11,11 +12,20 @@ from tests.tenants.factories import MembershipFactory
 
 pytestmark = pytest.mark.django_db
 
-MEMBERS = "/api/v1/tenants/{}/members/"
+TENANTS = reverse_lazy("tenant-list")
+ACME = reverse_lazy("tenant-detail", kwargs={"tenant": "acme"})
+
+
+def members(tenant="acme"):
+    return reverse("member-list", kwargs={"tenant": tenant})
+
+
+def member(membership, tenant="acme"):
+    return reverse("member-detail", kwargs={"tenant": tenant, "pk": membership.pk})
 
 
 def test_anonymous_gets_401(api_client, tenant):
-    for url in ["/api/v1/tenants/", "/api/v1/tenants/acme/", MEMBERS.format("acme")]:
+    for url in [TENANTS, ACME, members()]:
         response = api_client.get(url)
         assert response.status_code == 401, url
         assert response.json()["message"]
@@ -25,16 +35,16 @@ def test_tenant_list_holds_only_the_users_tenants_with_role(
     api_client, tenant, other_tenant, editor
 ):
     api_client.force_authenticate(editor)
-    data = api_client.get("/api/v1/tenants/").json()
+    data = api_client.get(TENANTS).json()
     assert [(t["slug"], t["role"]) for t in data["results"]] == [("acme", "editor")]
 
 
 def test_other_tenant_is_404(api_client, tenant, admin, outsider):
     api_client.force_authenticate(outsider)
-    assert api_client.get("/api/v1/tenants/acme/").status_code == 404
-    assert api_client.get(MEMBERS.format("acme")).status_code == 404
+    assert api_client.get(ACME).status_code == 404
+    assert api_client.get(members()).status_code == 404
     membership = Membership.objects.get(user=admin)
-    url = f"{MEMBERS.format('acme')}{membership.pk}/"
+    url = member(membership)
     assert api_client.get(url).status_code == 404
     assert api_client.delete(url).status_code == 404
     assert Membership.objects.filter(pk=membership.pk).exists()
@@ -45,7 +55,7 @@ def test_membership_of_another_tenant_through_own_tenant_url_is_404(
 ):
     api_client.force_authenticate(admin)
     theirs = Membership.objects.get(user=outsider)
-    url = f"{MEMBERS.format('acme')}{theirs.pk}/"
+    url = member(theirs)
     assert api_client.get(url).status_code == 404
     assert api_client.patch(url, {"role": "viewer"}).status_code == 404
 
@@ -53,13 +63,13 @@ def test_membership_of_another_tenant_through_own_tenant_url_is_404(
 def test_token_of_tenant_a_on_tenant_b_is_404(api_client, tenant, editor, other_tenant):
     token = Token.objects.create(user=editor)
     api_client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
-    assert api_client.get(MEMBERS.format("acme")).status_code == 200
-    assert api_client.get(MEMBERS.format("globex")).status_code == 404
+    assert api_client.get(members()).status_code == 200
+    assert api_client.get(members("globex")).status_code == 404
 
 
 def test_bad_token_is_401(api_client, tenant):
     api_client.credentials(HTTP_AUTHORIZATION="Token not-a-real-token")
-    assert api_client.get(MEMBERS.format("acme")).status_code == 401
+    assert api_client.get(members()).status_code == 401
 
 
 @pytest.mark.parametrize(
@@ -68,7 +78,7 @@ def test_bad_token_is_401(api_client, tenant):
 def test_only_admins_invite(api_client, tenant, role, status):
     user = MembershipFactory(tenant=tenant, role=role).user
     api_client.force_authenticate(user)
-    response = api_client.post(MEMBERS.format("acme"), {"username": "newcomer", "role": "editor"})
+    response = api_client.post(members(), {"username": "newcomer", "role": "editor"})
     assert response.status_code == status
     if status == 403:
         assert "only the tenant's admins can manage its members" in response.json()["message"]
@@ -81,13 +91,13 @@ def test_only_admins_invite(api_client, tenant, role, status):
 def test_every_member_reads_the_member_list(api_client, tenant, role):
     user = MembershipFactory(tenant=tenant, role=role).user
     api_client.force_authenticate(user)
-    assert api_client.get(MEMBERS.format("acme")).status_code == 200
+    assert api_client.get(members()).status_code == 200
 
 
 def test_admin_changes_a_role(api_client, tenant, admin, editor):
     api_client.force_authenticate(admin)
     membership = Membership.objects.get(user=editor)
-    response = api_client.patch(f"{MEMBERS.format('acme')}{membership.pk}/", {"role": "viewer"})
+    response = api_client.patch(member(membership), {"role": "viewer"})
     assert response.status_code == 200
     assert response.json()["role"] == "viewer"
 
@@ -95,7 +105,7 @@ def test_admin_changes_a_role(api_client, tenant, admin, editor):
 def test_unknown_role_is_400_naming_the_field(api_client, tenant, admin, editor):
     api_client.force_authenticate(admin)
     membership = Membership.objects.get(user=editor)
-    response = api_client.patch(f"{MEMBERS.format('acme')}{membership.pk}/", {"role": "owner"})
+    response = api_client.patch(member(membership), {"role": "owner"})
     assert response.status_code == 400
     assert "role" in response.json()["extra"]["fields"]
 
@@ -103,14 +113,14 @@ def test_unknown_role_is_400_naming_the_field(api_client, tenant, admin, editor)
 def test_removing_the_last_admin_is_409(api_client, tenant, admin):
     api_client.force_authenticate(admin)
     membership = Membership.objects.get(user=admin)
-    response = api_client.delete(f"{MEMBERS.format('acme')}{membership.pk}/")
+    response = api_client.delete(member(membership))
     assert response.status_code == 409
     assert "last admin" in response.json()["message"]
 
 
 def test_member_list_query_count_does_not_grow_with_members(api_client, tenant, admin):
     api_client.force_authenticate(admin)
-    url = MEMBERS.format("acme")
+    url = members()
     with CaptureQueriesContext(connection) as few:
         api_client.get(url)
     MembershipFactory.create_batch(20, tenant=tenant)
@@ -123,7 +133,7 @@ def test_obtain_token_with_password(api_client, editor):
     from tests.tenants.factories import PASSWORD
 
     response = api_client.post(
-        "/api/v1/auth/token/", {"username": "acme-editor", "password": PASSWORD}
+        reverse("api-token-obtain"), {"username": "acme-editor", "password": PASSWORD}
     )
     assert response.status_code == 200
     assert response.json()["token"] == Token.objects.get(user=editor).key

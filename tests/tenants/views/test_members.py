@@ -45,7 +45,10 @@ def test_other_tenants_pages_are_404(client, tenant, admin_membership, outsider)
 
 def test_unknown_tenant_slug_is_404(client, editor):
     client.force_login(editor)
-    assert client.get("/t/no-such-tenant/").status_code == 404
+    assert (
+        client.get(reverse("tenant-dashboard", kwargs={"tenant": "no-such-tenant"})).status_code
+        == 404
+    )
 
 
 def test_wrong_password_says_so(client, editor):
