@@ -257,6 +257,7 @@ def test_agent_follows_publish_promote_rollback_refuses_forgeries_and_restarts_o
     assert (decision.stamp.version, decision.stamp.sha256) == (4, v4.sha256)
 
 
+@pytest.mark.models  # the agent is a new process that loads its own models
 def test_agent_process_fetches_verifies_and_reports_to_the_live_server(
     live_server, tenant, editor, admin, tmp_path
 ):

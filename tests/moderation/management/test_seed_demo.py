@@ -38,6 +38,7 @@ def test_seed_demo_creates_people_policy_and_floor(capsys, media):
     assert live_tokens[0].policy_ids == [policy.pk]
 
 
+@pytest.mark.models  # its three suites load the models and judge 900 samples: a minute or more
 def test_seed_demo_adds_a_labelled_sample_set_with_three_finished_suites(media):
     from moderation.models import SampleSet, TestRun
     from moderation.selectors import quality
@@ -61,6 +62,7 @@ def test_seed_demo_adds_a_labelled_sample_set_with_three_finished_suites(media):
     assert {d.psi for d in drifted.values()} == {0.0}
 
 
+@pytest.mark.models  # the agent it starts is a new process that loads its own models
 @pytest.mark.django_db(transaction=True)
 def test_seed_demo_prints_a_fleet_agent_command_that_fills_the_rollout(
     settings, tmp_path, capsys, live_server, client, media
