@@ -1,9 +1,10 @@
-"""Shared fixtures: tenants, people in each role, API clients, a real Celery worker."""
+"""Shared fixtures: tenants, people in each role, a policy and its v1, API clients, a worker."""
 
 import pytest
 from rest_framework.test import APIClient
 
 from tenants.roles import Role
+from tests.policy_admin.factories import KeywordRuleSetFactory, PolicyFactory
 from tests.tenants.factories import MembershipFactory, TenantFactory, UserFactory
 
 
@@ -51,6 +52,35 @@ def viewer(tenant):
 def outsider(other_tenant):
     """An admin of the other tenant: every one of the first tenant's objects is a 404 to them."""
     return _member(other_tenant, Role.ADMIN, "globex-admin")
+
+
+@pytest.fixture
+def policy(tenant):
+    """The first tenant's policy "Default" (slug `default`), with no rules of its own yet."""
+    return PolicyFactory(tenant=tenant, name="Default", slug="default")
+
+
+@pytest.fixture
+def keyword_set(policy):
+    """The policy's "Gore" keyword set: a rule of its own, so that its draft can be published."""
+    return KeywordRuleSetFactory(policy=policy, name="Gore", terms="gore\nbeheading", term_count=2)
+
+
+@pytest.fixture
+def v1(policy, keyword_set, editor, fleet_isolated):
+    """The policy published as v1 by the editor, and promoted to production."""
+    from policy_admin.services.publishing import channel_promote, policy_publish
+
+    version = policy_publish(policy=policy, actor=editor, revision=policy.revision)
+    channel_promote(policy=policy, actor=editor, channel="production", number=version.number)
+    return version
+
+
+@pytest.fixture
+def media(settings, tmp_path):
+    """Uploaded files (example images, samples) go to this test's own folder."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
 
 
 @pytest.fixture

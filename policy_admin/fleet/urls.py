@@ -8,7 +8,7 @@ from policy_admin.fleet.api import bundles
 from policy_admin.fleet.api.tokens import FleetTokenViewSet
 
 router = SimpleRouter()
-router.register("fleet-tokens", FleetTokenViewSet, basename="fleet-token")
+router.register("fleet-tokens", FleetTokenViewSet, basename="api-fleet-token")
 
 urlpatterns = [
     path("api/v1/fleet/", include("policy_admin.fleet.api.urls")),

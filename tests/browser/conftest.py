@@ -3,6 +3,7 @@
 import os
 
 import pytest
+from django.urls import reverse
 
 CHROMIUM = "/usr/bin/chromium"
 
@@ -34,7 +35,7 @@ def page(browser):
 
 
 def log_in(page, live_server, username, password):
-    page.goto(f"{live_server.url}/accounts/login/")
+    page.goto(f"{live_server.url}{reverse('login')}")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", password)
     page.click("button[type=submit]")

@@ -1,9 +1,11 @@
 """In Chromium with a real worker: a prompt and an image in, the verdict appears in place."""
 
 import pytest
+from django.urls import reverse
 
 from tests.browser.conftest import log_in
-from tests.policy_admin.factories import KeywordRuleSetFactory, PolicyFactory, png_bytes
+from tests.images import png_bytes
+from tests.policy_admin.factories import KeywordRuleSetFactory, PolicyFactory
 from tests.tenants.factories import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker]
@@ -17,7 +19,8 @@ def test_editor_sees_the_decision_and_highlighted_keyword_without_a_reload(
         policy=policy, name="Weapons", action="review", terms="ak-47", term_count=1
     )
     log_in(page, live_server, "acme-editor", PASSWORD)
-    page.goto(f"{live_server.url}/t/acme/policies/default/live/")
+    console = reverse("live-console", kwargs={"tenant": "acme", "slug": "default"})
+    page.goto(f"{live_server.url}{console}")
     page.evaluate("window.__sameDocument = true")  # gone if the page reloads
 
     page.get_by_test_id("live-prompt").fill("a soldier holding an AK-47 rifle")

@@ -1,6 +1,7 @@
 """End to end in Chromium: log in, pick a tenant, see the dashboard; outsiders get a 404."""
 
 import pytest
+from django.urls import reverse
 
 from tenants.roles import Role
 from tests.browser.conftest import log_in
@@ -34,6 +35,7 @@ def test_wrong_password_is_reported(page, live_server, editor):
 def test_user_of_another_tenant_gets_404_for_the_dashboard(page, live_server, tenant, outsider):
     log_in(page, live_server, "globex-admin", PASSWORD)
     page.get_by_role("heading", name="Globex Kids").wait_for()
-    response = page.goto(f"{live_server.url}/t/{tenant.slug}/")
+    dashboard = reverse("tenant-dashboard", kwargs={"tenant": tenant.slug})
+    response = page.goto(f"{live_server.url}{dashboard}")
     assert response.status == 404
     assert "Acme Images" not in page.content()

@@ -5,15 +5,10 @@ import re
 import pytest
 
 from tests.browser.conftest import log_in
-from tests.policy_admin.factories import png_bytes
+from tests.images import png_bytes
 from tests.tenants.factories import PASSWORD
 
-pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("media")]
 
 
 def set_threshold(page, category, review, block):

@@ -1,6 +1,7 @@
 """In Chromium: the demo policy's quality dashboard plots its suites; drift compares them."""
 
 import pytest
+from django.urls import reverse
 
 from moderation.demo.samples import seed_samples
 from policy_admin.demo.seed import seed_floor, seed_policy
@@ -11,16 +12,16 @@ pytestmark = [pytest.mark.browser, pytest.mark.models]
 
 
 def test_the_demo_policy_shows_quality_plots_and_score_drift(
-    page, live_server, settings, tmp_path, tenant, editor, viewer
+    page, live_server, tenant, editor, viewer, media
 ):
-    settings.MEDIA_ROOT = tmp_path
     seed_floor(actor=editor)
     policy = seed_policy(tenant=tenant, actor=editor)
     # The demo's own history: three real suites with the demo's draft changes between them.
     newest = seed_samples(tenant=tenant, policy=policy, actor=editor, count=30)
 
     log_in(page, live_server, "acme-viewer", PASSWORD)
-    page.goto(f"{live_server.url}/t/acme/policies/{policy.slug}/")
+    editor_page = reverse("policy-editor", kwargs={"tenant": "acme", "slug": policy.slug})
+    page.goto(f"{live_server.url}{editor_page}")
     page.get_by_test_id("open-quality").click()
 
     charts = page.locator("svg[data-testid=quality-chart]")

@@ -1,14 +1,21 @@
 """In Chromium: import a zip, add a sample by hand, run suites (draft and version), compare."""
 
 import pytest
+from django.urls import reverse
 
 from policy_admin.services.publishing import channel_promote, policy_publish
 from tests.browser.conftest import log_in
-from tests.moderation.factories import SampleFactory, SampleSetFactory, archive, png_bytes
+from tests.images import png_bytes
+from tests.moderation.factories import SampleFactory, SampleSetFactory, archive
 from tests.policy_admin.factories import KeywordRuleSetFactory, PolicyFactory
 from tests.tenants.factories import PASSWORD
 
 pytestmark = [pytest.mark.browser]
+
+
+def set_page(live_server, sample_set):
+    path = reverse("sample-set", kwargs={"tenant": "acme", "pk": sample_set.pk})
+    return f"{live_server.url}{path}"
 
 
 def manifest():
@@ -34,7 +41,7 @@ def test_import_run_watch_progress_and_explain_a_false_positive(
     )
     sample_set = SampleSetFactory(tenant=tenant, name="client samples")
     log_in(page, live_server, "acme-editor", PASSWORD)
-    page.goto(f"{live_server.url}/t/acme/samples/{sample_set.pk}/")
+    page.goto(set_page(live_server, sample_set))
 
     page.locator("input[name=archive]").set_input_files(
         files=[{"name": "samples.zip", "mimeType": "application/zip", "buffer": manifest()}]
@@ -62,12 +69,11 @@ def test_import_run_watch_progress_and_explain_a_false_positive(
 
 
 def test_add_one_sample_by_upload_and_see_a_duplicate_refused(
-    page, live_server, tenant, editor, settings, tmp_path
+    page, live_server, tenant, editor, media
 ):
-    settings.MEDIA_ROOT = tmp_path
     sample_set = SampleSetFactory(tenant=tenant, name="by hand")
     log_in(page, live_server, "acme-editor", PASSWORD)
-    page.goto(f"{live_server.url}/t/acme/samples/{sample_set.pk}/")
+    page.goto(set_page(live_server, sample_set))
 
     def add():
         form = page.get_by_test_id("sample-add")
@@ -96,10 +102,8 @@ def test_add_one_sample_by_upload_and_see_a_duplicate_refused(
 
 @pytest.mark.worker
 def test_run_a_suite_on_a_published_version_then_preview_the_drafts_impact(
-    page, live_server, celery_worker_process, tenant, editor, settings, tmp_path
+    page, live_server, celery_worker_process, tenant, editor, fleet_isolated
 ):
-    settings.MODERATION_SIGNING_KEY_DIR = tmp_path / "keys"
-    settings.MODERATION_SIGNING_KEY_PEM = ""
     policy = PolicyFactory(tenant=tenant, slug="default", name="Default")
     KeywordRuleSetFactory(policy=policy, name="Banned", action="block", terms="forbidden")
     version = policy_publish(policy=policy, actor=editor, revision=policy.revision)
@@ -111,14 +115,14 @@ def test_run_a_suite_on_a_published_version_then_preview_the_drafts_impact(
     log_in(page, live_server, "acme-editor", PASSWORD)
     done = "[data-testid=suite-progress][data-status=succeeded], [data-status=failed]"
 
-    page.goto(f"{live_server.url}/t/acme/samples/{sample_set.pk}/")
+    page.goto(set_page(live_server, sample_set))
     page.get_by_test_id("suite-version").select_option(label="Version 1 (production)")
     page.locator("[data-testid=suite-start] button[type=submit]").click()
     page.locator(done).wait_for(timeout=90_000)
     assert "Default v1 (built from revision" in page.get_by_test_id("suite-title").inner_text()
     assert page.get_by_test_id("suite-status").inner_text() == "Finished", page.content()
 
-    page.goto(f"{live_server.url}/t/acme/samples/{sample_set.pk}/")
+    page.goto(set_page(live_server, sample_set))
     page.locator("[data-testid=suite-start] button[type=submit]").click()  # the draft
     page.locator(done).wait_for(timeout=90_000)
     assert "Default draft" in page.get_by_test_id("suite-title").inner_text()

@@ -41,7 +41,7 @@ def queued(monkeypatch):
 def alerts_delivered_here(monkeypatch):
     """Alert events are delivered in this process when their change commits, not on the queue.
 
-    The queued path itself, with a real worker, is tested in test_alerts.py.
+    The queued path itself, with a real worker, is tested in tasks/test_alert_delivery.py.
     """
     from moderation.services.alerts import alert_event_deliver
 
@@ -52,3 +52,11 @@ def alerts_delivered_here(monkeypatch):
 
     monkeypatch.setattr("moderation.tasks.alerts.alert_deliver.delay", deliver)
     return delivered
+
+
+@pytest.fixture
+def two_runs(policy):
+    """A baseline and a current suite of the policy on one set, with known scores per sample."""
+    from tests.moderation.quality_data import two_suites
+
+    return two_suites(policy)

@@ -6,7 +6,6 @@ import zipfile
 
 import factory
 from django.utils import timezone
-from PIL import Image
 
 from moderation.models import Sample, SampleResult, SampleSet, TestRun
 from moderation.services.samples import search_keys
@@ -69,12 +68,6 @@ class SampleResultFactory(factory.django.DjangoModelFactory):
     )
     action = "allow"
     decision = factory.LazyFunction(lambda: {"action": "allow", "results": [], "timings_ms": {}})
-
-
-def png_bytes(colour=(200, 30, 30), size=(8, 8)) -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", size, colour).save(buffer, format="PNG")
-    return buffer.getvalue()
 
 
 def archive(rows: list[dict], files: dict[str, bytes] | None = None, kind="jsonl") -> bytes:

@@ -1,9 +1,6 @@
 """Factories for policies and rules; a child takes its parent's tenant."""
 
-import io
-
 import factory
-from PIL import Image
 
 from policy_admin.models import (
     CategoryThreshold,
@@ -72,9 +69,3 @@ class FloorCategoryFactory(factory.django.DjangoModelFactory):
     applies_to = "both"
     review_at = 0.1
     block_at = 0.3
-
-
-def png_bytes(color=(200, 30, 30), size=(8, 8)) -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", size, color).save(buffer, format="PNG")
-    return buffer.getvalue()

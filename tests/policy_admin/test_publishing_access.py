@@ -4,62 +4,57 @@ import io
 
 import pytest
 from django.core.management import call_command
+from django.urls import reverse
 
 from policy_admin.fleet.services import fleet_token_create, fleet_token_revoke
 from policy_admin.models import AuditEvent, FleetToken
-from policy_admin.services.publishing import channel_promote, policy_publish
-from tests.policy_admin.factories import KeywordRuleSetFactory, PolicyFactory
 
 pytestmark = pytest.mark.django_db
 
-API = "/api/v1/tenants/acme/policies/default"
-PAGE = "/t/acme/policies/default"
+
+def api(name, **kwargs):
+    return reverse(name, kwargs={"tenant": "acme", "policy": "default", **kwargs})
 
 
-@pytest.fixture
-def published(tenant, editor):
-    policy = PolicyFactory(tenant=tenant, slug="default")
-    KeywordRuleSetFactory(policy=policy)
-    policy_publish(policy=policy, actor=editor, revision=policy.revision)
-    channel_promote(policy=policy, actor=editor, channel="production", number=1)
-    return policy
+def policy_page(name, **kwargs):
+    return reverse(name, kwargs={"tenant": "acme", "slug": "default", **kwargs})
 
 
 WRITES = [
-    ("post", f"{API}/versions/publish/", {"revision": 1}),
-    ("post", f"{API}/versions/approve/", {"revision": 1}),
-    ("post", f"{API}/channels/production/promote/", {"version": 1}),
-    ("post", f"{API}/channels/production/rollback/", {"version": 1}),
+    ("post", api("policy-version-publish"), {"revision": 1}),
+    ("post", api("policy-version-approve"), {"revision": 1}),
+    ("post", api("policy-channel-promote", channel="production"), {"version": 1}),
+    ("post", api("policy-channel-rollback", channel="production"), {"version": 1}),
 ]
 READS = [
-    f"{API}/versions/",
-    f"{API}/versions/1/",
-    f"{API}/versions/1/diff/?against=1",
-    f"{API}/channels/",
-    f"{API}/channels/production/history/",
+    api("policy-version-list"),
+    api("policy-version-detail", number=1),
+    f"{api('policy-version-diff', number=1)}?against=1",
+    api("policy-channel-list"),
+    api("policy-channel-history", channel="production"),
 ]
 
 
 @pytest.mark.parametrize("path", READS)
-def test_outsider_gets_404_on_every_read(api_client, published, outsider, path):
+def test_outsider_gets_404_on_every_read(api_client, v1, outsider, path):
     api_client.force_authenticate(outsider)
     assert api_client.get(path).status_code == 404
 
 
 @pytest.mark.parametrize(("method", "path", "body"), WRITES)
-def test_outsider_gets_404_on_every_write(api_client, published, outsider, method, path, body):
+def test_outsider_gets_404_on_every_write(api_client, v1, outsider, method, path, body):
     api_client.force_authenticate(outsider)
     assert getattr(api_client, method)(path, body).status_code == 404
 
 
 @pytest.mark.parametrize(("method", "path", "body"), WRITES)
-def test_viewer_gets_403_on_every_write(api_client, published, viewer, method, path, body):
+def test_viewer_gets_403_on_every_write(api_client, v1, viewer, method, path, body):
     api_client.force_authenticate(viewer)
     assert getattr(api_client, method)(path, body).status_code == 403
 
 
 @pytest.mark.parametrize("path", READS)
-def test_viewer_reads_everything(api_client, published, viewer, path):
+def test_viewer_reads_everything(api_client, v1, viewer, path):
     api_client.force_authenticate(viewer)
     assert api_client.get(path).status_code == 200
 
@@ -67,13 +62,13 @@ def test_viewer_reads_everything(api_client, published, viewer, path):
 @pytest.mark.parametrize(
     ("path", "body"),
     [
-        (f"{PAGE}/approve/", {"revision": 1}),
-        (f"{PAGE}/channels/move/", {"kind": "promote", "channel": "x", "version": 1}),
-        ("/t/acme/publishing-settings/", {"require_approval": "on"}),
-        ("/t/acme/fleet-tokens/", {"name": "x"}),
+        (policy_page("policy-approve"), {"revision": 1}),
+        (policy_page("policy-channel-move"), {"kind": "promote", "channel": "x", "version": 1}),
+        (reverse("publishing-settings", kwargs={"tenant": "acme"}), {"require_approval": "on"}),
+        (reverse("fleet-tokens", kwargs={"tenant": "acme"}), {"name": "x"}),
     ],
 )
-def test_outsider_gets_404_on_every_page_post(client, published, outsider, path, body):
+def test_outsider_gets_404_on_every_page_post(client, v1, outsider, path, body):
     client.force_login(outsider)
     assert client.post(path, body).status_code == 404
 

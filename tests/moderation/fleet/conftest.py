@@ -179,6 +179,7 @@ class FakeFleet(LoopbackServer):
                     return self.end_headers()
                 if fleet.fail_with:
                     return self._json(fleet.fail_with, {"message": "the server failed"})
+                # The contract's documented paths (docs/fleet.md), as the agent builds them.
                 if self.path == "/api/v1/fleet/keys":
                     return self._json(200, {"keys": [fleet.key_entry()]})
                 if self.path != "/api/v1/fleet/policies/default/channels/production/bundle":

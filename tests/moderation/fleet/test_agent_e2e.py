@@ -20,6 +20,7 @@ import urllib.request
 from http.server import BaseHTTPRequestHandler
 
 import pytest
+from django.urls import reverse
 
 from moderation.engine.decision import Action
 from moderation.fleet.__main__ import build_agent
@@ -41,6 +42,8 @@ from .conftest import LoopbackServer
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("fleet_isolated")]
 
+# The fleet paths are spelled out, not reversed: the agent speaks the contract docs/fleet.md
+# publishes, and the proxy sees the requests as the agent sends them.
 CHANNEL_PATH = "/api/v1/fleet/policies/default/channels/production/bundle"
 _HOP_BY_HOP = {"connection", "transfer-encoding", "content-length", "keep-alive", "date", "server"}
 
@@ -168,7 +171,10 @@ def publish_to_production(policy, actor):
 
 def rollout_page(client, user) -> str:
     client.force_login(user)
-    response = client.get("/t/acme/policies/default/channels/production/")
+    url = reverse(
+        "policy-channel", kwargs={"tenant": "acme", "slug": "default", "channel": "production"}
+    )
+    response = client.get(url)
     assert response.status_code == 200
     return response.content.decode()
 
@@ -251,6 +257,7 @@ def test_agent_follows_publish_promote_rollback_refuses_forgeries_and_restarts_o
     assert (decision.stamp.version, decision.stamp.sha256) == (4, v4.sha256)
 
 
+@pytest.mark.models  # the agent is a new process that loads its own models
 def test_agent_process_fetches_verifies_and_reports_to_the_live_server(
     live_server, tenant, editor, admin, tmp_path
 ):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import io
 import json
 import threading
 import time
@@ -11,10 +10,10 @@ import urllib.error
 import urllib.request
 
 import pytest
-from PIL import Image
 
 from moderation.fleet.agent import NoActiveBundle
 from moderation.fleet.server import make_server, serve_in_thread
+from tests.images import png_bytes
 
 from .conftest import make_bundle
 
@@ -42,9 +41,7 @@ def call(url: str, payload: dict | bytes | None = None) -> tuple[int, dict]:
 
 
 def png_b64(rgb=(200, 10, 10)) -> str:
-    buffer = io.BytesIO()
-    Image.new("RGB", (8, 8), rgb).save(buffer, format="PNG")
-    return base64.b64encode(buffer.getvalue()).decode()
+    return base64.b64encode(png_bytes(rgb)).decode()
 
 
 def test_check_before_any_bundle_raises_a_clear_error(make_agent):

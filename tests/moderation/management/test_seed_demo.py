@@ -1,0 +1,92 @@
+"""`manage.py seed_demo` builds a realistic example through the real services, repeatably."""
+
+import re
+import subprocess
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+
+from policy_admin.models import FleetInstance, FleetToken, FloorCategory, Policy
+from policy_admin.selectors import catalogue
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fleet_isolated")]
+
+
+def test_seed_demo_creates_people_policy_and_floor(capsys, media):
+    call_command("seed_demo", password="demo-password-1", no_suite=True)
+    call_command("seed_demo", password="demo-password-1", no_suite=True)  # replaces, never doubles
+
+    out = capsys.readouterr().out
+    assert "acme-editor" in out
+    assert "demo-password-1" in out
+    policy = Policy.objects.get(tenant__slug="acme", slug="default")
+    thresholds = {t.category for t in policy.category_thresholds.all()}
+    assert thresholds == {c.id for c in catalogue.categories()}
+    assert sum(k.term_count for k in policy.keyword_sets.all()) >= 300
+    assert policy.embedding_sets.count() == 2
+    concept = policy.concepts.get()
+    assert concept.images.filter(positive=True).count() >= 3
+    assert FloorCategory.objects.get(category="sexual/minors").block_at == 0.3
+    assert Policy.objects.filter(slug="default").count() == 1
+    assert [(c.name, c.version.number) for c in policy.channels.order_by("name")] == [
+        ("production", 1),
+        ("staging", 1),
+    ]
+    live_tokens = FleetToken.objects.filter(tenant__slug="acme", revoked_at=None)
+    assert [t.name for t in live_tokens] == ["demo agent"]  # the first run's one is revoked
+    assert live_tokens[0].policy_ids == [policy.pk]
+
+
+@pytest.mark.models  # its three suites load the models and judge 900 samples: a minute or more
+def test_seed_demo_adds_a_labelled_sample_set_with_three_finished_suites(media):
+    from moderation.models import SampleSet, TestRun
+    from moderation.selectors import quality
+
+    call_command("seed_demo", password="demo-password-1")
+    sample_set = SampleSet.objects.get(tenant__slug="acme", name="Demo samples")
+    assert sample_set.samples.count() == 300
+    assert sample_set.samples.exclude(image="").count() == 60
+    runs = list(TestRun.objects.filter(sample_set=sample_set).order_by("id"))
+    assert [(r.status, r.progress_done) for r in runs] == [(TestRun.Status.SUCCEEDED, 300)] * 3
+    flagged = runs[0].result["metrics"]["action"]["flag_or_worse"]
+    assert flagged["support"] == 100
+    assert flagged["fn"] > 0  # the demo keeps a few misses to look at
+    # A draft change between suites: each evaluated a newer revision, with other metrics.
+    assert runs[0].policy_revision < runs[1].policy_revision < runs[2].policy_revision
+    f1 = [r.result["metrics"]["action"]["flag_or_worse"]["f1"] for r in runs]
+    assert len(set(f1)) == 3
+    # The concept's new examples moved its scores; the category scores stayed where they were.
+    drifted = {d.name: d.drift for d in quality.runs_drift(runs[1], runs[2])}
+    assert drifted.pop("concept: Firearm on display").flagged
+    assert {d.psi for d in drifted.values()} == {0.0}
+
+
+@pytest.mark.models  # the agent it starts is a new process that loads its own models
+@pytest.mark.django_db(transaction=True)
+def test_seed_demo_prints_a_fleet_agent_command_that_fills_the_rollout(
+    settings, tmp_path, capsys, live_server, client, media
+):
+    settings.DATA_DIR = tmp_path
+    call_command(
+        "seed_demo", password="demo-password-1", no_suite=True, fleet_server=live_server.url
+    )
+    out = capsys.readouterr().out
+    secret = re.search(r"Demo fleet token .*: (mfl_\S+)", out).group(1)
+    command = re.search(r"^  (cd .* -m moderation\.fleet .*)$", out, re.MULTILINE).group(1)
+    assert f"FLEET_TOKEN={secret}" in command
+    assert f"--server {live_server.url}" in command
+
+    done = subprocess.run(
+        ["bash", "-c", f"{command} --once"], capture_output=True, text=True, timeout=180
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert '"version": 1' in done.stdout
+    assert FleetInstance.objects.filter(tenant__slug="acme", instance_id="demo-gpu-1").exists()
+    client.login(username="acme-viewer", password="demo-password-1")
+    url = reverse(
+        "policy-channel", kwargs={"tenant": "acme", "slug": "default", "channel": "production"}
+    )
+    page = client.get(url).content.decode()
+    assert "demo-gpu-1" in page
