@@ -64,6 +64,7 @@ tenant_patterns = [
     path("alerts/", alerts.AlertListView.as_view(), name="alert-list"),
     path("alerts/new/", alerts.AlertRuleView.as_view(), name="alert-create"),
     path("alerts/<int:pk>/", alerts.AlertRuleView.as_view(), name="alert-rule"),
+    path("alerts/<int:pk>/delete/", alerts.AlertRuleDeleteView.as_view(), name="alert-rule-delete"),
 ]
 
 urlpatterns = [path("t/<slug:tenant>/", include(tenant_patterns))]

@@ -2,8 +2,10 @@
 
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
 from django.views.generic import ListView, TemplateView
 
+from kernel.confirm import Confirmation
 from kernel.errors import ApplicationError
 from moderation.forms.alerts import KIND_PARAMS, AlertRuleForm
 from moderation.models import AlertEvent, AlertRule
@@ -29,7 +31,7 @@ class AlertListView(TenantViewMixin, ListView):
 
 
 class AlertRuleView(TenantViewMixin, TemplateView):
-    """Create (no pk) or edit an alert rule; POST with `delete` removes it after confirmation."""
+    """Create (no pk) or edit an alert rule."""
 
     template_name = "moderation/alerts/form.html"
 
@@ -51,10 +53,6 @@ class AlertRuleView(TenantViewMixin, TemplateView):
 
     def post(self, request, *args, **kwargs):
         rule = self.get_rule()
-        if rule is not None and "delete" in request.POST:
-            services.alert_rule_delete(rule=rule)
-            messages.success(request, f"Deleted alert rule {rule.name}.")
-            return redirect("alert-list", tenant=self.tenant.slug)
         form = AlertRuleForm(request.POST, instance=rule, tenant=self.tenant)
         if form.is_valid():
             fields = {k: form.cleaned_data[k] for k in AlertRuleForm.Meta.fields}
@@ -68,3 +66,36 @@ class AlertRuleView(TenantViewMixin, TemplateView):
                 messages.success(request, f"Saved alert rule {saved.name}.")
                 return redirect("alert-list", tenant=self.tenant.slug)
         return self.render_to_response(self.get_context_data(form=form), status=400)
+
+
+class AlertRuleDeleteView(TenantViewMixin, TemplateView):
+    """GET asks on the confirmation page; POST deletes the rule and its history."""
+
+    template_name = "confirm.html"
+
+    def get_rule(self) -> AlertRule:
+        return get_object_or_404(scoped(AlertRule, self.tenant), pk=self.kwargs["pk"])
+
+    def get_context_data(self, **kwargs):
+        rule = self.get_rule()
+        return super().get_context_data(
+            nav="alerts",
+            confirm=Confirmation(
+                title=f"Delete {rule.name}",
+                question=f"Delete the alert rule “{rule.name}”?",
+                consequence="Its history of fired and resolved events goes with it; nobody "
+                "is told of this rule's condition any more. This cannot be undone.",
+                button="Delete rule",
+                cancel_url=reverse(
+                    "alert-rule", kwargs={"tenant": self.tenant.slug, "pk": rule.pk}
+                ),
+                testid="confirm-delete",
+            ),
+            **kwargs,
+        )
+
+    def post(self, request, *args, **kwargs):
+        rule = self.get_rule()
+        services.alert_rule_delete(rule=rule)
+        messages.success(request, f"Deleted alert rule {rule.name}.")
+        return redirect("alert-list", tenant=self.tenant.slug)

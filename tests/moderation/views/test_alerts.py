@@ -31,11 +31,6 @@ def drift_rule_post(policy, **extra):
 
 
 @pytest.fixture
-def policy(tenant):
-    return PolicyFactory(tenant=tenant, slug="default")
-
-
-@pytest.fixture
 def rule(tenant, policy):
     return AlertRule.objects.create(
         tenant=tenant,
@@ -56,7 +51,9 @@ def test_outsider_gets_404(client, rule, outsider):
     client.force_login(outsider)
     assert client.get(LIST).status_code == 404
     assert client.get(rule_url(rule, "globex")).status_code == 404
-    assert client.post(rule_url(rule, "globex"), {"delete": "1"}).status_code == 404
+    delete = reverse("alert-rule-delete", kwargs={"tenant": "globex", "pk": rule.pk})
+    assert client.get(delete).status_code == 404
+    assert client.post(delete).status_code == 404
     assert AlertRule.objects.filter(pk=rule.pk).exists()
 
 
@@ -113,10 +110,21 @@ def test_a_rule_needs_somewhere_to_deliver(client, policy, editor):
     assert "at least one email address or a webhook URL" in response.content.decode()
 
 
-def test_editor_deletes_a_rule(client, rule, editor):
+def test_editor_deletes_a_rule_after_confirming(client, rule, editor):
     client.force_login(editor)
-    assert client.post(rule_url(rule), {"delete": "1"}).status_code == 302
+    delete = reverse("alert-rule-delete", kwargs={"tenant": "acme", "pk": rule.pk})
+    page = client.get(delete)
+    assert "Delete the alert rule “Fleet”?" in page.content.decode()
+    assert AlertRule.objects.exists()  # asking deletes nothing
+    assert client.post(delete).status_code == 302
     assert not AlertRule.objects.exists()
+
+
+def test_viewer_cannot_delete_a_rule(client, rule, viewer):
+    client.force_login(viewer)
+    delete = reverse("alert-rule-delete", kwargs={"tenant": "acme", "pk": rule.pk})
+    assert client.post(delete).status_code == 403
+    assert AlertRule.objects.exists()
 
 
 def metric_rule_post(policy, sample_set, **extra):
