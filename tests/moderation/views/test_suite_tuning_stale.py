@@ -1,6 +1,7 @@
 """Applying a tuned threshold names the draft revision the page showed; a stale page is refused."""
 
 import pytest
+from django.urls import reverse
 
 from moderation.models import SampleResult, TestRun
 from moderation.services import tuning
@@ -44,7 +45,10 @@ def threshold(run):
 
 
 def tune_url(run) -> str:
-    return f"/t/acme/suites/{run.pk}/tune/?target=precision&value=0.9"
+    return (
+        reverse("suite-tune", kwargs={"tenant": "acme", "pk": run.pk})
+        + "?target=precision&value=0.9"
+    )
 
 
 def shown_revision(page: str) -> int:
