@@ -8,7 +8,7 @@ from moderation.services import tuning
 from policy_admin.services.drafts import StaleDraftError
 from policy_admin.services.rules import threshold_save
 from tests.moderation.factories import SampleFactory, SampleSetFactory
-from tests.policy_admin.factories import CategoryThresholdFactory, PolicyFactory
+from tests.policy_admin.factories import CategoryThresholdFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -20,9 +20,8 @@ RULE = {
 
 
 @pytest.fixture
-def run(tenant):
+def run(tenant, policy):
     """A finished suite of four samples, two expecting violence, scored by its threshold rule."""
-    policy = PolicyFactory(tenant=tenant, slug="default", name="Default")
     sample_set = SampleSetFactory(tenant=tenant)
     run = TestRun.objects.create(
         tenant=tenant, policy=policy, kind="suite", sample_set=sample_set,
