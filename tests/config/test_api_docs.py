@@ -15,6 +15,7 @@ def test_schema_documents_the_tenant_endpoints(client, editor):
     response = client.get(reverse("api-schema"))
     assert response.status_code == 200
     schema = yaml.safe_load(response.content)
+    # OpenAPI path templates, spelled out: they are what the published schema promises clients.
     assert "/api/v1/tenants/{tenant}/members/" in schema["paths"]
     assert "post" in schema["paths"]["/api/v1/tenants/{tenant}/members/"]
     assert "put" in schema["paths"]["/api/v1/tenants/{tenant}/publishing-settings/"]

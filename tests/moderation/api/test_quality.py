@@ -243,6 +243,7 @@ def test_both_endpoints_are_in_the_schema_with_typed_responses(client, viewer):
     client.force_login(viewer)
     schema = yaml.safe_load(client.get(reverse("api-schema")).content)
     paths = schema["paths"]
+    # OpenAPI path templates, spelled out: they are what the published schema promises clients.
     for path, component in [
         ("/api/v1/tenants/{tenant}/policies/{policy}/quality/", "PolicyQuality"),
         ("/api/v1/tenants/{tenant}/policies/{policy}/quality/drift/", "Drift"),

@@ -43,10 +43,9 @@ def test_editor_creates_imports_filters_and_relabels(api_client, editor):
     assert duplicate.status_code == 409
 
 
-def test_suite_start_results_cancel_and_compare(api_client, editor, tenant, queued):
+def test_suite_start_results_cancel_and_compare(api_client, editor, tenant, policy, queued):
     sample_set = SampleSetFactory(tenant=tenant)
     sample = SampleFactory(sample_set=sample_set, expected_action="allow")
-    PolicyFactory(tenant=tenant, slug="default")
     api_client.force_authenticate(editor)
     started = api_client.post(
         api("api-suite-list"), {"sample_set": sample_set.pk, "policy": "default"}, format="json"

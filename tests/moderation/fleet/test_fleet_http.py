@@ -18,6 +18,8 @@ from tests.images import png_bytes
 from .conftest import make_bundle
 
 
+# The agent's own HTTP endpoint (moderation/fleet/server.py), not a Django route: its paths
+# (/healthz, /v1/check) are spelled out, as the interface that module documents.
 @pytest.fixture
 def endpoint(make_agent):
     """An agent (no bundle yet) with its HTTP endpoint on a free port; yields (agent, url)."""

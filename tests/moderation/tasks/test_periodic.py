@@ -20,7 +20,7 @@ from policy_admin.fleet.services import fleet_token_create
 from policy_admin.models import Channel, FleetInstance
 from policy_admin.services.publishing import channel_promote, policy_publish
 from tests.moderation.factories import SampleFactory, SampleSetFactory
-from tests.policy_admin.factories import KeywordRuleSetFactory, PolicyFactory
+from tests.policy_admin.factories import KeywordRuleSetFactory
 from tests.worker import ROOT
 
 pytestmark = [
@@ -198,10 +198,9 @@ def silence(run, seconds):
 
 
 def test_the_sweep_fails_a_silent_live_test_and_requeues_a_silent_suite(
-    tenant, editor, queued, settings, django_capture_on_commit_callbacks
+    tenant, policy, editor, queued, settings, django_capture_on_commit_callbacks
 ):
     settings.MODERATION_RUN_STALE_SECONDS = 45
-    policy = PolicyFactory(tenant=tenant, slug="default")
     sample_set = SampleSetFactory(tenant=tenant)
     SampleFactory(sample_set=sample_set)
     with django_capture_on_commit_callbacks(execute=True):

@@ -117,6 +117,20 @@ def test_other_tenant_pages_are_404(client, v1, outsider, name, kwargs):
     assert client.get(policy_page(name, **kwargs)).status_code == 404
 
 
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        (policy_page("policy-approve"), {"revision": 1}),
+        (policy_page("policy-channel-move"), {"kind": "promote", "channel": "x", "version": 1}),
+        (reverse("publishing-settings", kwargs={"tenant": "acme"}), {"require_approval": "on"}),
+        (reverse("fleet-tokens", kwargs={"tenant": "acme"}), {"name": "x"}),
+    ],
+)
+def test_outsider_gets_404_on_every_page_post(client, v1, outsider, path, body):
+    client.force_login(outsider)
+    assert client.post(path, body).status_code == 404
+
+
 def test_admin_creates_token_and_sees_secret_once(client, policy, admin):
     client.force_login(admin)
     response = client.post(

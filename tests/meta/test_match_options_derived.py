@@ -26,7 +26,7 @@ from policy_admin.policy_yaml import document
 from policy_admin.policy_yaml.fields import KEYWORD_OPTIONS
 from policy_admin.policy_yaml.schema import KEYWORD_SET, validate
 from policy_admin.services.rules import KEYWORD_FIELDS
-from tests.policy_admin.factories import KeywordRuleSetFactory, PolicyFactory
+from tests.policy_admin.factories import KeywordRuleSetFactory
 
 SPECS = {spec.name: spec for spec in OPTION_SPECS}
 CHANGED = MatchOptions(mode="substring", casefold=False, homoglyphs=False)
@@ -108,8 +108,7 @@ def test_every_option_is_audited():
 
 
 @pytest.mark.django_db
-def test_a_stored_set_reaches_the_yaml_export_and_the_bundle_with_its_options(tenant):
-    policy = PolicyFactory(tenant=tenant)
+def test_a_stored_set_reaches_the_yaml_export_and_the_bundle_with_its_options(policy):
     row = KeywordRuleSetFactory(policy=policy, **dataclasses.asdict(CHANGED))
     assert row.match_options() == CHANGED
     (exported,) = document.policy_document(policy)["rules"]["keywords"]

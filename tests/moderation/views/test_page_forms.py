@@ -17,11 +17,6 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("queued")]
 
 
 @pytest.fixture
-def policy(tenant):
-    return PolicyFactory(tenant=tenant, slug="default", name="Default")
-
-
-@pytest.fixture
 def live_run(policy, editor):
     return TestRun.objects.create(
         tenant=policy.tenant, policy=policy, prompt="hello", policy_revision=1, created_by=editor

@@ -1,13 +1,14 @@
 """Applying a tuned threshold names the draft revision the page showed; a stale page is refused."""
 
 import pytest
+from django.urls import reverse
 
 from moderation.models import SampleResult, TestRun
 from moderation.services import tuning
 from policy_admin.services.drafts import StaleDraftError
 from policy_admin.services.rules import threshold_save
 from tests.moderation.factories import SampleFactory, SampleSetFactory
-from tests.policy_admin.factories import CategoryThresholdFactory, PolicyFactory
+from tests.policy_admin.factories import CategoryThresholdFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -19,9 +20,8 @@ RULE = {
 
 
 @pytest.fixture
-def run(tenant):
+def run(tenant, policy):
     """A finished suite of four samples, two expecting violence, scored by its threshold rule."""
-    policy = PolicyFactory(tenant=tenant, slug="default", name="Default")
     sample_set = SampleSetFactory(tenant=tenant)
     run = TestRun.objects.create(
         tenant=tenant, policy=policy, kind="suite", sample_set=sample_set,
@@ -44,7 +44,10 @@ def threshold(run):
 
 
 def tune_url(run) -> str:
-    return f"/t/acme/suites/{run.pk}/tune/?target=precision&value=0.9"
+    return (
+        reverse("suite-tune", kwargs={"tenant": "acme", "pk": run.pk})
+        + "?target=precision&value=0.9"
+    )
 
 
 def shown_revision(page: str) -> int:

@@ -1,4 +1,4 @@
-"""Migration 0007: alert rules' references by name become foreign keys, within each tenant."""
+"""Migration 0008: alert rules' references by name become foreign keys, within each tenant."""
 
 import pytest
 from django.db import connection
@@ -20,7 +20,7 @@ def migrate(targets):
 
 @pytest.fixture
 def old_apps():
-    """The schema before 0007; the database goes back to the latest schema afterwards."""
+    """The schema before 0008; the database goes back to the latest schema afterwards."""
     apps = migrate(BEFORE)
     yield apps
     migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
