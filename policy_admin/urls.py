@@ -69,7 +69,7 @@ policy_patterns = [
     path(
         "<slug:slug>/versions/<int:number>/changes/",
         publishing.VersionDiffView.as_view(),
-        name="policy-version-diff",
+        name="policy-version-changes",
     ),
     path(
         "<slug:slug>/channels/move/",

@@ -5,16 +5,15 @@ from django.urls import reverse
 
 from tests.browser.conftest import log_in
 from tests.images import png_bytes
-from tests.policy_admin.factories import KeywordRuleSetFactory, PolicyFactory
+from tests.policy_admin.factories import KeywordRuleSetFactory
 from tests.tenants.factories import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker]
 
 
 def test_editor_sees_the_decision_and_highlighted_keyword_without_a_reload(
-    page, live_server, celery_worker_process, tenant, editor
+    page, live_server, celery_worker_process, tenant, policy, editor
 ):
-    policy = PolicyFactory(tenant=tenant, slug="default", name="Default")
     KeywordRuleSetFactory(
         policy=policy, name="Weapons", action="review", terms="ak-47", term_count=1
     )

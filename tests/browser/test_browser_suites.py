@@ -7,7 +7,7 @@ from policy_admin.services.publishing import channel_promote, policy_publish
 from tests.browser.conftest import log_in
 from tests.images import png_bytes
 from tests.moderation.factories import SampleFactory, SampleSetFactory, archive
-from tests.policy_admin.factories import KeywordRuleSetFactory, PolicyFactory
+from tests.policy_admin.factories import KeywordRuleSetFactory
 from tests.tenants.factories import PASSWORD
 
 pytestmark = [pytest.mark.browser]
@@ -33,9 +33,8 @@ def manifest():
 
 @pytest.mark.worker
 def test_import_run_watch_progress_and_explain_a_false_positive(
-    page, live_server, celery_worker_process, tenant, editor
+    page, live_server, celery_worker_process, tenant, policy, editor
 ):
-    policy = PolicyFactory(tenant=tenant, slug="default", name="Default")
     KeywordRuleSetFactory(
         policy=policy, name="Banned", action="block", terms="forbidden", term_count=1
     )
@@ -102,9 +101,8 @@ def test_add_one_sample_by_upload_and_see_a_duplicate_refused(
 
 @pytest.mark.worker
 def test_run_a_suite_on_a_published_version_then_preview_the_drafts_impact(
-    page, live_server, celery_worker_process, tenant, editor, fleet_isolated
+    page, live_server, celery_worker_process, tenant, policy, editor, fleet_isolated
 ):
-    policy = PolicyFactory(tenant=tenant, slug="default", name="Default")
     KeywordRuleSetFactory(policy=policy, name="Banned", action="block", terms="forbidden")
     version = policy_publish(policy=policy, actor=editor, revision=policy.revision)
     channel_promote(policy=policy, actor=editor, channel="production", number=version.number)

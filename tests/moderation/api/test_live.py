@@ -10,7 +10,6 @@ from tests.images import png_bytes
 from tests.policy_admin.factories import (
     CategoryThresholdFactory,
     KeywordRuleSetFactory,
-    PolicyFactory,
 )
 
 
@@ -81,11 +80,10 @@ def test_a_file_that_is_not_an_image_is_refused_naming_it(api_client, policy, ed
 
 @pytest.mark.worker
 def test_live_test_end_to_end_on_a_real_worker(
-    api_client, celery_worker_process, tenant, editor, tmp_path
+    api_client, celery_worker_process, tenant, policy, editor, tmp_path
 ):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    policy = PolicyFactory(tenant=tenant, slug="default")
     KeywordRuleSetFactory(
         policy=policy, name="Gore", action="block", terms="beheading", term_count=1
     )

@@ -35,7 +35,6 @@ from policy_admin.services.terms import terms_from_text
 from tests.policy_admin.factories import (
     CategoryThresholdFactory,
     KeywordRuleSetFactory,
-    PolicyFactory,
 )
 
 from .conftest import LoopbackServer
@@ -180,9 +179,8 @@ def rollout_page(client, user) -> str:
 
 
 def test_agent_follows_publish_promote_rollback_refuses_forgeries_and_restarts_offline(
-    live_server, proxy, tenant, editor, admin, client, tmp_path
+    live_server, proxy, tenant, policy, editor, admin, client, tmp_path
 ):
-    policy = PolicyFactory(tenant=tenant, name="Default", slug="default")
     KeywordRuleSetFactory(policy=policy, name="Gore", terms="gore\nbeheading", term_count=2)
     # A prompt category: the bundle pins the text scorer the agent must have loaded too.
     CategoryThresholdFactory(policy=policy, category="violence", applies_to="prompt")
@@ -259,9 +257,8 @@ def test_agent_follows_publish_promote_rollback_refuses_forgeries_and_restarts_o
 
 @pytest.mark.models  # the agent is a new process that loads its own models
 def test_agent_process_fetches_verifies_and_reports_to_the_live_server(
-    live_server, tenant, editor, admin, tmp_path
+    live_server, tenant, policy, editor, admin, tmp_path
 ):
-    policy = PolicyFactory(tenant=tenant, name="Default", slug="default")
     CategoryThresholdFactory(policy=policy, category="violence", applies_to="prompt")
     v1 = publish_to_production(policy, editor)
     _, secret = fleet_token_create(tenant=tenant, actor=admin, name="e2e")

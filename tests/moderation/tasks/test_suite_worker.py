@@ -10,7 +10,7 @@ from moderation.models import SampleResult, TestRun
 from moderation.selectors.runs import run_get
 from moderation.services import lifecycle, suites
 from tests.moderation.factories import SampleFactory, SampleSetFactory
-from tests.policy_admin.factories import KeywordRuleSetFactory, PolicyFactory
+from tests.policy_admin.factories import KeywordRuleSetFactory
 from tests.worker import running_worker
 
 pytestmark = pytest.mark.worker
@@ -27,9 +27,9 @@ def poll(tenant, run_id, until, timeout=120):
     raise AssertionError(f"suite {run_id} never reached the expected state: {run.status}")
 
 
-def generated_suite(tenant, editor, count):
+def generated_suite(policy, editor, count):
     """`count` prompts, every third one carrying the policy's keyword and labelled block."""
-    policy = PolicyFactory(tenant=tenant, slug="default")
+    tenant = policy.tenant
     KeywordRuleSetFactory(policy=policy, terms="forbidden", term_count=1, action="block")
     sample_set = SampleSetFactory(tenant=tenant)
     for i in range(count):
@@ -43,10 +43,10 @@ def generated_suite(tenant, editor, count):
 
 
 def test_a_suite_finishes_on_a_worker_with_the_expected_counts(
-    transactional_db, tenant, editor, tmp_path
+    transactional_db, tenant, policy, editor, tmp_path
 ):
     with running_worker(log_path=tmp_path / "worker.log"):
-        run = generated_suite(tenant, editor, 90)
+        run = generated_suite(policy, editor, 90)
         done = poll(tenant, run.pk, lambda r: not r.is_active)
     assert done.status == TestRun.Status.SUCCEEDED, done.error
     assert (done.progress_done, done.progress_total) == (90, 90)
@@ -55,13 +55,13 @@ def test_a_suite_finishes_on_a_worker_with_the_expected_counts(
 
 
 def test_a_suite_whose_worker_is_killed_resumes_and_judges_every_sample_once(
-    transactional_db, tenant, editor, settings, tmp_path
+    transactional_db, tenant, policy, editor, settings, tmp_path
 ):
     settings.MODERATION_RUN_STALE_SECONDS = 4
     env = {"MODERATION_RUN_HEARTBEAT_SECONDS": "1", "MODERATION_SUITE_BATCH_SIZE": "4"}
     total = 1500
     with running_worker(log_path=tmp_path / "first.log", env=env) as worker:
-        run = generated_suite(tenant, editor, total)
+        run = generated_suite(policy, editor, total)
         partway = poll(tenant, run.pk, lambda r: r.progress_done >= 40)
         os.killpg(worker.pid, signal.SIGKILL)
         worker.wait()

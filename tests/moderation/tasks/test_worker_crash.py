@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse, reverse_lazy
 
 from moderation.models import TestRun
-from tests.policy_admin.factories import KeywordRuleSetFactory, PolicyFactory
+from tests.policy_admin.factories import KeywordRuleSetFactory
 from tests.worker import running_worker
 
 pytestmark = pytest.mark.worker
@@ -32,10 +32,9 @@ def poll(api_client, run_id, until, timeout=90):
 
 
 def test_killed_worker_leaves_a_failed_run_that_a_retry_completes(
-    api_client, transactional_db, tenant, editor, settings, tmp_path
+    api_client, transactional_db, tenant, policy, editor, settings, tmp_path
 ):
     settings.MODERATION_RUN_STALE_SECONDS = 4
-    policy = PolicyFactory(tenant=tenant, slug="default")
     # Enough terms that building and compiling the draft takes a few seconds.
     terms = [f"forbidden{i} phrase{i % 911}" for i in range(100_000)]
     KeywordRuleSetFactory(policy=policy, terms="\n".join(terms), term_count=len(terms))

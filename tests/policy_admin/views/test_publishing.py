@@ -72,10 +72,10 @@ def test_diff_page_lists_added_rules(client, policy, v1, editor):
     policy.save(update_fields=["revision"])
     policy_publish(policy=policy, actor=editor, revision=policy.revision)
     client.force_login(editor)
-    page = client.get(policy_page("policy-version-diff", number=2)).content.decode()
+    page = client.get(policy_page("policy-version-changes", number=2)).content.decode()
     assert 'data-testid="added"' in page
     assert "Weapons" in page
-    assert client.get(policy_page("policy-version-diff", number=9)).status_code == 404
+    assert client.get(policy_page("policy-version-changes", number=9)).status_code == 404
 
 
 def test_channel_page_shows_rollout_history_and_stale_servers(client, tenant, v1, viewer):
@@ -108,7 +108,7 @@ def test_channel_page_shows_rollout_history_and_stale_servers(client, tenant, v1
     ("name", "kwargs"),
     [
         ("policy-versions", {}),
-        ("policy-version-diff", {"number": 1}),
+        ("policy-version-changes", {"number": 1}),
         ("policy-channel", {"channel": "production"}),
     ],
 )
