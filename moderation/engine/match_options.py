@@ -18,8 +18,12 @@ MatchMode = Literal["whole_word", "substring"]
 MATCH_MODES = {"whole_word": "Whole word", "substring": "Substring"}
 
 
-def _folding(label: str, summary: str, help: str) -> Any:
-    return field(default=True, metadata={"label": label, "summary": summary, "help": help})
+def _folding(label: str, summary: str, help: str, absent: bool | None = None) -> Any:
+    # `absent`: what a bundle without this option's key means. Options added
+    # after bundles were first published set it, so that a published bundle,
+    # which does not name them, keeps the meaning it was published with.
+    metadata = {"label": label, "summary": summary, "help": help, "absent": absent}
+    return field(default=True, metadata=metadata)
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,12 @@ class MatchOptions:
         "separators",
         "Join single letters split by dots, dashes or spaces.",
     )
+    accents: bool = _folding(
+        "Ignore accents (nüdë → nude)",
+        "accents",
+        "Strip accents and other combining marks from letters (after NFKD).",
+        absent=False,
+    )
 
     def fold_key(self) -> tuple[bool, ...]:
         """Return the part of the options that decides normalisation (not the mode)."""
@@ -77,6 +87,8 @@ class OptionSpec:
     help: str
     summary: str = ""
     choices: dict[str, str] | None = None
+    # What a bundle that does not name the option means (None: it must name it).
+    absent: Any = None
 
     def __post_init__(self) -> None:
         # The interfaces know two kinds of option; a third needs its fields there first.

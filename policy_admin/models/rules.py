@@ -99,6 +99,7 @@ class KeywordSetFields(models.Model):
     leetspeak = models.BooleanField(default=_DEFAULTS.leetspeak)
     homoglyphs = models.BooleanField(default=_DEFAULTS.homoglyphs)
     ignore_separators = models.BooleanField(default=_DEFAULTS.ignore_separators)
+    accents = models.BooleanField(default=_DEFAULTS.accents)
     languages = models.CharField(max_length=120, blank=True, help_text="e.g. en, de, ja")
     notes = models.TextField(blank=True)
 

@@ -18,7 +18,7 @@ ALIGNED_BELOW = 4096
 
 def normalize(text: str, options: MatchOptions) -> NormalizedText:
     """Normalise `text` under `options`, keeping a map back to the original spans."""
-    folder = folder_for(options.casefold, options.nfkc, options.leetspeak, options.homoglyphs)
+    folder = folder_for(options)
     if text.isascii():
         return _normalize_ascii(text, folder, options)
     if len(text) < ALIGNED_BELOW and folder.aligned(text):
@@ -31,7 +31,7 @@ def normalize(text: str, options: MatchOptions) -> NormalizedText:
 def normalize_aligned(text: str, options: MatchOptions) -> NormalizedText:
     """Normalise `text`, which folds one character for one (see Folder.aligned), of any
     length; the same result as normalize()."""
-    folder = folder_for(options.casefold, options.nfkc, options.leetspeak, options.homoglyphs)
+    folder = folder_for(options)
     if text.isascii():
         return _normalize_ascii(text, folder, options)
     return _finish(text, folder.fold_chars(text), None, None, options)

@@ -27,22 +27,30 @@ def test_the_mode_is_the_choice_and_every_other_option_a_folding():
     (mode,) = [s for s in OPTION_SPECS if s.choices]
     assert mode.name == "mode"
     assert mode.choices == MATCH_MODES
-    assert FOLDINGS == ("casefold", "nfkc", "leetspeak", "homoglyphs", "ignore_separators")
+    assert FOLDINGS == (
+        "casefold",
+        "nfkc",
+        "leetspeak",
+        "homoglyphs",
+        "ignore_separators",
+        "accents",
+    )
     assert all(s.summary for s in OPTION_SPECS if s.name in FOLDINGS)
 
 
 def test_fold_key_follows_the_foldings_not_the_mode():
     options = MatchOptions(mode="substring", leetspeak=False)
-    assert options.fold_key() == (True, True, False, True, True)
+    assert options.fold_key() == (True, True, False, True, True, True)
     assert options.fold_key() == MatchOptions(leetspeak=False).fold_key()
 
 
 @pytest.mark.parametrize(
     ("options", "summary"),
     [
-        (MatchOptions(), "Whole word · any case · NFKC · leetspeak · look-alikes · separators"),
+        (MatchOptions(), "Whole word · any case · NFKC · leetspeak · look-alikes · separators"
+         " · accents"),
         (MatchOptions(mode="substring", nfkc=False, homoglyphs=False), "Substring · any case · "
-         "leetspeak · separators"),
+         "leetspeak · separators · accents"),
         (MatchOptions(**dict.fromkeys(FOLDINGS, False)), "Whole word"),
     ],
 )  # fmt: skip

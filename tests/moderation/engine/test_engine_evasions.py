@@ -1,0 +1,97 @@
+"""The foldings that close evasion classes: each one's positives, its clean near-misses,
+and the span of the ORIGINAL text a match reports."""
+
+import time
+
+import pytest
+
+from moderation.engine.bundle import Bundle, KeywordSet, MatchOptions, bundle_to_dict
+from moderation.engine.bundle.codec import bundle_from_dict, canonical_json
+from moderation.engine.decision import Action
+from moderation.engine.errors import BundleError
+from moderation.engine.keywords import CompiledKeywordSet
+from moderation.engine.match_options import OPTION_SPECS
+
+TERMS = ("nude", "naked", "suicide", "coffee", "kill", "anal", "us")
+# The options added after bundles were first published: off in a bundle that
+# does not name them.
+LATER = [spec.name for spec in OPTION_SPECS if spec.absent is not None]
+
+
+def matched(text: str, options: MatchOptions | None = None, terms=TERMS) -> list[tuple[str, str]]:
+    """Return (term, original characters matched) for each match of `text`."""
+    keyword_set = KeywordSet("k", "t", Action.BLOCK, terms, (), options or MatchOptions())
+    return [(m.term, m.text) for m in CompiledKeywordSet(keyword_set).match(text)]
+
+
+@pytest.mark.parametrize(
+    ("text", "span"),
+    [
+        ("a nüdë photo", "nüdë"),
+        ("ńúd́é", "ńúd́é"),  # combining marks, one on top of another
+        ("NÜDE", "NÜDE"),
+        ("nu\u0308de!", "nu\u0308de"),  # decomposed: the mark goes with its letter
+        ("n\u0336u\u0336d\u0336e\u0336", "n\u0336u\u0336d\u0336e\u0336"),  # strike-through
+    ],
+)
+def test_accents_are_folded_and_the_span_keeps_them(text, span):
+    assert matched(text) == [("nude", span)]
+
+
+def test_accents_off_keeps_accented_letters_apart():
+    assert matched("nüdë", MatchOptions(accents=False)) == []
+    assert matched("nude", MatchOptions(accents=False)) == [("nude", "nude")]
+
+
+def test_accent_folding_leaves_the_marks_of_other_scripts():
+    # A Devanagari vowel sign is a letter of its word, not an accent.
+    assert matched("कि", terms=("क",)) == []
+    assert matched("क कि", terms=("क",)) == [("क", "क")]
+
+
+@pytest.mark.parametrize("near_miss", ["nudes", "nudité", "prude", "nüd", "snüde"])
+def test_accent_near_misses_stay_clean(near_miss):
+    assert matched(near_miss) == []
+
+
+def test_a_letter_under_ten_thousand_marks_is_judged_in_bounded_time():
+    marks = "".join(chr(0x300 + i % 0x70) for i in range(10_000))
+    text = f"n{marks}ude and {'x' + marks * 3} more"
+    started = time.perf_counter()
+    assert matched(text) == [("nude", f"n{marks}ude")]
+    assert time.perf_counter() - started < 5
+
+
+def _bundle_without(bundle: Bundle, names: list[str]) -> dict:
+    data = bundle_to_dict(bundle)
+    for keyword_set in data["keyword_sets"]:
+        for name in names:
+            keyword_set["options"].pop(name, None)
+    return data
+
+
+def test_a_bundle_published_before_the_later_options_decodes_with_them_off(bundle):
+    old = _bundle_without(bundle, LATER)
+    decoded = bundle_from_dict(old)
+    for keyword_set in decoded.keyword_sets:
+        assert all(getattr(keyword_set.options, name) is False for name in LATER)
+    # Its bytes are still canonical: re-encoding gives back what was published.
+    assert decoded.to_bytes() == canonical_json(old)
+    assert Bundle.from_bytes(canonical_json(old)) == decoded
+
+
+def test_the_later_options_round_trip_on_and_off(bundle):
+    assert Bundle.from_bytes(bundle.to_bytes()) == bundle
+    assert all(getattr(ks.options, name) for ks in bundle.keyword_sets for name in LATER)
+    data = bundle_to_dict(bundle)
+    for keyword_set in data["keyword_sets"]:
+        keyword_set["options"].update(dict.fromkeys(LATER, False))
+    off = bundle_from_dict(data)
+    assert Bundle.from_bytes(off.to_bytes()) == off
+    assert all(not getattr(ks.options, name) for ks in off.keyword_sets for name in LATER)
+
+
+def test_an_older_option_is_still_required(bundle):
+    data = _bundle_without(bundle, ["casefold"])
+    with pytest.raises(BundleError, match="missing field 'casefold'"):
+        bundle_from_dict(data)
