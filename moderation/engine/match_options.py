@@ -61,6 +61,12 @@ class MatchOptions:
         "Strip accents and other combining marks from letters (after NFKD).",
         absent=False,
     )
+    squeeze_repeats: bool = _folding(
+        "Squeeze repeated letters (nuuude → nude)",
+        "repeats",
+        "Read a run of one repeated letter as that letter once, in text and terms alike.",
+        absent=False,
+    )
 
     def fold_key(self) -> tuple[bool, ...]:
         """Return the part of the options that decides normalisation (not the mode)."""

@@ -1,5 +1,6 @@
 """The normalisation pipeline: per-character folding, then split words, then
-leetspeak symbols, each on the fastest path the text allows."""
+leetspeak symbols, then repeated letters, each on the fastest path the text
+allows."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from moderation.engine.match_options import MatchOptions
 from moderation.engine.normalize.folder import Folder, fold_mixed, folder_for
 from moderation.engine.normalize.leetspeak import fold_symbols, has_symbols
 from moderation.engine.normalize.options import NormalizedText
+from moderation.engine.normalize.repeats import has_repeats, squeeze_repeats
 from moderation.engine.normalize.separators import join_split_words, split_shape
 from moderation.engine.normalize.tables import ascii_bytes
 
@@ -45,7 +47,19 @@ def _finish(text: str, folded: str, starts, ends, options: MatchOptions) -> Norm
             starts, ends = (kept, kept + 1) if starts is None else (starts[kept], ends[kept])
     if options.leetspeak:
         folded = fold_symbols(folded)
+    if options.squeeze_repeats:
+        return _squeezed(text, folded, starts, ends)
     return NormalizedText(text, folded, starts, ends)
+
+
+def _squeezed(text: str, folded: str, starts, ends) -> NormalizedText:
+    # Last, so that runs spelled out ("n u u u d e") or in leetspeak squeeze too.
+    squeezed, firsts, lasts = squeeze_repeats(folded)
+    if firsts is None:
+        return NormalizedText(text, folded, starts, ends)
+    if starts is None:
+        return NormalizedText(text, squeezed, firsts, lasts + 1)
+    return NormalizedText(text, squeezed, starts[firsts], ends[lasts])
 
 
 def _normalize_ascii(text: str, folder: Folder, options: MatchOptions) -> NormalizedText:
@@ -60,6 +74,8 @@ def _normalize_ascii(text: str, folder: Folder, options: MatchOptions) -> Normal
             starts, ends = kept, kept + 1
     if has_symbols(raw, options):
         folded = fold_symbols(folded)
+    if options.squeeze_repeats:
+        return _squeezed(text, folded, starts, ends)
     return NormalizedText(text, folded, starts, ends)
 
 
@@ -68,6 +84,8 @@ def fold_ascii_plain(text: str, options: MatchOptions) -> str | None:
     for one (no split word to join, no leetspeak symbol), so spans need no map; else None."""
     raw = text.encode("ascii").translate(ascii_bytes(options.casefold, options.leetspeak))
     if split_shape(raw, options) or has_symbols(raw, options):
+        return None
+    if options.squeeze_repeats and has_repeats(raw):
         return None
     return raw.decode("ascii")
 

@@ -95,3 +95,34 @@ def test_an_older_option_is_still_required(bundle):
     data = _bundle_without(bundle, ["casefold"])
     with pytest.raises(BundleError, match="missing field 'casefold'"):
         bundle_from_dict(data)
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("so nuuude", [("nude", "nuuude")]),
+        ("NNUUUDDEEE!", [("nude", "NNUUUDDEEE")]),  # the span covers the last run whole
+        ("cofffeeee time", [("coffee", "cofffeeee")]),
+        ("coffee", [("coffee", "coffee")]),  # a term with a double letter matches itself
+        ("cofee", [("coffee", "cofee")]),
+        ("n u u u d e", [("nude", "n u u u d e")]),  # spelled out, then squeezed
+        ("nüüüde", [("nude", "nüüüde")]),
+    ],
+)
+def test_repeated_letters_are_squeezed_in_text_and_terms(text, found):
+    assert matched(text) == found
+
+
+@pytest.mark.parametrize("near_miss", ["nudes", "snooze", "coffees", "cafe", "nu de", "skill"])
+def test_repeat_near_misses_stay_clean(near_miss):
+    assert matched(near_miss) == []
+
+
+def test_squeezing_off_keeps_runs_apart():
+    assert matched("nuuude", MatchOptions(squeeze_repeats=False)) == []
+    assert matched("cofee", MatchOptions(squeeze_repeats=False)) == []
+    assert matched("coffee", MatchOptions(squeeze_repeats=False)) == [("coffee", "coffee")]
+
+
+def test_digits_are_not_squeezed():
+    assert matched("1000", MatchOptions(leetspeak=False), terms=("10",)) == []

@@ -34,17 +34,20 @@ ASCII_PIECES = [
     "sex", "SEX", "s.e.x", "s e x", "s - e - x", "s..e..x", "$ex", "s3x", "5ex!", "p0rn",
     "P|0rn", "k!ll", "ki11", "@", "+", "|", "?", "(sex)", "sex toys", "sussex", "sexy",
     "x", "a", "b c", " ", ", ", ".", "-", "_", "e.g.", "4k", "photo of a cat", "\x01", "\x00",
+    "sseexx", "kiill", "ss", "x x",
 ]  # fmt: skip
 OTHER_PIECES = [
     "ｓｅｘ", "ѕех", "ѕ.е.х", "Ｓ Ｅ Ｘ", "看", "av女优", "女优です", "Москва", "МОСКВА",
     "café", "ΑΒΓ", "\u00a0", "\u3000", "·", "s\u00a0e\u00a0x", "🙂", "ไม่",
-    "se\u200bx", "e\u0301", "Straße", "ﬁ",
+    "se\u200bx", "e\u0301", "Straße", "ﬁ", "séx", "s\u0301\u0302e\u0336x", "ѕѕ", "éé",
 ]  # fmt: skip
 OPTIONS = [
     MatchOptions(),
     MatchOptions(mode="substring"),
     MatchOptions(leetspeak=False, homoglyphs=False),
     MatchOptions(ignore_separators=False, casefold=False),
+    MatchOptions(accents=False, squeeze_repeats=False),
+    MatchOptions(mode="substring", squeeze_repeats=False, nfkc=False),
 ]
 
 

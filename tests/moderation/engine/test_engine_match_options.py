@@ -34,13 +34,14 @@ def test_the_mode_is_the_choice_and_every_other_option_a_folding():
         "homoglyphs",
         "ignore_separators",
         "accents",
+        "squeeze_repeats",
     )
     assert all(s.summary for s in OPTION_SPECS if s.name in FOLDINGS)
 
 
 def test_fold_key_follows_the_foldings_not_the_mode():
     options = MatchOptions(mode="substring", leetspeak=False)
-    assert options.fold_key() == (True, True, False, True, True, True)
+    assert options.fold_key() == (True, True, False, True, True, True, True)
     assert options.fold_key() == MatchOptions(leetspeak=False).fold_key()
 
 
@@ -48,9 +49,9 @@ def test_fold_key_follows_the_foldings_not_the_mode():
     ("options", "summary"),
     [
         (MatchOptions(), "Whole word · any case · NFKC · leetspeak · look-alikes · separators"
-         " · accents"),
+         " · accents · repeats"),
         (MatchOptions(mode="substring", nfkc=False, homoglyphs=False), "Substring · any case · "
-         "leetspeak · separators · accents"),
+         "leetspeak · separators · accents · repeats"),
         (MatchOptions(**dict.fromkeys(FOLDINGS, False)), "Whole word"),
     ],
 )  # fmt: skip
