@@ -61,6 +61,12 @@ class MatchOptions:
         "Strip accents and other combining marks from letters (after NFKD).",
         absent=False,
     )
+    leet_symbols: bool = _folding(
+        "More leetspeak symbols (n@k€d, su(k)",
+        "symbols",
+        "Read €, £, ¥, (, <, # and other symbols as the letters they mimic.",
+        absent=False,
+    )
     squeeze_repeats: bool = _folding(
         "Squeeze repeated letters (nuuude → nude)",
         "repeats",

@@ -100,6 +100,7 @@ class KeywordSetFields(models.Model):
     homoglyphs = models.BooleanField(default=_DEFAULTS.homoglyphs)
     ignore_separators = models.BooleanField(default=_DEFAULTS.ignore_separators)
     accents = models.BooleanField(default=_DEFAULTS.accents)
+    leet_symbols = models.BooleanField(default=_DEFAULTS.leet_symbols)
     squeeze_repeats = models.BooleanField(default=_DEFAULTS.squeeze_repeats)
     languages = models.CharField(max_length=120, blank=True, help_text="e.g. en, de, ja")
     notes = models.TextField(blank=True)

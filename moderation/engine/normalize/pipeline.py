@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from moderation.engine.match_options import MatchOptions
 from moderation.engine.normalize.folder import Folder, fold_mixed, folder_for
-from moderation.engine.normalize.leetspeak import fold_symbols, has_symbols
+from moderation.engine.normalize.leetspeak import fold_more_symbols, fold_symbols, has_symbols
 from moderation.engine.normalize.options import NormalizedText
 from moderation.engine.normalize.repeats import has_repeats, squeeze_repeats
 from moderation.engine.normalize.separators import join_split_words, split_shape
@@ -39,14 +39,21 @@ def normalize_aligned(text: str, options: MatchOptions) -> NormalizedText:
     return _finish(text, folder.fold_chars(text), None, None, options)
 
 
+def _fold_symbols(folded: str, options: MatchOptions) -> str:
+    # The further symbols first: a base symbol folds only before a letter,
+    # which one of them may be ("su!¢ide").
+    if options.leet_symbols:
+        folded = fold_more_symbols(folded)
+    return fold_symbols(folded) if options.leetspeak else folded
+
+
 def _finish(text: str, folded: str, starts, ends, options: MatchOptions) -> NormalizedText:
     # The steps after per-character folding: split words, then leetspeak symbols.
     if options.ignore_separators:
         folded, kept = join_split_words(folded)
         if kept is not None:
             starts, ends = (kept, kept + 1) if starts is None else (starts[kept], ends[kept])
-    if options.leetspeak:
-        folded = fold_symbols(folded)
+    folded = _fold_symbols(folded, options)
     if options.squeeze_repeats:
         return _squeezed(text, folded, starts, ends)
     return NormalizedText(text, folded, starts, ends)
@@ -73,7 +80,7 @@ def _normalize_ascii(text: str, folder: Folder, options: MatchOptions) -> Normal
         if kept is not None:
             starts, ends = kept, kept + 1
     if has_symbols(raw, options):
-        folded = fold_symbols(folded)
+        folded = _fold_symbols(folded, options)
     if options.squeeze_repeats:
         return _squeezed(text, folded, starts, ends)
     return NormalizedText(text, folded, starts, ends)

@@ -9,6 +9,10 @@ import re
 import numpy as np
 
 _ASCII_REPEAT_RE = re.compile(rb"([A-Za-z])\1")
+_ASCII_RUN_RE = re.compile(rb"([A-Za-z])\1+")
+# Shorter ASCII texts (most prompts) are squeezed with a regex and lists:
+# numpy's fixed costs are most of the time there.
+_NUMPY_FROM = 2048
 
 _ASCII_ALPHA = np.array([chr(i).isalpha() for i in range(128)], dtype=bool)
 
@@ -42,6 +46,8 @@ def squeeze_repeats(text: str) -> tuple[str, np.ndarray | None, np.ndarray | Non
     """Return `text` with each run of a repeated letter as one letter, and per output
     character the first and the last index of `text` it stands for (None: no run)."""
     if text.isascii():
+        if len(text) < _NUMPY_FROM:
+            return _squeeze_short(text.encode("ascii"))
         codes = np.frombuffer(text.encode("ascii"), dtype=np.uint8)
         letters = _ASCII_ALPHA[codes]
     else:
@@ -59,3 +65,21 @@ def squeeze_repeats(text: str) -> tuple[str, np.ndarray | None, np.ndarray | Non
     if codes.dtype == np.uint8:
         return squeezed.decode("ascii"), kept, lasts
     return squeezed.decode("utf-32-le", "surrogatepass"), kept, lasts
+
+
+def _squeeze_short(raw: bytes) -> tuple[str, np.ndarray | None, np.ndarray | None]:
+    firsts: list[int] = []
+    lasts: list[int] = []
+    pos = 0
+    for run in _ASCII_RUN_RE.finditer(raw):
+        start, end = run.span()
+        firsts.extend(range(pos, start + 1))
+        lasts.extend(range(pos, start))
+        lasts.append(end - 1)
+        pos = end
+    if not pos:
+        return raw.decode("ascii"), None, None
+    firsts.extend(range(pos, len(raw)))
+    lasts.extend(range(pos, len(raw)))
+    squeezed = _ASCII_RUN_RE.sub(rb"\1", raw).decode("ascii")
+    return squeezed, np.array(firsts, dtype=np.int64), np.array(lasts, dtype=np.int64)

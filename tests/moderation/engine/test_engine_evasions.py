@@ -126,3 +126,37 @@ def test_squeezing_off_keeps_runs_apart():
 
 def test_digits_are_not_squeezed():
     assert matched("1000", MatchOptions(leetspeak=False), terms=("10",)) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("n@k€d pics", [("naked", "n@k€d")]),
+        ("$uicide", [("suicide", "$uicide")]),
+        ("su!¢ide", [("suicide", "su!¢ide")]),
+        ("¥es", [("yes", "¥es")]),
+        ("su(k it", [("suck", "su(k")]),
+        ("£ick it", [("lick", "£ick")]),  # £ reads l, which reads i as '1' does
+    ],
+)
+def test_symbol_leetspeak_reads_the_letters(text, found):
+    terms = ("naked", "suicide", "yes", "suck", "lick")
+    assert matched(text, terms=terms) == found
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("(suck)", [("suck", "suck")]),  # brackets around a word are brackets
+        ("#suck", [("suck", "suck")]),
+        ("suck€", [("suck", "suck")]),  # a trailing symbol is not a letter
+        ("price: 5 €", []),
+    ],
+)
+def test_symbols_outside_words_stay_symbols(text, found):
+    assert matched(text, terms=("suck", "e")) == found
+
+
+def test_more_symbols_off_leaves_them():
+    assert matched("n@k€d", MatchOptions(leet_symbols=False)) == []
+    assert matched("n@ked", MatchOptions(leet_symbols=False)) == [("naked", "n@ked")]

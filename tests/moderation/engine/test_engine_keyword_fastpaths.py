@@ -16,7 +16,8 @@ import pytest
 from moderation.engine.bundle import KeywordSet, MatchOptions
 from moderation.engine.decision import Action
 from moderation.engine.keywords import CompiledKeywordSet
-from moderation.engine.normalize import fold_ascii_plain, non_ascii_chars, normalize
+from moderation.engine.normalize import fold_ascii_plain, non_ascii_chars, normalize, repeats
+from moderation.engine.normalize.repeats import squeeze_repeats
 from moderation.engine.normalize.separators import (
     SHAPE_VECTORISE_FROM,
     SPLIT_SHAPE_RE,
@@ -34,19 +35,21 @@ ASCII_PIECES = [
     "sex", "SEX", "s.e.x", "s e x", "s - e - x", "s..e..x", "$ex", "s3x", "5ex!", "p0rn",
     "P|0rn", "k!ll", "ki11", "@", "+", "|", "?", "(sex)", "sex toys", "sussex", "sexy",
     "x", "a", "b c", " ", ", ", ".", "-", "_", "e.g.", "4k", "photo of a cat", "\x01", "\x00",
-    "sseexx", "kiill", "ss", "x x",
+    "sseexx", "kiill", "ss", "x x", "(", "#", "s(x", "<", "[", "{",
 ]  # fmt: skip
 OTHER_PIECES = [
     "ｓｅｘ", "ѕех", "ѕ.е.х", "Ｓ Ｅ Ｘ", "看", "av女优", "女优です", "Москва", "МОСКВА",
     "café", "ΑΒΓ", "\u00a0", "\u3000", "·", "s\u00a0e\u00a0x", "🙂", "ไม่",
-    "se\u200bx", "e\u0301", "Straße", "ﬁ", "séx", "s\u0301\u0302e\u0336x", "ѕѕ", "éé",
+    "se\u200bx", "e\u0301", "Straße", "ﬁ", "séx", "s\u0301\u0302e\u0336x", "ѕѕ", "éé", "€", "£",
+    "¥", "©",
 ]  # fmt: skip
 OPTIONS = [
     MatchOptions(),
     MatchOptions(mode="substring"),
     MatchOptions(leetspeak=False, homoglyphs=False),
     MatchOptions(ignore_separators=False, casefold=False),
-    MatchOptions(accents=False, squeeze_repeats=False),
+    MatchOptions(accents=False, squeeze_repeats=False, leet_symbols=False),
+    MatchOptions(leetspeak=False, squeeze_repeats=False),
     MatchOptions(mode="substring", squeeze_repeats=False, nfkc=False),
 ]
 
@@ -151,3 +154,17 @@ def test_non_ascii_characters_are_found_in_order():
     for _ in range(2_000):
         text = random_text(rng, pool)
         assert non_ascii_chars(text) == "".join(re.findall(r"[^\x00-\x7f]", text))
+
+
+def test_short_ascii_squeeze_gives_what_the_numpy_squeeze_gives(monkeypatch):
+    rng = random.Random(16)
+    texts = [
+        random_text(rng, ["a", "A", "bb", ". ", "1", "xx", "aa", " "], 40) for _ in range(2_000)
+    ]
+    short = [squeeze_repeats(text) for text in texts]
+    monkeypatch.setattr(repeats, "_NUMPY_FROM", 0)
+    for text, (squeezed, firsts, lasts) in zip(texts, short, strict=True):
+        again = squeeze_repeats(text)
+        assert squeezed == again[0], repr(text)
+        as_lists = [None if a is None else a.tolist() for a in (firsts, lasts)]
+        assert as_lists == [None if a is None else a.tolist() for a in again[1:]], repr(text)

@@ -34,6 +34,7 @@ def test_the_mode_is_the_choice_and_every_other_option_a_folding():
         "homoglyphs",
         "ignore_separators",
         "accents",
+        "leet_symbols",
         "squeeze_repeats",
     )
     assert all(s.summary for s in OPTION_SPECS if s.name in FOLDINGS)
@@ -41,7 +42,7 @@ def test_the_mode_is_the_choice_and_every_other_option_a_folding():
 
 def test_fold_key_follows_the_foldings_not_the_mode():
     options = MatchOptions(mode="substring", leetspeak=False)
-    assert options.fold_key() == (True, True, False, True, True, True, True)
+    assert options.fold_key() == (True, True, False, True, True, True, True, True)
     assert options.fold_key() == MatchOptions(leetspeak=False).fold_key()
 
 
@@ -49,9 +50,9 @@ def test_fold_key_follows_the_foldings_not_the_mode():
     ("options", "summary"),
     [
         (MatchOptions(), "Whole word · any case · NFKC · leetspeak · look-alikes · separators"
-         " · accents · repeats"),
+         " · accents · symbols · repeats"),
         (MatchOptions(mode="substring", nfkc=False, homoglyphs=False), "Substring · any case · "
-         "leetspeak · separators · accents · repeats"),
+         "leetspeak · separators · accents · symbols · repeats"),
         (MatchOptions(**dict.fromkeys(FOLDINGS, False)), "Whole word"),
     ],
 )  # fmt: skip
