@@ -55,6 +55,13 @@ class MatchOptions:
         "separators",
         "Join single letters split by dots, dashes or spaces.",
     )
+    any_separators: bool = _folding(
+        "Any non-letters between single letters (n*u_d/e, n, u, d, e)",
+        "any separators",
+        "With separators joined: a run of up to five characters that are not letters or "
+        "digits (punctuation, symbols, spaces) separates the letters of a split word.",
+        absent=False,
+    )
     accents: bool = _folding(
         "Ignore accents (nüdë → nude)",
         "accents",

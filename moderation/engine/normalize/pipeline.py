@@ -9,7 +9,7 @@ from moderation.engine.normalize.folder import Folder, fold_mixed, folder_for
 from moderation.engine.normalize.leetspeak import fold_more_symbols, fold_symbols, has_symbols
 from moderation.engine.normalize.options import NormalizedText
 from moderation.engine.normalize.repeats import has_repeats, squeeze_repeats
-from moderation.engine.normalize.separators import join_split_words, split_shape
+from moderation.engine.normalize.separators import join_split_words, split_shape, splitter_for
 from moderation.engine.normalize.tables import ascii_bytes
 
 # Non-ASCII texts shorter than this may fold with C-level translations (see
@@ -50,7 +50,7 @@ def _fold_symbols(folded: str, options: MatchOptions) -> str:
 def _finish(text: str, folded: str, starts, ends, options: MatchOptions) -> NormalizedText:
     # The steps after per-character folding: split words, then leetspeak symbols.
     if options.ignore_separators:
-        folded, kept = join_split_words(folded)
+        folded, kept = join_split_words(folded, splitter=splitter_for(options))
         if kept is not None:
             starts, ends = (kept, kept + 1) if starts is None else (starts[kept], ends[kept])
     folded = _fold_symbols(folded, options)
@@ -76,7 +76,7 @@ def _normalize_ascii(text: str, folder: Folder, options: MatchOptions) -> Normal
     folded = raw.decode("ascii")
     starts = ends = None
     if candidates := split_shape(raw, options):
-        folded, kept = join_split_words(folded, candidates)
+        folded, kept = join_split_words(folded, candidates, splitter_for(options))
         if kept is not None:
             starts, ends = kept, kept + 1
     if has_symbols(raw, options):

@@ -160,3 +160,42 @@ def test_symbols_outside_words_stay_symbols(text, found):
 def test_more_symbols_off_leaves_them():
     assert matched("n@k€d", MatchOptions(leet_symbols=False)) == []
     assert matched("n@ked", MatchOptions(leet_symbols=False)) == [("naked", "n@ked")]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["n*u_d/e", "n. u. d. e", "n,u,d,e", "n ; u ; d ; e", "n?u?d?e", "n…u…d…e", "n . - u_d e"],
+)
+def test_any_non_letters_between_single_letters_join_them(text):
+    assert matched(f"see {text} now") == [("nude", text)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "n,u,d",  # three letters, not the term
+        "nu, d, e",  # 'nu' is not a single letter
+        "n, u, d, e, s",
+        "n - - - - - - u - d - e",  # a run longer than five
+    ],
+)
+def test_split_word_near_misses_stay_clean(text):
+    assert matched(text) == []
+
+
+def test_leetspeak_symbols_are_letters_not_separators():
+    assert matched("n@k€d", terms=("naked", "nkd")) == [("naked", "n@k€d")]
+
+
+def test_strict_separators_keep_commas_and_symbols_apart():
+    strict = MatchOptions(any_separators=False)
+    assert matched("n,u,d,e", strict) == []
+    assert matched("n*u_d/e", strict) == [("nude", "n*u_d/e")]
+
+
+def test_a_megabyte_of_separators_is_judged_in_bounded_time():
+    texts = ["." * 1_000_000, "a" + " .*_/" * 200_000 + "b", "n.u.d.e " + "-, " * 330_000]
+    started = time.perf_counter()
+    found = [matched(text) for text in texts]
+    assert found == [[], [], [("nude", "n.u.d.e")]]
+    assert time.perf_counter() - started < 20

@@ -19,9 +19,9 @@ from moderation.engine.keywords import CompiledKeywordSet
 from moderation.engine.normalize import fold_ascii_plain, non_ascii_chars, normalize, repeats
 from moderation.engine.normalize.repeats import squeeze_repeats
 from moderation.engine.normalize.separators import (
+    ANY,
     SHAPE_VECTORISE_FROM,
-    SPLIT_SHAPE_RE,
-    SPLIT_WORD_RE,
+    STRICT,
     split_candidates,
     split_words,
     text_shape,
@@ -35,13 +35,14 @@ ASCII_PIECES = [
     "sex", "SEX", "s.e.x", "s e x", "s - e - x", "s..e..x", "$ex", "s3x", "5ex!", "p0rn",
     "P|0rn", "k!ll", "ki11", "@", "+", "|", "?", "(sex)", "sex toys", "sussex", "sexy",
     "x", "a", "b c", " ", ", ", ".", "-", "_", "e.g.", "4k", "photo of a cat", "\x01", "\x00",
-    "sseexx", "kiill", "ss", "x x", "(", "#", "s(x", "<", "[", "{",
+    "sseexx", "kiill", "ss", "x x", "(", "#", "s(x", "<", "[", "{", "s,e,x", "; ", "?",
+    "s*_*e", " - - ",
 ]  # fmt: skip
 OTHER_PIECES = [
     "ｓｅｘ", "ѕех", "ѕ.е.х", "Ｓ Ｅ Ｘ", "看", "av女优", "女优です", "Москва", "МОСКВА",
     "café", "ΑΒΓ", "\u00a0", "\u3000", "·", "s\u00a0e\u00a0x", "🙂", "ไม่",
     "se\u200bx", "e\u0301", "Straße", "ﬁ", "séx", "s\u0301\u0302e\u0336x", "ѕѕ", "éé", "€", "£",
-    "¥", "©",
+    "¥", "©", "…", "s€e€x",
 ]  # fmt: skip
 OPTIONS = [
     MatchOptions(),
@@ -50,6 +51,7 @@ OPTIONS = [
     MatchOptions(ignore_separators=False, casefold=False),
     MatchOptions(accents=False, squeeze_repeats=False, leet_symbols=False),
     MatchOptions(leetspeak=False, squeeze_repeats=False),
+    MatchOptions(any_separators=False),
     MatchOptions(mode="substring", squeeze_repeats=False, nfkc=False),
 ]
 
@@ -121,7 +123,8 @@ def test_keyword_sets_sharing_a_batch_each_match_like_the_reference():
 
 def test_batch_spans_point_at_the_original_characters():
     texts = ["an s.e.x here", "ѕ.е.х, s e x", "plain", "看av女优", "ｓｅｘ, Москва"]
-    found = compiled(MatchOptions()).match_batch(texts)
+    # (With any separators, the comma would join "ѕ.е.х" and "s e x" into one word.)
+    found = compiled(MatchOptions(any_separators=False)).match_batch(texts)
     spans = [
         [(m.term, text[m.start : m.end]) for m in matches]
         for text, matches in zip(texts, found, strict=True)
@@ -135,17 +138,22 @@ def test_batch_spans_point_at_the_original_characters():
     ]
 
 
-def test_long_split_word_search_finds_what_the_regex_finds():
+@pytest.mark.parametrize("splitter", [STRICT, ANY])
+def test_long_split_word_search_finds_what_the_regex_finds(splitter):
     rng = random.Random(15)
     alphabet = ["a", "b", " ", ".", "-", "  ", "x y", "é", "\u00a0", "?", ",", "ab", "\x00", "ｓ"]
+    alphabet += ["…", "€", "; ", "(", "_", "*", "\x02", "- - -"]
     for _ in range(30):
         text = random_text(rng, alphabet, 2_000)
-        shape = text_shape(text)
+        shape = text_shape(text, splitter)
         if len(shape) >= SHAPE_VECTORISE_FROM:  # the numpy search
-            every = [at for at in range(len(shape)) if SPLIT_SHAPE_RE.match(shape, at)]
-            assert split_candidates(shape) == every
-        expected = [m.span() for m in SPLIT_WORD_RE.finditer(text)]
-        assert [m.span() for m in split_words(text)] == expected
+            every = [at for at in range(len(shape)) if splitter.shape_re.match(shape, at)]
+            assert split_candidates(shape, splitter) == every
+        expected = [m.span() for m in splitter.word_re.finditer(text)]
+        assert [m.span() for m in split_words(text, None, splitter)] == expected
+        short = text[:300]  # the regex search of short shapes
+        expected = [m.span() for m in splitter.word_re.finditer(short)]
+        assert [m.span() for m in split_words(short, None, splitter)] == expected
 
 
 def test_non_ascii_characters_are_found_in_order():

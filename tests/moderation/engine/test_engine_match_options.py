@@ -33,6 +33,7 @@ def test_the_mode_is_the_choice_and_every_other_option_a_folding():
         "leetspeak",
         "homoglyphs",
         "ignore_separators",
+        "any_separators",
         "accents",
         "leet_symbols",
         "squeeze_repeats",
@@ -42,7 +43,7 @@ def test_the_mode_is_the_choice_and_every_other_option_a_folding():
 
 def test_fold_key_follows_the_foldings_not_the_mode():
     options = MatchOptions(mode="substring", leetspeak=False)
-    assert options.fold_key() == (True, True, False, True, True, True, True, True)
+    assert options.fold_key() == (True, True, False, True, True, True, True, True, True)
     assert options.fold_key() == MatchOptions(leetspeak=False).fold_key()
 
 
@@ -50,9 +51,9 @@ def test_fold_key_follows_the_foldings_not_the_mode():
     ("options", "summary"),
     [
         (MatchOptions(), "Whole word · any case · NFKC · leetspeak · look-alikes · separators"
-         " · accents · symbols · repeats"),
+         " · any separators · accents · symbols · repeats"),
         (MatchOptions(mode="substring", nfkc=False, homoglyphs=False), "Substring · any case · "
-         "leetspeak · separators · accents · symbols · repeats"),
+         "leetspeak · separators · any separators · accents · symbols · repeats"),
         (MatchOptions(**dict.fromkeys(FOLDINGS, False)), "Whole word"),
     ],
 )  # fmt: skip

@@ -45,12 +45,16 @@ def test_evasions_fold_to_the_plain_word(text, expected):
     [
         ("sex!", "sex!"),  # a trailing symbol is punctuation, not leetspeak
         ("e.g. this", "e.g. this"),  # two single letters are not a split word
-        ("a, b, c", "a, b, c"),  # commas do not join letters
         ("hello world", "heio worid"),
     ],
 )
 def test_ordinary_text_is_left_alone(text, expected):
     assert normalize(text, ALL).text == expected
+
+
+def test_commas_join_letters_only_with_any_separators():
+    assert normalize("a, b, c", MatchOptions(any_separators=False)).text == "a, b, c"
+    assert normalize("a, b, c", ALL).text == "abc"
 
 
 def test_options_off_leave_text_unchanged():
