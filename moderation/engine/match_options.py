@@ -62,6 +62,13 @@ class MatchOptions:
         "digits (punctuation, symbols, spaces) separates the letters of a split word.",
         absent=False,
     )
+    one_letter_words: bool = _folding(
+        "Split words next to one-letter words (a n.u.d.e)",
+        "one-letter words",
+        "With separators joined: a split word next to a one-letter word is read both ways "
+        '("a n u d e" as "anude" and as "a nude").',
+        absent=False,
+    )
     accents: bool = _folding(
         "Ignore accents (nüdë → nude)",
         "accents",

@@ -100,6 +100,7 @@ class KeywordSetFields(models.Model):
     homoglyphs = models.BooleanField(default=_DEFAULTS.homoglyphs)
     ignore_separators = models.BooleanField(default=_DEFAULTS.ignore_separators)
     any_separators = models.BooleanField(default=_DEFAULTS.any_separators)
+    one_letter_words = models.BooleanField(default=_DEFAULTS.one_letter_words)
     accents = models.BooleanField(default=_DEFAULTS.accents)
     leet_symbols = models.BooleanField(default=_DEFAULTS.leet_symbols)
     squeeze_repeats = models.BooleanField(default=_DEFAULTS.squeeze_repeats)

@@ -50,7 +50,8 @@ def _fold_symbols(folded: str, options: MatchOptions) -> str:
 def _finish(text: str, folded: str, starts, ends, options: MatchOptions) -> NormalizedText:
     # The steps after per-character folding: split words, then leetspeak symbols.
     if options.ignore_separators:
-        folded, kept = join_split_words(folded, splitter=splitter_for(options))
+        splitter = splitter_for(options)
+        folded, kept = join_split_words(folded, None, splitter, options.one_letter_words)
         if kept is not None:
             starts, ends = (kept, kept + 1) if starts is None else (starts[kept], ends[kept])
     folded = _fold_symbols(folded, options)
@@ -76,7 +77,8 @@ def _normalize_ascii(text: str, folder: Folder, options: MatchOptions) -> Normal
     folded = raw.decode("ascii")
     starts = ends = None
     if candidates := split_shape(raw, options):
-        folded, kept = join_split_words(folded, candidates, splitter_for(options))
+        splitter = splitter_for(options)
+        folded, kept = join_split_words(folded, candidates, splitter, options.one_letter_words)
         if kept is not None:
             starts, ends = kept, kept + 1
     if has_symbols(raw, options):

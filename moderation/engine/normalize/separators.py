@@ -161,13 +161,21 @@ def _split_word_at(text: str, lo: int, hi: int, splitter: Splitter) -> re.Match[
 
 
 def join_split_words(
-    text: str, candidates: list[int] | None = None, splitter: Splitter = STRICT
+    text: str,
+    candidates: list[int] | None = None,
+    splitter: Splitter = STRICT,
+    readings: bool = False,
 ) -> tuple[str, np.ndarray | None]:
-    """Return `text` with its split words joined, and the indices of the characters kept
-    (None when nothing was joined)."""
+    """Return `text` with its split words joined, and per output character the index of
+    `text` it came from (None when nothing was joined). With `readings`, a split word next
+    to a one-letter word is followed by its second reading (see two_readings)."""
     matches = split_words(text, candidates, splitter)
     if not matches:
         return text, None
+    if readings:
+        words = [two_readings(text, match) for match in matches]
+        if any(word is not None for word in words):
+            return _join_with_readings(text, matches, words)
     drops = [
         match.start() + offset
         for match in matches
@@ -178,3 +186,62 @@ def join_split_words(
     keep = np.ones(len(text), dtype=bool)
     keep[drops] = False
     return "".join(pieces), np.flatnonzero(keep)
+
+
+# Stands between the two readings of a split word: not a word character, not a
+# separator, and in no term (terms refuse control characters).
+READING_MARK = "\x02"
+
+
+def two_readings(text: str, match: re.Match[str]) -> tuple[str, list[int]] | None:
+    """Return the split word `match` read both ways, when its first or last letter may be
+    a one-letter word ("a n.u.d.e", "n u d e a"): the letters joined, then after
+    READING_MARK each reading with the one-letter words apart ("anude" READING_MARK
+    "a nude"), with the index of `text` each character came from; None when there is one
+    reading only."""
+    letters = [at for at in range(match.start(), match.end()) if text[at].isalnum()]
+    # A one-letter word is set apart by a space, and leaves three letters or more.
+    lead = _has_space(text, letters[0], letters[1])
+    trail = _has_space(text, letters[-2], letters[-1])
+    splits = [(1, 0)] * lead + [(0, 1)] * trail + [(1, 1)] * (lead and trail)
+    splits = [(a, b) for a, b in splits if len(letters) - a - b >= 3]
+    if not splits:
+        return None
+    indices = list(letters)
+    for first, last in splits:
+        middle = letters[first : len(letters) - last]
+        indices.append(letters[0] + 1)  # READING_MARK, at the first separator
+        indices += [letters[0], letters[0] + 1] * first + middle
+        indices += [letters[-2] + 1, letters[-1]] * last
+    chars = [text[at] for at in indices]
+    for at in range(len(letters), len(indices)):
+        if not text[indices[at]].isalnum():
+            # The separator before and after a one-letter word reads as a space.
+            chars[at] = " "
+    mark = len(letters)
+    for first, last in splits:
+        chars[mark] = READING_MARK
+        mark += 1 + 2 * first + len(letters) - first - last + 2 * last
+    return "".join(chars), indices
+
+
+def _has_space(text: str, before: int, after: int) -> bool:
+    return any(char.isspace() for char in text[before + 1 : after])
+
+
+def _join_with_readings(text: str, matches: list, words: list) -> tuple[str, np.ndarray]:
+    pieces: list[str] = []
+    indices: list[np.ndarray] = []
+    pos = 0
+    for match, word in zip(matches, words, strict=True):
+        pieces.append(text[pos : match.start()])
+        indices.append(np.arange(pos, match.start()))
+        if word is None:
+            kept = [at for at in range(match.start(), match.end()) if text[at].isalnum()]
+            word = ("".join(text[at] for at in kept), kept)
+        pieces.append(word[0])
+        indices.append(np.array(word[1], dtype=np.int64))
+        pos = match.end()
+    pieces.append(text[pos:])
+    indices.append(np.arange(pos, len(text)))
+    return "".join(pieces), np.concatenate(indices).astype(np.int64)

@@ -175,7 +175,7 @@ def test_any_non_letters_between_single_letters_join_them(text):
     [
         "n,u,d",  # three letters, not the term
         "nu, d, e",  # 'nu' is not a single letter
-        "n, u, d, e, s",
+        "n,u,d,e,s",
         "n - - - - - - u - d - e",  # a run longer than five
     ],
 )
@@ -199,3 +199,34 @@ def test_a_megabyte_of_separators_is_judged_in_bounded_time():
     found = [matched(text) for text in texts]
     assert found == [[], [], [("nude", "n.u.d.e")]]
     assert time.perf_counter() - started < 20
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("a n.u.d.e photo", [("nude", "n.u.d.e")]),
+        ("a n u d e photo", [("nude", "n u d e")]),
+        ("n u d e a photo", [("nude", "n u d e")]),
+        ("a n u d e a photo", [("nude", "n u d e")]),  # a one-letter word on each side
+        ("a n a l", [("anal", "a n a l")]),  # the first letter is the word's own
+        ("I am a U.S. citizen", []),
+        ("a U.S. citizen", []),
+        ("a u.s", []),
+        ("a n.u.d", []),  # two letters left: one reading
+    ],
+)
+def test_split_words_next_to_one_letter_words_are_read_both_ways(text, found):
+    assert matched(text) == found
+
+
+def test_one_letter_words_off_joins_the_article_in():
+    assert matched("a n.u.d.e photo", MatchOptions(one_letter_words=False)) == []
+    assert matched("a n a l", MatchOptions(one_letter_words=False)) == [("anal", "a n a l")]
+
+
+def test_both_readings_matching_alike_are_one_match():
+    substring = MatchOptions(mode="substring")
+    assert matched("a n u d e", substring) == [("nude", "n u d e")]
+    keyword_set = KeywordSet("k", "t", Action.BLOCK, ("nude",), (), substring)
+    found = CompiledKeywordSet(keyword_set).match_batch(["a n u d e", "x", "a n.u.d.e"])
+    assert [[m.text for m in row] for row in found] == [["n u d e"], [], ["n.u.d.e"]]

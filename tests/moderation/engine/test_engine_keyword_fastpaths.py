@@ -36,7 +36,7 @@ ASCII_PIECES = [
     "P|0rn", "k!ll", "ki11", "@", "+", "|", "?", "(sex)", "sex toys", "sussex", "sexy",
     "x", "a", "b c", " ", ", ", ".", "-", "_", "e.g.", "4k", "photo of a cat", "\x01", "\x00",
     "sseexx", "kiill", "ss", "x x", "(", "#", "s(x", "<", "[", "{", "s,e,x", "; ", "?",
-    "s*_*e", " - - ",
+    "s*_*e", " - - ", "a s e x", "s e x a", "x s.e.x x", "a ", " i",
 ]  # fmt: skip
 OTHER_PIECES = [
     "ｓｅｘ", "ѕех", "ѕ.е.х", "Ｓ Ｅ Ｘ", "看", "av女优", "女优です", "Москва", "МОСКВА",
@@ -52,6 +52,7 @@ OPTIONS = [
     MatchOptions(accents=False, squeeze_repeats=False, leet_symbols=False),
     MatchOptions(leetspeak=False, squeeze_repeats=False),
     MatchOptions(any_separators=False),
+    MatchOptions(one_letter_words=False, mode="substring"),
     MatchOptions(mode="substring", squeeze_repeats=False, nfkc=False),
 ]
 

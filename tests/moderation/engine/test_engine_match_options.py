@@ -34,6 +34,7 @@ def test_the_mode_is_the_choice_and_every_other_option_a_folding():
         "homoglyphs",
         "ignore_separators",
         "any_separators",
+        "one_letter_words",
         "accents",
         "leet_symbols",
         "squeeze_repeats",
@@ -43,7 +44,7 @@ def test_the_mode_is_the_choice_and_every_other_option_a_folding():
 
 def test_fold_key_follows_the_foldings_not_the_mode():
     options = MatchOptions(mode="substring", leetspeak=False)
-    assert options.fold_key() == (True, True, False, True, True, True, True, True, True)
+    assert options.fold_key() == (True, True, False, True, True, True, True, True, True, True)
     assert options.fold_key() == MatchOptions(leetspeak=False).fold_key()
 
 
@@ -51,9 +52,10 @@ def test_fold_key_follows_the_foldings_not_the_mode():
     ("options", "summary"),
     [
         (MatchOptions(), "Whole word · any case · NFKC · leetspeak · look-alikes · separators"
-         " · any separators · accents · symbols · repeats"),
+         " · any separators · one-letter words · accents · symbols · repeats"),
         (MatchOptions(mode="substring", nfkc=False, homoglyphs=False), "Substring · any case · "
-         "leetspeak · separators · any separators · accents · symbols · repeats"),
+         "leetspeak · separators · any separators · one-letter words · accents · symbols"
+         " · repeats"),
         (MatchOptions(**dict.fromkeys(FOLDINGS, False)), "Whole word"),
     ],
 )  # fmt: skip
