@@ -9,12 +9,11 @@ import re
 import numpy as np
 
 _ASCII_REPEAT_RE = re.compile(rb"([A-Za-z])\1")
-_ASCII_RUN_RE = re.compile(rb"([A-Za-z])\1+")
-# Shorter ASCII texts (most prompts) are squeezed with a regex and lists:
-# numpy's fixed costs are most of the time there.
+# Shorter ASCII texts (most prompts) take a path with fewer numpy calls.
 _NUMPY_FROM = 2048
 
 _ASCII_ALPHA = np.array([chr(i).isalpha() for i in range(128)], dtype=bool)
+_NOT_ALPHA = ~_ASCII_ALPHA
 
 
 class _AlphaTable:
@@ -68,18 +67,13 @@ def squeeze_repeats(text: str) -> tuple[str, np.ndarray | None, np.ndarray | Non
 
 
 def _squeeze_short(raw: bytes) -> tuple[str, np.ndarray | None, np.ndarray | None]:
-    firsts: list[int] = []
-    lasts: list[int] = []
-    pos = 0
-    for run in _ASCII_RUN_RE.finditer(raw):
-        start, end = run.span()
-        firsts.extend(range(pos, start + 1))
-        lasts.extend(range(pos, start))
-        lasts.append(end - 1)
-        pos = end
-    if not pos:
+    # The fewest numpy calls: their fixed costs are most of the time here.
+    codes = np.frombuffer(raw, dtype=np.uint8)
+    keep = np.empty(len(codes) + 1, dtype=bool)
+    keep[0] = keep[-1] = True
+    np.logical_or(codes[1:] != codes[:-1], _NOT_ALPHA[codes[1:]], out=keep[1:-1])
+    kept = np.flatnonzero(keep[:-1])
+    if len(kept) == len(codes):
         return raw.decode("ascii"), None, None
-    firsts.extend(range(pos, len(raw)))
-    lasts.extend(range(pos, len(raw)))
-    squeezed = _ASCII_RUN_RE.sub(rb"\1", raw).decode("ascii")
-    return squeezed, np.array(firsts, dtype=np.int64), np.array(lasts, dtype=np.int64)
+    lasts = np.flatnonzero(keep[1:])
+    return codes[kept].tobytes().decode("ascii"), kept, lasts
