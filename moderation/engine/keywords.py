@@ -137,7 +137,7 @@ class CompiledKeywordSet:
                 i = rows[at]
                 results[i].append(make((terms[term], start, end, texts[i][start:end])))
         if any(READING_MARK in group.norm.text for group in batch.joined):
-            return [_once(found) for found in results]
+            return [_once(found) if len(found) > 1 else found for found in results]
         return results
 
     def match_batch(self, texts: list[str]) -> list[list[KeywordMatch]]:
