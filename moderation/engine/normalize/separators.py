@@ -1,5 +1,7 @@
 """Separators: single letters split by separators (``s.e.x``, ``s e x``,
-``s-e-x``) are joined back into the word they spell."""
+``s-e-x``; with any_separators also ``n*u_d/e``, ``n, u, d, e``) are joined
+back into the word they spell; with one_letter_words, a split word next to a
+one-letter word is read both ways (``a n.u.d.e``: "anude" and "a nude")."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import numpy as np
 
 from moderation.engine.match_options import MatchOptions
 from moderation.engine.normalize.leetspeak import LEET_SYMBOLS, MORE_LEET_SYMBOLS
+from moderation.engine.normalize.unicode import non_ascii_chars
 
 # Separators between single letters. Commas and semicolons are not among
 # them: "a, b, c" is a list, not a spelled-out word.
@@ -93,9 +96,12 @@ def text_shape(text: str, splitter: Splitter = STRICT) -> bytes:
     # str.translate with a dict is slow on long texts; bytes.translate is not.
     if text.isascii():
         return text.encode("ascii").translate(splitter.ascii_shape_bytes)
-    # ('?' stands for every non-ASCII character once encoded: a '?' that is a
-    # separator becomes '.' first.)
-    text = splitter.non_ascii_separator_re.sub(".", text)
+    # '?' stands for every non-ASCII character once encoded: a '?' that is a
+    # separator becomes '.' first, with the non-ASCII separators. The search
+    # looks at the non-ASCII characters only, much faster on long texts.
+    separators = splitter.non_ascii_separator_re
+    if separators.search(non_ascii_chars(text)) or (splitter.is_separator("?") and "?" in text):
+        text = separators.sub(".", text)
     return text.encode("ascii", "replace").translate(splitter.mixed_shape_bytes)
 
 
