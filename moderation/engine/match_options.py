@@ -18,12 +18,14 @@ MatchMode = Literal["whole_word", "substring"]
 MATCH_MODES = {"whole_word": "Whole word", "substring": "Substring"}
 
 
-def _folding(label: str, summary: str, help: str, absent: bool | None = None) -> Any:
+def _folding(
+    label: str, summary: str, help: str, absent: bool | None = None, default: bool = True
+) -> Any:
     # `absent`: what a bundle without this option's key means. Options added
     # after bundles were first published set it, so that a published bundle,
     # which does not name them, keeps the meaning it was published with.
     metadata = {"label": label, "summary": summary, "help": help, "absent": absent}
-    return field(default=True, metadata=metadata)
+    return field(default=default, metadata=metadata)
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,9 @@ class MatchOptions:
         "repeats",
         "Read a run of one repeated letter as that letter once, in text and terms alike.",
         absent=False,
+        # Off by default: it costs about a third of batch throughput and two
+        # thirds of single-prompt throughput (docs/benchmarks.md).
+        default=False,
     )
 
     def fold_key(self) -> tuple[bool, ...]:

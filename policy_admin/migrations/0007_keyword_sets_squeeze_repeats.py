@@ -1,7 +1,7 @@
 """Keyword sets: squeezing repeated letters, a match option.
 
-Existing keyword sets get the folding off, so they keep matching as they did
-(as a published bundle without the option does); new sets get it on.
+Off for existing and new keyword sets alike: it is the one later folding off
+by default (it costs throughput; see docs/benchmarks.md).
 """
 
 from django.db import migrations, models
@@ -18,19 +18,9 @@ class Migration(migrations.Migration):
             name="squeeze_repeats",
             field=models.BooleanField(default=False),
         ),
-        migrations.AlterField(
-            model_name="floorkeywordset",
-            name="squeeze_repeats",
-            field=models.BooleanField(default=True),
-        ),
         migrations.AddField(
             model_name="keywordruleset",
             name="squeeze_repeats",
             field=models.BooleanField(default=False),
-        ),
-        migrations.AlterField(
-            model_name="keywordruleset",
-            name="squeeze_repeats",
-            field=models.BooleanField(default=True),
         ),
     ]

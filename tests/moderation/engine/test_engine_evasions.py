@@ -16,6 +16,7 @@ TERMS = ("nude", "naked", "suicide", "coffee", "kill", "anal", "us")
 # The options added after bundles were first published: off in a bundle that
 # does not name them.
 LATER = [spec.name for spec in OPTION_SPECS if spec.absent is not None]
+SQUEEZE = MatchOptions(squeeze_repeats=True)
 
 
 def matched(text: str, options: MatchOptions | None = None, terms=TERMS) -> list[tuple[str, str]]:
@@ -81,9 +82,12 @@ def test_a_bundle_published_before_the_later_options_decodes_with_them_off(bundl
 
 
 def test_the_later_options_round_trip_on_and_off(bundle):
-    assert Bundle.from_bytes(bundle.to_bytes()) == bundle
-    assert all(getattr(ks.options, name) for ks in bundle.keyword_sets for name in LATER)
     data = bundle_to_dict(bundle)
+    for keyword_set in data["keyword_sets"]:
+        keyword_set["options"].update(dict.fromkeys(LATER, True))
+    on = bundle_from_dict(data)
+    assert Bundle.from_bytes(on.to_bytes()) == on
+    assert all(getattr(ks.options, name) for ks in on.keyword_sets for name in LATER)
     for keyword_set in data["keyword_sets"]:
         keyword_set["options"].update(dict.fromkeys(LATER, False))
     off = bundle_from_dict(data)
@@ -110,12 +114,17 @@ def test_an_older_option_is_still_required(bundle):
     ],
 )
 def test_repeated_letters_are_squeezed_in_text_and_terms(text, found):
-    assert matched(text) == found
+    assert matched(text, SQUEEZE) == found
 
 
 @pytest.mark.parametrize("near_miss", ["nudes", "snooze", "coffees", "cafe", "nu de", "skill"])
 def test_repeat_near_misses_stay_clean(near_miss):
-    assert matched(near_miss) == []
+    assert matched(near_miss, SQUEEZE) == []
+
+
+def test_squeezing_is_off_by_default():
+    assert MatchOptions().squeeze_repeats is False
+    assert matched("nuuude") == []
 
 
 def test_squeezing_off_keeps_runs_apart():
@@ -125,7 +134,7 @@ def test_squeezing_off_keeps_runs_apart():
 
 
 def test_digits_are_not_squeezed():
-    assert matched("1000", MatchOptions(leetspeak=False), terms=("10",)) == []
+    assert matched("1000", MatchOptions(leetspeak=False, squeeze_repeats=True), terms=("10",)) == []
 
 
 @pytest.mark.parametrize(

@@ -52,6 +52,7 @@ OPTIONS = [
     MatchOptions(accents=False, squeeze_repeats=False, leet_symbols=False),
     MatchOptions(leetspeak=False, squeeze_repeats=False),
     MatchOptions(any_separators=False),
+    MatchOptions(squeeze_repeats=True),
     MatchOptions(one_letter_words=False, mode="substring"),
     MatchOptions(mode="substring", squeeze_repeats=False, nfkc=False),
 ]

@@ -29,9 +29,9 @@ NOTHING = MatchOptions(**dict.fromkeys(FOLDINGS, False))
         ("s\u00adex", "sex"),  # soft hyphen
         ("$ex", "sex"),
         ("h!gh", "high"),
-        ("ki11", "ki"),  # 1 and l share the i class, and the run squeezes
-        ("kill", "ki"),
-        ("Straße", "strase"),
+        ("ki11", "kiii"),  # 1 and l share the i class
+        ("kill", "kiii"),
+        ("Straße", "strasse"),
         ("ﬁne", "fine"),
         ("𝐬𝐞𝐱", "sex"),  # mathematical bold
     ],
@@ -45,7 +45,7 @@ def test_evasions_fold_to_the_plain_word(text, expected):
     [
         ("sex!", "sex!"),  # a trailing symbol is punctuation, not leetspeak
         ("e.g. this", "e.g. this"),  # two single letters are not a split word
-        ("hello world", "heio worid"),
+        ("hello world", "heiio worid"),
     ],
 )
 def test_ordinary_text_is_left_alone(text, expected):
