@@ -22,6 +22,7 @@ import numpy as np
 from moderation.engine.bundle.types import KeywordSet
 from moderation.engine.errors import BundleError
 from moderation.engine.normalize import (
+    READING_MARK,
     NormalizedText,
     fold_ascii_plain,
     non_ascii_chars,
@@ -117,7 +118,8 @@ class CompiledKeywordSet:
 
     def find(self, norm: NormalizedText) -> list[KeywordMatch]:
         """Return every term match in `norm` that no allow-listed phrase match contains."""
-        return [self._match(norm, start, end, term) for start, end, term in self._hits(norm.text)]
+        found = [self._match(norm, start, end, term) for start, end, term in self._hits(norm.text)]
+        return _once(found) if READING_MARK in norm.text else found
 
     def find_batch(self, batch: NormalizedBatch) -> list[list[KeywordMatch]]:
         """Return the matches of every text of `batch`; the same as find() one by one."""
@@ -134,6 +136,8 @@ class CompiledKeywordSet:
             for (_, _, term), start, end, at in zip(hits, *_batch_spans(group, hits), strict=True):
                 i = rows[at]
                 results[i].append(make((terms[term], start, end, texts[i][start:end])))
+        if any(READING_MARK in group.norm.text for group in batch.joined):
+            return [_once(found) if len(found) > 1 else found for found in results]
         return results
 
     def match_batch(self, texts: list[str]) -> list[list[KeywordMatch]]:
@@ -249,6 +253,12 @@ def _batch_spans(group: JoinedTexts, hits: list) -> tuple[list, list, list]:
     at = np.searchsorted(group.offsets, starts, side="right") - 1
     base = group.offsets[at]
     return (starts - base).tolist(), (ends - base).tolist(), at.tolist()
+
+
+def _once(found: list[KeywordMatch]) -> list[KeywordMatch]:
+    # Both readings of a split word may match the same term on the same
+    # original characters (in substring mode): that is one match.
+    return list(dict.fromkeys(found))
 
 
 # The automaton's order: by end, and at one end the longest match first.

@@ -18,8 +18,14 @@ MatchMode = Literal["whole_word", "substring"]
 MATCH_MODES = {"whole_word": "Whole word", "substring": "Substring"}
 
 
-def _folding(label: str, summary: str, help: str) -> Any:
-    return field(default=True, metadata={"label": label, "summary": summary, "help": help})
+def _folding(
+    label: str, summary: str, help: str, absent: bool | None = None, default: bool = True
+) -> Any:
+    # `absent`: what a bundle without this option's key means. Options added
+    # after bundles were first published set it, so that a published bundle,
+    # which does not name them, keeps the meaning it was published with.
+    metadata = {"label": label, "summary": summary, "help": help, "absent": absent}
+    return field(default=default, metadata=metadata)
 
 
 @dataclass(frozen=True)
@@ -51,6 +57,41 @@ class MatchOptions:
         "separators",
         "Join single letters split by dots, dashes or spaces.",
     )
+    any_separators: bool = _folding(
+        "Any non-letters between single letters (n*u_d/e, n, u, d, e)",
+        "any separators",
+        "With separators joined: a run of up to five characters that are not letters or "
+        "digits (punctuation, symbols, spaces) separates the letters of a split word.",
+        absent=False,
+    )
+    one_letter_words: bool = _folding(
+        "Split words next to one-letter words (a n.u.d.e)",
+        "one-letter words",
+        "With separators joined: a split word next to a one-letter word is read both ways "
+        '("a n u d e" as "anude" and as "a nude").',
+        absent=False,
+    )
+    accents: bool = _folding(
+        "Ignore accents (nüdë → nude)",
+        "accents",
+        "Strip accents and other combining marks from letters (after NFKD).",
+        absent=False,
+    )
+    leet_symbols: bool = _folding(
+        "More leetspeak symbols (n@k€d, su(k)",
+        "symbols",
+        "Read €, £, ¥, (, <, # and other symbols as the letters they mimic.",
+        absent=False,
+    )
+    squeeze_repeats: bool = _folding(
+        "Squeeze repeated letters (nuuude → nude)",
+        "repeats",
+        "Read a run of one repeated letter as that letter once, in text and terms alike.",
+        absent=False,
+        # Off by default: it costs about a third of batch throughput and two
+        # thirds of single-prompt throughput (docs/benchmarks.md).
+        default=False,
+    )
 
     def fold_key(self) -> tuple[bool, ...]:
         """Return the part of the options that decides normalisation (not the mode)."""
@@ -77,6 +118,8 @@ class OptionSpec:
     help: str
     summary: str = ""
     choices: dict[str, str] | None = None
+    # What a bundle that does not name the option means (None: it must name it).
+    absent: Any = None
 
     def __post_init__(self) -> None:
         # The interfaces know two kinds of option; a third needs its fields there first.

@@ -88,7 +88,7 @@ def folds_aligned(text: str, options: MatchOptions) -> bool:
         return True
     if len(text) >= ALIGNED_BELOW:
         return False
-    folder = folder_for(options.casefold, options.nfkc, options.leetspeak, options.homoglyphs)
+    folder = folder_for(options)
     return folder.aligned(text)
 
 
@@ -97,7 +97,7 @@ def _all_fold_aligned(texts: list[str], options: MatchOptions) -> bool:
     # all of them fold one for one exactly when those of each one do.
     if any(len(text) >= ALIGNED_BELOW for text in texts):
         return False
-    folder = folder_for(options.casefold, options.nfkc, options.leetspeak, options.homoglyphs)
+    folder = folder_for(options)
     return folder.aligned("".join(texts))
 
 

@@ -99,6 +99,11 @@ class KeywordSetFields(models.Model):
     leetspeak = models.BooleanField(default=_DEFAULTS.leetspeak)
     homoglyphs = models.BooleanField(default=_DEFAULTS.homoglyphs)
     ignore_separators = models.BooleanField(default=_DEFAULTS.ignore_separators)
+    any_separators = models.BooleanField(default=_DEFAULTS.any_separators)
+    one_letter_words = models.BooleanField(default=_DEFAULTS.one_letter_words)
+    accents = models.BooleanField(default=_DEFAULTS.accents)
+    leet_symbols = models.BooleanField(default=_DEFAULTS.leet_symbols)
+    squeeze_repeats = models.BooleanField(default=_DEFAULTS.squeeze_repeats)
     languages = models.CharField(max_length=120, blank=True, help_text="e.g. en, de, ja")
     notes = models.TextField(blank=True)
 

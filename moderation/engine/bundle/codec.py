@@ -21,7 +21,7 @@ from moderation.engine.bundle.types import (
 )
 from moderation.engine.decision import ACTIONS, Action
 from moderation.engine.errors import BundleError
-from moderation.engine.match_options import OPTION_NAMES, OPTION_SPECS, MatchOptions, OptionSpec
+from moderation.engine.match_options import OPTION_SPECS, MatchOptions, OptionSpec
 from moderation.engine.models.base import ModelPin
 
 MAX_TERMS = 200_000
@@ -62,7 +62,17 @@ def _keyword_set_dict(ks: KeywordSet) -> dict[str, Any]:
         "action": ks.action.value,
         "terms": list(ks.terms),
         "allow": list(ks.allow),
-        "options": vars(ks.options).copy(),
+        "options": _options_dict(ks.options),
+    }
+
+
+def _options_dict(options: MatchOptions) -> dict[str, Any]:
+    # An option at its `absent` value is left out, so a bundle published before
+    # the option existed re-encodes to the same canonical bytes.
+    return {
+        spec.name: getattr(options, spec.name)
+        for spec in OPTION_SPECS
+        if spec.absent is None or getattr(options, spec.name) != spec.absent
     }
 
 
@@ -278,8 +288,11 @@ def _phrases(raw: Any, path: str, max_items: int, max_chars: int, what: str) -> 
 
 
 def _options(raw: Any, path: str) -> MatchOptions:
-    d = f.obj(raw, path, OPTION_NAMES)
-    return MatchOptions(**{s.name: _option(d[s.name], f"{path}.{s.name}", s) for s in OPTION_SPECS})
+    required = tuple(s.name for s in OPTION_SPECS if s.absent is None)
+    d = f.obj(raw, path, required, tuple(s.name for s in OPTION_SPECS if s.absent is not None))
+    return MatchOptions(
+        **{s.name: _option(d.get(s.name, s.absent), f"{path}.{s.name}", s) for s in OPTION_SPECS}
+    )
 
 
 def _option(value: Any, path: str, spec: OptionSpec) -> Any:

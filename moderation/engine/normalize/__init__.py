@@ -26,13 +26,18 @@ from moderation.engine.normalize.pipeline import (
     normalize_aligned,
     normalize_term,
 )
-from moderation.engine.normalize.separators import SEPARATOR_CHARS, SHAPE_VECTORISE_FROM
+from moderation.engine.normalize.separators import (
+    READING_MARK,
+    SEPARATOR_CHARS,
+    SHAPE_VECTORISE_FROM,
+)
 from moderation.engine.normalize.unicode import non_ascii_chars
 
 __all__ = [
     "ALIGNED_BELOW",
     "LEET_CHARS",
     "LEET_SYMBOLS",
+    "READING_MARK",
     "SEPARATOR_CHARS",
     "SHAPE_VECTORISE_FROM",
     "MatchMode",

@@ -1,6 +1,6 @@
-"""Per-character folding (NFKC, casefold, invisible characters, homoglyphs,
-leetspeak digits) under one set of options, with the span of the original each
-folded character came from."""
+"""Per-character folding (NFKC, casefold, accents, invisible characters,
+homoglyphs, leetspeak digits) under one set of options, with the span of the
+original each folded character came from."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import unicodedata
 
 import numpy as np
 
-from moderation.engine.normalize.tables import ascii_bytes, ascii_table, char_table
+from moderation.engine.match_options import MatchOptions
+from moderation.engine.normalize.tables import ACCENT_MARKS, ascii_bytes, ascii_table, char_table
 from moderation.engine.normalize.unicode import (
     NON_ASCII_RUN_RE,
     cluster_re,
@@ -24,9 +25,14 @@ class Folder:
     """Folds characters and short clusters under one set of options, with a cache."""
 
     _CACHE_LIMIT = 50_000
+    # Longer clusters (a letter under a pile of marks) are folded but not
+    # cached: a text of them must not fill the cache with one-off entries.
+    _CACHED_UP_TO = 16
 
-    def __init__(self, casefold: bool, nfkc: bool, leetspeak: bool, homoglyphs: bool) -> None:
-        self.casefold, self.nfkc = casefold, nfkc
+    def __init__(
+        self, casefold: bool, nfkc: bool, leetspeak: bool, homoglyphs: bool, accents: bool
+    ) -> None:
+        self.casefold, self.nfkc, self.accents = casefold, nfkc, accents
         self.ascii_table = ascii_table(casefold, leetspeak)
         self.ascii_bytes = ascii_bytes(casefold, leetspeak)
         self.table = char_table(homoglyphs, leetspeak)
@@ -42,6 +48,10 @@ class Folder:
         folded = self.cache.get(cluster)
         if folded is None:
             folded = cluster.translate(self.table)
+            if self.accents:
+                # Decomposed, the accents are combining marks of their own.
+                folded = unicodedata.normalize("NFKD" if self.nfkc else "NFD", folded)
+                folded = unicodedata.normalize("NFC", folded.translate(ACCENT_MARKS))
             if self.nfkc:
                 folded = unicodedata.normalize("NFKC", folded)
             if self.casefold:
@@ -49,7 +59,7 @@ class Folder:
             # Folding again: NFKC and casefold can produce look-alikes or
             # invisible characters the first pass did not see.
             folded = folded.translate(self.table)
-            if len(self.cache) < self._CACHE_LIMIT:
+            if len(self.cache) < self._CACHE_LIMIT and len(cluster) <= self._CACHED_UP_TO:
                 self.cache[cluster] = folded
         return folded
 
@@ -82,10 +92,18 @@ class Folder:
         return run.group().translate(self.char_map)
 
 
+def folder_for(options: MatchOptions) -> Folder:
+    """Return the one Folder of these options' per-character foldings in this process."""
+    return _folder(
+        options.casefold, options.nfkc, options.leetspeak, options.homoglyphs, options.accents
+    )
+
+
 @functools.cache
-def folder_for(casefold: bool, nfkc: bool, leetspeak: bool, homoglyphs: bool) -> Folder:
-    """Return the one Folder of these options in this process (its caches are shared)."""
-    return Folder(casefold, nfkc, leetspeak, homoglyphs)
+def _folder(casefold: bool, nfkc: bool, leetspeak: bool, homoglyphs: bool, accents: bool) -> Folder:
+    # Keyed by the per-character foldings only, so sets that differ in mode
+    # or in the later steps share one Folder and its caches.
+    return Folder(casefold, nfkc, leetspeak, homoglyphs, accents)
 
 
 def fold_mixed(text: str, folder: Folder) -> tuple[str, np.ndarray, np.ndarray]:

@@ -20,11 +20,37 @@ LEET_SYMBOLS = {"@": "a", "$": "s", "!": "i", "|": "i", "+": "t"}
 _SYMBOL_RE = re.compile(r"[@$!|+](?=[^\W_])")
 
 
+# More symbols (the `leet_symbols` option). Currency and letter-like signs
+# fold where a letter or digit follows, as above ("n@k€d", "£ick"); brackets,
+# '#' only inside a word ("su(k"), so "(sex)" and "#sex" keep their word.
+MORE_LEET_SYMBOLS = {
+    "€": "e", "£": "i", "¥": "y", "¢": "c", "§": "s", "¡": "i", "©": "c", "®": "r",
+    "(": "c", "<": "c", "[": "c", "{": "c", "#": "h",
+}  # fmt: skip
+_BEFORE_LETTERS = "€£¥¢§¡©®"
+_INSIDE_WORDS = "(<[{#"
+_MORE_SYMBOL_RE = re.compile(
+    rf"[{_BEFORE_LETTERS}](?=[^\W_])|(?<=[^\W_])[{re.escape(_INSIDE_WORDS)}](?=[^\W_])"
+)
+_ASCII_MORE_RE = re.compile(
+    b"[" + re.escape("".join(c for c in MORE_LEET_SYMBOLS if c.isascii())).encode() + b"]"
+)
+
+
 def has_symbols(raw: bytes, options: MatchOptions) -> bool:
     """Return whether folded ASCII bytes hold a leetspeak symbol that may need folding."""
+    if options.leet_symbols and _ASCII_MORE_RE.search(raw) is not None:
+        return True
     return options.leetspeak and (
         b"@" in raw or b"$" in raw or b"!" in raw or b"|" in raw or b"+" in raw
     )
+
+
+def fold_more_symbols(text: str) -> str:
+    """Return `text` with each of MORE_LEET_SYMBOLS folded where its rule says."""
+    if not any(symbol in text for symbol in MORE_LEET_SYMBOLS):
+        return text
+    return _MORE_SYMBOL_RE.sub(lambda m: MORE_LEET_SYMBOLS[m.group()], text)
 
 
 def fold_symbols(text: str) -> str:

@@ -1,13 +1,15 @@
 """The normalisation pipeline: per-character folding, then split words, then
-leetspeak symbols, each on the fastest path the text allows."""
+leetspeak symbols, then repeated letters, each on the fastest path the text
+allows."""
 
 from __future__ import annotations
 
 from moderation.engine.match_options import MatchOptions
 from moderation.engine.normalize.folder import Folder, fold_mixed, folder_for
-from moderation.engine.normalize.leetspeak import fold_symbols, has_symbols
+from moderation.engine.normalize.leetspeak import fold_more_symbols, fold_symbols, has_symbols
 from moderation.engine.normalize.options import NormalizedText
-from moderation.engine.normalize.separators import join_split_words, split_shape
+from moderation.engine.normalize.repeats import has_repeats, squeeze_repeats
+from moderation.engine.normalize.separators import join_split_words, split_shape, splitter_for
 from moderation.engine.normalize.tables import ascii_bytes
 
 # Non-ASCII texts shorter than this may fold with C-level translations (see
@@ -18,7 +20,7 @@ ALIGNED_BELOW = 4096
 
 def normalize(text: str, options: MatchOptions) -> NormalizedText:
     """Normalise `text` under `options`, keeping a map back to the original spans."""
-    folder = folder_for(options.casefold, options.nfkc, options.leetspeak, options.homoglyphs)
+    folder = folder_for(options)
     if text.isascii():
         return _normalize_ascii(text, folder, options)
     if len(text) < ALIGNED_BELOW and folder.aligned(text):
@@ -31,21 +33,41 @@ def normalize(text: str, options: MatchOptions) -> NormalizedText:
 def normalize_aligned(text: str, options: MatchOptions) -> NormalizedText:
     """Normalise `text`, which folds one character for one (see Folder.aligned), of any
     length; the same result as normalize()."""
-    folder = folder_for(options.casefold, options.nfkc, options.leetspeak, options.homoglyphs)
+    folder = folder_for(options)
     if text.isascii():
         return _normalize_ascii(text, folder, options)
     return _finish(text, folder.fold_chars(text), None, None, options)
 
 
+def _fold_symbols(folded: str, options: MatchOptions) -> str:
+    # The further symbols first: a base symbol folds only before a letter,
+    # which one of them may be ("su!¢ide").
+    if options.leet_symbols:
+        folded = fold_more_symbols(folded)
+    return fold_symbols(folded) if options.leetspeak else folded
+
+
 def _finish(text: str, folded: str, starts, ends, options: MatchOptions) -> NormalizedText:
     # The steps after per-character folding: split words, then leetspeak symbols.
     if options.ignore_separators:
-        folded, kept = join_split_words(folded)
+        splitter = splitter_for(options)
+        folded, kept = join_split_words(folded, None, splitter, options.one_letter_words)
         if kept is not None:
             starts, ends = (kept, kept + 1) if starts is None else (starts[kept], ends[kept])
-    if options.leetspeak:
-        folded = fold_symbols(folded)
+    folded = _fold_symbols(folded, options)
+    if options.squeeze_repeats:
+        return _squeezed(text, folded, starts, ends)
     return NormalizedText(text, folded, starts, ends)
+
+
+def _squeezed(text: str, folded: str, starts, ends) -> NormalizedText:
+    # Last, so that runs spelled out ("n u u u d e") or in leetspeak squeeze too.
+    squeezed, firsts, lasts = squeeze_repeats(folded)
+    if firsts is None:
+        return NormalizedText(text, folded, starts, ends)
+    if starts is None:
+        return NormalizedText(text, squeezed, firsts, lasts + 1)
+    return NormalizedText(text, squeezed, starts[firsts], ends[lasts])
 
 
 def _normalize_ascii(text: str, folder: Folder, options: MatchOptions) -> NormalizedText:
@@ -55,11 +77,14 @@ def _normalize_ascii(text: str, folder: Folder, options: MatchOptions) -> Normal
     folded = raw.decode("ascii")
     starts = ends = None
     if candidates := split_shape(raw, options):
-        folded, kept = join_split_words(folded, candidates)
+        splitter = splitter_for(options)
+        folded, kept = join_split_words(folded, candidates, splitter, options.one_letter_words)
         if kept is not None:
             starts, ends = kept, kept + 1
     if has_symbols(raw, options):
-        folded = fold_symbols(folded)
+        folded = _fold_symbols(folded, options)
+    if options.squeeze_repeats:
+        return _squeezed(text, folded, starts, ends)
     return NormalizedText(text, folded, starts, ends)
 
 
@@ -68,6 +93,8 @@ def fold_ascii_plain(text: str, options: MatchOptions) -> str | None:
     for one (no split word to join, no leetspeak symbol), so spans need no map; else None."""
     raw = text.encode("ascii").translate(ascii_bytes(options.casefold, options.leetspeak))
     if split_shape(raw, options) or has_symbols(raw, options):
+        return None
+    if options.squeeze_repeats and has_repeats(raw):
         return None
     return raw.decode("ascii")
 

@@ -1,5 +1,7 @@
 """Separators: single letters split by separators (``s.e.x``, ``s e x``,
-``s-e-x``) are joined back into the word they spell."""
+``s-e-x``; with any_separators also ``n*u_d/e``, ``n, u, d, e``) are joined
+back into the word they spell; with one_letter_words, a split word next to a
+one-letter word is read both ways (``a n.u.d.e``: "anude" and "a nude")."""
 
 from __future__ import annotations
 
@@ -9,83 +11,143 @@ import re
 import numpy as np
 
 from moderation.engine.match_options import MatchOptions
+from moderation.engine.normalize.leetspeak import LEET_SYMBOLS, MORE_LEET_SYMBOLS
 from moderation.engine.normalize.unicode import non_ascii_chars
 
 # Separators between single letters. Commas and semicolons are not among
 # them: "a, b, c" is a list, not a spelled-out word.
 SEPARATOR_CHARS = " \t\n\r\f\v.-_*·•~/\\|'`^=:\u00a0\u3000"
-_SEP = "[" + re.escape(SEPARATOR_CHARS) + "]"
-# At least three single letters joined by one to three separator characters:
-# two letters ("e.g.", "i.e.") are too often ordinary text.
-SPLIT_WORD_RE = re.compile(rf"(?<![^\W_])[^\W_](?:{_SEP}{{1,3}}[^\W_](?![^\W_])){{2,}}")
-
-
-def _shape(char: str) -> str:
-    if char == "?":
-        return "?"
-    return "a" if char.isalnum() else "." if char in SEPARATOR_CHARS else " "
-
-
-# Letters and digits read 'a', separators '.', other ASCII ' ', and any other
-# non-ASCII character '?' (a letter or not; the non-ASCII separators are mapped
-# to '.' first). The middle of a split word then shows as ".a.a", ".a..a" or
-# ".a...a" (or with '?' for letters), which a bytes pattern starting with a
-# literal spots ten times faster than the full Unicode pattern scans; the full
-# pattern then runs only where the shape says.
-_SHAPE_BYTES = "".join(_shape(chr(i)) for i in range(128)).encode() + b"?" * 128
-_NON_ASCII_SEPARATOR_RE = re.compile("[" + "".join(c for c in SEPARATOR_CHARS if c > "\x7f") + "]")
-SPLIT_SHAPE_RE = re.compile(rb"\.[a?]\.{1,3}[a?](?!a)")
+# Joins the texts of a batch (textbatch.JOIN_CHAR) and the readings of a split
+# word (READING_MARK): never a separator, so no split word spans two of them.
+_NEVER_SEPARATORS = "\x00\x02"
 # Shapes at least this long are searched with numpy first (see split_candidates).
 SHAPE_VECTORISE_FROM = 2048
 
 
-def text_shape(text: str) -> bytes:
-    """Return the shape of `text`, one byte per character (see _SHAPE_BYTES)."""
+class Splitter:
+    """What separates the single letters of a split word: a character class and a longest run.
+
+    The shape of a text is one byte per character: letters and digits read
+    'a', separators '.', other ASCII ' ', and any other non-ASCII character
+    '?' (a letter or not; the non-ASCII separators are mapped to '.' first).
+    The middle of a split word then shows as ".a.a", ".a..a" (or with '?' for
+    letters), which a bytes pattern starting with a literal spots ten times
+    faster than the full Unicode pattern scans; the full pattern then runs
+    only where the shape says.
+    """
+
+    def __init__(self, separator: str, max_run: int, is_separator, non_ascii_separator: str):
+        self.max_run = max_run
+        # At least three single letters joined by separator runs: two letters
+        # ("e.g.", "i.e.") are too often ordinary text.
+        self.word_re = re.compile(
+            rf"(?<![^\W_])[^\W_](?:(?:{separator}){{1,{max_run}}}[^\W_](?![^\W_])){{2,}}"
+        )
+        self.is_separator = is_separator
+        self.shape_re = re.compile(rb"\.[a?]\.{1,%d}[a?](?!a)" % max_run)
+        shapes = [self._shape(chr(i)) for i in range(128)]
+        self.ascii_shape_bytes = "".join(shapes).encode() + b"?" * 128
+        # Non-ASCII texts are encoded with '?' for each non-ASCII character.
+        shapes[ord("?")] = "?"
+        self.mixed_shape_bytes = "".join(shapes).encode() + b"?" * 128
+        self.non_ascii_separator_re = re.compile(non_ascii_separator)
+
+    def _shape(self, char: str) -> str:
+        return "a" if char.isalnum() else "." if self.is_separator(char) else " "
+
+
+def _strict_separator(char: str) -> bool:
+    return char in SEPARATOR_CHARS
+
+
+def _any_separator(char: str) -> bool:
+    return not char.isalnum() and char not in _NOT_ANY_SEPARATORS
+
+
+# Leetspeak symbols are letters in disguise ("n@k€d"), so they do not count as
+# separators (those already among SEPARATOR_CHARS, such as '|', still do).
+_LEET_NOT_SEPARATORS = "".join(
+    sorted(set(LEET_SYMBOLS).union(MORE_LEET_SYMBOLS).difference(SEPARATOR_CHARS))
+)
+_NOT_ANY_SEPARATORS = _NEVER_SEPARATORS + _LEET_NOT_SEPARATORS
+
+
+_NON_ASCII_SEPARATORS = "".join(c for c in SEPARATOR_CHARS if c > "\x7f")
+# The separators named above, in runs of one to three.
+STRICT = Splitter(
+    "[" + re.escape(SEPARATOR_CHARS) + "]", 3, _strict_separator, f"[{_NON_ASCII_SEPARATORS}]"
+)
+# Any character but a letter or digit (punctuation, symbols, spaces), in runs
+# of up to five ("n*u_d/e", "n, u, d, e", "n . - u"): longer runs are
+# layout rather than a spelled-out word.
+_NOT_ANY = re.escape(_NOT_ANY_SEPARATORS)
+ANY = Splitter(rf"(?![{_NOT_ANY}])[\W_]", 5, _any_separator, rf"[?]|(?![{_NOT_ANY}])[^\w\x00-\x7f]")
+SPLIT_WORD_RE = STRICT.word_re
+SPLIT_SHAPE_RE = STRICT.shape_re
+
+
+def splitter_for(options: MatchOptions) -> Splitter:
+    """Return the splitter the options ask for."""
+    return ANY if options.any_separators else STRICT
+
+
+def text_shape(text: str, splitter: Splitter = STRICT) -> bytes:
+    """Return the shape of `text`, one byte per character (see Splitter)."""
     # str.translate with a dict is slow on long texts; bytes.translate is not.
-    if not text.isascii() and _NON_ASCII_SEPARATOR_RE.search(non_ascii_chars(text)):
-        text = _NON_ASCII_SEPARATOR_RE.sub(".", text)
-    return text.encode("ascii", "replace").translate(_SHAPE_BYTES)
+    if text.isascii():
+        return text.encode("ascii").translate(splitter.ascii_shape_bytes)
+    # '?' stands for every non-ASCII character once encoded: a '?' that is a
+    # separator becomes '.' first, with the non-ASCII separators. The search
+    # looks at the non-ASCII characters only, much faster on long texts.
+    separators = splitter.non_ascii_separator_re
+    if separators.search(non_ascii_chars(text)) or (splitter.is_separator("?") and "?" in text):
+        text = separators.sub(".", text)
+    return text.encode("ascii", "replace").translate(splitter.mixed_shape_bytes)
 
 
 def split_shape(raw: bytes, options: MatchOptions) -> list[int]:
     """Return where folded ASCII bytes may hold a split word, when separators are joined."""
     if options.ignore_separators:
-        return split_candidates(raw.translate(_SHAPE_BYTES))
+        splitter = splitter_for(options)
+        return split_candidates(raw.translate(splitter.ascii_shape_bytes), splitter)
     return []
 
 
-def split_candidates(shape: bytes) -> list[int]:
-    """Return, in order, every position at which SPLIT_SHAPE_RE matches `shape`."""
+def split_candidates(shape: bytes, splitter: Splitter = STRICT) -> list[int]:
+    """Return, in order, every position at which the splitter's shape_re matches `shape`."""
+    shape_re = splitter.shape_re
     if len(shape) < SHAPE_VECTORISE_FROM:
         found, pos = [], 0
-        while (candidate := SPLIT_SHAPE_RE.search(shape, pos)) is not None:
+        while (candidate := shape_re.search(shape, pos)) is not None:
             found.append(pos := candidate.start())
             pos += 1
         return found
     # Long shapes: the regex would stop at every separator. A match holds two
     # letters ('a', or '?' for a non-ASCII character) each with a separator
-    # before it and no ASCII letter after it, two to four places apart with
-    # only separators between: numpy finds such pairs, the regex confirms.
+    # before it and no ASCII letter after it, two to max_run + 1 places apart
+    # with only separators between: numpy finds such pairs, the regex confirms.
     codes = np.frombuffer(shape + b" ", dtype=np.uint8)
     strict = codes == ord("a")
     letter = strict | (codes == ord("?")) if b"?" in shape else strict
     single = np.flatnonzero(letter[1:-1] & (codes[:-2] == ord(".")) & ~strict[2:]) + 1
     gaps = np.diff(single)
-    firsts = single[:-1][(gaps >= 2) & (gaps <= 4)] - 1
-    return [at for at in firsts.tolist() if SPLIT_SHAPE_RE.match(shape, at)]
+    firsts = single[:-1][(gaps >= 2) & (gaps <= splitter.max_run + 1)] - 1
+    return [at for at in firsts.tolist() if shape_re.match(shape, at)]
 
 
-def split_words(text: str, candidates: list[int] | None = None) -> list[re.Match[str]]:
-    """Return the SPLIT_WORD_RE matches of `text`, as finditer would, but found from the
+def split_words(
+    text: str, candidates: list[int] | None = None, splitter: Splitter = STRICT
+) -> list[re.Match[str]]:
+    """Return the splitter's word_re matches of `text`, as finditer would, but found from the
     candidates of its shape (`candidates`: split_candidates of it, when the caller has them)."""
     if candidates is None:
-        candidates = split_candidates(text_shape(text))
+        candidates = split_candidates(text_shape(text, splitter), splitter)
     found: list[re.Match[str]] = []
     done = pos = 0
     for at in candidates:
         if at < pos:
             continue
-        match = _split_word_at(text, max(done, at - 3), at + 2)
+        match = _split_word_at(text, max(done, at - splitter.max_run), at + 2, splitter)
         if match is None:
             pos = at + 1  # candidates may overlap
         else:
@@ -94,31 +156,98 @@ def split_words(text: str, candidates: list[int] | None = None) -> list[re.Match
     return found
 
 
-def _split_word_at(text: str, lo: int, hi: int) -> re.Match[str] | None:
-    # The split word's first letter is one to three separators before the
+def _split_word_at(text: str, lo: int, hi: int, splitter: Splitter) -> re.Match[str] | None:
+    # The split word's first letter is one to max_run separators before the
     # candidate's second letter, or is that letter itself.
     for start in range(lo, hi):
-        match = SPLIT_WORD_RE.match(text, start)
+        match = splitter.word_re.match(text, start)
         if match:
             return match
     return None
 
 
 def join_split_words(
-    text: str, candidates: list[int] | None = None
+    text: str,
+    candidates: list[int] | None = None,
+    splitter: Splitter = STRICT,
+    readings: bool = False,
 ) -> tuple[str, np.ndarray | None]:
-    """Return `text` with its split words joined, and the indices of the characters kept
-    (None when nothing was joined)."""
-    matches = split_words(text, candidates)
+    """Return `text` with its split words joined, and per output character the index of
+    `text` it came from (None when nothing was joined). With `readings`, a split word next
+    to a one-letter word is followed by its second reading (see two_readings)."""
+    matches = split_words(text, candidates, splitter)
     if not matches:
         return text, None
+    if readings:
+        words = [two_readings(text, match) for match in matches]
+        if any(word is not None for word in words):
+            return _join_with_readings(text, matches, words)
     drops = [
         match.start() + offset
         for match in matches
         for offset, char in enumerate(match.group())
-        if char in SEPARATOR_CHARS
+        if not char.isalnum()
     ]
     pieces = [text[a + 1 : b] for a, b in itertools.pairwise([-1, *drops, len(text)])]
     keep = np.ones(len(text), dtype=bool)
     keep[drops] = False
     return "".join(pieces), np.flatnonzero(keep)
+
+
+# Stands between the two readings of a split word: not a word character, not a
+# separator, and in no term (terms refuse control characters).
+READING_MARK = "\x02"
+
+
+def two_readings(text: str, match: re.Match[str]) -> tuple[str, list[int]] | None:
+    """Return the split word `match` read both ways, when its first or last letter may be
+    a one-letter word ("a n.u.d.e", "n u d e a"): the letters joined, then after
+    READING_MARK each reading with the one-letter words apart ("anude" READING_MARK
+    "a nude"), with the index of `text` each character came from; None when there is one
+    reading only."""
+    letters = [at for at in range(match.start(), match.end()) if text[at].isalnum()]
+    # A one-letter word is set apart by a space, and leaves three letters or more.
+    lead = _has_space(text, letters[0], letters[1])
+    trail = _has_space(text, letters[-2], letters[-1])
+    splits = [(1, 0)] * lead + [(0, 1)] * trail + [(1, 1)] * (lead and trail)
+    splits = [(a, b) for a, b in splits if len(letters) - a - b >= 3]
+    if not splits:
+        return None
+    indices = list(letters)
+    for first, last in splits:
+        middle = letters[first : len(letters) - last]
+        indices.append(letters[0] + 1)  # READING_MARK, at the first separator
+        indices += [letters[0], letters[0] + 1] * first + middle
+        indices += [letters[-2] + 1, letters[-1]] * last
+    chars = [text[at] for at in indices]
+    for at in range(len(letters), len(indices)):
+        if not text[indices[at]].isalnum():
+            # The separator before and after a one-letter word reads as a space.
+            chars[at] = " "
+    mark = len(letters)
+    for first, last in splits:
+        chars[mark] = READING_MARK
+        mark += 1 + 2 * first + len(letters) - first - last + 2 * last
+    return "".join(chars), indices
+
+
+def _has_space(text: str, before: int, after: int) -> bool:
+    return any(char.isspace() for char in text[before + 1 : after])
+
+
+def _join_with_readings(text: str, matches: list, words: list) -> tuple[str, np.ndarray]:
+    pieces: list[str] = []
+    indices: list[np.ndarray] = []
+    pos = 0
+    for match, word in zip(matches, words, strict=True):
+        pieces.append(text[pos : match.start()])
+        indices.append(np.arange(pos, match.start()))
+        if word is None:
+            kept = [at for at in range(match.start(), match.end()) if text[at].isalnum()]
+            word = ("".join(text[at] for at in kept), kept)
+        pieces.append(word[0])
+        indices.append(np.array(word[1], dtype=np.int64))
+        pos = match.end()
+    pieces.append(text[pos:])
+    indices.append(np.arange(pos, len(text)))
+    return "".join(pieces), np.concatenate(indices).astype(np.int64)

@@ -11,6 +11,15 @@ from moderation.engine.normalize.leetspeak import LEET_CHARS
 # Invisible characters that are not Unicode format characters: the combining
 # grapheme joiner and the variation selectors.
 _EXTRA_INVISIBLE = "\u034f" + "".join(chr(c) for c in range(0xFE00, 0xFE10))
+# The combining marks accent folding strips: the diacritics blocks (accents,
+# and the marks stacked on letters to disguise them). Marks of other blocks
+# (Devanagari vowel signs, Hebrew points, Hangul jamo) carry the letters of
+# their scripts, and stay.
+_DIACRITIC_BLOCKS = (
+    range(0x0300, 0x0370), range(0x1AB0, 0x1B00), range(0x1DC0, 0x1E00),
+    range(0x20D0, 0x2100), range(0xFE20, 0xFE30),
+)  # fmt: skip
+ACCENT_MARKS: dict[int, None] = {code: None for block in _DIACRITIC_BLOCKS for code in block}
 
 
 @functools.cache

@@ -16,11 +16,12 @@ import pytest
 from moderation.engine.bundle import KeywordSet, MatchOptions
 from moderation.engine.decision import Action
 from moderation.engine.keywords import CompiledKeywordSet
-from moderation.engine.normalize import fold_ascii_plain, non_ascii_chars, normalize
+from moderation.engine.normalize import fold_ascii_plain, non_ascii_chars, normalize, repeats
+from moderation.engine.normalize.repeats import squeeze_repeats
 from moderation.engine.normalize.separators import (
+    ANY,
     SHAPE_VECTORISE_FROM,
-    SPLIT_SHAPE_RE,
-    SPLIT_WORD_RE,
+    STRICT,
     split_candidates,
     split_words,
     text_shape,
@@ -34,17 +35,26 @@ ASCII_PIECES = [
     "sex", "SEX", "s.e.x", "s e x", "s - e - x", "s..e..x", "$ex", "s3x", "5ex!", "p0rn",
     "P|0rn", "k!ll", "ki11", "@", "+", "|", "?", "(sex)", "sex toys", "sussex", "sexy",
     "x", "a", "b c", " ", ", ", ".", "-", "_", "e.g.", "4k", "photo of a cat", "\x01", "\x00",
+    "sseexx", "kiill", "ss", "x x", "(", "#", "s(x", "<", "[", "{", "s,e,x", "; ", "?",
+    "s*_*e", " - - ", "a s e x", "s e x a", "x s.e.x x", "a ", " i",
 ]  # fmt: skip
 OTHER_PIECES = [
     "ｓｅｘ", "ѕех", "ѕ.е.х", "Ｓ Ｅ Ｘ", "看", "av女优", "女优です", "Москва", "МОСКВА",
     "café", "ΑΒΓ", "\u00a0", "\u3000", "·", "s\u00a0e\u00a0x", "🙂", "ไม่",
-    "se\u200bx", "e\u0301", "Straße", "ﬁ",
+    "se\u200bx", "e\u0301", "Straße", "ﬁ", "séx", "s\u0301\u0302e\u0336x", "ѕѕ", "éé", "€", "£",
+    "¥", "©", "…", "s€e€x",
 ]  # fmt: skip
 OPTIONS = [
     MatchOptions(),
     MatchOptions(mode="substring"),
     MatchOptions(leetspeak=False, homoglyphs=False),
     MatchOptions(ignore_separators=False, casefold=False),
+    MatchOptions(accents=False, squeeze_repeats=False, leet_symbols=False),
+    MatchOptions(leetspeak=False, squeeze_repeats=False),
+    MatchOptions(any_separators=False),
+    MatchOptions(squeeze_repeats=True),
+    MatchOptions(one_letter_words=False, mode="substring"),
+    MatchOptions(mode="substring", squeeze_repeats=False, nfkc=False),
 ]
 
 
@@ -115,7 +125,8 @@ def test_keyword_sets_sharing_a_batch_each_match_like_the_reference():
 
 def test_batch_spans_point_at_the_original_characters():
     texts = ["an s.e.x here", "ѕ.е.х, s e x", "plain", "看av女优", "ｓｅｘ, Москва"]
-    found = compiled(MatchOptions()).match_batch(texts)
+    # (With any separators, the comma would join "ѕ.е.х" and "s e x" into one word.)
+    found = compiled(MatchOptions(any_separators=False)).match_batch(texts)
     spans = [
         [(m.term, text[m.start : m.end]) for m in matches]
         for text, matches in zip(texts, found, strict=True)
@@ -129,17 +140,22 @@ def test_batch_spans_point_at_the_original_characters():
     ]
 
 
-def test_long_split_word_search_finds_what_the_regex_finds():
+@pytest.mark.parametrize("splitter", [STRICT, ANY])
+def test_long_split_word_search_finds_what_the_regex_finds(splitter):
     rng = random.Random(15)
     alphabet = ["a", "b", " ", ".", "-", "  ", "x y", "é", "\u00a0", "?", ",", "ab", "\x00", "ｓ"]
+    alphabet += ["…", "€", "; ", "(", "_", "*", "\x02", "- - -"]
     for _ in range(30):
         text = random_text(rng, alphabet, 2_000)
-        shape = text_shape(text)
+        shape = text_shape(text, splitter)
         if len(shape) >= SHAPE_VECTORISE_FROM:  # the numpy search
-            every = [at for at in range(len(shape)) if SPLIT_SHAPE_RE.match(shape, at)]
-            assert split_candidates(shape) == every
-        expected = [m.span() for m in SPLIT_WORD_RE.finditer(text)]
-        assert [m.span() for m in split_words(text)] == expected
+            every = [at for at in range(len(shape)) if splitter.shape_re.match(shape, at)]
+            assert split_candidates(shape, splitter) == every
+        expected = [m.span() for m in splitter.word_re.finditer(text)]
+        assert [m.span() for m in split_words(text, None, splitter)] == expected
+        short = text[:300]  # the regex search of short shapes
+        expected = [m.span() for m in splitter.word_re.finditer(short)]
+        assert [m.span() for m in split_words(short, None, splitter)] == expected
 
 
 def test_non_ascii_characters_are_found_in_order():
@@ -148,3 +164,17 @@ def test_non_ascii_characters_are_found_in_order():
     for _ in range(2_000):
         text = random_text(rng, pool)
         assert non_ascii_chars(text) == "".join(re.findall(r"[^\x00-\x7f]", text))
+
+
+def test_short_ascii_squeeze_gives_what_the_numpy_squeeze_gives(monkeypatch):
+    rng = random.Random(16)
+    texts = [
+        random_text(rng, ["a", "A", "bb", ". ", "1", "xx", "aa", " "], 40) for _ in range(2_000)
+    ]
+    short = [squeeze_repeats(text) for text in texts]
+    monkeypatch.setattr(repeats, "_NUMPY_FROM", 0)
+    for text, (squeezed, firsts, lasts) in zip(texts, short, strict=True):
+        again = squeeze_repeats(text)
+        assert squeezed == again[0], repr(text)
+        as_lists = [None if a is None else a.tolist() for a in (firsts, lasts)]
+        assert as_lists == [None if a is None else a.tolist() for a in again[1:]], repr(text)

@@ -27,22 +27,34 @@ def test_the_mode_is_the_choice_and_every_other_option_a_folding():
     (mode,) = [s for s in OPTION_SPECS if s.choices]
     assert mode.name == "mode"
     assert mode.choices == MATCH_MODES
-    assert FOLDINGS == ("casefold", "nfkc", "leetspeak", "homoglyphs", "ignore_separators")
+    assert FOLDINGS == (
+        "casefold",
+        "nfkc",
+        "leetspeak",
+        "homoglyphs",
+        "ignore_separators",
+        "any_separators",
+        "one_letter_words",
+        "accents",
+        "leet_symbols",
+        "squeeze_repeats",
+    )
     assert all(s.summary for s in OPTION_SPECS if s.name in FOLDINGS)
 
 
 def test_fold_key_follows_the_foldings_not_the_mode():
     options = MatchOptions(mode="substring", leetspeak=False)
-    assert options.fold_key() == (True, True, False, True, True)
+    assert options.fold_key() == (True, True, False, True, True, True, True, True, True, False)
     assert options.fold_key() == MatchOptions(leetspeak=False).fold_key()
 
 
 @pytest.mark.parametrize(
     ("options", "summary"),
     [
-        (MatchOptions(), "Whole word · any case · NFKC · leetspeak · look-alikes · separators"),
+        (MatchOptions(), "Whole word · any case · NFKC · leetspeak · look-alikes · separators"
+         " · any separators · one-letter words · accents · symbols"),
         (MatchOptions(mode="substring", nfkc=False, homoglyphs=False), "Substring · any case · "
-         "leetspeak · separators"),
+         "leetspeak · separators · any separators · one-letter words · accents · symbols"),
         (MatchOptions(**dict.fromkeys(FOLDINGS, False)), "Whole word"),
     ],
 )  # fmt: skip
@@ -64,8 +76,13 @@ def test_an_option_an_interface_cannot_show_is_refused(kwargs, message):
 
 def test_the_codec_reads_and_writes_every_option(bundle):
     data = bundle_to_dict(bundle)
+    # Every option but a later one at its `absent` value (left out, see the codec).
     for ks in data["keyword_sets"]:
-        assert tuple(ks["options"]) == OPTION_NAMES
+        assert tuple(ks["options"]) == tuple(
+            s.name for s in OPTION_SPECS if s.absent is None or s.default != s.absent
+        )
+    data["keyword_sets"][0]["options"]["squeeze_repeats"] = True
+    assert bundle_from_dict(data).keyword_sets[0].options.squeeze_repeats is True
     data["keyword_sets"][0]["options"]["leetspeak"] = "yes"
     with pytest.raises(BundleError, match=r"options\.leetspeak.*true or false"):
         bundle_from_dict(data)

@@ -54,7 +54,7 @@ def test_regex_and_numpy_marking_agree():
     [MatchOptions(), MatchOptions(casefold=False, leetspeak=False), MatchOptions(nfkc=False)],
 )
 def test_translate_folding_equals_the_general_path(options):
-    folder = folder_for(options.casefold, options.nfkc, options.leetspeak, options.homoglyphs)
+    folder = folder_for(options)
     for text in [*random_texts(3, 2_000), "ｓｅｘ", "ѕех and café", "Straße", "se\u200bx"]:
         if folder.aligned(text):
             folded, starts, ends = fold_mixed(text, folder)
@@ -65,7 +65,7 @@ def test_translate_folding_equals_the_general_path(options):
 
 def test_ascii_characters_fold_alike_in_every_path():
     for options in (MatchOptions(), MatchOptions(casefold=False), MatchOptions(leetspeak=False)):
-        folder = folder_for(options.casefold, options.nfkc, options.leetspeak, options.homoglyphs)
+        folder = folder_for(options)
         for code in range(128):
             assert folder.fold(chr(code)) == folder.ascii_table.get(code, chr(code)), code
 
