@@ -4,7 +4,6 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
@@ -15,15 +14,20 @@ from moderation.api.serializers.live import (
     TestRunSerializer,
 )
 from moderation.api.serializers.suites import SampleSerializer
+from moderation.api.views.common import RunVersionMixin
 from moderation.models import SampleSet, TestRun
 from moderation.selectors import runs as selectors
 from moderation.services import lifecycle, runs, samples
-from policy_admin.models import Policy, PolicyVersion
+from policy_admin.models import Policy
 from tenants.scoping import TenantAPIMixin, scoped
 
 
 class LiveTestViewSet(
-    TenantAPIMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+    RunVersionMixin,
+    TenantAPIMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
 ):
     """Live tests: judge a prompt and/or images with a policy's draft on a GPU worker."""
 
@@ -95,14 +99,6 @@ class LiveTestViewSet(
         )
         context = self.get_serializer_context()
         return Response(SampleSerializer(sample, context=context).data, status=201)
-
-    def version(self, pk: int | None):
-        try:
-            return selectors.run_version_get(tenant=self.tenant, pk=pk)
-        except PolicyVersion.DoesNotExist:
-            raise NotFound(
-                f"No published version #{pk} here; omit `version` for the draft."
-            ) from None
 
     def _out(self, run):
         run = selectors.run_list(tenant=self.tenant).get(pk=run.pk)

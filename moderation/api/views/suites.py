@@ -11,11 +11,12 @@ from rest_framework.response import Response
 from kernel.http import int_or_404
 from kernel.uploads import ImageUpload
 from moderation.api.serializers import suites as s
+from moderation.api.views.common import RunVersionMixin
 from moderation.models import Sample, SampleSet, TestRun
 from moderation.selectors import compare
 from moderation.selectors import runs as selectors
 from moderation.services import lifecycle, samples, suites
-from policy_admin.models import Policy, PolicyVersion
+from policy_admin.models import Policy
 from tenants.scoping import TenantAPIMixin, scoped
 
 
@@ -121,7 +122,11 @@ class SampleViewSet(
 
 
 class SuiteRunViewSet(
-    TenantAPIMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+    RunVersionMixin,
+    TenantAPIMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
 ):
     """Suite runs of a policy draft over a sample set, with progress, metrics and results."""
 
@@ -205,14 +210,6 @@ class SuiteRunViewSet(
                 "deltas": result.deltas,
             }
         )
-
-    def version(self, pk: int | None):
-        try:
-            return selectors.run_version_get(tenant=self.tenant, pk=pk)
-        except PolicyVersion.DoesNotExist:
-            raise NotFound(
-                f"No published version #{pk} here; omit `version` for the draft."
-            ) from None
 
 
 def _grouped(groups: dict) -> dict:
