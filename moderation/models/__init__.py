@@ -1,6 +1,18 @@
-"""Scoring-side tables: test runs, sample sets and samples, and alert rules with their events."""
+"""Scoring-side tables: test runs, sample sets and samples, alert rules with their events,
+and production decisions with their review queues."""
 
 from moderation.models.alerts import AlertEvent, AlertRule, new_webhook_secret
+from moderation.models.production import (
+    DecisionBatch,
+    DecisionCount,
+    DecisionRecord,
+    ProductionSettings,
+    ReviewClaim,
+    ReviewItem,
+    ReviewLabel,
+    ReviewQueue,
+    RoutingRule,
+)
 from moderation.models.runs import (
     Sample,
     SampleImport,
@@ -15,6 +27,15 @@ from moderation.models.runs import (
 __all__ = [
     "AlertEvent",
     "AlertRule",
+    "DecisionBatch",
+    "DecisionCount",
+    "DecisionRecord",
+    "ProductionSettings",
+    "ReviewClaim",
+    "ReviewItem",
+    "ReviewLabel",
+    "ReviewQueue",
+    "RoutingRule",
     "Sample",
     "SampleImport",
     "SampleResult",

@@ -19,12 +19,14 @@ from policy_admin.models.rules import (
     EmbeddingRuleSet,
     KeywordRuleSet,
 )
+from policy_admin.models.sampling import DecisionSampling
 
 __all__ = [
     "AppliesTo",
     "AuditEvent",
     "CategoryThreshold",
     "Channel",
+    "DecisionSampling",
     "ChannelMove",
     "ClipConcept",
     "ConceptImage",
