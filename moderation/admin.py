@@ -1,11 +1,13 @@
-"""Django admin for the scoring side: runs read-only, alert rules editable."""
+"""Django admin for the scoring side: runs and production read-only, alert rules editable."""
 
+from django.apps import apps
 from django.contrib import admin
 
 from kernel.admin import ReadOnlyAdmin
 from moderation.models import (
     AlertEvent,
     AlertRule,
+    DecisionRecord,
     Sample,
     SampleImport,
     SampleResult,
@@ -56,3 +58,16 @@ class SampleResultAdmin(ReadOnlyAdmin):
 @admin.register(SampleImport)
 class SampleImportAdmin(ReadOnlyAdmin):
     list_display = ["file_name", "sample_set", "imported", "created_at"]
+
+
+@admin.register(DecisionRecord)
+class DecisionRecordAdmin(ReadOnlyAdmin):
+    list_display = ["decided_at", "tenant", "policy", "channel", "action", "audited"]
+    list_filter = ["tenant", "action", "audited"]
+    exclude = ["thumbnail"]
+
+
+# Batches, counts, queues, routing, items, claims, labels: read-only; changes go through services.
+for _model in apps.get_app_config("moderation").get_models():
+    if not admin.site.is_registered(_model):
+        admin.site.register(_model, ReadOnlyAdmin)
