@@ -1,5 +1,6 @@
 """Saving and deleting category thresholds, keyword sets and embedding sets of a draft."""
 
+import dataclasses
 import unicodedata
 
 from django.db import transaction
@@ -85,7 +86,10 @@ def keyword_set_save(
     casefold = fields.get("casefold", keyword_set.casefold)
     report = None
     if terms is not None:
-        report = terms_clean(terms, casefold=casefold)
+        options = dataclasses.replace(
+            keyword_set.match_options(), **{k: v for k, v in fields.items() if k in OPTION_NAMES}
+        )
+        report = terms_clean(terms, casefold=casefold, options=options)
         fields.update(terms="\n".join(report.terms), term_count=len(report.terms))
     if allow_list is not None:
         fields["allow_list"] = "\n".join(_clean_phrases(allow_list, "allow-list entry"))
@@ -112,7 +116,12 @@ def keyword_terms_import(
 ) -> TermsReport:
     """Add terms to a set (or replace them), deduplicated; one audit entry for the import."""
     existing = () if replace else keyword_set.term_list()
-    report = terms_clean(lines, existing=existing, casefold=keyword_set.casefold)
+    report = terms_clean(
+        lines,
+        existing=existing,
+        casefold=keyword_set.casefold,
+        options=keyword_set.match_options(),
+    )
     added = len(report.terms) - len(existing)
     verb = "replaced terms of" if replace else "imported"
     rule_save(

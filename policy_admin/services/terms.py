@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from kernel.errors import ApplicationError
+from moderation.engine.normalize import MatchOptions, normalize_term
 
 MAX_TERMS_PER_SET = 200_000
 MAX_TERM_LENGTH = 200
@@ -90,21 +91,39 @@ def _csv_column(text: str, *, filename: str, column: str) -> list[tuple[int, str
 
 
 def terms_clean(
-    lines: Iterable[tuple[int, str]], *, existing: Iterable[str] = (), casefold: bool = True
+    lines: Iterable[tuple[int, str]],
+    *,
+    existing: Iterable[str] = (),
+    casefold: bool = True,
+    options: MatchOptions | None = None,
 ) -> TermsReport:
     """Clean numbered raw terms, appended after `existing`, without duplicates.
 
     Duplicates are judged as the matcher will see them: after NFKC and, when
-    the set folds case, case folding ("Sex" and "sex" are one term).
+    the set folds case, case folding ("Sex" and "sex" are one term). With the
+    set's `options`, the engine's own folding decides instead ("$ex" and "sex"
+    are one term with leetspeak), and a term that folds to nothing or to one
+    letter is refused: it would match almost every text.
     """
     report = TermsReport(terms=list(existing))
-    seen = {_key(t, casefold) for t in report.terms}
+    key_of = (
+        (lambda t: normalize_term(t, options).strip()) if options else (lambda t: _key(t, casefold))
+    )
+    seen = {key_of(t) for t in report.terms}
     for line, raw in lines:
         term, reason = _clean_one(raw)
         if reason:
             _refuse(report, TermProblem(line, raw.strip(), reason))
             continue
-        key = _key(term, casefold)
+        key = key_of(term)
+        if options is not None and len(key.replace(" ", "")) <= 1 and key != term:
+            folded = f"a single letter \u201c{key.strip()}\u201d" if key.strip() else "nothing"
+            reason = (
+                f"\u201c{term}\u201d folds to {folded} with this set's options; a one-letter "
+                "term would match almost every text. Remove it or write it out."
+            )
+            _refuse(report, TermProblem(line, term, reason))
+            continue
         if key in seen:
             report.duplicates += 1
             continue

@@ -203,3 +203,26 @@ def test_concept_images_are_stored_with_their_hash(policy, editor, media):
             revision=2,
             uploads=[ImageUpload("again.png", uploads[0].data)],
         )
+
+
+def test_keyword_import_folds_terms_with_the_sets_own_options(policy, editor):
+    keyword_set = KeywordRuleSetFactory(policy=policy, terms="sex", term_count=1)
+    lines = [(1, "$ex"), (2, "5 "), (3, "s.e.x"), (4, "ok"), (5, "ass")]
+    report = rules.keyword_terms_import(
+        keyword_set=keyword_set, actor=editor, revision=1, lines=lines
+    )
+    # "$ex" and "s.e.x" fold to "sex": duplicates; a two-letter term stays allowed.
+    assert report.terms == ["sex", "ok", "ass"]
+    assert report.duplicates == 2
+    (problem,) = report.problems
+    assert problem.line == 2
+    assert "folds to a single letter \u201cs\u201d" in problem.reason
+
+
+def test_keyword_import_keeps_terms_distinct_without_leetspeak(policy, editor):
+    keyword_set = KeywordRuleSetFactory(policy=policy, terms="sex", term_count=1, leetspeak=False)
+    report = rules.keyword_terms_import(
+        keyword_set=keyword_set, actor=editor, revision=1, lines=[(1, "$ex")]
+    )
+    assert report.terms == ["sex", "$ex"]
+    assert report.duplicates == 0
