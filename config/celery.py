@@ -28,6 +28,11 @@ BEAT_SCHEDULE = {
         "schedule": 60.0,
         "options": {"expires": 55},
     },
+    "review-leases-sweep": {
+        "task": "moderation.tasks.periodic.review_leases_sweep",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
 }
 
 

@@ -4,6 +4,7 @@ from celery import shared_task
 
 from moderation.services.alert_evaluators import alerts_fleet_evaluate
 from moderation.services.lifecycle import stale_runs_reap
+from moderation.services.review import review_leases_sweep as leases_sweep
 
 
 @shared_task(name="moderation.tasks.periodic.fleet_alerts_evaluate", ignore_result=True)
@@ -16,3 +17,9 @@ def fleet_alerts_evaluate() -> int:
 def stale_runs_sweep() -> dict:
     """Fail live tests and resume suites whose worker stopped answering."""
     return stale_runs_reap()
+
+
+@shared_task(name="moderation.tasks.periodic.review_leases_sweep", ignore_result=True)
+def review_leases_sweep() -> int:
+    """Give back to their queues the review items whose claim lease expired."""
+    return leases_sweep()
