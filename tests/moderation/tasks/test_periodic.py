@@ -1,4 +1,5 @@
-"""What Celery beat runs every minute: fleet alert rules, and the sweep of silent runs."""
+"""What Celery beat runs every minute: fleet alert rules, the sweep of silent runs, and the
+sweep of expired review leases."""
 
 import datetime as dt
 import os
@@ -15,7 +16,11 @@ from config.celery import app
 from kernel import probe
 from moderation.models import AlertEvent, AlertRule, TestRun
 from moderation.services import lifecycle, runs, suites
-from moderation.tasks.periodic import fleet_alerts_evaluate, stale_runs_sweep
+from moderation.tasks.periodic import (
+    fleet_alerts_evaluate,
+    review_leases_sweep,
+    stale_runs_sweep,
+)
 from policy_admin.fleet.services import fleet_token_create
 from policy_admin.models import Channel, FleetInstance
 from policy_admin.services.publishing import channel_promote, policy_publish
@@ -29,11 +34,12 @@ pytestmark = [
 ]
 
 
-def test_beat_sends_both_tasks_every_minute():
+def test_beat_sends_its_tasks_every_minute():
     schedule = app.conf.beat_schedule
     assert {entry["task"] for entry in schedule.values()} == {
         fleet_alerts_evaluate.name,
         stale_runs_sweep.name,
+        review_leases_sweep.name,
     }
     assert {entry["schedule"] for entry in schedule.values()} == {60.0}
 
