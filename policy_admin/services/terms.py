@@ -116,7 +116,7 @@ def terms_clean(
             _refuse(report, TermProblem(line, raw.strip(), reason))
             continue
         key = key_of(term)
-        if options is not None and len(key.replace(" ", "")) <= 1 and key != term:
+        if options is not None and len(key.replace(" ", "")) <= 1 and key != _key(term, True):
             folded = f"a single letter \u201c{key.strip()}\u201d" if key.strip() else "nothing"
             reason = (
                 f"\u201c{term}\u201d folds to {folded} with this set's options; a one-letter "

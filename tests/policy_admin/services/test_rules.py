@@ -207,12 +207,13 @@ def test_concept_images_are_stored_with_their_hash(policy, editor, media):
 
 def test_keyword_import_folds_terms_with_the_sets_own_options(policy, editor):
     keyword_set = KeywordRuleSetFactory(policy=policy, terms="sex", term_count=1)
-    lines = [(1, "$ex"), (2, "5 "), (3, "s.e.x"), (4, "ok"), (5, "ass")]
+    lines = [(1, "$ex"), (2, "5 "), (3, "s.e.x"), (4, "ok"), (5, "ass"), (6, "X")]
     report = rules.keyword_terms_import(
         keyword_set=keyword_set, actor=editor, revision=1, lines=lines
     )
-    # "$ex" and "s.e.x" fold to "sex": duplicates; a two-letter term stays allowed.
-    assert report.terms == ["sex", "ok", "ass"]
+    # "$ex" and "s.e.x" fold to "sex": duplicates; a two-letter term stays allowed, and
+    # so does a letter typed as itself (only a term that folds INTO one letter is refused).
+    assert report.terms == ["sex", "ok", "ass", "X"]
     assert report.duplicates == 2
     (problem,) = report.problems
     assert problem.line == 2
