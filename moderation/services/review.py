@@ -13,7 +13,7 @@ from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from kernel.errors import ApplicationError, ConflictError
-from moderation.engine.decision import Action
+from moderation.engine.decision import ACTIONS
 from moderation.models import (
     DecisionRecord,
     ReviewClaim,
@@ -23,8 +23,6 @@ from moderation.models import (
     RoutingRule,
 )
 from tenants.scoping import scoped
-
-_LADDER = [action.value for action in Action]
 
 
 def default_queue(tenant) -> ReviewQueue:
@@ -75,8 +73,9 @@ def record_priority(record: DecisionRecord) -> float:
         return 0.0
     fired = [r for r in scored if r.get("fired")]
     if fired:
-        rank = {value: i for i, value in enumerate(_LADDER)}
-        rule = max(fired, key=lambda r: rank.get(r.get("action"), -1))
+        rule = max(
+            fired, key=lambda r: ACTIONS.index(r["action"]) if r.get("action") in ACTIONS else -1
+        )
     else:
         rule = min(scored, key=lambda r: abs(r["score"] - r["threshold"]))
     return max(0.0, 1.0 - abs(float(rule["score"]) - float(rule["threshold"])))
@@ -196,8 +195,8 @@ def review_answer(
     claim: ReviewClaim, reviewer, action: str, categories: list[str], seconds: float
 ) -> ReviewLabel:
     """Store `reviewer`'s label for the claimed item; refused once the lease is gone."""
-    if action not in _LADDER:
-        raise ApplicationError(f"{action!r} is not an action; choose one of {', '.join(_LADDER)}.")
+    if action not in ACTIONS:
+        raise ApplicationError(f"{action!r} is not an action; choose one of {', '.join(ACTIONS)}.")
     now = timezone.now()
     with transaction.atomic():
         claim = scoped(ReviewClaim, claim.tenant).select_for_update().get(pk=claim.pk)
