@@ -14,14 +14,15 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from moderation.engine.compiled import CompiledBundle
 from moderation.engine.decision import Decision
-from moderation.engine.evaluate import evaluate
+from moderation.engine.evaluate import evaluate_batch
 from moderation.engine.images import load_image
+from moderation.engine.inputs import Item
 from moderation.engine.providers import ModelProvider
 from moderation.fleet.client import Download, FleetClient, KnownRefused
 from moderation.fleet.keys import TrustedKeys
@@ -53,6 +54,19 @@ class Active:
     @property
     def sha256(self) -> str:
         return self.compiled.sha256
+
+
+@dataclass(frozen=True)
+class Served:
+    """One decision the agent answered, as observers see it (after the caller got it)."""
+
+    active: Active
+    decision: Decision
+    item: Item
+    request_id: str | None
+
+
+Observer = Callable[[Sequence[Served]], None]
 
 
 @dataclass(frozen=True)
@@ -94,6 +108,9 @@ class FleetAgent:
         self.polls = 0
         self.reports_sent = 0
         self._model_pins: dict[str, dict[str, str]] | None = None
+        # Called with every batch of served decisions (the decision log, counters); an
+        # observer must be quick and never raise into serving: errors are logged.
+        self.observers: list[Observer] = []
 
     @property
     def active(self) -> Active | None:
@@ -101,21 +118,48 @@ class FleetAgent:
         with self._lock:
             return self._active
 
-    def check(self, *, prompt: Any = None, image: Any = None) -> Decision:
+    def check(
+        self, *, prompt: Any = None, image: Any = None, request_id: str | None = None
+    ) -> Decision:
         """Judge a prompt and/or image with the active bundle; the decision carries its stamp.
 
         `image` is a PIL image or the encoded bytes of one (decoded with the engine's
         load_image, which refuses bombs and truncated files with ImageError).
         """
-        if isinstance(image, bytes | bytearray | memoryview):
-            image = load_image(image)
+        return self.check_batch([Item(prompt, image)], request_ids=[request_id])[0]
+
+    def check_batch(
+        self, items: Sequence[Item], *, request_ids: Sequence[str | None] | None = None
+    ) -> list[Decision]:
+        """Judge many items with one engine call on the active bundle, in input order.
+
+        Every decision of the batch is judged by the same bundle, even if a poll swaps
+        it meanwhile; observers then see the batch (they never delay the answer's content).
+        """
+        items = [
+            Item(it.prompt, load_image(it.image))
+            if isinstance(it.image, bytes | bytearray | memoryview)
+            else it
+            for it in items
+        ]
         active = self.active
         if active is None:
             raise NoActiveBundle(
                 f"no bundle of {self.scope.policy}/{self.scope.channel} is active yet: the "
                 "agent has not fetched and verified one (see /healthz for the last error)"
             )
-        return evaluate(active.compiled, prompt=prompt, image=image, models=self.models)
+        decisions = evaluate_batch(active.compiled, items, models=self.models)
+        if self.observers:
+            ids = list(request_ids) if request_ids is not None else [None] * len(items)
+            served = [
+                Served(active, d, it, rid) for d, it, rid in zip(decisions, items, ids, strict=True)
+            ]
+            for observer in self.observers:
+                try:
+                    observer(served)
+                except Exception:
+                    log.exception("decision observer %r failed", observer)
+        return decisions
 
     def restore(self) -> bool:
         """Activate the persisted bundle if it still verifies; record why not otherwise."""
