@@ -199,9 +199,7 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=20_000)
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument(
-        "--database", default="postgres://postgres@127.0.0.1:5432/bench_ingest"
-    )
+    parser.add_argument("--database", default="postgres://postgres@127.0.0.1:5432/bench_ingest")
     args = parser.parse_args()
     setup(args.database)
     from django.test import Client

@@ -12,6 +12,7 @@ from policy_admin.views import (
     policies,
     policy_yaml,
     publishing,
+    sampling,
     thresholds,
 )
 
@@ -65,6 +66,7 @@ policy_patterns = [
     path("<slug:slug>/import/", policy_yaml.PolicyImportView.as_view(), name="policy-import"),
     path("<slug:slug>/export.yaml", policy_yaml.PolicyExportView.as_view(), name="policy-export"),
     path("<slug:slug>/versions/", publishing.VersionsView.as_view(), name="policy-versions"),
+    path("<slug:slug>/sampling/", sampling.SamplingView.as_view(), name="policy-sampling"),
     path("<slug:slug>/approve/", publishing.ApproveView.as_view(), name="policy-approve"),
     path(
         "<slug:slug>/versions/<int:number>/changes/",

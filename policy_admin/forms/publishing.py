@@ -3,6 +3,7 @@
 from django import forms
 
 from policy_admin.forms.policies import DraftForm
+from policy_admin.models import DecisionSampling
 from tenants.models import slug_validator
 
 
@@ -30,3 +31,18 @@ class ChannelMoveForm(forms.Form):
 
 class DiffForm(forms.Form):
     against = forms.IntegerField(min_value=1, label="Compare with version")
+
+
+class SamplingForm(forms.ModelForm):
+    """The production sampling rules of a policy (what the fleet keeps and sends back)."""
+
+    class Meta:
+        model = DecisionSampling
+        fields = ["enabled", "review_per_minute", "audit_share", "keep_blocks", "thumbnail_px"]
+        labels = {
+            "enabled": "Keep decision records",
+            "review_per_minute": "Review decisions kept per minute and server",
+            "audit_share": "Random audit share",
+            "keep_blocks": "Keep every block",
+            "thumbnail_px": "Thumbnail size (px)",
+        }
