@@ -1,4 +1,4 @@
-"""The channel pointer cache: (policy, channel) → (policy id, version, sha256).
+"""The channel pointer cache: (policy, channel) → (policy id, version, sha256, shadow).
 
 The fleet API answers `If-None-Match` from this cache alone, so a 304 costs the
 token lookup and one cache read. Entries are dropped when a channel moves
@@ -23,10 +23,14 @@ class Pointer:
     policy_id: int
     number: int | None
     sha256: str | None
+    # The channel's shadow (docs/fleet.md): None when it has none.
+    shadow_number: int | None = None
+    shadow_sha256: str | None = None
+    shadow_rate: float = 0.0
 
 
 def _key(tenant_id: int, policy_slug: str, channel: str) -> str:
-    return f"fleet:ptr:{tenant_id}:{policy_slug}:{channel}"
+    return f"fleet:ptr:v2:{tenant_id}:{policy_slug}:{channel}"  # v2: with the shadow
 
 
 def pointer_get(*, tenant_id: int, policy_slug: str, channel: str) -> Pointer | None:
@@ -54,7 +58,13 @@ def _load(tenant_id: int, policy_slug: str, channel: str):
         return _MISSING
     row = (
         Channel.objects.filter(policy_id=policy_id, name=channel)
-        .values_list("version__number", "version__sha256")
+        .values_list(
+            "version__number",
+            "version__sha256",
+            "shadow_version__number",
+            "shadow_version__sha256",
+            "shadow_rate",
+        )
         .first()
     )
-    return (policy_id, *(row or (None, None)))
+    return (policy_id, *(row or (None, None, None, None, 0.0)))

@@ -77,6 +77,19 @@ class Channel(TenantOwned):
         PolicyVersion, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
     updated_at = models.DateTimeField(auto_now=True)
+    # Shadow mode (docs/fleet.md): a candidate judged beside `version` on a share of live
+    # traffic; its decisions are counted and compared, never enforced.
+    shadow_version = models.ForeignKey(
+        PolicyVersion, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    shadow_rate = models.FloatField(
+        default=0.0, help_text="The share of requests judged by the shadow too (0 to 1)."
+    )
+    shadow_started_at = models.DateTimeField(null=True, blank=True)
+    # The optional guard: stop the shadow when its block rate exceeds the enforced one by
+    # more than guard_points percentage points over guard_requests shadowed requests.
+    guard_points = models.FloatField(null=True, blank=True)
+    guard_requests = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["policy", "name"]

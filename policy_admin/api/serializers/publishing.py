@@ -48,6 +48,62 @@ class ChannelSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class ShadowSerializer(serializers.ModelSerializer):
+    """A channel's shadow: the candidate judged beside the enforced version."""
+
+    channel = serializers.CharField(source="name", read_only=True)
+    enforced_version = serializers.IntegerField(
+        source="version.number", read_only=True, allow_null=True
+    )
+    shadow_version = serializers.IntegerField(
+        source="shadow_version.number", read_only=True, allow_null=True
+    )
+    rate_percent = serializers.SerializerMethodField()
+    older_than_enforced = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Channel
+        fields = [
+            "channel",
+            "enforced_version",
+            "shadow_version",
+            "rate_percent",
+            "shadow_started_at",
+            "guard_points",
+            "guard_requests",
+            "older_than_enforced",
+        ]
+        read_only_fields = fields
+
+    def get_rate_percent(self, channel) -> float:
+        return round(channel.shadow_rate * 100, 4)
+
+    def get_older_than_enforced(self, channel) -> bool:
+        if channel.shadow_version is None or channel.version is None:
+            return False
+        return channel.shadow_version.number < channel.version.number
+
+
+class ShadowInputSerializer(serializers.Serializer):
+    version = serializers.IntegerField(min_value=1, help_text="The version number to shadow.")
+    rate_percent = serializers.FloatField(
+        min_value=0, max_value=100, help_text="The share of requests shadowed, 0 to 100."
+    )
+    guard_points = serializers.FloatField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Stop when the shadow's block rate exceeds the enforced one by these points.",
+    )
+    guard_requests = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        default=None,
+        min_value=1,
+        help_text="…measured over this many shadowed requests.",
+    )
+
+
 class ChannelMoveInputSerializer(serializers.Serializer):
     version = serializers.IntegerField(min_value=1, help_text="The version number to move to.")
     note = serializers.CharField(required=False, default="", allow_blank=True, max_length=500)

@@ -17,10 +17,12 @@ from policy_admin.api.serializers.publishing import (
     PolicyVersionSerializer,
     PublishingSettingsSerializer,
     PublishInputSerializer,
+    ShadowInputSerializer,
+    ShadowSerializer,
 )
 from policy_admin.models import Channel, PolicyVersion
 from policy_admin.selectors import publishing as selectors
-from policy_admin.services import approvals, publishing
+from policy_admin.services import approvals, publishing, shadow
 from tenants.roles import Right
 from tenants.scoping import TenantAPIMixin
 
@@ -105,10 +107,10 @@ class ChannelViewSet(PolicyChildMixin, mixins.ListModelMixin, viewsets.GenericVi
     lookup_field = "name"
     lookup_url_kwarg = "channel"
     lookup_value_regex = "[a-z0-9-]+"
-    required_rights = PUBLISH_RIGHTS
+    required_rights = {**PUBLISH_RIGHTS, "PUT": Right.PUBLISH, "DELETE": Right.PUBLISH}
 
     def get_tenant_queryset(self):
-        return Channel.objects.select_related("version")
+        return Channel.objects.select_related("version", "shadow_version")
 
     def _move(self, request, service, channel: str):
         data = ChannelMoveInputSerializer(data=request.data)
@@ -133,6 +135,40 @@ class ChannelViewSet(PolicyChildMixin, mixins.ListModelMixin, viewsets.GenericVi
     def rollback(self, request, *args, **kwargs):
         """Point the channel at a new version repeating an earlier version's rules."""
         return self._move(request, publishing.channel_rollback, kwargs["channel"])
+
+    @extend_schema(methods=["GET", "DELETE"], request=None, responses=ShadowSerializer)
+    @extend_schema(methods=["PUT"], request=ShadowInputSerializer, responses=ShadowSerializer)
+    @action(detail=True, methods=["get", "put", "delete"])
+    def shadow(self, request, *args, **kwargs):
+        """The channel's shadow: GET shows it, PUT sets or changes it, DELETE stops it."""
+        channel = self.get_object()
+        if request.method == "PUT":
+            data = ShadowInputSerializer(data=request.data)
+            data.is_valid(raise_exception=True)
+            values = data.validated_data
+            channel = shadow.shadow_set(
+                policy=self.policy,
+                actor=request.user,
+                channel=channel.name,
+                number=values["version"],
+                rate=values["rate_percent"] / 100,
+                guard_points=values["guard_points"],
+                guard_requests=values["guard_requests"],
+            )
+        elif request.method == "DELETE":
+            channel = shadow.shadow_stop(
+                policy=self.policy, actor=request.user, channel=channel.name
+            )
+        channel = self.get_queryset().get(pk=channel.pk)
+        return Response(ShadowSerializer(channel).data)
+
+    @extend_schema(request=None, responses=ChannelSerializer)
+    @action(detail=True, methods=["post"], url_path="shadow/promote")
+    def shadow_promote(self, request, *args, **kwargs):
+        """Move the channel to its shadow version and end the shadow, in one step."""
+        channel = self.get_object()
+        moved = shadow.shadow_promote(policy=self.policy, actor=request.user, channel=channel.name)
+        return Response(self.get_serializer(moved).data)
 
     @extend_schema(responses=ChannelMoveSerializer(many=True))
     @action(detail=True, methods=["get"])

@@ -116,11 +116,20 @@ def channel_bundle(request, token, policy: str, channel: str):
     if pointer.number is None:
         raise FleetError(404, f"Channel “{channel}” of “{policy}” has no published version yet.")
     if _not_modified(request, pointer.sha256):
-        return _unchanged(pointer.sha256, "no-cache")
+        return _with_shadow(_unchanged(pointer.sha256, "no-cache"), pointer)
     version = served_bundle(policy_id=pointer.policy_id, number=pointer.number)
     if version is None:  # the policy was deleted after the pointer was cached
         raise FleetError(404, f"No policy “{policy}”.")
-    return _bundle_response(version, "no-cache")
+    return _with_shadow(_bundle_response(version, "no-cache"), pointer)
+
+
+def _with_shadow(response: HttpResponse, pointer) -> HttpResponse:
+    """Tell the agent which version to shadow, on 200 and 304 alike (docs/fleet.md)."""
+    if pointer.shadow_number is not None:
+        response["X-Shadow-Version"] = str(pointer.shadow_number)
+        response["X-Shadow-Sha256"] = pointer.shadow_sha256
+        response["X-Shadow-Rate"] = f"{pointer.shadow_rate:g}"
+    return response
 
 
 @require_GET
