@@ -29,6 +29,26 @@ class ChannelMoveForm(forms.Form):
     note = forms.CharField(max_length=500, required=False)
 
 
+class ShadowForm(forms.Form):
+    """Set or change a channel's shadow: the candidate version, its share, the guard."""
+
+    version = forms.IntegerField(min_value=1, label="Shadow version")
+    rate_percent = forms.FloatField(
+        min_value=0, max_value=100, label="Share of requests (%)", initial=10
+    )
+    guard_points = forms.FloatField(
+        required=False,
+        min_value=0.01,
+        max_value=100,
+        label="Guard: stop when blocks rise by more than (points)",
+        help_text="Optional. Stops the shadow and alerts when the candidate blocks this many "
+        "percentage points more than the enforced version…",
+    )
+    guard_requests = forms.IntegerField(
+        required=False, min_value=1, label="…over this many shadowed requests"
+    )
+
+
 class DiffForm(forms.Form):
     against = forms.IntegerField(min_value=1, label="Compare with version")
 

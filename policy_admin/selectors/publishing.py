@@ -29,7 +29,9 @@ def version_get(*, policy: Policy, number: int) -> PolicyVersion:
 
 def channel_list(*, policy: Policy) -> QuerySet:
     """The policy's channels with the version each points at."""
-    return Channel.objects.filter(tenant=policy.tenant, policy=policy).select_related("version")
+    return Channel.objects.filter(tenant=policy.tenant, policy=policy).select_related(
+        "version", "shadow_version"
+    )
 
 
 def channel_history(*, channel: Channel) -> QuerySet:

@@ -6,11 +6,12 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.generic import View
 
+from kernel.errors import ApplicationError
 from policy_admin.fleet.selectors import rollout_summary
-from policy_admin.forms.publishing import ChannelMoveForm, DiffForm, PublishForm
+from policy_admin.forms.publishing import ChannelMoveForm, DiffForm, PublishForm, ShadowForm
 from policy_admin.models import PolicyVersion
 from policy_admin.selectors import publishing as selectors
-from policy_admin.services import approvals, publishing
+from policy_admin.services import approvals, publishing, shadow
 from policy_admin.views.base import PolicyPageView, attempt
 from tenants.roles import Right
 from tenants.scoping import TenantViewMixin
@@ -145,19 +146,79 @@ class VersionDiffView(PolicyPageView):
 
 
 class ChannelView(PolicyPageView):
-    """One channel: where it points, every move, and the rollout across the fleet."""
+    """One channel: where it points, its shadow, every move, and the rollout across the fleet.
+
+    POST (publishers) sets, stops or promotes the shadow: `op` is set, stop or promote.
+    """
 
     template_name = "policy_admin/channel.html"
+    required_rights = PUBLISH_RIGHTS
 
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
+    def _channel(self):
         channel = (
             selectors.channel_list(policy=self.policy).filter(name=self.kwargs["channel"]).first()
         )
         if channel is None:
             raise Http404("No such channel.")
+        return channel
+
+    def post(self, request, *args, **kwargs):
+        channel = self._channel()
+        op = request.POST.get("op")
+        form = ShadowForm(request.POST) if op == "set" else None
+        try:
+            if op == "set":
+                if not form.is_valid():
+                    return self._refused(form)
+                data = form.cleaned_data
+                shadow.shadow_set(
+                    policy=self.policy,
+                    actor=request.user,
+                    channel=channel.name,
+                    number=data["version"],
+                    rate=data["rate_percent"] / 100,
+                    guard_points=data["guard_points"],
+                    guard_requests=data["guard_requests"],
+                )
+                done = (
+                    f"v{data['version']} now shadows {channel.name} on {data['rate_percent']:g}%."
+                )
+            elif op == "stop":
+                shadow.shadow_stop(policy=self.policy, actor=request.user, channel=channel.name)
+                done = f"The shadow of {channel.name} is stopped."
+            elif op == "promote":
+                moved = shadow.shadow_promote(
+                    policy=self.policy, actor=request.user, channel=channel.name
+                )
+                done = f"{channel.name} now enforces v{moved.version.number}; the shadow ended."
+            else:
+                raise ApplicationError("Choose what to do: set, stop or promote the shadow.")
+        except ApplicationError as error:
+            return self._refused(form, error.message)
+        messages.success(request, done)
+        return redirect(
+            "policy-channel", tenant=self.tenant.slug, slug=self.policy.slug, channel=channel.name
+        )
+
+    def _refused(self, form, message: str = ""):
+        extra = {"shadow_form": form} if form is not None else {}
+        context = self.get_context_data(shadow_error=message, **extra)
+        return self.render_to_response(context, status=400)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        channel = self._channel()
         rows = selectors.channel_rollout(channel=channel)
+        initial = {"version": channel.shadow_version.number} if channel.shadow_version else {}
+        if channel.shadow_version:
+            initial.update(
+                rate_percent=round(channel.shadow_rate * 100, 4),
+                guard_points=channel.guard_points,
+                guard_requests=channel.guard_requests,
+            )
+        context.setdefault("shadow_form", ShadowForm(initial=initial))
         context.update(
+            can_publish=self.has_right(Right.PUBLISH),
             channel=channel,
             moves=selectors.channel_history(channel=channel)[:50],
             rollout=rows,

@@ -178,3 +178,61 @@ def test_other_tenants_token_is_404(client, tenant, admin, outsider):
     assert client.get(TOKENS).status_code == 404
     assert client.get(revoke_page(token, "globex")).status_code == 404
     assert client.post(revoke_page(token, "globex")).status_code == 404
+
+
+def _shadow_ready(policy, editor):
+    from policy_admin.services.publishing import channel_promote, policy_publish
+    from tests.policy_admin.factories import KeywordRuleSetFactory
+
+    KeywordRuleSetFactory(policy=policy, name="Blood", terms="blood", term_count=1)
+    policy.revision += 1
+    policy.save(update_fields=["revision"])
+    policy_publish(policy=policy, actor=editor, revision=policy.revision)
+    KeywordRuleSetFactory(policy=policy, name="Weapons", terms="gun", term_count=1)
+    policy.revision += 1
+    policy.save(update_fields=["revision"])
+    policy_publish(policy=policy, actor=editor, revision=policy.revision)
+    channel_promote(policy=policy, actor=editor, channel="production", number=1)
+    return reverse(
+        "policy-channel", kwargs={"tenant": "acme", "slug": policy.slug, "channel": "production"}
+    )
+
+
+def test_a_publisher_starts_changes_promotes_a_shadow_on_the_channel_page(
+    client, policy, editor, fleet_isolated
+):
+    page = _shadow_ready(policy, editor)
+    client.force_login(editor)
+    assert "No shadow." in client.get(page).content.decode()
+    started = client.post(page, {"op": "set", "version": 2, "rate_percent": 20}, follow=True)
+    body = started.content.decode()
+    assert "v2 now shadows production on 20%." in body
+    assert "on <strong>20%</strong> of requests" in body
+    refused = client.post(page, {"op": "set", "version": 2, "rate_percent": 150})
+    assert refused.status_code == 400
+    assert "less than or equal to 100" in refused.content.decode()
+    promoted = client.post(page, {"op": "promote"}, follow=True)
+    assert "production now enforces v2; the shadow ended." in promoted.content.decode()
+    from policy_admin.models import Channel
+
+    channel = Channel.objects.get(policy=policy, name="production")
+    assert (channel.version.number, channel.shadow_version) == (2, None)
+
+
+def test_a_shadow_refusal_is_shown_on_the_page(client, policy, editor, fleet_isolated):
+    page = _shadow_ready(policy, editor)
+    client.force_login(editor)
+    response = client.post(page, {"op": "set", "version": 1, "rate_percent": 5})
+    assert response.status_code == 400
+    assert "already enforces v1" in response.content.decode()
+    stop = client.post(page, {"op": "stop"})
+    assert "no shadow to stop" in stop.content.decode()
+
+
+def test_a_viewer_sees_the_shadow_but_cannot_change_it(
+    client, policy, editor, viewer, fleet_isolated
+):
+    page = _shadow_ready(policy, editor)
+    client.force_login(viewer)
+    assert 'data-testid="shadow-form"' not in client.get(page).content.decode()
+    assert client.post(page, {"op": "stop"}).status_code == 403
