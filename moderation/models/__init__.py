@@ -12,6 +12,7 @@ from moderation.models.production import (
     ReviewLabel,
     ReviewQueue,
     RoutingRule,
+    ShadowCount,
 )
 from moderation.models.runs import (
     Sample,
@@ -40,6 +41,7 @@ __all__ = [
     "SampleImport",
     "SampleResult",
     "SampleSet",
+    "ShadowCount",
     "TestRun",
     "TestRunImage",
     "new_webhook_secret",

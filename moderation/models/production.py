@@ -59,6 +59,7 @@ class DecisionRecord(TenantOwned):
         REVIEW = "review", "Review decision"
         AUDIT = "audit", "Random audit"
         BLOCK = "block", "Block decision"
+        SHADOW_FLIP = "shadow_flip", "Shadow decided otherwise"
 
     policy = models.ForeignKey("policy_admin.Policy", on_delete=models.CASCADE, related_name="+")
     version = models.ForeignKey(
@@ -81,6 +82,16 @@ class DecisionRecord(TenantOwned):
     prompt = models.TextField(blank=True)
     thumbnail = models.BinaryField(null=True, blank=True)  # JPEG bytes, or None
     image_sha256 = models.CharField(max_length=64, blank=True)
+    # A shadow flip (docs/fleet.md): what the channel's shadow version decided instead.
+    shadow_version = models.ForeignKey(
+        "policy_admin.PolicyVersion",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    shadow_action = models.CharField(max_length=8, blank=True)
+    shadow_rules = models.JSONField(default=list, blank=True)
     received_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -134,6 +145,53 @@ class DecisionCount(TenantOwned):
         return f"{self.minute:%Y-%m-%d %H:%M} {self.action} {self.rule_id or '*'}: {self.count}"
 
 
+class ShadowCount(TenantOwned):
+    """Shadowed requests of one minute, by enforced action × shadow action (docs/fleet.md).
+
+    rule_id "" counts every shadowed request; a rule id counts the shadowed
+    requests on which that rule (a category is a rule too) came out differently
+    in the two versions: fired in one only, or with another action.
+    """
+
+    policy = models.ForeignKey("policy_admin.Policy", on_delete=models.CASCADE, related_name="+")
+    minute = models.DateTimeField()
+    channel = models.CharField(max_length=40)
+    version_number = models.PositiveIntegerField()
+    shadow_version_number = models.PositiveIntegerField()
+    enforced_action = models.CharField(max_length=8)
+    shadow_action = models.CharField(max_length=8)
+    rule_id = models.CharField(max_length=200, blank=True)
+    count = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["minute"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "tenant",
+                    "policy",
+                    "minute",
+                    "channel",
+                    "version_number",
+                    "shadow_version_number",
+                    "enforced_action",
+                    "shadow_action",
+                    "rule_id",
+                ],
+                name="shadow_count_one_per_key",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "policy", "channel", "minute"], name="shadow_count_time")
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.minute:%Y-%m-%d %H:%M} {self.enforced_action}→{self.shadow_action} "
+            f"{self.rule_id or '*'}: {self.count}"
+        )
+
+
 class ReviewQueue(TenantOwned):
     """Where kept decisions wait for people; every tenant has one default queue."""
 
@@ -185,7 +243,7 @@ class RoutingRule(TenantOwned):
     score_min = models.FloatField(null=True, blank=True)
     score_max = models.FloatField(null=True, blank=True)
     channel = models.CharField(max_length=40, blank=True)
-    reason = models.CharField(max_length=8, blank=True, choices=DecisionRecord.Reason.choices)
+    reason = models.CharField(max_length=12, blank=True, choices=DecisionRecord.Reason.choices)
 
     class Meta:
         ordering = ["position", "id"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import math
 import re
 from collections import Counter
@@ -20,7 +21,7 @@ from datetime import datetime
 from django.db import IntegrityError, connection, transaction
 
 from moderation.engine.decision import Action
-from moderation.models import DecisionBatch, DecisionCount, DecisionRecord
+from moderation.models import DecisionBatch, DecisionCount, DecisionRecord, ShadowCount
 from moderation.services.review import review_enqueue
 from policy_admin.models import PolicyVersion
 from tenants.scoping import scoped
@@ -50,7 +51,9 @@ _RECORD_FIELDS = {
     "prompt",
     "thumbnail_base64",
     "image_sha256",
+    "shadow",
 }
+_SHADOW_FIELDS = {"version", "bundle_sha256", "action", "rules"}
 _RULE_FIELDS = {"rule_id", "kind", "action", "score", "threshold", "fired"}
 
 
@@ -72,6 +75,7 @@ class DecisionUpload:
     dropped: int
     records: list[dict]
     counts: list[dict]
+    shadow_counts: list[dict] = dataclasses.field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -96,22 +100,30 @@ def parse_decision_batch(data) -> DecisionUpload:
     if not _is_int(dropped) or dropped < 0:
         raise BatchError("dropped", "must be a whole number, 0 or more")
     records = data.get("records", [])
-    counts = data.get("counts", [])
     if not isinstance(records, list):
         raise BatchError("records", "must be a list")
-    if not isinstance(counts, list):
-        raise BatchError("counts", "must be a list")
     if len(records) > MAX_RECORDS:
         raise BatchError("records", f"at most {MAX_RECORDS} records per batch; split it")
-    if len(counts) > MAX_COUNTS:
-        raise BatchError("counts", f"at most {MAX_COUNTS} counts per batch; split it")
+    counts, shadow_counts = _counts(data, "counts"), _counts(data, "shadow_counts")
     return DecisionUpload(
         batch_id=batch_id,
         instance_id=instance_id,
         dropped=dropped,
         records=[_record(r, f"records[{i}]") for i, r in enumerate(records)],
         counts=[_count(c, f"counts[{i}]") for i, c in enumerate(counts)],
+        shadow_counts=[
+            _shadow_count(c, f"shadow_counts[{i}]") for i, c in enumerate(shadow_counts)
+        ],
     )
+
+
+def _counts(data: dict, name: str) -> list:
+    rows = data.get(name, [])
+    if not isinstance(rows, list):
+        raise BatchError(name, "must be a list")
+    if len(rows) > MAX_COUNTS:
+        raise BatchError(name, f"at most {MAX_COUNTS} per batch; split it")
+    return rows
 
 
 def _is_int(value) -> bool:
@@ -183,6 +195,11 @@ def _record(data, where: str) -> dict:
     prompt = data.get("prompt")
     if prompt is not None and (not isinstance(prompt, str) or len(prompt) > MAX_PROMPT_CHARS):
         raise BatchError(f"{where}.prompt", f"must be text of at most {MAX_PROMPT_CHARS} chars")
+    shadow = _shadow(data.get("shadow"), f"{where}.shadow")
+    if "shadow_flip" in reasons and shadow is None:
+        raise BatchError(
+            f"{where}.shadow", "is required for a shadow flip: what the shadow decided"
+        )
     return {
         "request_id": request_id,
         "decided_at": _time(data.get("decided_at"), f"{where}.decided_at"),
@@ -197,6 +214,23 @@ def _record(data, where: str) -> dict:
         "prompt": prompt or "",
         "thumbnail": _thumbnail(data.get("thumbnail_base64"), f"{where}.thumbnail_base64"),
         "image_sha256": _sha256(data.get("image_sha256"), f"{where}.image_sha256", optional=True),
+        "shadow": shadow,
+    }
+
+
+def _shadow(data, where: str) -> dict | None:
+    if data is None:
+        return None
+    if not isinstance(data, dict):
+        raise BatchError(where, "must be an object {version, bundle_sha256, action, rules}")
+    unknown = sorted(set(data) - _SHADOW_FIELDS)
+    if unknown:
+        raise BatchError(f"{where}.{unknown[0]}", "is not a field of a shadow decision")
+    return {
+        "version": _version(data.get("version"), f"{where}.version"),
+        "bundle_sha256": _sha256(data.get("bundle_sha256"), f"{where}.bundle_sha256"),
+        "action": _action(data.get("action"), f"{where}.action"),
+        "rules": [_rule(r, f"{where}.rules[{i}]") for i, r in enumerate(_list(data, where))],
     }
 
 
@@ -276,9 +310,31 @@ def _count(data, where: str) -> dict:
     }
 
 
+def _shadow_count(data, where: str) -> dict:
+    if not isinstance(data, dict):
+        raise BatchError(where, "must be an object")
+    base = _count(
+        {
+            "minute": data.get("minute"),
+            "channel": data.get("channel"),
+            "version": data.get("version"),
+            "action": data.get("enforced_action"),
+            "rule_id": data.get("rule_id", ""),
+            "count": data.get("count"),
+        },
+        where,
+    )
+    return {
+        **base,
+        "shadow_version": _version(data.get("shadow_version"), f"{where}.shadow_version"),
+        "shadow_action": _action(data.get("shadow_action"), f"{where}.shadow_action"),
+    }
+
+
 def upload_channels(upload: DecisionUpload) -> set[str]:
     """Every channel the batch speaks for (the token's channel scope must cover each)."""
-    return {r["channel"] for r in upload.records} | {c["channel"] for c in upload.counts}
+    rows = upload.records + upload.counts + upload.shadow_counts
+    return {r["channel"] for r in rows}
 
 
 def decisions_ingest(*, tenant, policy, upload: DecisionUpload) -> IngestResult:
@@ -287,26 +343,36 @@ def decisions_ingest(*, tenant, policy, upload: DecisionUpload) -> IngestResult:
     Raise BatchError when a record names a version this policy does not have, or a
     sha256 that is not that version's: a record of another policy or tenant is refused.
     """
-    versions = dict(
-        scoped(PolicyVersion, tenant)
-        .filter(policy=policy, number__in={r["version"] for r in upload.records + upload.counts})
-        .values_list("number", "id")
-    )
-    digests = dict(
-        scoped(PolicyVersion, tenant).filter(pk__in=versions.values()).values_list("id", "sha256")
-    )
-    for where, rows in (("records", upload.records), ("counts", upload.counts)):
-        for i, row in enumerate(rows):
-            if row["version"] not in versions:
-                raise BatchError(
-                    f"{where}[{i}].version",
-                    f"policy “{policy.slug}” has no version {row['version']}",
-                )
-            if where == "records" and digests[versions[row["version"]]] != row["bundle_sha256"]:
-                raise BatchError(
-                    f"{where}[{i}].bundle_sha256",
-                    f"is not the sha256 of version {row['version']} of “{policy.slug}”",
-                )
+    wanted = {r["version"] for r in upload.records + upload.counts + upload.shadow_counts}
+    wanted |= {c["shadow_version"] for c in upload.shadow_counts}
+    wanted |= {r["shadow"]["version"] for r in upload.records if r["shadow"]}
+    known = {
+        number: (pk, sha256)
+        for number, pk, sha256 in scoped(PolicyVersion, tenant)
+        .filter(policy=policy, number__in=wanted)
+        .values_list("number", "id", "sha256")
+    }
+
+    def check(number: int, where: str, sha256: str | None = None) -> None:
+        if number not in known:
+            raise BatchError(where, f"policy “{policy.slug}” has no version {number}")
+        if sha256 is not None and known[number][1] != sha256:
+            raise BatchError(
+                where.replace("version", "bundle_sha256"),
+                f"is not the sha256 of version {number} of “{policy.slug}”",
+            )
+
+    for i, r in enumerate(upload.records):
+        check(r["version"], f"records[{i}].version", r["bundle_sha256"])
+        if r["shadow"]:
+            shadow = r["shadow"]
+            check(shadow["version"], f"records[{i}].shadow.version", shadow["bundle_sha256"])
+    for i, c in enumerate(upload.counts):
+        check(c["version"], f"counts[{i}].version")
+    for i, c in enumerate(upload.shadow_counts):
+        check(c["version"], f"shadow_counts[{i}].version")
+        check(c["shadow_version"], f"shadow_counts[{i}].shadow_version")
+    versions = {number: pk for number, (pk, _) in known.items()}
     try:
         with transaction.atomic():
             batch = DecisionBatch.objects.create(
@@ -322,6 +388,7 @@ def decisions_ingest(*, tenant, policy, upload: DecisionUpload) -> IngestResult:
                 batch_size=MAX_RECORDS,
             )
             counted = _add_counts(tenant, policy, upload.counts)
+            _add_shadow_counts(tenant, policy, upload.shadow_counts)
             review_enqueue(records)
     except IntegrityError:
         if scoped(DecisionBatch, tenant).filter(batch_id=upload.batch_id).exists():
@@ -348,6 +415,9 @@ def _row(tenant, policy, batch, versions: dict, r: dict) -> DecisionRecord:
         prompt=r["prompt"],
         thumbnail=r["thumbnail"],
         image_sha256=r["image_sha256"],
+        shadow_version_id=versions[r["shadow"]["version"]] if r["shadow"] else None,
+        shadow_action=r["shadow"]["action"] if r["shadow"] else "",
+        shadow_rules=r["shadow"]["rules"] if r["shadow"] else [],
     )
 
 
@@ -356,17 +426,49 @@ def _add_counts(tenant, policy, counts: list[dict]) -> int:
     summed: Counter = Counter()
     for c in counts:
         summed[(c["minute"], c["channel"], c["version"], c["action"], c["rule_id"])] += c["count"]
+    key = ("minute", "channel", "version_number", "action", "rule_id")
+    _upsert(DecisionCount, tenant, policy, key, summed)
+    return sum(summed.values())
+
+
+def _add_shadow_counts(tenant, policy, counts: list[dict]) -> None:
+    summed: Counter = Counter()
+    for c in counts:
+        summed[
+            (
+                c["minute"],
+                c["channel"],
+                c["version"],
+                c["shadow_version"],
+                c["action"],
+                c["shadow_action"],
+                c["rule_id"],
+            )
+        ] += c["count"]
+    key = (
+        "minute",
+        "channel",
+        "version_number",
+        "shadow_version_number",
+        "enforced_action",
+        "shadow_action",
+        "rule_id",
+    )
+    _upsert(ShadowCount, tenant, policy, key, summed)
+
+
+def _upsert(model, tenant, policy, key: tuple[str, ...], summed: Counter) -> None:
+    """INSERT … ON CONFLICT (its unique key) DO UPDATE SET count = count + EXCLUDED.count."""
     if not summed:
-        return 0
-    table = connection.ops.quote_name(DecisionCount._meta.db_table)
-    columns = "tenant_id, policy_id, minute, channel, version_number, action, rule_id, count"
-    values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s)"] * len(summed))
-    params = [v for key, n in summed.items() for v in (tenant.pk, policy.pk, *key, n)]
+        return
+    table = connection.ops.quote_name(model._meta.db_table)
+    columns = ("tenant_id", "policy_id", *key, "count")
+    values = ", ".join(["(" + ", ".join(["%s"] * len(columns)) + ")"] * len(summed))
+    params = [v for k, n in summed.items() for v in (tenant.pk, policy.pk, *k, n)]
+    conflict = ", ".join(columns[:-1])
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} ({columns}) VALUES {values} "  # noqa: S608 (names are ours)
-            "ON CONFLICT (tenant_id, policy_id, minute, channel, version_number, action, rule_id) "
-            f"DO UPDATE SET count = {table}.count + EXCLUDED.count",
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES {values} "  # noqa: S608
+            f"ON CONFLICT ({conflict}) DO UPDATE SET count = {table}.count + EXCLUDED.count",
             params,
         )
-    return sum(summed.values())

@@ -256,3 +256,52 @@ def test_the_same_batch_sent_twice_at_once_is_stored_once(live_server, tenant, a
     connection.close()
     assert sorted(answers) == [200, 201]
     assert DecisionRecord.objects.count() == 1
+
+
+def shadow_count(v1, **overrides) -> dict:
+    data = {
+        "minute": "2026-12-03T16:41:00Z",
+        "channel": "production",
+        "version": v1.number,
+        "shadow_version": v1.number,
+        "enforced_action": "allow",
+        "shadow_action": "block",
+        "rule_id": "",
+        "count": 7,
+    }
+    data.update(overrides)
+    return data
+
+
+def test_shadow_flips_and_counts_are_stored(client, v1, secret):
+    from moderation.models import ShadowCount
+
+    flip = record(
+        v1,
+        action="allow",
+        reasons=["shadow_flip"],
+        shadow={"version": v1.number, "bundle_sha256": v1.sha256, "action": "block", "rules": []},
+    )
+    body = batch(
+        v1,
+        records=[flip],
+        shadow_counts=[shadow_count(v1), shadow_count(v1, count=3), shadow_count(v1, rule_id="x")],
+    )
+    assert post(client, body, secret).status_code == 201
+    stored = DecisionRecord.objects.get()
+    assert (stored.shadow_version_id, stored.shadow_action) == (v1.pk, "block")
+    counts = dict(ShadowCount.objects.values_list("rule_id", "count"))
+    assert counts == {"": 10, "x": 7}
+
+
+def test_a_shadow_flip_without_the_shadow_decision_is_refused(client, v1, secret):
+    flip = record(v1, reasons=["shadow_flip"])
+    response = post(client, batch(v1, records=[flip]), secret)
+    assert response.json()["field"] == "records[0].shadow"
+
+
+def test_a_shadow_count_of_an_unknown_shadow_version_is_refused(client, v1, secret):
+    body = batch(v1, shadow_counts=[shadow_count(v1, shadow_version=4)])
+    response = post(client, body, secret)
+    assert response.status_code == 400
+    assert response.json()["field"] == "shadow_counts[0].shadow_version"
