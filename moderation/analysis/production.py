@@ -78,6 +78,10 @@ class OutcomeEstimate:
     precision: Estimate
     recall: Estimate
 
+    @property
+    def ratios(self) -> tuple[Estimate, Estimate]:
+        return self.precision, self.recall
+
 
 def wilson(p: float, n: float, z: float = Z_95) -> tuple[float, float]:
     """The Wilson score interval of a proportion `p` seen on `n` (maybe fractional) trials."""

@@ -23,8 +23,10 @@ from moderation.models import DecisionCount, DecisionRecord, ReviewItem, ReviewL
 from tenants.scoping import scoped
 
 BUCKETS = {"hour": (TruncHour, dt.timedelta(hours=1)), "day": (TruncDay, dt.timedelta(days=1))}
-DEFAULT_DAYS = 7
+DEFAULT_DAYS = 2
 MAX_DAYS = 90
+# Audit labels are few (1% of decisions), so estimates pool a longer window: the default retention.
+ESTIMATE_DAYS = 30
 
 BIAS_NOTE = (
     "Estimated from the random audit stratum only, each record weighted by the inverse of "
@@ -88,6 +90,10 @@ class ChannelVersionRow:
     @property
     def review_share(self) -> float:
         return self.actions.get("review", 0) / self.total if self.total else 0.0
+
+    @property
+    def review_percent(self) -> float:
+        return 100 * self.review_share
 
 
 def decisions_by_channel(*, policy, since: dt.datetime) -> list[ChannelVersionRow]:
@@ -161,6 +167,7 @@ class Production:
     """Everything the quality page and API show of the policy in production."""
 
     since: dt.datetime
+    estimates_since: dt.datetime
     series: ActionSeries
     channels: list[ChannelVersionRow]
     backlog: Backlog
@@ -174,18 +181,30 @@ class Production:
         review = sum(r.actions.get("review", 0) for r in self.channels)
         self.review_share = review / self.total if self.total else 0.0
 
+    @property
+    def review_percent(self) -> float:
+        return 100 * self.review_share
+
 
 def policy_production(
-    *, policy, days: int = DEFAULT_DAYS, bucket: str | None = None, now: dt.datetime | None = None
+    *,
+    policy,
+    days: int = DEFAULT_DAYS,
+    bucket: str | None = None,
+    estimate_days: int = ESTIMATE_DAYS,
+    now: dt.datetime | None = None,
 ) -> Production:
-    """The policy's production figures over the last `days` (hourly up to two days, else daily)."""
+    """The policy's decisions over the last `days` (hourly up to two days, else daily), its
+    review backlog now, and precision and recall from the last `estimate_days` of audits."""
     now = now or timezone.now()
     since = now - dt.timedelta(days=days)
+    estimates_since = now - dt.timedelta(days=estimate_days)
     bucket = bucket or ("hour" if days <= 2 else "day")
     return Production(
         since=since,
+        estimates_since=estimates_since,
         series=decisions_over_time(policy=policy, since=since, bucket=bucket),
         channels=decisions_by_channel(policy=policy, since=since),
         backlog=review_backlog(policy=policy, now=now),
-        estimates=audit_estimates(policy=policy, since=since),
+        estimates=audit_estimates(policy=policy, since=estimates_since),
     )

@@ -121,4 +121,4 @@ def test_another_policys_decisions_are_not_counted(v1, tenant):
     assert figures.total == 0
     assert figures.series.chart is None
     assert figures.estimates["block"].precision.n == 1
-    assert figures.series.bucket == "day"
+    assert figures.series.bucket == "hour"
