@@ -1,4 +1,4 @@
-"""Serializers of a policy's production figures: what the quality page's Production section shows."""
+"""Serializers of a policy's production figures, as the quality page's Production section."""
 
 from rest_framework import serializers
 
