@@ -5,6 +5,7 @@ from pathlib import Path
 
 from celery import Celery
 from celery.beat import PersistentScheduler
+from celery.schedules import crontab
 from kombu import Queue
 
 from kernel.queues import GPU_TASK_PREFIX, QUEUE_DEFAULT, QUEUE_GPU
@@ -16,7 +17,8 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 
 
 # Sent by the single `celery beat` process (docs/operations.md). A send that no
-# worker took within the minute expires, so a stopped worker finds no backlog.
+# worker took within the minute expires, so a stopped worker finds no backlog;
+# the nightly prune waits up to an hour.
 BEAT_SCHEDULE = {
     "fleet-alerts": {
         "task": "moderation.tasks.periodic.fleet_alerts_evaluate",
@@ -32,6 +34,12 @@ BEAT_SCHEDULE = {
         "task": "moderation.tasks.periodic.review_leases_sweep",
         "schedule": 60.0,
         "options": {"expires": 55},
+    },
+    # Nightly, at a quiet hour: it deletes in chunks, but still writes a lot.
+    "decision-records-prune": {
+        "task": "moderation.tasks.periodic.decision_records_prune",
+        "schedule": crontab(hour=3, minute=17),
+        "options": {"expires": 3600},
     },
 }
 

@@ -51,6 +51,39 @@ KIND_PARAMS = {
         ("channel", forms.SlugField(initial="production")),
         ("minutes", forms.IntegerField(label="For more than (minutes)", min_value=1, initial=10)),
     ],
+    AlertRule.Kind.REVIEW_BACKLOG: [
+        (
+            "minutes",
+            forms.IntegerField(
+                label="Oldest item waiting more than (minutes)", min_value=1, initial=60
+            ),
+        ),
+    ],
+    AlertRule.Kind.PRODUCTION_PRECISION: [
+        (
+            "outcome",
+            forms.ChoiceField(
+                label="For",
+                choices=[(name, capfirst(outcome_label(name))) for name in OUTCOMES],
+            ),
+        ),
+        ("minimum", forms.FloatField(min_value=0, max_value=1, help_text="Fire below this.")),
+        (
+            "days",
+            forms.IntegerField(
+                label="Audit labels of the last (days)", min_value=1, max_value=90, initial=7
+            ),
+        ),
+        (
+            "min_labels",
+            forms.IntegerField(
+                label="Judge once this many audit labels exist",
+                min_value=1,
+                initial=30,
+                help_text="Fewer labelled audit decisions leave the rule as it is.",
+            ),
+        ),
+    ],
 }
 
 

@@ -19,6 +19,8 @@ class AlertRule(TenantOwned):
         METRIC_BELOW = "metric_below", "Precision, recall or F1 below a floor after a suite run"
         DRIFT = "drift", "Score drift past a threshold"
         FLEET = "fleet", "Fleet servers stale or rejecting a bundle"
+        REVIEW_BACKLOG = "review_backlog", "Review items waiting longer than N minutes"
+        PRODUCTION_PRECISION = "prod_precision", "Production precision below a floor"
 
     class State(models.TextChoices):
         OK = "ok", "OK"

@@ -1,8 +1,10 @@
 """Alert evaluators: each looks at what its rules watch and tells alert_observe what it saw.
 
 `alerts_after_run` runs once a suite run has succeeded; `alerts_fleet_evaluate`
-runs every minute from Celery beat (moderation.tasks.periodic). Neither ever
-raises into its caller: a rule that cannot be evaluated is logged and skipped.
+runs every minute from Celery beat (moderation.tasks.periodic) and judges the
+rules that watch something live: fleet servers, the review backlog, and
+production precision. Neither ever raises into its caller: a rule that cannot
+be evaluated is logged and skipped.
 """
 
 import datetime as dt
@@ -12,6 +14,7 @@ from django.utils import timezone
 
 from moderation.analysis import metrics
 from moderation.models import AlertRule
+from moderation.selectors import production
 from moderation.services.alerts import alert_observe
 from policy_admin.fleet.selectors import channel_state
 from policy_admin.models import Channel
@@ -78,20 +81,21 @@ def _metric_below(rule: AlertRule, run) -> None:
 
 
 def alerts_fleet_evaluate(*, now: dt.datetime | None = None) -> int:
-    """Evaluate every tenant's enabled fleet rules; returns how many were evaluated."""
+    """Evaluate every tenant's enabled fleet, review backlog and production precision rules;
+    returns how many were evaluated."""
     now = now or timezone.now()
     evaluated = 0
     for tenant in Tenant.objects.order_by("pk"):
         rules = (
             scoped(AlertRule, tenant)
-            .filter(kind=AlertRule.Kind.FLEET, enabled=True)
+            .filter(kind__in=PERIODIC, enabled=True)
             .select_related("tenant", "policy")
         )
         for rule in rules:
             try:
-                _fleet(rule, now)
+                PERIODIC[rule.kind](rule, now)
             except Exception:
-                log.exception("fleet alert rule %s could not be evaluated", rule.pk)
+                log.exception("%s alert rule %s could not be evaluated", rule.kind, rule.pk)
             else:
                 evaluated += 1
     return evaluated
@@ -150,3 +154,49 @@ def _fleet(rule: AlertRule, now: dt.datetime) -> None:
             "and none refuses its current bundle."
         )
     alert_observe(rule=rule, firing=bool(problems), message=message)
+
+
+def _review_backlog(rule: AlertRule, now: dt.datetime) -> None:
+    minutes = int(rule.params["minutes"])
+    backlog = production.review_backlog(policy=rule.policy, now=now)
+    waited = backlog.oldest_minutes
+    where = f"Review of “{rule.policy.slug}”"
+    if waited is not None and waited > minutes:
+        message = (
+            f"{where}: the oldest of {backlog.open_items} open item(s) has waited "
+            f"{int(waited)} min, more than {minutes} min. Add reviewers or route fewer "
+            "decisions to review."
+        )
+        alert_observe(rule=rule, firing=True, message=message)
+        return
+    message = f"{where}: no open item has waited more than {minutes} min."
+    alert_observe(rule=rule, firing=False, message=message)
+
+
+def _production_precision(rule: AlertRule, now: dt.datetime) -> None:
+    params = rule.params
+    outcome, floor = params["outcome"], float(params["minimum"])
+    days, needed = int(params.get("days", 7)), int(params.get("min_labels", 30))
+    found = production.audit_estimates(policy=rule.policy, since=now - dt.timedelta(days=days))[
+        outcome
+    ].precision
+    what = f"production precision ({outcome_label(outcome)}) of “{rule.policy.slug}”"
+    if found.value is None or found.n < needed:
+        log.info("rule %s: %s labelled audit records, %s needed", rule.pk, found.n, needed)
+        return
+    firing = found.value < floor
+    verdict = "below the floor" if firing else "at or above the floor"
+    message = (
+        f"The {what} over the last {days} days is {found.value:.4f} "
+        f"(95% interval {found.low:.4f}–{found.high:.4f}, {found.n} audited decisions), "
+        f"{verdict} {floor:.4f}."
+    )
+    alert_observe(rule=rule, firing=firing, message=message)
+
+
+# The rules beat evaluates every minute, by kind.
+PERIODIC = {
+    AlertRule.Kind.FLEET: _fleet,
+    AlertRule.Kind.REVIEW_BACKLOG: _review_backlog,
+    AlertRule.Kind.PRODUCTION_PRECISION: _production_precision,
+}

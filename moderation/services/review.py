@@ -6,13 +6,17 @@ Every query is scoped to the record's or queue's tenant (tenants.scoping.scoped)
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from datetime import timedelta
 
+import numpy as np
 from django.db import transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
 
+from kernel import registry
 from kernel.errors import ApplicationError, ConflictError
+from kernel.vectors import text_vectors
 from moderation.engine.decision import ACTIONS
 from moderation.models import (
     DecisionRecord,
@@ -81,11 +85,64 @@ def record_priority(record: DecisionRecord) -> float:
     return max(0.0, 1.0 - abs(float(rule["score"]) - float(rule["threshold"])))
 
 
-def review_enqueue(records: list[DecisionRecord]) -> None:
+# Diversity under the informative order (docs/production.md): an item whose prompt has a
+# cosine of at least DUPLICATE_COSINE with one already waiting (MiniLM, the engine's text
+# encoder), or whose image has the same sha256, is a near-duplicate of it. An item with k
+# near-duplicates ahead of it gets its priority divided by 1 + k, so a burst of one prompt
+# does not fill the head of the queue. Compared with the DIVERSITY_NEIGHBOURS open items of
+# highest priority (those about to be asked) and the batch's items of higher priority.
+DUPLICATE_COSINE = ReviewQueue.DUPLICATE_COSINE
+DIVERSITY_NEIGHBOURS = 500
+
+
+def _near_duplicates(
+    vectors: np.ndarray, images: Sequence[str], i: int, ahead: Sequence[int]
+) -> int:
+    """How many of the items `ahead` are near-duplicates of item i (unit prompt vectors)."""
+    close = {j for j in ahead if images[i] and images[j] == images[i]}
+    if ahead and vectors[i].any():
+        cosines = vectors[list(ahead)] @ vectors[i]
+        close |= {j for j, c in zip(ahead, cosines, strict=True) if c >= DUPLICATE_COSINE}
+    return len(close)
+
+
+def _unit(matrix: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    return np.divide(matrix, norms, out=np.zeros_like(matrix), where=norms > 0)
+
+
+def _damp_near_duplicates(queue: ReviewQueue, items: list[ReviewItem], encoder) -> None:
+    """Divide the priority of each new item by 1 + its near-duplicates already ahead of it."""
+    waiting = list(
+        scoped(ReviewItem, queue.tenant)
+        .filter(queue=queue, status=ReviewItem.Status.OPEN)
+        .order_by("-priority", "id")
+        .select_related("record")[:DIVERSITY_NEIGHBOURS]
+    )
+    new = sorted(items, key=lambda item: -item.priority)
+    rows = [*waiting, *new]
+    prompts = [item.record.prompt for item in rows]
+    images = [item.record.image_sha256 for item in rows]
+    vectors = np.zeros((len(rows), 1), dtype=np.float32)
+    texts = [i for i, p in enumerate(prompts) if p.strip()]
+    if texts:
+        encoder = encoder or registry.models().text_encoder()
+        found = _unit(text_vectors(encoder, [prompts[i] for i in texts]))
+        vectors = np.zeros((len(rows), found.shape[1]), dtype=np.float32)
+        vectors[texts] = found
+    for n, item in enumerate(new):
+        i = len(waiting) + n
+        ahead = list(range(i))  # every waiting item, and the new ones of higher priority
+        item.priority = item.priority / (1 + _near_duplicates(vectors, images, i, ahead))
+
+
+def review_enqueue(records: list[DecisionRecord], *, encoder=None) -> None:
     """Put each record in the queue of the first routing rule it matches, else the default.
 
     An overlapped item (a seeded-random share `overlap_share` of the queue's items,
-    seeded by the record id) wants `overlap_k` labels, others one.
+    seeded by the record id) wants `overlap_k` labels, others one. In a queue with
+    the informative order, near-duplicates of items already ahead are damped (see
+    DUPLICATE_COSINE); `encoder` defaults to the engine's MiniLM.
     """
     rules_by_tenant: dict = {}
     defaults: dict = {}
@@ -110,6 +167,12 @@ def review_enqueue(records: list[DecisionRecord]) -> None:
                 priority=record_priority(record),
             )
         )
+    by_queue: dict[int, list[ReviewItem]] = {}
+    for item in items:
+        if item.queue.order == ReviewQueue.Order.INFORMATIVE:
+            by_queue.setdefault(item.queue.pk, []).append(item)
+    for queued in by_queue.values():
+        _damp_near_duplicates(queued[0].queue, queued, encoder)
     ReviewItem.objects.bulk_create(items, ignore_conflicts=True)
 
 

@@ -1,9 +1,10 @@
-"""Tasks Celery beat sends every minute (config.celery); they run on the `default` queue."""
+"""Tasks Celery beat sends every minute, or nightly (config.celery); on the `default` queue."""
 
 from celery import shared_task
 
 from moderation.services.alert_evaluators import alerts_fleet_evaluate
 from moderation.services.lifecycle import stale_runs_reap
+from moderation.services.retention import decision_records_prune
 from moderation.services.review import review_leases_sweep as leases_sweep
 
 
@@ -23,3 +24,9 @@ def stale_runs_sweep() -> dict:
 def review_leases_sweep() -> int:
     """Give back to their queues the review items whose claim lease expired."""
     return leases_sweep()
+
+
+@shared_task(name="moderation.tasks.periodic.decision_records_prune", ignore_result=True)
+def decision_records_prune_nightly() -> dict:
+    """Delete raw decision records older than their tenant's retention period."""
+    return decision_records_prune()

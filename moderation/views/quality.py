@@ -7,18 +7,20 @@ from kernel.errors import ApplicationError
 from moderation.analysis import drift
 from moderation.forms.quality import DriftForm
 from moderation.models import TestRun
-from moderation.selectors import quality
+from moderation.selectors import production, quality
 from policy_admin.views.base import PolicyPageMixin
 
 
 class QualityView(PolicyPageMixin, TemplateView):
-    """Precision/recall/F1 per sample set over time, latency per stage, rollout per channel."""
+    """Precision/recall/F1 per sample set over time, latency per stage, rollout per channel,
+    and production: decisions over time, review backlog, audit-stratum estimates."""
 
     template_name = "moderation/quality.html"
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context.update(vars(quality.policy_quality(policy=self.policy)))
+        context["production"] = production.policy_production(policy=self.policy)
         return context
 
 

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from moderation.models import (
     DecisionBatch,
+    DecisionCount,
     DecisionRecord,
     ReviewItem,
     ReviewLabel,
@@ -78,3 +79,18 @@ class ReviewLabelFactory(factory.django.DjangoModelFactory):
     tenant = factory.SelfAttribute("item.tenant")
     record = factory.SelfAttribute("item.record")
     action = "allow"
+
+
+class DecisionCountFactory(factory.django.DjangoModelFactory):
+    """Decisions of one minute; pass `policy=` (and `version_number=` when not 1)."""
+
+    class Meta:
+        model = DecisionCount
+
+    tenant = factory.SelfAttribute("policy.tenant")
+    minute = factory.LazyFunction(lambda: timezone.now().replace(second=0, microsecond=0))
+    channel = "production"
+    version_number = 1
+    action = "allow"
+    rule_id = ""
+    count = 1

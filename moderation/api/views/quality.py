@@ -7,15 +7,17 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from kernel.errors import ApplicationError
+from moderation.api.serializers import production as sp
 from moderation.api.serializers import quality as s
 from moderation.models import TestRun
-from moderation.selectors import quality
+from moderation.selectors import production, quality
 from policy_admin.api.common import PolicyChildMixin
 from tenants.scoping import scoped
 
 
 class PolicyQualityViewSet(PolicyChildMixin, viewsets.GenericViewSet):
-    """GET policies/<policy>/quality/ and .../quality/drift/: read by every member."""
+    """GET policies/<policy>/quality/, .../quality/drift/ and .../quality/production/: read by
+    every member."""
 
     model = TestRun
     serializer_class = s.PolicyQualitySerializer
@@ -39,6 +41,17 @@ class PolicyQualityViewSet(PolicyChildMixin, viewsets.GenericViewSet):
         except TestRun.DoesNotExist:
             raise self.refused_run(query.validated_data) from None
         return Response(s.DriftSerializer(comparison).data)
+
+    @extend_schema(parameters=[sp.ProductionQuerySerializer], responses=sp.ProductionSerializer)
+    @action(detail=False, methods=["get"], url_path="quality/production")
+    def production(self, request, *args, **kwargs):
+        """Decisions per action over time and per channel and version, the share sent to
+        review, the review backlog, and precision and recall of block and of flag-or-worse
+        estimated from the random audit stratum only, with 95% intervals."""
+        query = sp.ProductionQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        figures = production.policy_production(policy=self.policy, **query.validated_data)
+        return Response(sp.ProductionSerializer(figures).data)
 
     def refused_run(self, params: dict) -> Exception:
         """Say which id is not one of the policy's finished suites, and what to pass instead.

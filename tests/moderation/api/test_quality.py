@@ -220,7 +220,9 @@ def test_another_tenants_run_and_an_unknown_id_are_the_same_404(
         assert "finished suite runs" in said
 
 
-@pytest.mark.parametrize("name", ["policy-quality-quality", "policy-quality-drift"])
+@pytest.mark.parametrize(
+    "name", ["policy-quality-quality", "policy-quality-drift", "policy-quality-production"]
+)
 def test_anonymous_is_401_and_another_tenants_policy_is_404(
     api_client, viewer, outsider, other_tenant, two_runs, name
 ):

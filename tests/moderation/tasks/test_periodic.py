@@ -1,5 +1,5 @@
-"""What Celery beat runs every minute: fleet alert rules, the sweep of silent runs, and the
-sweep of expired review leases."""
+"""What Celery beat runs every minute: alert rules watching live things, the sweep of silent
+runs, and the sweep of expired review leases; and nightly: the prune of old decision records."""
 
 import datetime as dt
 import os
@@ -17,6 +17,7 @@ from kernel import probe
 from moderation.models import AlertEvent, AlertRule, TestRun
 from moderation.services import lifecycle, runs, suites
 from moderation.tasks.periodic import (
+    decision_records_prune_nightly,
     fleet_alerts_evaluate,
     review_leases_sweep,
     stale_runs_sweep,
@@ -34,14 +35,20 @@ pytestmark = [
 ]
 
 
-def test_beat_sends_its_tasks_every_minute():
+def test_beat_sends_its_tasks_every_minute_and_the_prune_nightly():
     schedule = app.conf.beat_schedule
     assert {entry["task"] for entry in schedule.values()} == {
         fleet_alerts_evaluate.name,
         stale_runs_sweep.name,
         review_leases_sweep.name,
+        decision_records_prune_nightly.name,
     }
-    assert {entry["schedule"] for entry in schedule.values()} == {60.0}
+    every_minute = [
+        e for e in schedule.values() if e["task"] != decision_records_prune_nightly.name
+    ]
+    assert {entry["schedule"] for entry in every_minute} == {60.0}
+    nightly = schedule["decision-records-prune"]["schedule"]
+    assert (nightly.hour, nightly.minute) == ({3}, {17})
 
 
 def test_a_beat_process_starts_keeps_its_schedule_in_the_data_dir_and_answers_its_probe(
@@ -233,3 +240,36 @@ def test_the_sweep_fails_a_silent_live_test_and_requeues_a_silent_suite(
     assert suite.status == TestRun.Status.PENDING
     assert queued == [suite.pk]
     assert lifecycle.run_claim(run_id=suite.pk, kind=suite.kind, worker="gpu2").attempts == 2
+
+
+# The nightly prune of decision records ------------------------------------------
+
+
+def test_the_prune_deletes_records_past_each_tenants_retention_and_keeps_the_rest(
+    v1, other_tenant, outsider, monkeypatch
+):
+    from moderation.models import DecisionRecord, ProductionSettings, ReviewItem
+    from moderation.services import retention
+    from tests.moderation.production_factories import DecisionRecordFactory, ReviewItemFactory
+    from tests.policy_admin.factories import PolicyFactory
+
+    their_policy = PolicyFactory(tenant=other_tenant, slug="default")
+    KeywordRuleSetFactory(policy=their_policy)
+    theirs = policy_publish(policy=their_policy, actor=outsider, revision=their_policy.revision)
+    ProductionSettings.objects.create(tenant=other_tenant, retention_days=7)
+    now = timezone.now()
+
+    def record(version, days):
+        return DecisionRecordFactory(version=version, decided_at=now - dt.timedelta(days=days))
+
+    monkeypatch.setattr(retention, "PRUNE_CHUNK", 2)  # several chunks
+    old = [record(v1, 31) for _ in range(3)]
+    ReviewItemFactory(record=old[0])
+    kept = record(v1, 29)
+    their_old, their_kept = record(theirs, 8), record(theirs, 6)
+
+    assert decision_records_prune_nightly.apply().get() == {"acme": 3, "globex": 1}
+
+    assert set(DecisionRecord.objects.values_list("pk", flat=True)) == {kept.pk, their_kept.pk}
+    assert not ReviewItem.objects.exists()  # went with its record
+    assert their_old.pk not in {r.pk for r in DecisionRecord.objects.all()}

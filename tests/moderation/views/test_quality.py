@@ -176,3 +176,43 @@ def test_the_policy_page_links_to_quality(client, viewer, policy):
     client.force_login(viewer)
     page = client.get(reverse("policy-editor", kwargs=DEFAULT)).content.decode()
     assert f'href="{PAGE}"' in page
+
+
+# Production -------------------------------------------------------------------
+
+
+def production_section(page: str) -> str:
+    return page.split('data-testid="production"')[1].split("</section>")[0]
+
+
+def test_the_page_shows_production_decisions_backlog_and_audit_estimates(client, viewer, v1):
+    from tests.moderation.production_data import audited_blocks, counts
+    from tests.moderation.production_factories import DecisionRecordFactory, ReviewItemFactory
+
+    counts(
+        v1.policy,
+        [(3, "production", 1, "allow", 90), (1, "production", 1, "review", 10)],
+    )
+    audited_blocks(v1, true_blocks=3, false_blocks=1)
+    ReviewItemFactory(record=DecisionRecordFactory(version=v1))
+    client.force_login(viewer)
+
+    section = production_section(client.get(PAGE).content.decode())
+
+    assert 'data-testid="production-chart"' in section
+    assert 'data-series="allow"' in section
+    assert section.count('data-testid="production-row"') == 1
+    assert "10.0% of 100 decisions were sent to review" in section
+    assert "1 item waits in the review queues" in section
+    block = section.split('data-testid="estimate-block"')[1].split("</tr>")[0]
+    assert "0.750 (0.301–0.954)" in block  # 3 of 4, equal weights: the textbook Wilson interval
+    assert "<td>4</td>" in block
+    assert "are not a random sample and are not counted" in section
+
+
+def test_the_production_section_says_what_to_do_when_nothing_came_back(client, viewer, policy):
+    client.force_login(viewer)
+    section = production_section(client.get(PAGE).content.decode())
+    assert 'data-testid="production-empty"' in section
+    assert "No item waits in the review queues." in section
+    assert "no audited decision yet" in section

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('moderation', '0009_production_decisions'),
+        ('moderation', '0010_production_alerts'),
         ('policy_admin', '0013_channel_shadow'),
         ('tenants', '0002_invitations'),
     ]
