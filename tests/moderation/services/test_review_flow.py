@@ -116,7 +116,7 @@ def test_export_makes_samples_with_labels_and_provenance(v1, tenant, media, edit
     assert (second.expected_action, second.expected_categories) == ("block", ["violence", "weapons"])
     assert "consensus" in second.tags and "labelled by ann, bob" in second.notes
     [again] = review_export(queue=queue, sample_set=target, actor=editor)
-    assert again.imported == 0 and "already in the set" in again.errors[0]["error"]
+    assert again.imported == 0 and "duplicate of sample" in again.errors[0]["error"]
 
 
 def test_export_by_rule_keeps_only_items_where_it_fired(v1, tenant, media, editor):
