@@ -15,15 +15,13 @@ from moderation.analysis.agreement import (
 )
 from moderation.engine.catalogue import load_catalogue
 from moderation.models import ReviewItem, ReviewLabel, ReviewQueue, RoutingRule
-from moderation.services.review import default_queue
 from tenants.scoping import scoped
 
 _OPEN = Q(items__status=ReviewItem.Status.OPEN)
 
 
 def review_queue_list(*, tenant) -> QuerySet[ReviewQueue]:
-    """The tenant's queues (the default first, made on first use) with backlog and oldest item."""
-    default_queue(tenant)
+    """The tenant's queues, the default first, with backlog, oldest open item and labelled."""
     return scoped(ReviewQueue, tenant).annotate(
         backlog=Count("items", filter=_OPEN),
         oldest=Min("items__created_at", filter=_OPEN),

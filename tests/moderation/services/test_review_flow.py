@@ -10,7 +10,13 @@ from PIL import Image
 from kernel.errors import ApplicationError, ConflictError
 from moderation.models import ReviewClaim, ReviewItem, ReviewLabel, RoutingRule
 from moderation.services import review_queues as queues
-from moderation.services.review import default_queue, review_answer, review_claim, review_enqueue
+from moderation.services.review import (
+    default_queue,
+    review_answer,
+    review_claim,
+    review_enqueue,
+    review_skip,
+)
 from moderation.services.review_export import review_export
 from moderation.services.review_labels import review_relabel, review_undo
 from moderation.services.samples import sample_set_create
@@ -111,12 +117,19 @@ def test_export_makes_samples_with_labels_and_provenance(v1, tenant, media, edit
     first, second = samples[f"decision-{single.pk}"], samples[f"decision-{double.pk}"]
     assert (first.expected_action, first.expected_categories) == ("block", ["sexual"])
     assert set(first.tags) == {"production", "single", "queue:" + queue.slug, "audit"}
-    assert first.image and first.image_sha256
-    assert f"decision record {single.pk}" in first.notes and "labelled by ann" in first.notes
-    assert (second.expected_action, second.expected_categories) == ("block", ["violence", "weapons"])
-    assert "consensus" in second.tags and "labelled by ann, bob" in second.notes
+    assert first.image
+    assert first.image_sha256
+    assert f"decision record {single.pk}" in first.notes
+    assert "labelled by ann" in first.notes
+    assert (second.expected_action, second.expected_categories) == (
+        "block",
+        ["violence", "weapons"],
+    )
+    assert "consensus" in second.tags
+    assert "labelled by ann, bob" in second.notes
     [again] = review_export(queue=queue, sample_set=target, actor=editor)
-    assert again.imported == 0 and "duplicate of sample" in again.errors[0]["error"]
+    assert again.imported == 0
+    assert "duplicate of sample" in again.errors[0]["error"]
 
 
 def test_export_by_rule_keeps_only_items_where_it_fired(v1, tenant, media, editor):
@@ -139,3 +152,17 @@ def test_export_into_another_tenants_set_is_refused(v1, tenant, other_tenant, ou
     theirs = sample_set_create(tenant=other_tenant, actor=outsider, name="Theirs")
     with pytest.raises(ApplicationError, match="another tenant"):
         review_export(queue=default_queue(tenant), sample_set=theirs, actor=outsider)
+
+
+def test_a_skipped_item_goes_to_others_and_back_to_the_skipper_after_its_lease(v1, tenant):
+    review_enqueue([DecisionRecordFactory(version=v1), DecisionRecordFactory(version=v1)])
+    queue, alice = default_queue(tenant), UserFactory()
+    first = review_claim(queue, alice)
+    review_skip(ReviewClaim.objects.get(reviewer=alice))
+    second = review_claim(queue, alice)
+    assert second != first
+    review_skip(ReviewClaim.objects.get(reviewer=alice, item=second))
+    assert review_claim(queue, alice) is None
+    assert review_claim(queue, UserFactory()) == first
+    ReviewClaim.objects.filter(reviewer=alice).update(lease_expires_at=timezone.now())
+    assert review_claim(queue, alice) == second
