@@ -169,3 +169,21 @@ def test_two_concurrent_claims_get_one_item_each(queued, reviewer, editor):
     assert len(items) == 2
     assert len(set(items)) == 2
     assert ReviewClaim.objects.count() == 2
+
+
+def test_list_endpoints_do_not_query_per_row(
+    api_client, version, reviewer, django_assert_max_num_queries
+):
+    records = [DecisionRecordFactory(version=version) for _ in range(6)]
+    review_enqueue(records)
+    queue = default_queue(reviewer.memberships.get().tenant)
+    for record in records:
+        ReviewLabel.objects.create(
+            tenant=queue.tenant, item=record.review_items.get(), record=record,
+            reviewer=reviewer, action="allow",
+        )  # fmt: skip
+    api_client.force_authenticate(reviewer)
+    with django_assert_max_num_queries(8):
+        assert len(api_client.get(api("api-review-label-list")).json()["results"]) == 6
+    with django_assert_max_num_queries(8):
+        assert api_client.get(api("api-review-queue-list")).status_code == 200

@@ -231,3 +231,42 @@ def test_export_button_turns_labels_into_samples(client, tenant, queued, editor,
     )
     assert "Exported 2 labelled item(s)" in response.content.decode()
     assert sorted(target.samples.values_list("expected_action", flat=True)) == ["block", "block"]
+
+
+def _labelled_by_two(queue, records, answers):
+    """Each record labelled by ann and bob with the given (ann's, bob's) actions."""
+    ann, bob = UserFactory(username="ann"), UserFactory(username="bob")
+    ReviewItem.objects.filter(record__in=records).update(labels_wanted=2)
+    for user, index in ((ann, 0), (bob, 1)):
+        for record, pair in zip(records, answers, strict=True):
+            item = ReviewItem.objects.get(record=record)
+            ReviewLabel.objects.create(
+                tenant=queue.tenant, item=item, record=record, reviewer=user,
+                action=pair[index], categories=["gore"] if pair[index] == "block" else [],
+            )  # fmt: skip
+
+
+def test_queue_page_shows_kappa_per_pair_and_category(client, tenant, version, viewer):
+    records = [DecisionRecordFactory(version=version) for _ in range(4)]
+    review_enqueue(records)
+    queue = default_queue(tenant)
+    pairs = [("block", "block"), ("allow", "allow"), ("block", "allow"), ("allow", "allow")]
+    _labelled_by_two(queue, records, pairs)
+    client.force_login(viewer)
+    page = client.get(url("review-queue", queue="default")).content.decode()
+    # ann: block allow block allow; bob: block allow allow allow -> kappa 0.5
+    assert "<td>ann · bob</td><td>4</td><td>75%</td><td>0.50</td>" in page
+    assert "<td>gore</td><td>4</td><td>0.50</td>" in page
+    assert "export-form" not in page  # viewers do not export
+
+
+def test_editor_changes_queue_settings_and_bad_ones_say_why(client, tenant, editor):
+    client.force_login(editor)
+    default_queue(tenant)
+    settings = {"name": "Default", "order": "informative", "lease_seconds": 120, "overlap_k": 2}
+    bad = client.post(url("review-queue", queue="default"), {**settings, "overlap_share": 3})
+    assert bad.status_code == 400
+    assert "between 0 and 1" in bad.content.decode()
+    client.post(url("review-queue", queue="default"), {**settings, "overlap_share": 0.25})
+    queue = default_queue(tenant)
+    assert (queue.order, queue.lease_seconds, queue.overlap_share) == ("informative", 120, 0.25)
