@@ -22,10 +22,14 @@ _OPEN = Q(items__status=ReviewItem.Status.OPEN)
 
 def review_queue_list(*, tenant) -> QuerySet[ReviewQueue]:
     """The tenant's queues, the default first, with backlog, oldest open item and labelled."""
-    return scoped(ReviewQueue, tenant).annotate(
-        backlog=Count("items", filter=_OPEN),
-        oldest=Min("items__created_at", filter=_OPEN),
-        labelled=Count("items", filter=Q(items__status=ReviewItem.Status.DONE)),
+    return (
+        scoped(ReviewQueue, tenant)
+        .annotate(
+            backlog=Count("items", filter=_OPEN),
+            oldest=Min("items__created_at", filter=_OPEN),
+            labelled=Count("items", filter=Q(items__status=ReviewItem.Status.DONE)),
+        )
+        .order_by("-is_default", "name")
     )
 
 
