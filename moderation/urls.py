@@ -1,8 +1,8 @@
-"""Moderation pages under /t/<tenant>/: live tests, samples, suites, quality and alerts."""
+"""Moderation pages under /t/<tenant>/: live tests, samples, suites, quality, alerts, review."""
 
 from django.urls import include, path
 
-from moderation.views import alerts, live, quality, samples, suites
+from moderation.views import alerts, live, quality, review, reviewing, samples, suites
 
 live_test_patterns = [
     path("", live.LiveConsoleView.as_view(), name="live-console"),
@@ -57,10 +57,49 @@ suite_patterns = [
     ),
 ]
 
+queue_patterns = [
+    path("", review.ReviewQueueView.as_view(), name="review-queue"),
+    path("delete/", review.ReviewQueueDeleteView.as_view(), name="review-queue-delete"),
+    path("export/", review.ReviewExportView.as_view(), name="review-export"),
+    path("label/", reviewing.ReviewerPageView.as_view(), name="review-label"),
+    path("claims/<int:pk>/answer/", reviewing.ReviewAnswerView.as_view(), name="review-answer"),
+    path("claims/<int:pk>/skip/", reviewing.ReviewSkipView.as_view(), name="review-skip"),
+    *(
+        path(
+            f"labels/<int:pk>/{change}/",
+            reviewing.ReviewLabelChangeView.as_view(),
+            {"change": change},
+            name=f"review-{change}",
+        )
+        for change in ("undo", "relabel")
+    ),
+]
+
+review_patterns = [
+    path("", review.ReviewQueueListView.as_view(), name="review-queues"),
+    path("routing/", review.RoutingRulesView.as_view(), name="review-routing"),
+    *(
+        path(
+            f"routing/<int:pk>/{change}/",
+            review.RoutingRuleChangeView.as_view(),
+            {"change": change},
+            name=f"review-routing-{change}",
+        )
+        for change in ("up", "down", "delete")
+    ),
+    path(
+        "items/<int:pk>/thumbnail.jpg",
+        reviewing.ReviewThumbnailView.as_view(),
+        name="review-thumbnail",
+    ),
+    path("<slug:queue>/", include(queue_patterns)),
+]
+
 tenant_patterns = [
     path("policies/<slug:slug>/", include(policy_patterns)),
     path("samples/", include(sample_patterns)),
     path("suites/", include(suite_patterns)),
+    path("review/", include(review_patterns)),
     path("alerts/", alerts.AlertListView.as_view(), name="alert-list"),
     path("alerts/new/", alerts.AlertRuleView.as_view(), name="alert-create"),
     path("alerts/<int:pk>/", alerts.AlertRuleView.as_view(), name="alert-rule"),

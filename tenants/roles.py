@@ -9,6 +9,7 @@ class Role(models.TextChoices):
     """A member's role in a tenant, from least to most rights."""
 
     VIEWER = "viewer", "Viewer"
+    REVIEWER = "reviewer", "Reviewer"
     EDITOR = "editor", "Editor"
     ADMIN = "admin", "Admin"
 
@@ -22,9 +23,10 @@ class Right(StrEnum):
     PUBLISH = "publish"
     MANAGE_TOKENS = "manage_tokens"
     MANAGE_PUBLISHING = "manage_publishing"
+    REVIEW = "review"
 
 
-_RANK = {Role.VIEWER: 0, Role.EDITOR: 1, Role.ADMIN: 2}
+_RANK = {Role.VIEWER: 0, Role.REVIEWER: 1, Role.EDITOR: 2, Role.ADMIN: 3}
 _MINIMUM_ROLE = {
     Right.READ: Role.VIEWER,
     Right.EDIT: Role.EDITOR,
@@ -32,6 +34,7 @@ _MINIMUM_ROLE = {
     Right.PUBLISH: Role.EDITOR,
     Right.MANAGE_TOKENS: Role.ADMIN,
     Right.MANAGE_PUBLISHING: Role.ADMIN,
+    Right.REVIEW: Role.REVIEWER,
 }
 
 _REFUSAL = {
@@ -43,12 +46,23 @@ _REFUSAL = {
     Right.MANAGE_PUBLISHING: (
         "Your role is {role}: only the tenant's admins can change its publishing settings."
     ),
+    Right.REVIEW: (
+        "Your role is {role}: only reviewers, editors and admins can label review queues. "
+        "Ask an admin of this tenant to make you a reviewer."
+    ),
 }
 
 
 def role_has_right(role: str, right: Right) -> bool:
     """True when `role` grants `right`."""
     return _RANK[Role(role)] >= _RANK[_MINIMUM_ROLE[right]]
+
+
+def member_has_right(membership, right: Right) -> bool:
+    """True when the member's role grants `right`; staff serving the tenant may always review."""
+    if right == Right.REVIEW and membership.user.is_staff:
+        return True
+    return role_has_right(membership.role, right)
 
 
 def refusal_message(role: str, right: Right) -> str:

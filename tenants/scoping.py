@@ -14,7 +14,7 @@ from django.db.models import Model, QuerySet
 from django.http import Http404
 
 from tenants.models import Membership, Tenant
-from tenants.roles import Right, refusal_message, role_has_right
+from tenants.roles import Right, member_has_right, refusal_message
 
 
 def scoped(queryset: QuerySet | type[Model], tenant: Tenant) -> QuerySet:
@@ -29,7 +29,7 @@ def membership_for(user, tenant_slug: str) -> Membership:
     if not user.is_authenticated:
         raise Http404("No such tenant.")
     membership = (
-        Membership.objects.select_related("tenant")
+        Membership.objects.select_related("tenant", "user")
         .filter(user=user, tenant__slug=tenant_slug)
         .first()
     )
@@ -40,7 +40,7 @@ def membership_for(user, tenant_slug: str) -> Membership:
 
 def require_right(membership: Membership, right: Right) -> None:
     """Raise PermissionDenied, with a sentence saying why, unless the role grants `right`."""
-    if not role_has_right(membership.role, right):
+    if not member_has_right(membership, right):
         raise PermissionDenied(refusal_message(membership.role, right))
 
 
@@ -73,7 +73,7 @@ class TenantScopeMixin:
         require_right(self.membership, self.required_rights.get(method, Right.EDIT))
 
     def has_right(self, right: Right) -> bool:
-        return role_has_right(self.membership.role, right)
+        return member_has_right(self.membership, right)
 
     def get_tenant_queryset(self) -> QuerySet:
         """Hook: the unfiltered queryset a subclass narrows (select_related, filters)."""
@@ -103,6 +103,7 @@ class TenantViewMixin(TenantScopeMixin):
             can_edit=self.has_right(Right.EDIT),
             can_manage_members=self.has_right(Right.MANAGE_MEMBERS),
             can_manage_tokens=self.has_right(Right.MANAGE_TOKENS),
+            can_review=self.has_right(Right.REVIEW),
         )
         return context
 

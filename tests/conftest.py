@@ -49,6 +49,11 @@ def viewer(tenant):
 
 
 @pytest.fixture
+def reviewer(tenant):
+    return _member(tenant, Role.REVIEWER, "acme-reviewer")
+
+
+@pytest.fixture
 def outsider(other_tenant):
     """An admin of the other tenant: every one of the first tenant's objects is a 404 to them."""
     return _member(other_tenant, Role.ADMIN, "globex-admin")

@@ -140,6 +140,10 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "StatusEnum": "moderation.models.TestRun.Status",
         "InvitationStatusEnum": "tenants.models.Invitation.Status",
+        # The action ladder, wherever a field takes one of its actions.
+        "LadderActionEnum": "moderation.engine.decision.ACTIONS",
+        # What a rule does when it fires (the ladder above allow).
+        "ActionEnum": "policy_admin.models.rules.RULE_ACTIONS",
     },
 }
 

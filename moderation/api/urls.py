@@ -1,4 +1,5 @@
-"""Moderation API routes under /api/v1/tenants/<tenant>/: live tests, samples, suites, quality."""
+"""Moderation API routes under /api/v1/tenants/<tenant>/: live tests, samples, suites, quality,
+review queues."""
 
 from django.urls import include, path
 from rest_framework.routers import SimpleRouter
@@ -6,6 +7,7 @@ from rest_framework.routers import SimpleRouter
 from moderation.api.views.fleet import decisions_upload
 from moderation.api.views.live import LiveTestViewSet
 from moderation.api.views.quality import PolicyQualityViewSet
+from moderation.api.views.review import ReviewClaimViewSet, ReviewLabelViewSet, ReviewQueueViewSet
 from moderation.api.views.suites import SampleSetViewSet, SampleViewSet, SuiteRunViewSet
 
 router = SimpleRouter()
@@ -13,6 +15,9 @@ router.register("live-tests", LiveTestViewSet, basename="live-test")
 router.register("sample-sets", SampleSetViewSet, basename="api-sample-set")
 router.register(r"sample-sets/(?P<set_pk>\d+)/samples", SampleViewSet, basename="api-sample")
 router.register("suites", SuiteRunViewSet, basename="api-suite")
+router.register("review-queues", ReviewQueueViewSet, basename="api-review-queue")
+router.register("review-claims", ReviewClaimViewSet, basename="api-review-claim")
+router.register("review-labels", ReviewLabelViewSet, basename="api-review-label")
 router.register(r"policies/(?P<policy>[a-z0-9-]+)", PolicyQualityViewSet, basename="policy-quality")
 
 urlpatterns = [

@@ -201,8 +201,9 @@ def review_claim(queue: ReviewQueue, reviewer) -> ReviewItem | None:
         else ["created_at", "id"]
     )
     with transaction.atomic():
+        # Answered, held, or skipped while its lease would still run: not offered again.
         seen = claims.filter(item__queue=queue, reviewer=reviewer).filter(
-            Q(answered_at__isnull=False) | _active_claims(now)
+            Q(answered_at__isnull=False) | Q(lease_expires_at__gt=now)
         )
         labelled = scoped(ReviewLabel, queue.tenant).filter(item__queue=queue, reviewer=reviewer)
         candidates = (
@@ -290,7 +291,8 @@ def review_answer(
 
 
 def review_skip(claim: ReviewClaim) -> None:
-    """Give the item back to the queue unanswered."""
+    """Give the item back to the queue unanswered; others may claim it at once, and the
+    reviewer who skipped it only once its lease would have ended."""
     scoped(ReviewClaim, claim.tenant).filter(pk=claim.pk, answered_at__isnull=True).update(
         released=True
     )

@@ -19,6 +19,7 @@ PEOPLE = [
     # username, staff, [(tenant slug, role)]
     ("acme-admin", False, [("acme", Role.ADMIN)]),
     ("acme-editor", False, [("acme", Role.EDITOR)]),
+    ("acme-reviewer", False, [("acme", Role.REVIEWER)]),
     ("acme-viewer", False, [("acme", Role.VIEWER)]),
     ("globex-admin", False, [("globex", Role.ADMIN)]),
     ("solutions", True, [("acme", Role.EDITOR), ("globex", Role.EDITOR)]),
