@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from moderation.views import alerts, live, quality, review, reviewing, samples, suites
+from moderation.views import alerts, live, quality, review, reviewing, samples, shadow, suites
 
 live_test_patterns = [
     path("", live.LiveConsoleView.as_view(), name="live-console"),
@@ -19,6 +19,12 @@ policy_patterns = [
     path("live/", include(live_test_patterns)),
     path("quality/", quality.QualityView.as_view(), name="policy-quality"),
     path("quality/drift/", quality.DriftView.as_view(), name="policy-drift"),
+    path("channels/<slug:channel>/shadow/", shadow.ShadowView.as_view(), name="channel-shadow"),
+    path(
+        "channels/<slug:channel>/shadow/flips/<int:pk>/",
+        shadow.ShadowFlipView.as_view(),
+        name="channel-shadow-flip",
+    ),
 ]
 
 sample_patterns = [
