@@ -84,6 +84,17 @@ KIND_PARAMS = {
             ),
         ),
     ],
+    AlertRule.Kind.SHADOW_GUARD: [
+        (
+            "hours",
+            forms.IntegerField(
+                label="Firing for (hours) after a guard stopped a shadow",
+                min_value=1,
+                max_value=24 * 7,
+                initial=24,
+            ),
+        ),
+    ],
 }
 
 

@@ -21,6 +21,7 @@ class AlertRule(TenantOwned):
         FLEET = "fleet", "Fleet servers stale or rejecting a bundle"
         REVIEW_BACKLOG = "review_backlog", "Review items waiting longer than N minutes"
         PRODUCTION_PRECISION = "prod_precision", "Production precision below a floor"
+        SHADOW_GUARD = "shadow_guard", "A shadow stopped by its guard (blocks rose too much)"
 
     class State(models.TextChoices):
         OK = "ok", "OK"

@@ -17,7 +17,7 @@ from moderation.models import AlertRule
 from moderation.selectors import production
 from moderation.services.alerts import alert_observe
 from policy_admin.fleet.selectors import channel_state
-from policy_admin.models import Channel
+from policy_admin.models import AuditEvent, Channel
 from policy_admin.selectors.publishing import channel_rollout
 from tenants.models import Tenant
 from tenants.scoping import scoped
@@ -194,9 +194,31 @@ def _production_precision(rule: AlertRule, now: dt.datetime) -> None:
     alert_observe(rule=rule, firing=firing, message=message)
 
 
+def _shadow_guard(rule: AlertRule, now: dt.datetime) -> None:
+    hours = int(rule.params.get("hours", 24))
+    stops = scoped(AuditEvent, rule.tenant).filter(
+        policy=rule.policy,
+        target_type="shadow",
+        verb=AuditEvent.Verb.DELETE,
+        after__stopped_by="guard",
+        created_at__gte=now - dt.timedelta(hours=hours),
+    )
+    last = stops.order_by("-created_at").first()
+    if last is not None:
+        message = (
+            f"A shadow of “{rule.policy.slug}” was stopped by its guard at "
+            f"{last.created_at:%Y-%m-%d %H:%M} UTC: {last.summary}."
+        )
+        alert_observe(rule=rule, firing=True, message=message)
+        return
+    message = f"No guard stopped a shadow of “{rule.policy.slug}” in the last {hours} h."
+    alert_observe(rule=rule, firing=False, message=message)
+
+
 # The rules beat evaluates every minute, by kind.
 PERIODIC = {
     AlertRule.Kind.FLEET: _fleet,
     AlertRule.Kind.REVIEW_BACKLOG: _review_backlog,
     AlertRule.Kind.PRODUCTION_PRECISION: _production_precision,
+    AlertRule.Kind.SHADOW_GUARD: _shadow_guard,
 }

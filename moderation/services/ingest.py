@@ -23,6 +23,7 @@ from django.db import IntegrityError, connection, transaction
 from moderation.engine.decision import Action
 from moderation.models import DecisionBatch, DecisionCount, DecisionRecord, ShadowCount
 from moderation.services.review import review_enqueue
+from moderation.services.shadow_guard import shadow_guards_check
 from policy_admin.models import PolicyVersion
 from tenants.scoping import scoped
 
@@ -390,6 +391,10 @@ def decisions_ingest(*, tenant, policy, upload: DecisionUpload) -> IngestResult:
             counted = _add_counts(tenant, policy, upload.counts)
             _add_shadow_counts(tenant, policy, upload.shadow_counts)
             review_enqueue(records)
+        if upload.shadow_counts:
+            shadow_guards_check(
+                policy=policy, channels={c["channel"] for c in upload.shadow_counts}
+            )
     except IntegrityError:
         if scoped(DecisionBatch, tenant).filter(batch_id=upload.batch_id).exists():
             return IngestResult(upload.batch_id, stored=0, duplicate=True)

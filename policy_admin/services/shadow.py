@@ -97,8 +97,10 @@ def _end(locked: Channel) -> None:
 
 
 @transaction.atomic
-def shadow_stop(*, policy: Policy, actor, channel: str, reason: str = "") -> Channel:
-    """End the channel's shadow; `reason` says why (the guard gives its own)."""
+def shadow_stop(
+    *, policy: Policy, actor, channel: str, reason: str = "", by_guard: bool = False
+) -> Channel:
+    """End the channel's shadow; `reason` says why (the guard, actor None, gives its own)."""
     locked = _channel(policy, channel, lock=True)
     if locked.shadow_version_id is None:
         raise ApplicationError(f"Channel “{channel}” has no shadow to stop.")
@@ -115,7 +117,7 @@ def shadow_stop(*, policy: Policy, actor, channel: str, reason: str = "") -> Cha
         policy=policy,
         summary=f"stopped the shadow of v{number} on {channel}" + (f": {reason}" if reason else ""),
         before=before,
-        after=_state(locked),
+        after={**_state(locked), "stopped_by": "guard" if by_guard else "member"},
     )
     transaction.on_commit(lambda: pointer_forget(policy=policy, channel=channel))
     return locked

@@ -141,3 +141,71 @@ def test_the_form_asks_for_the_new_kinds_parameters(tenant, policy):
         "days": 7,
         "min_labels": 30,
     }
+
+
+def test_a_shadow_stopped_by_its_guard_fires_the_shadow_guard_rule(v1, editor, evaluate):
+    from policy_admin.models import Channel
+    from policy_admin.services.publishing import policy_publish
+    from policy_admin.services.shadow import shadow_set
+    from tests.policy_admin.factories import KeywordRuleSetFactory
+
+    policy = v1.policy
+    KeywordRuleSetFactory(policy=policy, name="Weapons", terms="gun", term_count=1)
+    policy.revision += 1
+    policy.save(update_fields=["revision"])
+    policy_publish(policy=policy, actor=editor, revision=policy.revision)
+    shadow_set(
+        policy=policy, actor=editor, channel="production", number=2, rate=1.0,
+        guard_points=5, guard_requests=100,
+    )  # fmt: skip
+    watcher = rule(policy, AlertRule.Kind.SHADOW_GUARD, hours=24)
+    evaluate()
+    watcher.refresh_from_db()
+    assert watcher.state == AlertRule.State.OK
+    from moderation.services.ingest import decisions_ingest, parse_decision_batch
+
+    minute = timezone.now().replace(second=0, microsecond=0).isoformat()
+    shadow_counts = [
+        {"minute": minute, "channel": "production", "version": 1, "shadow_version": 2,
+         "enforced_action": e, "shadow_action": s, "rule_id": "", "count": n}
+        for e, s, n in [("allow", "allow", 80), ("allow", "block", 20)]
+    ]  # fmt: skip
+    upload = parse_decision_batch(
+        {"batch_id": "g-1", "instance_id": "gpu", "shadow_counts": shadow_counts}
+    )
+    decisions_ingest(tenant=policy.tenant, policy=policy, upload=upload)
+    channel = Channel.objects.get(policy=policy, name="production")
+    assert channel.shadow_version is None  # 20 points more blocks > 5 over 100 requests
+    evaluate()
+    watcher.refresh_from_db()
+    assert watcher.state == AlertRule.State.FIRING
+    event = AlertEvent.objects.filter(rule=watcher).latest("id")
+    assert "stopped by its guard" in event.message
+    assert "blocked 20.0 points more" in event.message
+
+
+def test_a_guard_below_its_limit_keeps_the_shadow(v1, editor):
+    from moderation.services.ingest import decisions_ingest, parse_decision_batch
+    from policy_admin.models import Channel
+    from policy_admin.services.publishing import policy_publish
+    from policy_admin.services.shadow import shadow_set
+    from tests.policy_admin.factories import KeywordRuleSetFactory
+
+    policy = v1.policy
+    KeywordRuleSetFactory(policy=policy, name="Weapons", terms="gun", term_count=1)
+    policy.revision += 1
+    policy.save(update_fields=["revision"])
+    policy_publish(policy=policy, actor=editor, revision=policy.revision)
+    shadow_set(
+        policy=policy, actor=editor, channel="production", number=2, rate=1.0,
+        guard_points=5, guard_requests=1000,
+    )  # fmt: skip
+    minute = timezone.now().replace(second=0, microsecond=0).isoformat()
+    upload = parse_decision_batch(
+        {"batch_id": "g-2", "instance_id": "gpu", "shadow_counts": [
+            {"minute": minute, "channel": "production", "version": 1, "shadow_version": 2,
+             "enforced_action": "allow", "shadow_action": "block", "rule_id": "", "count": 50}
+        ]}
+    )  # fmt: skip
+    decisions_ingest(tenant=policy.tenant, policy=policy, upload=upload)
+    assert Channel.objects.get(policy=policy, name="production").shadow_version is not None
