@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from moderation.views import alerts, live, quality, samples, suites
+from moderation.views import alerts, live, quality, robustness, samples, suites
 
 live_test_patterns = [
     path("", live.LiveConsoleView.as_view(), name="live-console"),
@@ -19,6 +19,11 @@ policy_patterns = [
     path("live/", include(live_test_patterns)),
     path("quality/", quality.QualityView.as_view(), name="policy-quality"),
     path("quality/drift/", quality.DriftView.as_view(), name="policy-drift"),
+    path(
+        "keywords/<int:pk>/robustness/run/",
+        robustness.KeywordRobustnessStartView.as_view(),
+        name="keyword-robustness-start",
+    ),
 ]
 
 sample_patterns = [

@@ -5,6 +5,7 @@ from rest_framework.routers import SimpleRouter
 
 from moderation.api.views.live import LiveTestViewSet
 from moderation.api.views.quality import PolicyQualityViewSet
+from moderation.api.views.robustness import KeywordRobustnessViewSet
 from moderation.api.views.suites import SampleSetViewSet, SampleViewSet, SuiteRunViewSet
 
 router = SimpleRouter()
@@ -12,6 +13,11 @@ router.register("live-tests", LiveTestViewSet, basename="live-test")
 router.register("sample-sets", SampleSetViewSet, basename="api-sample-set")
 router.register(r"sample-sets/(?P<set_pk>\d+)/samples", SampleViewSet, basename="api-sample")
 router.register("suites", SuiteRunViewSet, basename="api-suite")
+router.register(
+    r"policies/(?P<policy>[a-z0-9-]+)/keyword-sets/(?P<set_pk>\d+)/robustness",
+    KeywordRobustnessViewSet,
+    basename="keyword-robustness",
+)
 router.register(r"policies/(?P<policy>[a-z0-9-]+)", PolicyQualityViewSet, basename="policy-quality")
 
 urlpatterns = [path("tenants/<slug:tenant>/", include(router.urls))]

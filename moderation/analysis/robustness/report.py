@@ -137,13 +137,3 @@ def _benign(keyword_set: KeywordSet, terms: list[str], words, seed: int) -> dict
         "terms_with_probes": len(held),
         "modes": modes,
     }
-
-
-def recall_below(report: dict, floor: float) -> list[dict]:
-    """The expected operators (and pairs) whose recall is below `floor`, lowest first."""
-    rows = [
-        r
-        for r in report["operators"] + report["pairs"]
-        if r["expected"] and r["recall"] is not None and r["recall"] < floor
-    ]
-    return sorted(rows, key=lambda r: (r["recall"], r["name"]))
