@@ -2,7 +2,17 @@
 
 from django.urls import include, path
 
-from moderation.views import alerts, live, quality, review, reviewing, samples, shadow, suites
+from moderation.views import (
+    alerts,
+    live,
+    quality,
+    review,
+    reviewing,
+    robustness,
+    samples,
+    shadow,
+    suites,
+)
 
 live_test_patterns = [
     path("", live.LiveConsoleView.as_view(), name="live-console"),
@@ -24,6 +34,11 @@ policy_patterns = [
         "channels/<slug:channel>/shadow/flips/<int:pk>/",
         shadow.ShadowFlipView.as_view(),
         name="channel-shadow-flip",
+    ),
+    path(
+        "keywords/<int:pk>/robustness/run/",
+        robustness.KeywordRobustnessStartView.as_view(),
+        name="keyword-robustness-start",
     ),
 ]
 

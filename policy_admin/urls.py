@@ -22,6 +22,9 @@ keyword_patterns = [
     path("<int:pk>/import/", keywords.KeywordTermsImportView.as_view(), name="keyword-import"),
     path("<int:pk>/search/", keywords.KeywordTermsSearchView.as_view(), name="keyword-search"),
     path("<int:pk>/delete/", keywords.KeywordSetDeleteView.as_view(), name="keyword-set-delete"),
+    path(
+        "<int:pk>/robustness/", keywords.KeywordRobustnessView.as_view(), name="keyword-robustness"
+    ),
 ]
 
 embedding_patterns = [

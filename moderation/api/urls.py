@@ -8,6 +8,7 @@ from moderation.api.views.fleet import decisions_upload
 from moderation.api.views.live import LiveTestViewSet
 from moderation.api.views.quality import PolicyQualityViewSet
 from moderation.api.views.review import ReviewClaimViewSet, ReviewLabelViewSet, ReviewQueueViewSet
+from moderation.api.views.robustness import KeywordRobustnessViewSet
 from moderation.api.views.suites import SampleSetViewSet, SampleViewSet, SuiteRunViewSet
 
 router = SimpleRouter()
@@ -18,6 +19,11 @@ router.register("suites", SuiteRunViewSet, basename="api-suite")
 router.register("review-queues", ReviewQueueViewSet, basename="api-review-queue")
 router.register("review-claims", ReviewClaimViewSet, basename="api-review-claim")
 router.register("review-labels", ReviewLabelViewSet, basename="api-review-label")
+router.register(
+    r"policies/(?P<policy>[a-z0-9-]+)/keyword-sets/(?P<set_pk>\d+)/robustness",
+    KeywordRobustnessViewSet,
+    basename="keyword-robustness",
+)
 router.register(r"policies/(?P<policy>[a-z0-9-]+)", PolicyQualityViewSet, basename="policy-quality")
 
 urlpatterns = [

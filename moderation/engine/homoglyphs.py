@@ -1,62 +1,34 @@
 """Character tables for folding look-alike characters, built once from real data.
 
-The homoglyph table comes from the `confusable_homoglyphs` package (Unicode's
-confusables.txt). Each non-ASCII character that looks like an ASCII letter or
-digit maps to that ASCII character, lower-cased: Cyrillic 'ѕ', 'е', 'х' fold
-to 's', 'e', 'x'. ASCII characters are never remapped here, so digits stay
-digits and leetspeak folding decides what they mean.
+The homoglyph table is data/homoglyphs.tsv, generated from Unicode's
+confusables data (the `confusable_homoglyphs` package) by
+scripts/generate_homoglyphs.py, which documents the subset: each Latin,
+Cyrillic, Greek or Common character that looks like an ASCII letter or digit
+maps to that ASCII character, lower-cased (Cyrillic 'ѕ', 'е', 'х' fold to 's',
+'e', 'x'), and a decimal digit of any script to its value. ASCII characters are
+never remapped here, so digits stay digits and leetspeak folding decides what
+they mean. The engine reads the file; it does not import the library.
 """
 
 from __future__ import annotations
 
 import functools
 import unicodedata
+from pathlib import Path
 
-from confusable_homoglyphs.confusables import confusables_data
-
-# Bidi marks wrap right-to-left glyphs in the data file; they are not part of
-# the glyph itself.
-_BIDI_MARKS = "\u200e\u200f"
-
-
-def _ascii_targets(entries: list[dict[str, str]]) -> set[str]:
-    targets = set()
-    for entry in entries:
-        glyph = entry["c"].strip(_BIDI_MARKS)
-        if len(glyph) == 1 and glyph.isascii() and glyph.isalnum():
-            targets.add(glyph.lower())
-    return targets
-
-
-def _pick(char: str, targets: set[str]) -> str | None:
-    digit = unicodedata.decimal(char, None)
-    if digit is not None:
-        # A non-ASCII digit means its value, whatever letter it resembles.
-        return str(digit)
-    letters = sorted(t for t in targets if t.isalpha())
-    if letters:
-        # Several letters (Greek iota looks like both 'i' and 'l'): the first
-        # in alphabetical order, so the table is deterministic.
-        return letters[0]
-    digits = sorted(targets)
-    return digits[0] if digits else None
+HOMOGLYPHS_FILE = Path(__file__).resolve().parent / "data" / "homoglyphs.tsv"
 
 
 @functools.cache
 def homoglyph_table() -> dict[int, str]:
     """Return a str.translate table folding non-ASCII look-alikes to lower-case ASCII."""
     table: dict[int, str] = {}
-    for key, entries in confusables_data.items():
-        char = key.strip(_BIDI_MARKS)
-        if len(char) != 1 or char.isascii():
-            continue
-        target = _pick(char, _ascii_targets(entries))
-        if target is None:
-            continue
-        table.setdefault(ord(char), target)
-        folded = char.casefold()
-        if len(folded) == 1 and not folded.isascii():
-            table.setdefault(ord(folded), target)
+    with HOMOGLYPHS_FILE.open(encoding="utf-8") as lines:
+        for line in lines:
+            if line.startswith("#"):
+                continue
+            code, target, _name = line.split("\t", 2)
+            table[int(code[2:], 16)] = target
     return table
 
 

@@ -160,9 +160,14 @@ def _category_outputs(thresholds, models):
     return kept, pins
 
 
+def keyword_set_bundled(row: KeywordRuleSet) -> KeywordSet:
+    """A draft keyword set exactly as a bundle built now holds it (robustness reports judge it)."""
+    return _keyword_set(row, f"keywords:{row.pk}")
+
+
 def _keyword_sets(policy: Policy) -> list[KeywordSet]:
     own = scoped(KeywordRuleSet, policy.tenant).filter(policy=policy).order_by("name")
-    sets = [_keyword_set(k, f"keywords:{k.pk}") for k in own if k.term_count]
+    sets = [keyword_set_bundled(k) for k in own if k.term_count]
     sets += [_keyword_set(k, f"floor-keywords:{k.pk}") for k in FloorKeywordSet.objects.all()]
     return sets
 

@@ -55,6 +55,12 @@ class PolicyCreateForm(forms.Form):
 class PolicyDetailsForm(DraftForm):
     name = forms.CharField(max_length=120)
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    robustness_floor = forms.BooleanField(
+        required=False,
+        label="Robustness floor",
+        help_text="Refuse to publish while a keyword set's latest robustness report catches "
+        "under 99% of the variants of an evasion its options cover.",
+    )
 
 
 class ThresholdForm(DraftForm):

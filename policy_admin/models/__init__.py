@@ -11,6 +11,7 @@ from policy_admin.models.publishing import (
     PublishApproval,
     PublishingSettings,
 )
+from policy_admin.models.robustness import KeywordRobustnessReport
 from policy_admin.models.rules import (
     AppliesTo,
     CategoryThreshold,
@@ -35,6 +36,7 @@ __all__ = [
     "FleetToken",
     "FloorCategory",
     "FloorKeywordSet",
+    "KeywordRobustnessReport",
     "KeywordRuleSet",
     "Policy",
     "PolicyVersion",

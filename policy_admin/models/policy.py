@@ -15,6 +15,16 @@ class Policy(TenantOwned):
     # Every save of the draft names the revision it started from; a stale one
     # is refused (policy_admin.services.drafts) instead of overwriting.
     revision = models.PositiveIntegerField(default=1)
+    # Publishing refuses a draft whose keyword sets' latest robustness reports
+    # have an expected operator below the floor (policy_admin.services.robustness).
+    # A database default too: code of an older schema (a migration test going
+    # back) still inserts policies without naming it.
+    robustness_floor = models.BooleanField(
+        default=False,
+        db_default=False,
+        help_text="Block publishing while a keyword set catches under 99% of the disguised "
+        "variants of any evasion its options cover.",
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -3,6 +3,7 @@
 import re
 
 from kernel.errors import ApplicationError
+from moderation.engine.match_options import OPTION_NAMES, MatchOptions
 from policy_admin.models import FloorCategory
 from policy_admin.policy_yaml.document import SCHEMA_VERSION
 from policy_admin.policy_yaml.fields import (
@@ -156,23 +157,40 @@ def _threshold_problems(t: dict, floors) -> list[str]:
 def _keyword_sets(items, path, problems) -> list[dict]:
     result = []
     for _index, where, k in _each(items, KEYWORD_SET, path, problems):
-        casefold = (k.get("options") or {}).get("casefold", True)
+        options = _match_options(k.get("options") or {})
         if "terms" in k:
-            k["terms"] = _terms(k["terms"], casefold, join(where, "terms"), problems)
+            k["terms"] = _terms(k["terms"], options, join(where, "terms"), problems)
         if "allow_list" in k:
             k["allow_list"] = _phrases(k["allow_list"], "allow-list entry", where, problems)
         result.append(k)
     return result
 
 
-def _terms(terms: list, casefold: bool, path: str, problems: list[Problem]) -> list[str]:
+def _match_options(options: dict) -> MatchOptions:
+    # Only the valid options are in `options` (the others are reported already).
+    return MatchOptions(**{name: options[name] for name in OPTION_NAMES if name in options})
+
+
+def _terms(terms: list, options: MatchOptions, path: str, problems: list[Problem]) -> list[str]:
+    """The set's terms, checked with its own match options, as the editor checks them."""
     numbered = ((i, t) for i, t in enumerate(terms) if t is not None)
-    report = terms_clean(numbered, casefold=casefold)
+    report = terms_clean(numbered, casefold=options.casefold, options=options)
     problems.extend(Problem(join(path, p.line), p.reason) for p in report.problems)
+    problems.extend(_duplicate_problem(d, path) for d in report.duplicate_terms)
     unlisted = report.problem_count - len(report.problems)
     if unlisted:
         problems.append(Problem(path, f"{unlisted:,} more terms refused (not listed)"))
     return report.terms
+
+
+def _duplicate_problem(duplicate, path: str) -> Problem:
+    first = join(path, duplicate.kept_line)
+    same = "the same term as" if duplicate.term == duplicate.kept else "reads as"
+    return Problem(
+        join(path, duplicate.line),
+        f"\u201c{duplicate.term}\u201d {same} \u201c{duplicate.kept}\u201d ({first}) "
+        "with this set's match options; remove one of them",
+    )
 
 
 def _phrases(phrases: list, label: str, where: str, problems: list[Problem]) -> list[str]:

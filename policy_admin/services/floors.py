@@ -1,10 +1,12 @@
 """The platform floor: staff keep it, every tenant inherits it, no tenant loosens it."""
 
+import dataclasses
 from dataclasses import dataclass
 
 from django.db import transaction
 
 from kernel.errors import ApplicationError
+from moderation.engine.match_options import OPTION_NAMES
 from policy_admin.models import CategoryThreshold, FloorCategory, FloorKeywordSet
 from policy_admin.models.rules import AppliesTo
 from policy_admin.services.audit import audit_record, changes, describe_changes
@@ -132,7 +134,10 @@ def floor_keyword_set_save(
     before = {} if creating else snapshot(keyword_set, KEYWORD_FIELDS)
     report = None
     if terms is not None:
-        report = terms_clean(terms, casefold=fields.get("casefold", keyword_set.casefold))
+        options = dataclasses.replace(
+            keyword_set.match_options(), **{k: v for k, v in fields.items() if k in OPTION_NAMES}
+        )
+        report = terms_clean(terms, casefold=options.casefold, options=options)
         fields.update(terms="\n".join(report.terms), term_count=len(report.terms))
     if allow_list is not None:
         fields["allow_list"] = "\n".join(_clean_phrases(allow_list, "allow-list entry"))

@@ -8,7 +8,7 @@ from policy_admin.models import Policy
 from policy_admin.services.audit import audit_record, changes, describe_changes
 from policy_admin.services.drafts import draft_begin_change
 
-POLICY_FIELDS = ("name", "slug", "description")
+POLICY_FIELDS = ("name", "slug", "description", "robustness_floor")
 
 
 @transaction.atomic

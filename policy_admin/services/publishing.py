@@ -19,6 +19,7 @@ from policy_admin.models import Channel, ChannelMove, Policy, PolicyVersion
 from policy_admin.services.approvals import approval_check
 from policy_admin.services.audit import audit_record
 from policy_admin.services.drafts import StaleDraftError
+from policy_admin.services.robustness import robustness_floor_check
 from tenants.models import slug_validator
 
 
@@ -33,12 +34,15 @@ def policy_publish(*, policy: Policy, actor, revision: int | None, note: str = "
     or duplicate (the policy row lock serialises publishers, the named unique
     constraint backs it); a second publish of a revision already published
     while it waited is refused with a ConflictError telling it to retry; when the
-    tenant requires four eyes, a revision nobody but its authors approved is refused.
+    tenant requires four eyes, a revision nobody but its authors approved is refused;
+    with the policy's robustness floor on, so is a draft whose keyword sets' latest
+    robustness reports fall under it (each operator named, with escaped examples).
     """
     from policy_admin.bundles.builder import bundle_build
 
     _check_revision(policy, revision)
     approval_check(policy=policy, revision=int(revision))
+    robustness_floor_check(policy=policy)
     # Built outside the transaction: the policy row lock (which draft saves also
     # take) is held only while the number is taken and the version stored, and
     # _store re-checks the revision under it, so a save during the build is caught.

@@ -31,12 +31,29 @@ class TermProblem:
         )
 
 
+@dataclass(frozen=True)
+class TermDuplicate:
+    """A term dropped because it reads as a term kept before it (after the set's folding)."""
+
+    line: int
+    term: str
+    kept: str
+    # The line of the kept term; None when the set held it before this import.
+    kept_line: int | None = None
+
+    def __str__(self) -> str:
+        same = "the same term as" if self.term == self.kept else "reads as"
+        return f"line {self.line}: \u201c{self.term}\u201d {same} \u201c{self.kept}\u201d"
+
+
 @dataclass
 class TermsReport:
-    """The clean terms, and what was dropped: duplicates by count, problems by line."""
+    """The clean terms, and what was dropped: duplicates (each naming the term kept), problems."""
 
     terms: list[str] = field(default_factory=list)
     duplicates: int = 0
+    # The first MAX_REPORTED_PROBLEMS duplicates, each with the term it duplicates.
+    duplicate_terms: list[TermDuplicate] = field(default_factory=list)
     problems: list[TermProblem] = field(default_factory=list)
     problem_count: int = 0
 
@@ -99,17 +116,18 @@ def terms_clean(
 ) -> TermsReport:
     """Clean numbered raw terms, appended after `existing`, without duplicates.
 
-    Duplicates are judged as the matcher will see them: after NFKC and, when
-    the set folds case, case folding ("Sex" and "sex" are one term). With the
-    set's `options`, the engine's own folding decides instead ("$ex" and "sex"
-    are one term with leetspeak), and a term that folds to nothing or to one
-    letter is refused: it would match almost every text.
+    Duplicates (each naming the term it duplicates) are judged as the matcher
+    will see them: after NFKC and, when the set folds case, case folding
+    ("Sex" and "sex" are one term). With the set's `options`, the engine's own
+    folding decides instead ("$ex" and "sex" are one term with leetspeak), and
+    a term that folds to nothing or to one letter is refused: it would match
+    almost every text.
     """
     report = TermsReport(terms=list(existing))
     key_of = (
         (lambda t: normalize_term(t, options).strip()) if options else (lambda t: _key(t, casefold))
     )
-    seen = {key_of(t) for t in report.terms}
+    seen: dict[str, tuple[str, int | None]] = {key_of(t): (t, None) for t in report.terms}
     for line, raw in lines:
         term, reason = _clean_one(raw)
         if reason:
@@ -126,8 +144,10 @@ def terms_clean(
             continue
         if key in seen:
             report.duplicates += 1
+            if len(report.duplicate_terms) < MAX_REPORTED_PROBLEMS:
+                report.duplicate_terms.append(TermDuplicate(line, term, *seen[key]))
             continue
-        seen.add(key)
+        seen[key] = (term, line)
         report.terms.append(term)
     if len(report.terms) > MAX_TERMS_PER_SET:
         raise ApplicationError(

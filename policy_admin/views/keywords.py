@@ -9,6 +9,7 @@ from django.views.generic import TemplateView
 from policy_admin.forms.policies import KeywordSetCreateForm, KeywordSetForm, TermsImportForm
 from policy_admin.models import KeywordRuleSet
 from policy_admin.selectors import policies as selectors
+from policy_admin.selectors import robustness
 from policy_admin.services import rules, terms
 from policy_admin.views.base import (
     ConfirmDeleteView,
@@ -88,7 +89,12 @@ class KeywordSetView(KeywordSetMixin, TemplateView):
         kwargs.setdefault("form", KeywordSetForm(initial={**_options(keyword_set), **revision}))
         kwargs.setdefault("import_form", TermsImportForm(initial=revision))
         return super().get_context_data(
-            keyword_set=keyword_set, query=query, found=found, found_count=count, **kwargs
+            keyword_set=keyword_set,
+            query=query,
+            found=found,
+            found_count=count,
+            **robustness_context(keyword_set),
+            **kwargs,
         )
 
     def post(self, request, *args, **kwargs):
@@ -177,6 +183,34 @@ class KeywordTermsSearchView(KeywordSetMixin, TemplateView):
         context = {"keyword_set": self.keyword_set(), "query": query, "found": found}
         context["found_count"] = count
         return TemplateResponse(request, self.template_name, context)
+
+
+def robustness_context(keyword_set: KeywordRuleSet) -> dict:
+    """The set's latest robustness report as its page shows it."""
+    report = robustness.robustness_latest(keyword_set=keyword_set)
+    finished = report is not None and report.result is not None
+    return {
+        "robustness": report,
+        "robustness_current": finished and robustness.robustness_is_current(report, keyword_set),
+        "pairs_escaping": [p for p in report.result["pairs"] if p["escaped_count"]]
+        if finished
+        else [],
+    }
+
+
+class KeywordRobustnessView(KeywordSetMixin, TemplateView):
+    """The set's robustness report (an htmx partial, polled while the report runs)."""
+
+    template_name = "policy_admin/partials/robustness.html"
+
+    def get(self, request, *args, **kwargs):
+        if not request.htmx:
+            return redirect(keyword_set_url(self.keyword_set(), self.tenant))
+        return self.render_to_response(
+            self.get_context_data(
+                keyword_set=self.keyword_set(), **robustness_context(self.keyword_set())
+            )
+        )
 
 
 class KeywordSetDeleteView(ConfirmDeleteView):

@@ -65,6 +65,7 @@ class PolicyEditorView(PolicyPageView):
                 initial={
                     "name": self.policy.name,
                     "description": self.policy.description,
+                    "robustness_floor": self.policy.robustness_floor,
                     "revision": self.policy.revision,
                 }
             ),
@@ -96,6 +97,7 @@ class PolicyEditorView(PolicyPageView):
                     revision=form.cleaned_data["revision"],
                     name=form.cleaned_data["name"],
                     description=form.cleaned_data["description"],
+                    robustness_floor=form.cleaned_data["robustness_floor"],
                 ),
                 field="name",
             )

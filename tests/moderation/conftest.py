@@ -30,10 +30,12 @@ def receiver():
 
 @pytest.fixture
 def queued(monkeypatch):
-    """The run ids that live tests and suites queued; a test runs the task in-process instead."""
+    """The ids that live tests, suites and robustness reports queued; a test runs the task
+    in-process instead."""
     sent = []
     monkeypatch.setattr("moderation.tasks.gpu.run_execute.delay", sent.append)
     monkeypatch.setattr("moderation.tasks.gpu.suite_run_execute.delay", sent.append)
+    monkeypatch.setattr("moderation.tasks.robustness.keyword_robustness_run.delay", sent.append)
     return sent
 
 

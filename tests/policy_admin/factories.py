@@ -7,9 +7,11 @@ from policy_admin.models import (
     ClipConcept,
     EmbeddingRuleSet,
     FloorCategory,
+    KeywordRobustnessReport,
     KeywordRuleSet,
     Policy,
 )
+from policy_admin.selectors.robustness import keyword_set_fingerprint
 from tests.tenants.factories import TenantFactory
 
 
@@ -44,6 +46,54 @@ class KeywordRuleSetFactory(RuleFactory):
     name = factory.Sequence(lambda n: f"Keywords {n}")
     terms = "gore\nbeheading"
     term_count = 2
+
+
+def robustness_row(name: str, recall: float, *, expected: bool = True, variants: int = 100) -> dict:
+    """One operator's row of a robustness report, as moderation.analysis.robustness writes it."""
+    caught = round(recall * variants)
+    escaped = [{"term": "gore", "variant": f"g{'o' * (i + 2)}re"} for i in range(variants - caught)]
+    return {
+        "name": name,
+        "label": name.replace("_", " ").capitalize(),
+        "example": "",
+        "options": [name],
+        "expected": expected,
+        "options_off": [] if expected else [name],
+        "variants": variants,
+        "caught": caught,
+        "recall": recall,
+        "escaped_count": len(escaped),
+        "escaped": escaped[:10],
+    }
+
+
+def robustness_result(*rows: dict, pairs: tuple = ()) -> dict:
+    benign = {"probes": 0, "sources": {"words": "w", "word_count": 0, "phrases": 0}, "modes": {}}
+    return {
+        "seed": 1,
+        "terms_total": 2,
+        "terms_sampled": 2,
+        "mode": "whole_word",
+        "variants": sum(r["variants"] for r in rows + pairs),
+        "variants_per_second": 1000,
+        "operators": list(rows),
+        "pairs": list(pairs),
+        "benign": benign,
+    }
+
+
+class KeywordRobustnessReportFactory(factory.django.DjangoModelFactory):
+    """A finished report of a keyword set as it is now (its fingerprint current)."""
+
+    class Meta:
+        model = KeywordRobustnessReport
+
+    keyword_set = factory.SubFactory(KeywordRuleSetFactory)
+    tenant = factory.SelfAttribute("keyword_set.tenant")
+    status = KeywordRobustnessReport.Status.SUCCEEDED
+    fingerprint = factory.LazyAttribute(lambda o: keyword_set_fingerprint(o.keyword_set))
+    policy_revision = 1
+    result = factory.LazyFunction(lambda: robustness_result(robustness_row("case", 1.0)))
 
 
 class EmbeddingRuleSetFactory(RuleFactory):

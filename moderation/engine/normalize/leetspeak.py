@@ -3,6 +3,7 @@ tables.py); symbols fold last, and only inside words."""
 
 from __future__ import annotations
 
+import functools
 import re
 
 from moderation.engine.match_options import MatchOptions
@@ -17,7 +18,6 @@ LEET_CHARS = {
 # Symbols fold only when a letter or digit follows, so "sex!" stays "sex!"
 # while "$ex" and "h!gh" read "sex" and "high".
 LEET_SYMBOLS = {"@": "a", "$": "s", "!": "i", "|": "i", "+": "t"}
-_SYMBOL_RE = re.compile(r"[@$!|+](?=[^\W_])")
 
 
 # More symbols (the `leet_symbols` option). Currency and letter-like signs
@@ -27,35 +27,61 @@ MORE_LEET_SYMBOLS = {
     "€": "e", "£": "i", "¥": "y", "¢": "c", "§": "s", "¡": "i", "©": "c", "®": "r",
     "(": "c", "<": "c", "[": "c", "{": "c", "#": "h",
 }  # fmt: skip
-_BEFORE_LETTERS = "€£¥¢§¡©®"
 _INSIDE_WORDS = "(<[{#"
-_MORE_SYMBOL_RE = re.compile(
-    rf"[{_BEFORE_LETTERS}](?=[^\W_])|(?<=[^\W_])[{re.escape(_INSIDE_WORDS)}](?=[^\W_])"
-)
-_ASCII_MORE_RE = re.compile(
-    b"[" + re.escape("".join(c for c in MORE_LEET_SYMBOLS if c.isascii())).encode() + b"]"
-)
+
+
+@functools.cache
+def _ascii_symbols(leetspeak: bool, leet_symbols: bool) -> bytes:
+    symbols = (LEET_SYMBOLS if leetspeak else {}).keys() | (
+        MORE_LEET_SYMBOLS if leet_symbols else {}
+    ).keys()
+    return "".join(sorted(c for c in symbols if c.isascii())).encode("ascii")
 
 
 def has_symbols(raw: bytes, options: MatchOptions) -> bool:
     """Return whether folded ASCII bytes hold a leetspeak symbol that may need folding."""
-    if options.leet_symbols and _ASCII_MORE_RE.search(raw) is not None:
-        return True
-    return options.leetspeak and (
-        b"@" in raw or b"$" in raw or b"!" in raw or b"|" in raw or b"+" in raw
-    )
+    symbols = _ascii_symbols(options.leetspeak, options.leet_symbols)
+    # Deleting them is one C-level pass, ten times faster than a regex search.
+    return bool(symbols) and len(raw.translate(None, symbols)) != len(raw)
 
 
-def fold_more_symbols(text: str) -> str:
-    """Return `text` with each of MORE_LEET_SYMBOLS folded where its rule says."""
-    if not any(symbol in text for symbol in MORE_LEET_SYMBOLS):
-        return text
-    return _MORE_SYMBOL_RE.sub(lambda m: MORE_LEET_SYMBOLS[m.group()], text)
+# A run of symbols longer than this is not a disguised word: it is left as it is.
+MAX_SYMBOL_RUN = 32
 
 
-def fold_symbols(text: str) -> str:
-    """Return `text` with each leetspeak symbol that a letter or digit follows folded."""
+@functools.cache
+def _run_re(base: bool, more: bool) -> re.Pattern[str]:
+    symbols = (LEET_SYMBOLS if base else {}) | (MORE_LEET_SYMBOLS if more else {})
+    return re.compile("[" + re.escape("".join(symbols)) + "]+")
+
+
+def fold_leet_symbols(text: str, *, base: bool, more: bool) -> str:
+    """Return `text` with its leetspeak symbols folded where their rules say.
+
+    LEET_SYMBOLS (`base`) and the before-letter MORE_LEET_SYMBOLS fold where a
+    letter or digit follows; the inside-word ones (brackets, '#') where one is
+    on both sides. A symbol next to another symbol that folds counts as next to
+    a letter ("su!¢ide", "su!(!de" and "@+0" read "suicide", "suicide" and
+    "ato"): a run of symbols is folded whole, as the rules reach a fixpoint, so
+    folding the result again changes nothing.
+    """
+    symbols = (LEET_SYMBOLS if base else {}).keys() | (MORE_LEET_SYMBOLS if more else {}).keys()
     # The `in` tests are C-level scans, much faster than the regex on long texts.
-    if not any(symbol in text for symbol in LEET_SYMBOLS) or _SYMBOL_RE.search(text) is None:
+    if not any(symbol in text for symbol in symbols):
         return text
-    return _SYMBOL_RE.sub(lambda m: LEET_SYMBOLS[m.group()], text)
+    return _run_re(base, more).sub(lambda run: _fold_run(run, text), text)
+
+
+def _fold_run(run: re.Match[str], text: str) -> str:
+    symbols, end = run.group(), run.end()
+    if end == len(text) or not text[end].isalnum() or len(symbols) > MAX_SYMBOL_RUN:
+        return symbols  # nothing after the run reads as a letter
+    if run.start() == 0 or not text[run.start() - 1].isalnum():
+        # Not inside a word: brackets and '#' stay, and so does what comes before them.
+        last = max(symbols.rfind(c) for c in _INSIDE_WORDS)
+        return symbols[: last + 1] + "".join(map(_letter, symbols[last + 1 :]))
+    return "".join(map(_letter, symbols))
+
+
+def _letter(char: str) -> str:
+    return LEET_SYMBOLS.get(char) or MORE_LEET_SYMBOLS[char]

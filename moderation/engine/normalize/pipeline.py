@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from moderation.engine.match_options import MatchOptions
 from moderation.engine.normalize.folder import Folder, fold_mixed, folder_for
-from moderation.engine.normalize.leetspeak import fold_more_symbols, fold_symbols, has_symbols
+from moderation.engine.normalize.leetspeak import fold_leet_symbols, has_symbols
 from moderation.engine.normalize.options import NormalizedText
 from moderation.engine.normalize.repeats import has_repeats, squeeze_repeats
 from moderation.engine.normalize.separators import join_split_words, split_shape, splitter_for
@@ -40,11 +40,9 @@ def normalize_aligned(text: str, options: MatchOptions) -> NormalizedText:
 
 
 def _fold_symbols(folded: str, options: MatchOptions) -> str:
-    # The further symbols first: a base symbol folds only before a letter,
-    # which one of them may be ("su!¢ide").
-    if options.leet_symbols:
-        folded = fold_more_symbols(folded)
-    return fold_symbols(folded) if options.leetspeak else folded
+    if not (options.leetspeak or options.leet_symbols):
+        return folded
+    return fold_leet_symbols(folded, base=options.leetspeak, more=options.leet_symbols)
 
 
 def _finish(text: str, folded: str, starts, ends, options: MatchOptions) -> NormalizedText:

@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from moderation.demo.robustness import describe, seed_robustness
 from moderation.demo.samples import seed_samples
 from policy_admin.demo.fleet import agent_command, seed_fleet
 from policy_admin.demo.seed import seed_floor, seed_policy
@@ -70,6 +71,9 @@ class Command(BaseCommand):
         seed_floor(actor=staff)
         policy = seed_policy(tenant=tenants["acme"], actor=staff)
         self.stdout.write(f"Example policy: {tenants['acme'].name} / {policy.name}")
+        self.stdout.write("Robustness reports of its keyword sets:")
+        for report in seed_robustness(policy=policy, actor=staff):
+            self.stdout.write(describe(report))
         if not options.get("no_suite"):
             run = seed_samples(tenant=tenants["acme"], policy=policy, actor=staff)
             self.stdout.write(

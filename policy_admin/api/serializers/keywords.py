@@ -69,9 +69,18 @@ class TermProblemSerializer(serializers.Serializer):
     reason = serializers.CharField()
 
 
+class TermDuplicateSerializer(serializers.Serializer):
+    line = serializers.IntegerField(help_text="Line of the file, or 1-based position in the list.")
+    term = serializers.CharField(help_text="The term dropped.")
+    kept = serializers.CharField(help_text="The term it reads as once folded, kept in the set.")
+
+
 class TermsReportSerializer(serializers.Serializer):
     added = serializers.IntegerField(help_text="New terms now in the set.")
     duplicates = serializers.IntegerField(help_text="Lines dropped as duplicates.")
+    duplicate_terms = TermDuplicateSerializer(
+        many=True, help_text="The first 200 duplicates, each with the term it reads as."
+    )
     refused = serializers.IntegerField(help_text="Lines refused; `problems` lists the first 200.")
     problems = TermProblemSerializer(many=True)
     term_count = serializers.IntegerField(help_text="Terms in the set after the upload.")

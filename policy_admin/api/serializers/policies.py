@@ -20,6 +20,7 @@ class PolicySerializer(serializers.ModelSerializer):
             "slug",
             "name",
             "description",
+            "robustness_floor",
             "revision",
             "created_at",
             "updated_at",
@@ -42,4 +43,9 @@ class PolicyUpdateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=120, required=False)
     slug = serializers.CharField(max_length=60, validators=[slug_validator], required=False)
     description = serializers.CharField(required=False, allow_blank=True)
+    robustness_floor = serializers.BooleanField(
+        required=False,
+        help_text="Refuse to publish while a keyword set's latest robustness report catches "
+        "under 99% of the variants of an evasion its options cover.",
+    )
     revision = RevisionField()

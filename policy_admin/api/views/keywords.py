@@ -67,6 +67,7 @@ class KeywordSetViewSet(RuleViewSet):
         return {
             "added": added,
             "duplicates": report.duplicates,
+            "duplicate_terms": report.duplicate_terms,
             "refused": report.problem_count,
             "problems": report.problems,
             "term_count": len(report.terms),

@@ -239,3 +239,22 @@ def test_both_readings_matching_alike_are_one_match():
     keyword_set = KeywordSet("k", "t", Action.BLOCK, ("nude",), (), substring)
     found = CompiledKeywordSet(keyword_set).match_batch(["a n u d e", "x", "a n.u.d.e"])
     assert [[m.text for m in row] for row in found] == [["n u d e"], [], ["n.u.d.e"]]
+
+
+@pytest.mark.parametrize(
+    ("text", "term"),
+    [
+        ("$u!(!de", "suicide"),  # a run of symbols inside a word folds whole
+        ("a b€#€@d!ng", "beheading"),
+        ("@++@ck!", "attack"),  # at a word's start, a run without brackets folds too
+    ],
+)
+def test_runs_of_symbols_inside_a_word_fold_whole(text, term):
+    assert matched(text, terms=(term,)) == [(term, text.removeprefix("a ").rstrip("!"))]
+
+
+@pytest.mark.parametrize("near_miss", ["(suicide", "#suicide)", "suicide!!", "(#)", "#(@ck"])
+def test_symbols_outside_words_stay(near_miss):
+    from moderation.engine.normalize import normalize_term
+
+    assert normalize_term(near_miss, MatchOptions())[:2] == near_miss[:2]

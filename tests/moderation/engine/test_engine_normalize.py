@@ -1,10 +1,14 @@
 """Normalisation: foldings, separators, invisible characters and spans back to the original."""
 
 import random
+import runpy
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
-from moderation.engine.homoglyphs import homoglyph_table
+from moderation.engine.homoglyphs import HOMOGLYPHS_FILE, homoglyph_table
 from moderation.engine.match_options import FOLDINGS
 from moderation.engine.normalize import MatchOptions, normalize
 from moderation.engine.normalize.separators import SPLIT_WORD_RE, split_words
@@ -91,8 +95,31 @@ def test_expansion_maps_every_output_character_to_its_source():
 def test_homoglyph_table_comes_from_the_confusables_data():
     table = homoglyph_table()
     assert len(table) > 1000
-    assert {chr(c): table[c] for c in map(ord, "ѕех")} == {"ѕ": "s", "е": "e", "х": "x"}
+    looks = "ѕехЅοΟ"
+    assert [table[ord(c)] for c in looks] == list("sexsoo")
     assert ord("0") not in table  # ASCII digits are left for leetspeak
+    # Armenian "օ" and Cherokee "Ꭺ" look like o and A, but are letters of their own
+    # languages: the subset is Latin, Cyrillic, Greek and Common.
+    assert ord("\u0585") not in table
+    assert ord("\u13aa") not in table
+
+
+def test_committed_homoglyph_file_is_what_the_script_generates():
+    script = runpy.run_path(str(Path(__file__).parents[3] / "scripts/generate_homoglyphs.py"))
+    assert HOMOGLYPHS_FILE.read_text(encoding="utf-8") == script["render"](), (
+        "run scripts/generate_homoglyphs.py and commit moderation/engine/data/homoglyphs.tsv"
+    )
+
+
+def test_the_engine_reads_the_data_file_without_the_library():
+    code = (
+        "import sys; sys.modules['confusable_homoglyphs'] = None\n"
+        "from moderation.engine.normalize import MatchOptions, normalize\n"
+        "print(normalize('\u0455\u0435\u0445', MatchOptions()).text)"
+    )
+    root = Path(__file__).parents[3]
+    done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True)
+    assert done.stdout.strip() == "sex", done.stderr
 
 
 def test_non_ascii_digits_keep_their_value():

@@ -7,7 +7,13 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
-from policy_admin.models import FleetInstance, FleetToken, FloorCategory, Policy
+from policy_admin.models import (
+    FleetInstance,
+    FleetToken,
+    FloorCategory,
+    KeywordRobustnessReport,
+    Policy,
+)
 from policy_admin.selectors import catalogue
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fleet_isolated")]
@@ -33,6 +39,11 @@ def test_seed_demo_creates_people_policy_and_floor(capsys, media):
         ("production", 1),
         ("staging", 1),
     ]
+    reports = KeywordRobustnessReport.objects.filter(keyword_set__policy=policy)
+    assert reports.count() == policy.keyword_sets.filter(term_count__gt=0).count() > 0
+    assert {r.status for r in reports} == {KeywordRobustnessReport.Status.SUCCEEDED}
+    assert "Robustness reports of its keyword sets:" in out
+    assert "variants/s" in out
     live_tokens = FleetToken.objects.filter(tenant__slug="acme", revoked_at=None)
     assert [t.name for t in live_tokens] == ["demo agent"]  # the first run's one is revoked
     assert live_tokens[0].policy_ids == [policy.pk]

@@ -99,3 +99,15 @@ def test_policy_list_query_count_does_not_grow(api_client, tenant, editor):
         data = api_client.get(POLICIES).json()
     assert data["count"] == 6
     assert len(many) == len(few)
+
+
+def test_editor_turns_the_robustness_floor_on(api_client, policy, editor):
+    api_client.force_authenticate(editor)
+    assert api_client.get(policy_url("default")).json()["robustness_floor"] is False
+    response = api_client.patch(policy_url("default"), {"robustness_floor": True, "revision": 1})
+    assert response.status_code == 200, response.json()
+    assert response.json()["robustness_floor"] is True
+    policy.refresh_from_db()
+    assert policy.robustness_floor
+    event = AuditEvent.objects.filter(verb="update").latest("id")
+    assert event.summary == "policy Default: robustness floor False → True"

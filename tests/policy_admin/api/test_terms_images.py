@@ -38,6 +38,7 @@ def test_terms_upload_as_json_adds_and_reports(api_client, keyword_set, editor):
     data = response.json()
     assert (data["added"], data["duplicates"], data["refused"], data["term_count"]) == (2, 1, 2, 4)
     assert [p["line"] for p in data["problems"]] == [3, 4]
+    assert data["duplicate_terms"] == [{"line": 1, "term": "Gore", "kept": "gore"}]
     assert data["revision"] == 2
 
 

@@ -274,3 +274,38 @@ def test_create_from_yaml_is_all_or_nothing(tenant, editor):
         tenant=tenant, actor=editor, slug="new", text="version: 1\npolicy: {name: New}\nrules: {}\n"
     )
     assert (result.policy.name, result.policy.revision) == ("New", 2)
+
+
+def test_terms_that_fold_into_one_another_are_reported_naming_both(policy, editor):
+    text = """
+version: 1
+policy: {name: Default}
+rules:
+  keywords:
+    - name: Slurs
+      terms: [naked, gore, "n@ked", "5", GORE]
+"""
+    problems = problems_of(policy, editor, text)
+    assert problems == [
+        "rules.keywords[0].terms[3]: \u201c5\u201d folds to a single letter \u201cs\u201d with "
+        "this set's options; a one-letter term would match almost every text. Remove it or "
+        "write it out.",
+        "rules.keywords[0].terms[2]: \u201cn@ked\u201d reads as \u201cnaked\u201d "
+        "(rules.keywords[0].terms[0]) with this set's match options; remove one of them",
+        "rules.keywords[0].terms[4]: \u201cGORE\u201d reads as \u201cgore\u201d "
+        "(rules.keywords[0].terms[1]) with this set's match options; remove one of them",
+    ]
+
+
+def test_terms_stay_distinct_when_the_set_does_not_fold_them(policy, editor):
+    text = """
+version: 1
+policy: {name: Default}
+rules:
+  keywords:
+    - name: Slurs
+      options: {leetspeak: false, leet_symbols: false, casefold: false}
+      terms: [naked, "n@ked", GORE, gore]
+"""
+    policy_yaml.policy_import(policy=policy, actor=editor, revision=1, text=text)
+    assert policy.keyword_sets.get().term_list() == ["naked", "n@ked", "GORE", "gore"]
