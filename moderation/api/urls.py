@@ -3,6 +3,7 @@
 from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
+from moderation.api.views.fleet import decisions_upload
 from moderation.api.views.live import LiveTestViewSet
 from moderation.api.views.quality import PolicyQualityViewSet
 from moderation.api.views.suites import SampleSetViewSet, SampleViewSet, SuiteRunViewSet
@@ -14,4 +15,12 @@ router.register(r"sample-sets/(?P<set_pk>\d+)/samples", SampleViewSet, basename=
 router.register("suites", SuiteRunViewSet, basename="api-suite")
 router.register(r"policies/(?P<policy>[a-z0-9-]+)", PolicyQualityViewSet, basename="policy-quality")
 
-urlpatterns = [path("tenants/<slug:tenant>/", include(router.urls))]
+urlpatterns = [
+    path("tenants/<slug:tenant>/", include(router.urls)),
+    # The fleet's side, like /api/v1/fleet/…/bundle: a fleet token names the tenant.
+    path(
+        "fleet/policies/<slug:policy>/decisions",
+        decisions_upload,
+        name="fleet-decisions",
+    ),
+]

@@ -88,6 +88,7 @@ def review_enqueue(records: list[DecisionRecord]) -> None:
     seeded by the record id) wants `overlap_k` labels, others one.
     """
     rules_by_tenant: dict = {}
+    defaults: dict = {}
     items = []
     for record in records:
         tenant = record.tenant
@@ -96,7 +97,9 @@ def review_enqueue(records: list[DecisionRecord]) -> None:
                 scoped(RoutingRule, tenant).select_related("queue").order_by("position", "id")
             )
         rule = next((r for r in rules_by_tenant[tenant.pk] if _rule_matches(r, record)), None)
-        queue = rule.queue if rule else default_queue(tenant)
+        if rule is None and tenant.pk not in defaults:
+            defaults[tenant.pk] = default_queue(tenant)
+        queue = rule.queue if rule else defaults[tenant.pk]
         overlapped = random.Random(record.pk).random() < queue.overlap_share
         items.append(
             ReviewItem(

@@ -20,6 +20,16 @@ class FleetTokenForm(forms.Form):
         required=False,
         help_text="Comma-separated, such as production, staging. Empty: every channel.",
     )
+    scopes = forms.MultipleChoiceField(
+        choices=[
+            ("fetch", "fetch: read bundles and send status reports"),
+            ("report", "report: upload production decisions"),
+        ],
+        initial=["fetch", "report"],
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="What servers with this token may do. None ticked: both.",
+    )
     expires_at = forms.DateTimeField(
         required=False,
         label="Expires at (UTC)",
@@ -30,6 +40,9 @@ class FleetTokenForm(forms.Form):
     def __init__(self, *args, tenant, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["policies"].queryset = Policy.objects.filter(tenant=tenant).order_by("name")
+
+    def clean_scopes(self):
+        return self.cleaned_data["scopes"] or None
 
     def clean_channels(self):
         names = [c.strip() for c in self.cleaned_data["channels"].split(",") if c.strip()]

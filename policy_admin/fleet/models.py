@@ -6,10 +6,19 @@ from django.db import models
 from tenants.models import TenantOwned
 
 
+def default_scopes() -> list[str]:
+    return ["fetch", "report"]
+
+
 class FleetToken(TenantOwned):
-    """A secret an inference server sends as Bearer; only its sha256 is stored."""
+    """A secret an inference server sends as Bearer; only its sha256 is stored.
+
+    Scopes: `fetch` reads bundles and sends status reports; `report` uploads
+    production decisions (docs/production.md).
+    """
 
     PREFIX = "mfl_"
+    SCOPES = ("fetch", "report")
 
     name = models.CharField(max_length=100)
     token_prefix = models.CharField(
@@ -19,6 +28,7 @@ class FleetToken(TenantOwned):
     # Empty lists mean every policy / every channel of the tenant.
     policy_ids = models.JSONField(default=list, blank=True)
     channels = models.JSONField(default=list, blank=True)
+    scopes = models.JSONField(default=default_scopes, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)

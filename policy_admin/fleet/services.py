@@ -34,9 +34,20 @@ def fleet_token_create(
     policies: list[Policy] | None = None,
     channels: list[str] | None = None,
     expires_at: datetime | None = None,
+    scopes: list[str] | None = None,
 ) -> tuple[FleetToken, str]:
-    """Create a token and return it with its secret; only the secret's sha256 is stored."""
+    """Create a token and return it with its secret; only the secret's sha256 is stored.
+
+    `scopes` defaults to fetch and report (bundles, status and decision uploads).
+    """
     policies, channels = policies or [], channels or []
+    scopes = sorted(set(scopes if scopes is not None else FleetToken.SCOPES))
+    unknown = sorted(set(scopes) - set(FleetToken.SCOPES))
+    if unknown or not scopes:
+        raise ApplicationError(
+            f"A token's scopes are one or more of {', '.join(FleetToken.SCOPES)}"
+            + (f"; “{unknown[0]}” is not one." if unknown else ".")
+        )
     if any(p.tenant_id != tenant.pk for p in policies):
         raise ApplicationError("A token can only be scoped to this tenant's policies.")
     for channel in channels:
@@ -54,6 +65,7 @@ def fleet_token_create(
         token_hash=token_hash(secret),
         policy_ids=sorted(p.pk for p in policies),
         channels=sorted(set(channels)),
+        scopes=scopes,
         expires_at=expires_at,
         created_by=actor,
     )
@@ -66,7 +78,11 @@ def fleet_token_create(
         target=token,
         target_type="fleet token",
         summary=f"created fleet token {name}",
-        after={"policies": [p.slug for p in policies], "channels": token.channels},
+        after={
+            "policies": [p.slug for p in policies],
+            "channels": token.channels,
+            "scopes": token.scopes,
+        },
     )
     return token, secret
 
@@ -92,7 +108,7 @@ def fleet_token_revoke(*, token: FleetToken, actor) -> FleetToken:
 
 
 def _cache_key(hashed: str) -> str:
-    return f"fleet:token:{hashed}"
+    return f"fleet:token:v2:{hashed}"  # v2: callers carry scopes
 
 
 @dataclass(frozen=True)
@@ -103,6 +119,7 @@ class FleetCaller:
     tenant_id: int
     policy_ids: tuple[int, ...]
     channels: tuple[str, ...]
+    scopes: tuple[str, ...]
     expires_at: datetime | None
     revoked_at: datetime | None
     last_used_at: datetime | None
@@ -114,6 +131,7 @@ class FleetCaller:
             token.tenant_id,
             tuple(token.policy_ids),
             tuple(token.channels),
+            tuple(token.scopes),
             token.expires_at,
             token.revoked_at,
             token.last_used_at,
@@ -122,6 +140,9 @@ class FleetCaller:
     def allows(self, *, policy_id: int, channel: str | None) -> bool:
         """Whether the token's scope covers this policy and (when given) this channel."""
         return FleetToken.allows(self, policy_id=policy_id, channel=channel)
+
+    def has_scope(self, scope: str) -> bool:
+        return scope in self.scopes
 
 
 def fleet_token_authenticate(secret: str) -> FleetCaller | None:

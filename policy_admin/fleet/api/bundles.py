@@ -59,7 +59,18 @@ def fleet_view(view):
     return csrf_exempt(wrapped)
 
 
-def _pointer(token, policy_slug: str, channel: str | None):
+def require_scope(token, scope: str) -> None:
+    """Refuse (403) a token that lacks `scope`, naming it."""
+    if not token.has_scope(scope):
+        raise FleetError(
+            403,
+            f"This fleet token lacks the “{scope}” scope; create a token with it on the "
+            "fleet tokens page.",
+        )
+
+
+def _pointer(token, policy_slug: str, channel: str | None, scope: str = "fetch"):
+    require_scope(token, scope)
     pointer = pointer_get(tenant_id=token.tenant_id, policy_slug=policy_slug, channel=channel or "")
     if pointer is None:
         raise FleetError(404, f"No policy “{policy_slug}”.")
@@ -137,6 +148,7 @@ def public_keys(request):
 @fleet_view
 def status_report(request, token):
     """Store a server's report of what it runs; 204."""
+    require_scope(token, "fetch")
     if len(request.body) > MAX_REPORT_BYTES:
         raise FleetError(413, f"A status report is at most {MAX_REPORT_BYTES // 1024} KiB.")
     try:

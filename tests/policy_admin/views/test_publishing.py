@@ -146,6 +146,15 @@ def test_admin_creates_token_and_sees_secret_once(client, policy, admin):
     assert 'data-testid="token-secret"' not in listing
 
 
+def test_a_token_gets_both_scopes_unless_the_admin_narrows_them(client, admin):
+    client.force_login(admin)
+    client.post(TOKENS, {"name": "both"})
+    client.post(TOKENS, {"name": "uploads", "scopes": ["report"]})
+    scopes = dict(FleetToken.objects.values_list("name", "scopes"))
+    assert scopes == {"both": ["fetch", "report"], "uploads": ["report"]}
+    assert "fetch, report" in client.get(TOKENS).content.decode()
+
+
 def test_admin_revokes_a_token_after_confirming(client, tenant, admin):
     token, _ = fleet_token_create(tenant=tenant, actor=admin, name="old")
     client.force_login(admin)
