@@ -29,6 +29,7 @@ from typing import Any
 from moderation.fleet.agent import FleetAgent, Served
 from moderation.fleet.client import FleetClient, UploadError
 from moderation.fleet.decision_records import (
+    MAX_ID_CHARS,
     Kept,
     Sampler,
     kept_size,
@@ -67,7 +68,7 @@ class DecisionLog:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.client, self.policy, self.channel = client, policy, channel
-        self.instance_id = instance_id
+        self.instance_id = instance_id[:MAX_ID_CHARS]
         self.upload_interval = upload_interval
         self.batch_size = max(1, min(batch_size, MAX_BATCH_RECORDS))
         self.max_pending, self.max_pending_bytes = max_pending, max_pending_bytes

@@ -23,9 +23,12 @@ from moderation.engine.bundle.types import Sampling
 from moderation.engine.decision import Decision
 from moderation.fleet.agent import Served
 
-# A record keeps at most this much of a prompt, so that one record cannot fill a batch.
+# The ingest endpoint's limits (docs/production.md): a record past one of them would get
+# its whole batch refused, so records are made to fit.
 MAX_PROMPT_CHARS = 100_000
-JPEG_QUALITY = 80
+MAX_ID_CHARS = 200
+MAX_THUMBNAIL_BYTES = 256 * 1024
+JPEG_QUALITIES = (80, 60, 40)
 
 
 class Sampler:
@@ -98,7 +101,7 @@ def record_json(kept: Kept, *, channel: str) -> bytes:
     prompt = served.item.prompt
     image = served.item.image
     record = {
-        "request_id": served.request_id or uuid.uuid4().hex,
+        "request_id": (served.request_id or uuid.uuid4().hex)[:MAX_ID_CHARS],
         "decided_at": iso(kept.decided_at),
         "channel": channel,
         "version": served.active.version,
@@ -142,15 +145,23 @@ def scores(decision: Decision) -> dict[str, float]:
 
 
 def thumbnail_jpeg(image: Image.Image | None, px: int) -> bytes | None:
-    """Return a JPEG of `image` whose longest side is at most `px` (never enlarged), or None."""
+    """Return a JPEG of `image` whose longest side is at most `px` (never enlarged), or None.
+
+    A JPEG over MAX_THUMBNAIL_BYTES is encoded again at a lower quality, then smaller.
+    """
     if image is None or px <= 0:
         return None
-    scale = min(1.0, px / max(image.width, image.height))
-    size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
-    small = image if size == image.size else image.resize(size, Image.Resampling.BILINEAR)
-    out = io.BytesIO()
-    small.convert("RGB").save(out, format="JPEG", quality=JPEG_QUALITY)
-    return out.getvalue()
+    while True:
+        scale = min(1.0, px / max(image.width, image.height))
+        size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+        small = image if size == image.size else image.resize(size, Image.Resampling.BILINEAR)
+        small = small.convert("RGB")
+        for quality in JPEG_QUALITIES:
+            out = io.BytesIO()
+            small.save(out, format="JPEG", quality=quality)
+            if out.tell() <= MAX_THUMBNAIL_BYTES:
+                return out.getvalue()
+        px = max(1, max(size) // 2)
 
 
 def image_sha256(served: Served) -> str | None:

@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from moderation.engine.bundle import Sampling
-from moderation.fleet.decision_records import Sampler, thumbnail_jpeg
+from moderation.fleet.decision_records import MAX_THUMBNAIL_BYTES, Sampler, thumbnail_jpeg
 from tests.images import png_bytes
 
 from .conftest import make_bundle
@@ -184,3 +184,17 @@ def test_an_agent_with_the_log_counts_its_checks_and_shows_stats(fleet, make_age
     assert body["records"] == []
     health = agent.health()["decision_log"]
     assert set(health) >= {"pending", "sent", "dropped", "last_error"}
+
+
+def test_a_noisy_image_thumbnail_is_shrunk_under_the_servers_limit():
+    noise = Image.frombytes("RGB", (1024, 1024), random.Random(3).randbytes(1024 * 1024 * 3))
+    jpeg = thumbnail_jpeg(noise, 1024)
+    assert len(jpeg) <= MAX_THUMBNAIL_BYTES
+    assert max(Image.open(io.BytesIO(jpeg)).size) <= 1024
+
+
+def test_ids_longer_than_the_server_takes_are_cut():
+    log = make_log()
+    log.observe([served(active(Sampling(audit_share=1.0)), "a cat", rid="r" * 500)])
+    (record,) = json.loads(log.build_batches(final=True)[0].body)["records"]
+    assert len(record["request_id"]) == 200
