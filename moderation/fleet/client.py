@@ -155,7 +155,8 @@ class FleetClient:
             with self._open(request) as response:
                 answer = json.loads(response.read(1024 * 1024) or b"{}")
         except urllib.error.HTTPError as exc:
-            raise UploadError(_http_refusal(exc).message, status=exc.code) from None
+            failed = "the server failed; the batch is kept and resent with backoff"
+            raise UploadError(_http_refusal(exc, failed).message, status=exc.code) from None
         except (OSError, http.client.HTTPException, ValueError) as exc:
             text = _transport_text(exc)
             raise UploadError(f"{self.server}: {text}; the batch is kept and resent") from None
@@ -228,7 +229,10 @@ def _int_or_none(value: str | None) -> int | None:
         return None
 
 
-def _http_refusal(exc: urllib.error.HTTPError) -> Refused:
+_FAILED = "the server failed; the agent keeps its bundle and retries with backoff"
+
+
+def _http_refusal(exc: urllib.error.HTTPError, failed: str = _FAILED) -> Refused:
     try:
         message = json.loads(exc.read(64 * 1024)).get("message")
     except (ValueError, AttributeError, OSError, http.client.HTTPException):
@@ -237,7 +241,9 @@ def _http_refusal(exc: urllib.error.HTTPError) -> Refused:
         401: "the fleet token is unknown, revoked or expired; issue a new one",
         403: "the fleet token has no scope for this policy or channel",
         404: "the policy or channel does not exist or is not visible to this token",
-    }.get(exc.code, "the server failed; the agent keeps its bundle and retries with backoff")
+        400: "the batch breaks the upload contract; it is discarded",
+        413: "the batch is over the server's size limit; it is discarded",
+    }.get(exc.code, failed)
     if 300 <= exc.code < 400:
         where = exc.headers.get("Location", "?")
         message, hint = None, f"redirect to {where} not followed (it would carry the token)"

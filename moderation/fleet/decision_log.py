@@ -107,30 +107,36 @@ class DecisionLog:
             now = self._clock()
             minute = int(now // 60)
             with self._lock:
-                for s in served:
-                    self._count(s, minute)
-                    sampling = s.active.compiled.bundle.sampling
-                    reasons = self._sampler.reasons(sampling, s.decision.action.value, minute)
-                    if reasons:
-                        self._keep(Kept(s, reasons, now, kept_size(s)))
-                full = len(self._buffer) >= self.batch_size
+                full = self._observe(served, now, minute)
             if full:
                 self._wake.set()
         except Exception:
             self.observer_errors += 1
             log.exception("decision log observer failed; the decision was served")
 
-    def _count(self, s: Served, minute: int) -> None:
-        version, action = s.active.version, s.decision.action.value
-        if version is None:
-            return  # drafts are never served by the fleet; nothing to attribute the count to
-        counts = self._counts
-        key = (minute, version, action, "")
-        counts[key] = counts.get(key, 0) + 1
-        for r in s.decision.results:
-            if r.fired:
-                key = (minute, version, action, r.rule_id)
+    def _observe(self, served: Sequence[Served], now: float, minute: int) -> bool:
+        # On the serving path: attribute lookups are hoisted, the bundle's are read once.
+        counts, reasons_of, last = self._counts, self._sampler.reasons, None
+        for s in served:
+            if s.active is not last:
+                last = s.active
+                bundle = last.compiled.bundle
+                version, sampling = bundle.policy.version, bundle.sampling
+                sampled = sampling is not None and sampling.enabled
+            decision = s.decision
+            action = decision.action._value_  # .value is a slower descriptor
+            if version is not None:  # the fleet never serves drafts; nothing to count them by
+                key = (minute, version, action, "")
                 counts[key] = counts.get(key, 0) + 1
+                for r in decision.results:
+                    if r.fired:
+                        key = (minute, version, action, r.rule_id)
+                        counts[key] = counts.get(key, 0) + 1
+            if sampled:
+                reasons = reasons_of(sampling, action, minute)
+                if reasons:
+                    self._keep(Kept(s, reasons, now, kept_size(s)))
+        return len(self._buffer) >= self.batch_size
 
     def _keep(self, kept: Kept) -> None:
         self._buffer.append(kept)
