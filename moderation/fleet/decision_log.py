@@ -185,13 +185,15 @@ class DecisionLog:
         """Build batches of what is pending and send them (spilled ones first), or spill them.
 
         Counts of the current minute wait until it closes, unless `final` (at stop). While
-        backing off, nothing is sent: new batches go to the spool.
+        backing off, nothing is sent: new batches go to the spool. At stop everything is
+        spilled first, so a send cut short by the process exiting loses nothing.
         """
         batches = self.build_batches(final=final)
         with self._lock:
             self._outbox.extend(batches)
-        if self._clock() < self.retry_at:
+        if final or self._clock() < self.retry_at:
             self._spill_outbox()
+        if self._clock() < self.retry_at:
             return
         while (batch := self._next()) is not None:
             if not self._send(batch):
@@ -243,8 +245,8 @@ class DecisionLog:
                 batch = self._outbox.popleft()
             lost = self.spool.put(batch)
             if lost:
-                self.dropped += lost
                 with self._lock:
+                    self.dropped += lost
                     self._unreported_drops += lost
 
     def build_batches(self, *, final: bool = False) -> list[Batch]:
@@ -255,14 +257,17 @@ class DecisionLog:
             self._buffer_bytes = 0
             counts = self._take_counts(None if final else int(self._clock() // 60))
             dropped, self._unreported_drops = self._unreported_drops, 0
-        records = []
+        records, failed = [], 0
         for k in kept:
             try:
                 records.append(record_json(k, channel=self.channel))
             except Exception:
-                log.exception("decision record of %s could not be built; dropped", k.served)
-                dropped += 1
-                self.dropped += 1
+                log.exception("decision record %s could not be built; dropped", k.served.request_id)
+                failed += 1
+        if failed:
+            with self._lock:
+                self.dropped += failed
+            dropped += failed
         return self._pack(records, counts, dropped)
 
     def _take_counts(self, open_minute: int | None) -> list[dict[str, Any]]:

@@ -239,3 +239,15 @@ def test_the_client_returns_the_answer_and_an_unreachable_server_is_retryable():
         FleetClient(endpoint.url, TOKEN, timeout=1).post_decisions("default", b"{}")
     assert caught.value.status is None
     assert not caught.value.permanent
+
+
+def test_stop_with_the_server_down_leaves_the_batch_on_disk_for_the_next_start(tmp_path):
+    client = FakeDecisionsClient()
+    client.fail = [down(503)]
+    log = make_log(client, spool_dir=tmp_path / "d", clock=time.time, upload_interval=60.0)
+    log.start()
+    keep(log, "a")
+    log.stop()
+    assert log.failures == 1
+    assert len(list((tmp_path / "d").glob("*.json"))) == 1
+    assert make_log(FakeDecisionsClient(), spool_dir=tmp_path / "d").stats()["pending"] == 1
