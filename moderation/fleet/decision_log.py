@@ -201,7 +201,13 @@ class DecisionLog:
                 return
 
     def _next(self) -> Batch | None:
-        return self.spool.oldest() or (self._outbox[0] if self._outbox else None)
+        batch = self.spool.oldest()
+        if self.spool.unreadable:
+            with self._lock:
+                self.dropped += self.spool.unreadable
+                self._unreported_drops += self.spool.unreadable
+            self.spool.unreadable = 0
+        return batch or (self._outbox[0] if self._outbox else None)
 
     def _send(self, batch: Batch) -> bool:
         """Send one batch; return False when it must be retried later."""

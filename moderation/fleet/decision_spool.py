@@ -55,6 +55,7 @@ class Spool:
         self._memory: dict[str, bytes] = {}
         self._entries: list[_Entry] = self._scan()
         self._seq = max((e.seq for e in self._entries), default=0) + 1
+        self.unreadable = 0  # records (with their drop counts) of files that could not be read
 
     def _scan(self) -> list[_Entry]:
         if self.directory is None or not self.directory.is_dir():
@@ -113,6 +114,7 @@ class Spool:
                 except OSError as exc:
                     log.error("unreadable spilled batch %s dropped: %s", entry.name, exc)
                     self._entries.pop(0)
+                    self.unreadable += entry.records + entry.dropped
                     continue
                 return Batch(entry.batch_id, body, entry.records, entry.dropped)
             return None

@@ -251,3 +251,22 @@ def test_stop_with_the_server_down_leaves_the_batch_on_disk_for_the_next_start(t
     assert log.failures == 1
     assert len(list((tmp_path / "d").glob("*.json"))) == 1
     assert make_log(FakeDecisionsClient(), spool_dir=tmp_path / "d").stats()["pending"] == 1
+
+
+def test_an_unreadable_spilled_batch_counts_as_dropped(tmp_path):
+    clock, dead = Clock(), FakeDecisionsClient()
+    dead.fail = [down(503)]
+    first = make_log(dead, clock=clock, spool_dir=tmp_path / "d")
+    keep(first, "a", "b")
+    first.flush()
+    (spilled,) = (tmp_path / "d").glob("*.json")
+    client = FakeDecisionsClient()
+    second = make_log(client, clock=clock, spool_dir=tmp_path / "d")
+    spilled.unlink()  # gone between the start-up scan and the send
+    keep(second, "c")
+    second.flush()
+    assert second.stats()["dropped"] == 2
+    assert [b["dropped"] for b in client.posted] == [0]  # "c"'s batch was built before
+    keep(second, "d")
+    second.flush()
+    assert client.posted[-1]["dropped"] == 2
