@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from moderation.fleet.agent import FleetAgent
 from moderation.fleet.client import FleetClient
 from moderation.fleet.config import AgentConfig, ConfigError, parse_config
+from moderation.fleet.decision_log import DecisionLog
 from moderation.fleet.keys import TrustedKeys
 from moderation.fleet.refusal import Refused
 from moderation.fleet.schedule import Schedule
@@ -42,6 +43,25 @@ def build_agent(config: AgentConfig, models=None) -> FleetAgent:
     )
 
 
+def build_decision_log(config: AgentConfig, agent: FleetAgent) -> DecisionLog | None:
+    """Return the decision log attached to `agent` (not started), or None when it is off."""
+    if not config.decision_log:
+        return None
+    mib = 1024 * 1024
+    return DecisionLog(
+        client=agent.client,
+        policy=config.policy,
+        channel=config.channel,
+        instance_id=config.instance_id,
+        spool_dir=config.state_dir / "decisions",
+        upload_interval=config.upload_interval,
+        batch_size=config.upload_batch,
+        max_pending_bytes=int(config.log_memory_mb * mib),
+        max_spool_bytes=int(config.log_disk_mb * mib),
+        max_backoff=config.max_backoff,
+    ).attach(agent)
+
+
 def print_keys(config: AgentConfig) -> int:
     """Print the server's public keys in the trusted-keys file format, for a person to check."""
     keys = FleetClient(config.server, config.token, timeout=config.timeout).fetch_keys()
@@ -61,6 +81,9 @@ def run(config: AgentConfig) -> int:
         result = agent.poll_once()
         print(json.dumps(agent.health(), indent=2))
         return 0 if agent.active is not None and not result.failed else 1
+    decisions = build_decision_log(config, agent)
+    if decisions is not None:
+        decisions.start()
     server = make_server(agent, config.host, config.port)
     serve_in_thread(server)
     logging.getLogger("moderation.fleet").info(
@@ -73,6 +96,8 @@ def run(config: AgentConfig) -> int:
         agent.run(stop, Schedule(config.poll_interval, max_backoff=config.max_backoff))
     finally:
         server.shutdown()
+        if decisions is not None:
+            decisions.stop()  # sends or spills what is pending
     return 0
 
 

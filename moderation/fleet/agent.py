@@ -64,6 +64,9 @@ class Served:
     decision: Decision
     item: Item
     request_id: str | None
+    # The encoded image as the caller sent it (its sha256 goes in the decision log), or None
+    # when the caller passed a decoded image or none.
+    image_bytes: bytes | None = None
 
 
 Observer = Callable[[Sequence[Served]], None]
@@ -111,6 +114,9 @@ class FleetAgent:
         # Called with every batch of served decisions (the decision log, counters); an
         # observer must be quick and never raise into serving: errors are logged.
         self.observers: list[Observer] = []
+        # The DecisionLog attached to this agent (moderation.fleet.decision_log), if any:
+        # health() shows its stats.
+        self.decision_log: Any = None
 
     @property
     def active(self) -> Active | None:
@@ -136,11 +142,13 @@ class FleetAgent:
         Every decision of the batch is judged by the same bundle, even if a poll swaps
         it meanwhile; observers then see the batch (they never delay the answer's content).
         """
-        items = [
-            Item(it.prompt, load_image(it.image))
-            if isinstance(it.image, bytes | bytearray | memoryview)
-            else it
+        encoded = [
+            bytes(it.image) if isinstance(it.image, bytes | bytearray | memoryview) else None
             for it in items
+        ]
+        items = [
+            it if raw is None else Item(it.prompt, load_image(raw))
+            for it, raw in zip(items, encoded, strict=True)
         ]
         active = self.active
         if active is None:
@@ -152,7 +160,8 @@ class FleetAgent:
         if self.observers:
             ids = list(request_ids) if request_ids is not None else [None] * len(items)
             served = [
-                Served(active, d, it, rid) for d, it, rid in zip(decisions, items, ids, strict=True)
+                Served(active, d, it, rid, raw)
+                for d, it, rid, raw in zip(decisions, items, ids, encoded, strict=True)
             ]
             for observer in self.observers:
                 try:
@@ -313,7 +322,7 @@ class FleetAgent:
         return True
 
     def health(self) -> dict[str, Any]:
-        """Return what /healthz shows: the active bundle, the last poll, error and refusal."""
+        """Return what /healthz shows: active bundle, last poll, error, refusal, decision log."""
         active = self.active
         rejected = self.last_rejected
         return {
@@ -326,6 +335,7 @@ class FleetAgent:
             "last_error": self.last_error,
             "last_rejected": rejected.as_dict() if rejected else None,
             "last_report_error": self.last_report_error,
+            "decision_log": self.decision_log.stats() if self.decision_log is not None else None,
         }
 
     def run(self, stop: threading.Event, schedule: Schedule) -> None:

@@ -47,6 +47,20 @@ class KnownRefused:
     version: int | None
 
 
+class UploadError(Exception):
+    """A decision batch the server did not take; `permanent` when resending cannot help."""
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+    @property
+    def permanent(self) -> bool:
+        """400 and 413: the same bytes would be refused again, so the batch is discarded."""
+        return self.status in (400, 413)
+
+
 class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
     """Turn every redirect into an HTTPError: following one would send the token elsewhere."""
 
@@ -123,6 +137,31 @@ class FleetClient:
         except (OSError, http.client.HTTPException) as exc:
             raise _transport_refusal(exc, self.server) from None
 
+    def decisions_url(self, policy: str) -> str:
+        """Return the URL decision batches of `policy` are posted to."""
+        return (
+            f"{self.server}/api/v1/fleet/policies/{urllib.parse.quote(policy, safe='')}/decisions"
+        )
+
+    def post_decisions(self, policy: str, body: bytes) -> dict[str, Any]:
+        """POST one JSON-encoded decision batch; return the server's answer.
+
+        Raises UploadError: permanent for 400/413 (the batch is at fault), otherwise
+        (401/403/404, 5xx, unreachable, timeout) worth retrying later with the same batch id.
+        """
+        headers = {"Content-Type": "application/json"}
+        request = self._request("POST", self.decisions_url(policy), headers, body)
+        try:
+            with self._open(request) as response:
+                answer = json.loads(response.read(1024 * 1024) or b"{}")
+        except urllib.error.HTTPError as exc:
+            failed = "the server failed; the batch is kept and resent with backoff"
+            raise UploadError(_http_refusal(exc, failed).message, status=exc.code) from None
+        except (OSError, http.client.HTTPException, ValueError) as exc:
+            text = _transport_text(exc)
+            raise UploadError(f"{self.server}: {text}; the batch is kept and resent") from None
+        return answer if isinstance(answer, dict) else {}
+
     def fetch_keys(self) -> list[dict[str, Any]]:
         """GET the server's published public keys (for people to review, never trusted as is)."""
         request = self._request("GET", f"{self.server}/api/v1/fleet/keys", {})
@@ -190,7 +229,10 @@ def _int_or_none(value: str | None) -> int | None:
         return None
 
 
-def _http_refusal(exc: urllib.error.HTTPError) -> Refused:
+_FAILED = "the server failed; the agent keeps its bundle and retries with backoff"
+
+
+def _http_refusal(exc: urllib.error.HTTPError, failed: str = _FAILED) -> Refused:
     try:
         message = json.loads(exc.read(64 * 1024)).get("message")
     except (ValueError, AttributeError, OSError, http.client.HTTPException):
@@ -199,7 +241,9 @@ def _http_refusal(exc: urllib.error.HTTPError) -> Refused:
         401: "the fleet token is unknown, revoked or expired; issue a new one",
         403: "the fleet token has no scope for this policy or channel",
         404: "the policy or channel does not exist or is not visible to this token",
-    }.get(exc.code, "the server failed; the agent keeps its bundle and retries with backoff")
+        400: "the batch breaks the upload contract; it is discarded",
+        413: "the batch is over the server's size limit; it is discarded",
+    }.get(exc.code, failed)
     if 300 <= exc.code < 400:
         where = exc.headers.get("Location", "?")
         message, hint = None, f"redirect to {where} not followed (it would carry the token)"
@@ -208,6 +252,11 @@ def _http_refusal(exc: urllib.error.HTTPError) -> Refused:
 
 
 def _transport_refusal(exc: BaseException, server: str) -> Refused:
+    text = _transport_text(exc)
+    return Refused("http_error", f"{server}: {text}; the agent keeps its bundle and retries")
+
+
+def _transport_text(exc: BaseException) -> str:
     if isinstance(exc, http.client.IncompleteRead):
         text = f"the download was cut short ({len(exc.partial)} bytes received)"
     elif isinstance(exc, TimeoutError | socket.timeout):
@@ -216,4 +265,4 @@ def _transport_refusal(exc: BaseException, server: str) -> Refused:
         text = f"cannot reach the server ({exc.reason})"
     else:
         text = f"{type(exc).__name__}: {exc}"
-    return Refused("http_error", f"{server}: {text}; the agent keeps its bundle and retries")
+    return text

@@ -24,6 +24,10 @@ DEFAULTS = {
     "heartbeat_every": 20,
     "host": "127.0.0.1",
     "port": 8700,
+    "upload_interval": 5.0,
+    "upload_batch": 500,
+    "log_memory_mb": 64.0,
+    "log_disk_mb": 256.0,
 }
 
 
@@ -52,6 +56,11 @@ class AgentConfig:
     port: int = DEFAULTS["port"]
     once: bool = False
     print_keys: bool = False
+    decision_log: bool = True
+    upload_interval: float = DEFAULTS["upload_interval"]
+    upload_batch: int = DEFAULTS["upload_batch"]
+    log_memory_mb: float = DEFAULTS["log_memory_mb"]
+    log_disk_mb: float = DEFAULTS["log_disk_mb"]
 
 
 def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
@@ -78,6 +87,16 @@ def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
     add("--label", "FLEET_LABELS", action="append", help="key=value, repeatable (or k=v,k=v)")
     add("--host", "FLEET_HOST", help="address of the health/decision endpoint (127.0.0.1)")
     add("--port", "FLEET_PORT", type=int, help="port of the health/decision endpoint (8700)")
+    add("--decision-log", "FLEET_DECISION_LOG",
+        help="on/off: send decision counts and sampled records to the server (on)")  # fmt: skip
+    add("--upload-interval", "FLEET_UPLOAD_INTERVAL", type=float,
+        help="seconds between decision uploads (5)")  # fmt: skip
+    add("--upload-batch", "FLEET_UPLOAD_BATCH", type=int,
+        help="records per upload, sent as soon as this many wait (500, at most 1000)")  # fmt: skip
+    add("--log-memory-mb", "FLEET_LOG_MEMORY_MB", type=float,
+        help="memory for records waiting to upload; the oldest drop past it (64)")  # fmt: skip
+    add("--log-disk-mb", "FLEET_LOG_DISK_MB", type=float,
+        help="disk in the state dir for batches the server did not take (256)")  # fmt: skip
     p.add_argument("--once", action="store_true", help="restore, poll once, report and exit")
     p.add_argument(
         "--print-keys", action="store_true", help="print the server's public keys and exit"
@@ -120,6 +139,11 @@ def parse_config(argv: Sequence[str] | None = None, env: Mapping[str, str] | Non
         host=args.host or DEFAULTS["host"],
         port=DEFAULTS["port"] if args.port is None else int(args.port),
         once=args.once, print_keys=args.print_keys,
+        decision_log=_switch(args.decision_log, "--decision-log"),
+        upload_interval=_positive(args.upload_interval, "upload_interval"),
+        upload_batch=_batch(args.upload_batch),
+        log_memory_mb=_positive(args.log_memory_mb, "log_memory_mb"),
+        log_disk_mb=_positive(args.log_disk_mb, "log_disk_mb"),
     )  # fmt: skip
 
 
@@ -127,6 +151,22 @@ def _positive(value, name: str) -> float:
     value = DEFAULTS[name] if value is None else float(value)
     if value <= 0:
         raise ConfigError(f"--{name.replace('_', '-')} must be positive, not {value}")
+    return value
+
+
+def _switch(value: str | None, flag: str) -> bool:
+    word = (value or "on").strip().lower()
+    if word in ("on", "true", "1", "yes"):
+        return True
+    if word in ("off", "false", "0", "no"):
+        return False
+    raise ConfigError(f"{flag} must be on or off, not {value!r}")
+
+
+def _batch(value) -> int:
+    value = DEFAULTS["upload_batch"] if value is None else int(value)
+    if not 1 <= value <= 1000:
+        raise ConfigError(f"--upload-batch must be between 1 and 1000, not {value}")
     return value
 
 

@@ -1,4 +1,4 @@
-"""When to poll next: the interval with ±20% jitter, doubling after each failure up to a cap."""
+"""When to poll next (interval with ±20% jitter, doubling on failure), and upload backoff."""
 
 from __future__ import annotations
 
@@ -25,3 +25,12 @@ class Schedule:
         self.failures = self.failures + 1 if failed else 0
         base = min(self.interval * 2 ** min(self.failures, 32), self.max_backoff)
         return base * self._rng.uniform(1 - JITTER, 1 + JITTER)
+
+
+def full_jitter(failures: int, *, base: float, cap: float, rng: random.Random) -> float:
+    """Return a delay drawn uniformly in [0, min(cap, base*2^failures)] ("full jitter").
+
+    Agents that failed together (the server went down for all of them) then retry spread
+    over the whole window instead of in step.
+    """
+    return rng.uniform(0.0, min(cap, base * 2 ** min(max(failures, 0), 32)))

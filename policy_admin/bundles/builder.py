@@ -19,12 +19,19 @@ from moderation.engine.bundle.types import (
     EmbeddingSet,
     KeywordSet,
     PolicyInfo,
+    Sampling,
 )
 from moderation.engine.catalogue import load_catalogue
 from moderation.engine.concepts import concept_vectors
 from moderation.engine.decision import Action
 from moderation.engine.images import load_image
-from policy_admin.models import ClipConcept, FloorKeywordSet, KeywordRuleSet, Policy
+from policy_admin.models import (
+    ClipConcept,
+    DecisionSampling,
+    FloorKeywordSet,
+    KeywordRuleSet,
+    Policy,
+)
 from policy_admin.selectors import policies as selectors
 from tenants.scoping import scoped
 
@@ -90,8 +97,22 @@ def bundle_build(
         keyword_sets=tuple(_keyword_sets(policy)),
         embedding_sets=tuple(embedding_sets),
         concepts=tuple(concepts),
+        sampling=_sampling(policy),
     )
     return BuildResult(bundle=bundle, warnings=warnings)
+
+
+def _sampling(policy: Policy) -> Sampling:
+    """The policy's sampling rules as they stand now (the model's defaults before any save)."""
+    row = scoped(DecisionSampling, policy.tenant).filter(policy=policy).first()
+    row = row or DecisionSampling(tenant=policy.tenant, policy=policy)
+    return Sampling(
+        enabled=row.enabled,
+        review_per_minute=row.review_per_minute,
+        audit_share=float(row.audit_share),
+        keep_blocks=row.keep_blocks,
+        thumbnail_px=row.thumbnail_px,
+    )
 
 
 def _thresholds(own, floors) -> list[CategoryThreshold]:

@@ -10,6 +10,7 @@ from moderation.engine.bundle.types import (
     EmbeddingSet,
     KeywordSet,
     PolicyInfo,
+    Sampling,
 )
 from moderation.engine.match_options import MatchOptions
 
@@ -23,6 +24,7 @@ __all__ = [
     "KeywordSet",
     "MatchOptions",
     "PolicyInfo",
+    "Sampling",
     "bundle_from_dict",
     "bundle_to_dict",
     "canonical_json",

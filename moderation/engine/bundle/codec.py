@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from moderation.engine.bundle import fields as f
+from moderation.engine.bundle.sampling import sampling_from_dict, sampling_to_dict
 from moderation.engine.bundle.types import (
     SPEC_VERSION,
     Bundle,
@@ -33,11 +34,12 @@ _CONTROL_RE = re.compile("[\x00-\x1f\x7f-\x9f]")
 _MODEL_NAME_RE = re.compile(r"^[a-z0-9_\-]{1,64}$")
 _TOP = ("spec", "policy", "models", "categories", "thresholds")
 _RULE_LISTS = ("keyword_sets", "embedding_sets", "concepts")
+_OPTIONAL = (*_RULE_LISTS, "sampling")
 
 
 def bundle_to_dict(bundle: Bundle) -> dict[str, Any]:
     """Return the JSON-shaped form of a bundle (vectors as base64 objects)."""
-    return {
+    data = {
         "spec": bundle.spec,
         "policy": vars(bundle.policy).copy(),
         "models": {
@@ -53,6 +55,11 @@ def bundle_to_dict(bundle: Bundle) -> dict[str, Any]:
         "embedding_sets": [_embedding_set_dict(e) for e in bundle.embedding_sets],
         "concepts": [_concept_dict(c) for c in bundle.concepts],
     }
+    # Left out when absent, so a bundle published before sampling existed re-encodes
+    # to the same canonical bytes (same digest, same signature).
+    if bundle.sampling is not None:
+        data["sampling"] = sampling_to_dict(bundle.sampling)
+    return data
 
 
 def _keyword_set_dict(ks: KeywordSet) -> dict[str, Any]:
@@ -140,7 +147,7 @@ def bundle_from_bytes(data: bytes) -> Bundle:
 
 def bundle_from_dict(raw: Any) -> Bundle:
     """Validate JSON-shaped bundle data strictly and return the typed bundle."""
-    top = f.obj(raw, "", _TOP, _RULE_LISTS)
+    top = f.obj(raw, "", _TOP, _OPTIONAL)
     if top["spec"] != SPEC_VERSION:
         raise BundleError("spec", f"unsupported spec {top['spec']!r}; this engine reads '1'")
     pins, dims = _models(top["models"])
@@ -156,6 +163,7 @@ def bundle_from_dict(raw: Any) -> Bundle:
             _each(top.get("embedding_sets", []), "embedding_sets", _embedding_set, dims)
         ),
         concepts=tuple(_each(top.get("concepts", []), "concepts", _concept, dims)),
+        sampling=sampling_from_dict(top["sampling"]) if "sampling" in top else None,
     )
     _check_unique_ids(bundle)
     return bundle

@@ -98,6 +98,22 @@ class Concept:
     bias: float = 0.0  # probe intercept; 0 for a prototype
 
 
+@dataclass(frozen=True)
+class Sampling:
+    """Which served decisions the fleet keeps as records; counts cover every decision anyway.
+
+    Every `review` up to `review_per_minute` per minute and server, a random
+    `audit_share` of all decisions (drawn independently of the action, so that it
+    estimates precision and recall without bias), and every `block` when `keep_blocks`.
+    """
+
+    enabled: bool = True
+    review_per_minute: int = 60
+    audit_share: float = 0.01
+    keep_blocks: bool = False
+    thumbnail_px: int = 256  # longest side of the JPEG kept of an image; 0 keeps none
+
+
 @dataclass(frozen=True, eq=False)
 class Bundle:
     """A compiled policy: everything an inference server needs besides the models.
@@ -113,6 +129,8 @@ class Bundle:
     keyword_sets: tuple[KeywordSet, ...] = ()
     embedding_sets: tuple[EmbeddingSet, ...] = ()
     concepts: tuple[Concept, ...] = ()
+    # None in bundles published before sampling existed: the fleet then keeps no records.
+    sampling: Sampling | None = None
     spec: str = SPEC_VERSION
 
     @classmethod

@@ -1,12 +1,19 @@
 """Bundle canonical bytes, digests and the strict schema."""
 
 import copy
+import dataclasses
 import json
 
 import numpy as np
 import pytest
 
-from moderation.engine.bundle import Bundle, bundle_from_dict, bundle_to_dict, canonical_json
+from moderation.engine.bundle import (
+    Bundle,
+    Sampling,
+    bundle_from_dict,
+    bundle_to_dict,
+    canonical_json,
+)
 from moderation.engine.compiled import load_bundle
 from moderation.engine.errors import BundleError
 
@@ -205,4 +212,35 @@ def test_model_and_output_names_are_checked(bundle, mutate, message):
 def test_phrases_with_control_characters_are_refused(bundle):
     data = _broken(bundle, lambda d: d["keyword_sets"][0]["terms"].append("se\x00x"))
     with pytest.raises(BundleError, match=r"terms\[2\]: term holds a control character"):
+        bundle_from_dict(data)
+
+
+def test_a_bundle_without_sampling_keeps_its_bytes(bundle):
+    assert bundle.sampling is None
+    assert b'"sampling"' not in bundle.to_bytes()
+    assert Bundle.from_bytes(bundle.to_bytes()).sampling is None
+
+
+def test_sampling_round_trips_and_changes_the_digest(bundle):
+    sampled = dataclasses.replace(bundle, sampling=Sampling(audit_share=0.05, keep_blocks=True))
+    again = Bundle.from_bytes(sampled.to_bytes())
+    assert again.sampling == Sampling(True, 60, 0.05, True, 256)
+    assert again.sha256 == sampled.sha256 != bundle.sha256
+    assert b'"audit_share":0.05' in sampled.to_bytes()
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("audit_share", 1.5, "sampling.audit_share.*outside"),
+        ("review_per_minute", -1, "sampling.review_per_minute.*below"),
+        ("keep_blocks", "yes", "sampling.keep_blocks.*true or false"),
+        ("thumbnail_px", 5000, "sampling.thumbnail_px.*above"),
+        ("every_flag", True, "sampling.*unknown field 'every_flag'"),
+    ],
+)
+def test_bad_sampling_is_refused_with_its_field(bundle, field, value, message):
+    data = bundle_to_dict(dataclasses.replace(bundle, sampling=Sampling()))
+    data["sampling"][field] = value
+    with pytest.raises(BundleError, match=message):
         bundle_from_dict(data)

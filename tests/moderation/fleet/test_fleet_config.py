@@ -10,7 +10,7 @@ import threading
 
 import pytest
 
-from moderation.fleet.__main__ import build_agent, main
+from moderation.fleet.__main__ import build_agent, build_decision_log, main
 from moderation.fleet.config import ConfigError, parse_config
 from moderation.fleet.keys import KeyConfigError, TrustedKeys, load_key_file, parse_key_list
 from moderation.fleet.refusal import Refused
@@ -209,3 +209,40 @@ def test_help_runs_as_a_module():
     ).stdout
     assert "--trusted-keys" in out
     assert "FLEET_POLL_INTERVAL" in out
+
+
+def test_the_decision_log_is_on_by_default_with_its_caps(fleet, tmp_path, models):
+    config = parse_config([], _env(fleet, tmp_path))
+    assert (config.decision_log, config.upload_interval, config.upload_batch) == (True, 5.0, 500)
+    assert (config.log_memory_mb, config.log_disk_mb) == (64.0, 256.0)
+    agent = build_agent(config, models=models)
+    log = build_decision_log(config, agent)
+    assert agent.decision_log is log
+    assert log.observe in agent.observers
+    assert log.spool.directory == tmp_path / "state" / "decisions"
+    assert (log.max_pending_bytes, log.spool.max_bytes) == (64 * 2**20, 256 * 2**20)
+
+
+def test_decision_log_options_from_environment_and_flags(fleet, tmp_path, models):
+    env = _env(fleet, tmp_path, FLEET_DECISION_LOG="off", FLEET_UPLOAD_INTERVAL="2",
+               FLEET_LOG_DISK_MB="8")  # fmt: skip
+    config = parse_config(["--upload-batch", "50", "--log-memory-mb", "16"], env)
+    assert config.decision_log is False
+    assert (config.upload_interval, config.upload_batch) == (2.0, 50)
+    assert (config.log_memory_mb, config.log_disk_mb) == (16.0, 8.0)
+    assert build_decision_log(config, build_agent(config, models=models)) is None
+    assert parse_config(["--decision-log", "on"], env).decision_log is True
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--upload-batch", "0"], "--upload-batch must be between 1 and 1000"),
+        (["--upload-batch", "5000"], "--upload-batch must be between 1 and 1000"),
+        (["--decision-log", "maybe"], "--decision-log must be on or off"),
+        (["--log-disk-mb", "0"], "--log-disk-mb must be positive"),
+    ],
+)
+def test_bad_decision_log_options_are_refused_by_name(fleet, tmp_path, argv, message):
+    with pytest.raises(ConfigError, match=message):
+        parse_config(argv, _env(fleet, tmp_path))

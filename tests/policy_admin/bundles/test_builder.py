@@ -4,15 +4,17 @@ import pytest
 
 from kernel import registry
 from kernel.errors import ApplicationError
+from moderation.engine.bundle import Bundle, Sampling
 from moderation.engine.evaluate import evaluate
 from policy_admin.bundles.builder import bundle_build
-from policy_admin.models import FloorKeywordSet
+from policy_admin.models import DecisionSampling, FloorKeywordSet
 from policy_admin.services import floors
 from tests.policy_admin.factories import (
     CategoryThresholdFactory,
     ClipConceptFactory,
     FloorCategoryFactory,
     KeywordRuleSetFactory,
+    PolicyFactory,
 )
 
 pytestmark = [pytest.mark.django_db, pytest.mark.models]
@@ -99,3 +101,26 @@ def test_demo_policy_builds_and_judges_with_every_rule_kind(tenant, models, admi
     assert decision.action.value == "block"
     calm = evaluate(bundle, prompt="a watercolour of a lighthouse at dawn", models=models)
     assert calm.action.value == "allow"
+
+
+def test_the_bundle_carries_default_sampling_before_any_is_saved(policy, models):
+    sampling = bundle_build(policy=policy, models=models).bundle.sampling
+    assert sampling == Sampling(
+        enabled=True, review_per_minute=60, audit_share=0.01, keep_blocks=False, thumbnail_px=256
+    )
+
+
+def test_the_bundle_carries_the_policys_sampling(policy, models):
+    DecisionSampling.objects.create(
+        tenant=policy.tenant, policy=policy, review_per_minute=5, audit_share=0.2,
+        keep_blocks=True, thumbnail_px=0,
+    )  # fmt: skip
+    bundle = bundle_build(policy=policy, models=models).bundle
+    assert bundle.sampling == Sampling(True, 5, 0.2, True, 0)
+    assert Bundle.from_bytes(bundle.to_bytes()).sampling == bundle.sampling
+
+
+def test_another_policys_sampling_is_not_used(policy, other_tenant, models):
+    other = PolicyFactory(tenant=other_tenant)
+    DecisionSampling.objects.create(tenant=other_tenant, policy=other, audit_share=0.5)
+    assert bundle_build(policy=policy, models=models).bundle.sampling.audit_share == 0.01
