@@ -27,7 +27,6 @@ from moderation.engine.decision import Action
 from moderation.engine.images import load_image
 from policy_admin.models import (
     ClipConcept,
-    DecisionSampling,
     FloorKeywordSet,
     KeywordRuleSet,
     Policy,
@@ -104,8 +103,7 @@ def bundle_build(
 
 def _sampling(policy: Policy) -> Sampling:
     """The policy's sampling rules as they stand now (the model's defaults before any save)."""
-    row = scoped(DecisionSampling, policy.tenant).filter(policy=policy).first()
-    row = row or DecisionSampling(tenant=policy.tenant, policy=policy)
+    row = selectors.decision_sampling(policy)
     return Sampling(
         enabled=row.enabled,
         review_per_minute=row.review_per_minute,

@@ -8,6 +8,7 @@ from policy_admin.models import (
     AuditEvent,
     CategoryThreshold,
     ClipConcept,
+    DecisionSampling,
     EmbeddingRuleSet,
     FloorCategory,
     FloorKeywordSet,
@@ -113,3 +114,9 @@ def audit_actor_names(*, tenant) -> list[str]:
         .values_list("actor_name", flat=True)
         .distinct()
     )
+
+
+def decision_sampling(policy: Policy) -> DecisionSampling:
+    """The policy's production sampling rules; the defaults (unsaved) before anyone saves them."""
+    found = scoped(DecisionSampling, policy.tenant).filter(policy=policy).first()
+    return found or DecisionSampling(tenant=policy.tenant, policy=policy)

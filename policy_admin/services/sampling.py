@@ -3,15 +3,10 @@
 from django.db import transaction
 
 from policy_admin.models import DecisionSampling, Policy
+from policy_admin.selectors.policies import decision_sampling
 from policy_admin.services.audit import audit_record, changes, describe_changes
 
 SAMPLING_FIELDS = ("enabled", "review_per_minute", "audit_share", "keep_blocks", "thumbnail_px")
-
-
-def sampling_of(policy: Policy) -> DecisionSampling:
-    """The policy's sampling rules; the defaults (unsaved) until someone changes them."""
-    found = DecisionSampling.objects.filter(tenant=policy.tenant, policy=policy).first()
-    return found or DecisionSampling(tenant=policy.tenant, policy=policy)
 
 
 def _snapshot(sampling: DecisionSampling) -> dict:
@@ -21,7 +16,7 @@ def _snapshot(sampling: DecisionSampling) -> dict:
 @transaction.atomic
 def sampling_save(*, policy: Policy, actor, **fields) -> DecisionSampling:
     """Change the sampling rules; audited. They reach the fleet with the next published version."""
-    sampling = sampling_of(policy)
+    sampling = decision_sampling(policy)
     before = _snapshot(sampling)
     for name, value in fields.items():
         if name not in SAMPLING_FIELDS:

@@ -4,7 +4,8 @@ from django.contrib import messages
 from django.shortcuts import redirect
 
 from policy_admin.forms.publishing import SamplingForm
-from policy_admin.services.sampling import sampling_of, sampling_save
+from policy_admin.selectors.policies import decision_sampling
+from policy_admin.services.sampling import sampling_save
 from policy_admin.views.base import PolicyPageView
 
 
@@ -15,11 +16,11 @@ class SamplingView(PolicyPageView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context.setdefault("form", SamplingForm(instance=sampling_of(self.policy)))
+        context.setdefault("form", SamplingForm(instance=decision_sampling(self.policy)))
         return context
 
     def post(self, request, *args, **kwargs):
-        form = SamplingForm(request.POST, instance=sampling_of(self.policy))
+        form = SamplingForm(request.POST, instance=decision_sampling(self.policy))
         if not form.is_valid():
             return self.render_to_response(self.get_context_data(form=form), status=400)
         sampling_save(
