@@ -98,7 +98,11 @@ class ClassifierVersion(TenantOwned):
     sample_labels = models.JSONField(help_text="1 positive, 0 negative, per sample id.")
     samples_sha256 = models.CharField(max_length=64)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
