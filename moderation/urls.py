@@ -1,8 +1,8 @@
-"""Moderation pages under /t/<tenant>/: live tests, samples, suites, quality and alerts."""
+"""Moderation pages under /t/<tenant>/: live tests, samples, suites, quality, classifiers."""
 
 from django.urls import include, path
 
-from moderation.views import alerts, live, quality, samples, suites
+from moderation.views import alerts, classifiers, live, quality, samples, suites
 
 live_test_patterns = [
     path("", live.LiveConsoleView.as_view(), name="live-console"),
@@ -19,6 +19,16 @@ policy_patterns = [
     path("live/", include(live_test_patterns)),
     path("quality/", quality.QualityView.as_view(), name="policy-quality"),
     path("quality/drift/", quality.DriftView.as_view(), name="policy-drift"),
+    path("classifiers/", classifiers.ClassifierListView.as_view(), name="classifier-list"),
+    path("classifiers/<int:pk>/", classifiers.ClassifierView.as_view(), name="classifier"),
+    path(
+        "classifiers/<int:pk>/train/",
+        classifiers.ClassifierTrainView.as_view(),
+        name="classifier-train",
+    ),
+    path(
+        "classifiers/<int:pk>/use/", classifiers.ClassifierUseView.as_view(), name="classifier-use"
+    ),
 ]
 
 sample_patterns = [
