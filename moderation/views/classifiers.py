@@ -47,7 +47,7 @@ LEGENDS = {
 
 
 def form_values(classifier: CustomClassifier | None = None, data=None) -> dict:
-    """What the classifier form shows: posted data, else the classifier's settings, else defaults."""
+    """What the classifier form shows: posted data, else the classifier's settings or defaults."""
     if data is not None:
         get = data.get
         sides = [
