@@ -130,3 +130,26 @@ def test_another_tenants_classifier_and_sample_set_are_404(
     theirs = SampleSetFactory(tenant=other_tenant)
     response = client.post(page("classifier-train", pk=classifier.pk), {"sample_set": theirs.pk})
     assert response.status_code == 404
+
+
+def test_the_live_console_explains_a_classifier_score(classifier, editor):
+    from django.template.loader import render_to_string
+
+    from moderation.engine.evaluate import evaluate
+    from moderation.views.presenters import decision_view
+    from policy_admin.bundles.builder import bundle_build
+    from policy_admin.services.classifiers import classifier_version_use
+    from tests.policy_admin.services.test_classifiers import make_version
+
+    models = FakeModels()
+    version = make_version(classifier, models)
+    classifier_version_use(
+        classifier=classifier, version=version, actor=editor, revision=classifier.policy.revision
+    )
+    bundle = bundle_build(policy=classifier.policy, models=models).bundle
+    decision = evaluate(bundle, prompt="the mascot", models=models).as_dict()
+    view = decision_view(decision, prompt="the mascot", image=None)
+    [rule] = [r for r in view.rules if r["kind"] == "classifier"]
+    html = render_to_string("moderation/partials/decision.html", {"d": view, "concept_thumbs": {}})
+    assert "trained classifier v1: calibrated probability" in html
+    assert f"{rule['score']:.3f}" in html
