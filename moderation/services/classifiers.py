@@ -37,6 +37,9 @@ MIN_NEGATIVES = 10
 FEATURE_SCORERS = ("nudenet", "opennsfw")
 IMAGE_CHUNK = 32
 TASK = "moderation.tasks.gpu.training_execute"
+# The task's hard time limit (seconds): a training running longer than this has
+# certainly lost its worker, so a redelivered task may start it again.
+TIME_LIMIT = 2 * 3600 + 120
 
 _LEGAL = {
     Status.QUEUED: {Status.RUNNING, Status.FAILED},
@@ -138,11 +141,25 @@ def training_enqueue(*, run: TrainingRun) -> None:
 
 @transaction.atomic
 def training_claim(*, run_id: int) -> TrainingRun | None:
-    """Mark a queued training running; None when it is not queued (done, failed, taken)."""
+    """Mark a queued training running; None when there is nothing to run.
+
+    A running training started longer ago than the task's hard time limit lost
+    its worker (acks_late redelivered its task): it starts again from the
+    beginning, which is safe because nothing is stored before the end. One
+    started more recently belongs to a live worker and is left alone.
+    """
     run = TrainingRun.objects.select_for_update().filter(pk=run_id).first()
-    if run is None or run.status != Status.QUEUED:
+    if run is None:
         return None
-    return training_transition(run, Status.RUNNING, started_at=timezone.now(), reason="")
+    now = timezone.now()
+    lost = run.status == Status.RUNNING and (
+        run.started_at is None or (now - run.started_at).total_seconds() > TIME_LIMIT
+    )
+    if lost:
+        training_transition(run, Status.QUEUED, progress_done=0)
+    if run.status != Status.QUEUED:
+        return None
+    return training_transition(run, Status.RUNNING, started_at=now, reason="")
 
 
 def training_fail(*, run: TrainingRun, reason: str) -> TrainingRun:

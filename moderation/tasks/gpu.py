@@ -81,7 +81,7 @@ def suite_run_execute(run_id: int) -> None:
         suites.suite_finish(run=run, bundle=bundle)
 
 
-TRAINING_SOFT_LIMIT = 2 * 3600
+TRAINING_SOFT_LIMIT = classifiers_service.TIME_LIMIT - 120
 
 
 @shared_task(
@@ -91,7 +91,7 @@ TRAINING_SOFT_LIMIT = 2 * 3600
     retry_backoff=2,
     max_retries=3,
     soft_time_limit=TRAINING_SOFT_LIMIT,
-    time_limit=TRAINING_SOFT_LIMIT + 120,
+    time_limit=classifiers_service.TIME_LIMIT,
 )
 def training_execute(run_id: int) -> None:
     """Train a classifier; a failure leaves the run failed with its reason and no version."""

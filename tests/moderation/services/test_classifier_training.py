@@ -175,3 +175,21 @@ def test_the_task_stores_a_refusal_as_the_reason(classifier, sample_set, editor,
     assert run.status == TrainingRun.Status.FAILED
     assert "Too few samples" in run.reason
     assert "Add 3 more positives" in run.reason
+
+
+def test_a_redelivered_task_leaves_a_live_training_alone_and_restarts_a_lost_one(
+    classifier, sample_set, editor
+):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    prompt_samples(sample_set)
+    run = service.training_start(classifier=classifier, sample_set=sample_set, actor=editor)
+    assert service.training_claim(run_id=run.pk) is not None
+    assert service.training_claim(run_id=run.pk) is None  # its worker is alive
+    long_ago = timezone.now() - dt.timedelta(seconds=service.TIME_LIMIT + 1)
+    TrainingRun.objects.filter(pk=run.pk).update(started_at=long_ago)
+    again = service.training_claim(run_id=run.pk)
+    assert again.status == TrainingRun.Status.RUNNING
+    assert again.started_at > long_ago
