@@ -147,3 +147,28 @@ def test_weights_survive_as_float32(classifier, models, editor):
     )
     [rule] = bundle_build(policy=classifier.policy, models=models).bundle.classifiers
     np.testing.assert_allclose(rule.weights, version.coefficients["weights"], rtol=1e-6)
+
+
+def test_a_policy_whose_only_rule_is_a_classifier_publishes_it(classifier, editor, fleet_isolated):
+    from kernel import registry
+    from policy_admin.bundles.stored import version_bundle
+    from policy_admin.services.publishing import policy_publish
+
+    class Loaded:
+        """The text encoder pin this process has, without loading the model."""
+
+        def __init__(self):
+            pin = registry.models().pins()["minilm"]
+            self.text = type("Text", (), {"pin": pin, "dim": 384})()
+            self.text.encode = lambda texts: np.ones((len(texts), 384)) / np.sqrt(384)
+
+    version = make_version(classifier, Loaded())
+    service.classifier_version_use(
+        classifier=classifier, version=version, actor=editor, revision=classifier.policy.revision
+    )
+    classifier.policy.refresh_from_db()
+    published = policy_publish(
+        policy=classifier.policy, actor=editor, revision=classifier.policy.revision
+    )
+    [rule] = version_bundle(published).classifiers
+    assert (rule.name, rule.version, rule.encoder) == ("Mascot", 1, "minilm")
