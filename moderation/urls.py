@@ -1,9 +1,11 @@
-"""Moderation pages under /t/<tenant>/: live tests, samples, suites, quality, alerts, review."""
+"""Moderation pages under /t/<tenant>/: live tests, samples, suites, quality, alerts, review,
+shadow experiments and classifiers."""
 
 from django.urls import include, path
 
 from moderation.views import (
     alerts,
+    classifiers,
     live,
     quality,
     review,
@@ -39,6 +41,16 @@ policy_patterns = [
         "keywords/<int:pk>/robustness/run/",
         robustness.KeywordRobustnessStartView.as_view(),
         name="keyword-robustness-start",
+    ),
+    path("classifiers/", classifiers.ClassifierListView.as_view(), name="classifier-list"),
+    path("classifiers/<int:pk>/", classifiers.ClassifierView.as_view(), name="classifier"),
+    path(
+        "classifiers/<int:pk>/train/",
+        classifiers.ClassifierTrainView.as_view(),
+        name="classifier-train",
+    ),
+    path(
+        "classifiers/<int:pk>/use/", classifiers.ClassifierUseView.as_view(), name="classifier-use"
     ),
 ]
 

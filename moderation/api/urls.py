@@ -1,9 +1,11 @@
 """Moderation API routes under /api/v1/tenants/<tenant>/: live tests, samples, suites, quality,
-review queues."""
+review queues,
+classifier trainings."""
 
 from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
+from moderation.api.views.classifiers import TrainingRunViewSet
 from moderation.api.views.fleet import decisions_upload
 from moderation.api.views.live import LiveTestViewSet
 from moderation.api.views.quality import PolicyQualityViewSet
@@ -23,6 +25,9 @@ router.register(
     r"policies/(?P<policy>[a-z0-9-]+)/keyword-sets/(?P<set_pk>\d+)/robustness",
     KeywordRobustnessViewSet,
     basename="keyword-robustness",
+)
+router.register(
+    r"classifiers/(?P<classifier_pk>\d+)/trainings", TrainingRunViewSet, basename="api-training"
 )
 router.register(r"policies/(?P<policy>[a-z0-9-]+)", PolicyQualityViewSet, basename="policy-quality")
 

@@ -6,6 +6,7 @@ import hashlib
 import hmac
 
 from moderation.engine.bundle.types import Bundle, CategoryThreshold
+from moderation.engine.classifiers import StackedClassifiers
 from moderation.engine.concepts import StackedConcepts
 from moderation.engine.decision import Stamp
 from moderation.engine.embedding_rules import StackedEmbeddingSets
@@ -36,19 +37,27 @@ class CompiledBundle:
             )
             for encoder in sorted({c.encoder for c in bundle.concepts})
         }
+        # Keyed by (target, encoder): one matrix product per target scores them all.
+        self.classifiers = {
+            key: StackedClassifiers(
+                [c for c in bundle.classifiers if (c.target, c.encoder) == key],
+                bundle.dims[key[1]],
+            )
+            for key in sorted({(c.target, c.encoder) for c in bundle.classifiers})
+        }
 
     def thresholds(self, modality: str) -> tuple[CategoryThreshold, ...]:
         """Return the category thresholds that judge `modality`, in bundle order."""
         return tuple(t for t in self.bundle.thresholds if modality in t.modalities())
 
     def outputs_needed(self, modality: str) -> set[str]:
-        """Return every model output the thresholds of `modality` read."""
+        """Return every model output the thresholds and classifiers of `modality` read."""
         mapping = self.bundle.category_outputs
         return {
             name
             for t in self.thresholds(modality)
             for name in mapping[t.category].for_modality(modality)
-        }
+        } | {name for c in self.bundle.classifiers if c.target == modality for name in c.outputs}
 
 
 def compile_bundle(bundle: Bundle | CompiledBundle) -> CompiledBundle:

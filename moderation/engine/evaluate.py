@@ -1,8 +1,10 @@
 """evaluate(): judge prompts and images against a bundle, with one model call per stage.
 
-Timings: each stage (normalise, keywords, embed, categories, concepts) runs once
-for the whole batch, and each input that took part is charged an equal share of
-the stage's time; for a single input they are exact.
+Timings: each stage (normalise, keywords, embed, categories, concepts,
+classifiers) runs once for the whole batch, and each input that took part is
+charged an equal share of the stage's time; for a single input they are exact.
+Encoder vectors and scorer outputs are computed once per batch and shared by
+the stages that read them.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from moderation.engine.models.base import PinMismatch
 from moderation.engine.providers import ModelProvider
 from moderation.engine.textbatch import NormalizedBatch, normalize_batch
 
-STAGES = ("normalise", "keywords", "embed", "categories", "concepts")
+STAGES = ("normalise", "keywords", "embed", "categories", "concepts", "classifiers")
 _SKIPPED_EMPTY = {"skipped": "empty prompt: no model judges it"}
 
 
@@ -52,6 +54,7 @@ def evaluate_batch(
     run.categories("prompt")
     run.categories("image")
     run.concepts()
+    run.classifiers()
     return run.decisions()
 
 
@@ -67,6 +70,10 @@ class _Run:
         self.results: list[list[RuleResult]] = [[] for _ in items]
         self.timings = [dict.fromkeys(STAGES, 0.0) for _ in items]
         self.calibrated = [True] * len(items)
+        # What one stage computed and a later one reuses: encoder vectors and scorer
+        # outputs per modality, so a classifier adds no model call of its own.
+        self._vectors: dict[str, tuple[dict[int, int], np.ndarray]] = {}
+        self._outputs: dict[str, tuple[dict[int, dict], bool]] = {}
 
     def _charge(self, stage: str, rows: Sequence[int], start: float) -> None:
         share = _ms(start) / max(len(rows), 1)
@@ -117,8 +124,11 @@ class _Run:
         rows = [i for i, it in enumerate(self.items) if it.prompt is not None]
         active = [i for i in rows if has_content(self.items[i].prompt)]
         start = time.perf_counter()
-        vectors = self._encode_prompts(active) if active else None
-        row_of = {i: r for r, i in enumerate(active)}
+        row_of, vectors = self._prompt_vectors(active)
+        for name in self.compiled.embedding:
+            _check_encoder(
+                "text", self.models.text_encoder(), name, self.compiled.bundle.dims[name]
+            )
         for stacked in self.compiled.embedding.values():
             scores = stacked.score(vectors) if vectors is not None else None
             for k, es in enumerate(stacked.sets):
@@ -130,13 +140,27 @@ class _Run:
                         self.results[i].append(_embedding_result(es, scores[k], r))
         self._charge("embed", rows, start)
 
-    def _encode_prompts(self, rows: list[int]) -> np.ndarray:
-        encoder = self.models.text_encoder()
-        for name in self.compiled.embedding:
-            _check_encoder("text", encoder, name, self.compiled.bundle.dims[name])
-        texts = [self.items[i].prompt for i in rows]
-        what = f"text encoder {encoder.pin.name!r}"
-        return unit_rows(encoder.encode(texts), len(texts), encoder.dim, what)
+    def _prompt_vectors(self, rows: list[int]) -> tuple[dict[int, int], np.ndarray | None]:
+        """The text encoder's unit vectors of the prompts at `rows`, encoded once per batch."""
+        if "prompt" not in self._vectors:
+            if not rows:
+                return {}, None
+            encoder = self.models.text_encoder()
+            texts = [self.items[i].prompt for i in rows]
+            what = f"text encoder {encoder.pin.name!r}"
+            vectors = unit_rows(encoder.encode(texts), len(texts), encoder.dim, what)
+            self._vectors["prompt"] = ({i: r for r, i in enumerate(rows)}, vectors)
+        return self._vectors["prompt"]
+
+    def _image_vectors(self, rows: list[int]) -> tuple[dict[int, int], np.ndarray]:
+        """The image encoder's unit vectors of the images at `rows`, encoded once per batch."""
+        if "image" not in self._vectors:
+            encoder = self.models.image_encoder()
+            what = f"image encoder {encoder.pin.name!r}"
+            images = [self.items[i].image for i in rows]
+            vectors = unit_rows(encoder.encode_images(images), len(rows), encoder.dim, what)
+            self._vectors["image"] = ({i: r for r, i in enumerate(rows)}, vectors)
+        return self._vectors["image"]
 
     def categories(self, modality: str) -> None:
         """Run each needed scorer once on the batch and compare category scores to thresholds."""
@@ -163,6 +187,11 @@ class _Run:
     def _score(self, modality: str, rows: list[int]) -> tuple[dict[int, dict], bool]:
         if not rows:
             return {}, True
+        if modality not in self._outputs:
+            self._outputs[modality] = self._run_scorers(modality, rows)
+        return self._outputs[modality]
+
+    def _run_scorers(self, modality: str, rows: list[int]) -> tuple[dict[int, dict], bool]:
         needed = self.compiled.outputs_needed(modality)
         scorers = [s for s in self.models.scorers(modality) if needed & set(s.outputs)]
         missing = needed - {name for s in scorers for name in s.outputs}
@@ -186,9 +215,7 @@ class _Run:
             return
         start = time.perf_counter()
         encoder = self.models.image_encoder()
-        what = f"image encoder {encoder.pin.name!r}"
-        images = [self.items[i].image for i in rows]
-        vectors = unit_rows(encoder.encode_images(images), len(rows), encoder.dim, what)
+        _, vectors = self._image_vectors(rows)
         for name, stacked in self.compiled.concepts.items():
             _check_encoder("image", encoder, name, self.compiled.bundle.dims[name])
             scores = stacked.score(vectors)
@@ -204,6 +231,48 @@ class _Run:
             for i in rows:
                 self.calibrated[i] = False
         self._charge("concepts", rows, start)
+
+    def classifiers(self) -> None:
+        """Score every trained classifier on the vectors and outputs the batch computed."""
+        for (target, encoder_name), stacked in self.compiled.classifiers.items():
+            rows = [i for i, it in enumerate(self.items) if _input(it, target) is not None]
+            active = [i for i in rows if target == "image" or has_content(self.items[i].prompt)]
+            if not rows:
+                continue
+            start = time.perf_counter()
+            scores = self._classifier_scores(target, encoder_name, stacked, active)
+            for i in rows:
+                for k, c in enumerate(stacked.classifiers):
+                    if i not in scores:
+                        self.results[i].append(_skipped("classifier", c, c.threshold))
+                        continue
+                    score = float(scores[i][k])
+                    self.results[i].append(RuleResult(
+                        "classifier", c.id, c.name, target, c.action, score >= c.threshold,
+                        score, c.threshold, {"version": c.version, "classifier_score": score},
+                    ))  # fmt: skip
+            self._charge("classifiers", rows, start)
+
+    def _classifier_scores(self, target, encoder_name, stacked, rows) -> dict[int, np.ndarray]:
+        if not rows:
+            return {}
+        dim = self.compiled.bundle.dims[encoder_name]
+        if target == "prompt":
+            encoder = self.models.text_encoder()
+            _check_encoder("text", encoder, encoder_name, dim)
+            row_of, vectors = self._prompt_vectors(rows)
+        else:
+            encoder = self.models.image_encoder()
+            _check_encoder("image", encoder, encoder_name, dim)
+            row_of, vectors = self._image_vectors(rows)
+        outputs, calibrated = self._score(target, rows) if stacked.outputs else ({}, True)
+        matrix = stacked.score(
+            vectors[[row_of[i] for i in rows]], [outputs.get(i, {}) for i in rows]
+        )
+        if not calibrated or (target == "image" and not encoder.calibrated):
+            for i in rows:
+                self.calibrated[i] = False
+        return {i: matrix[r] for r, i in enumerate(rows)}
 
 
 def _input(item: Item, modality: str) -> Any:

@@ -1,5 +1,5 @@
 """Scoring-side tables: test runs, sample sets and samples, alert rules with their events,
-and production decisions with their review queues."""
+production decisions with their review queues, and classifier trainings."""
 
 from moderation.models.alerts import AlertEvent, AlertRule, new_webhook_secret
 from moderation.models.production import (
@@ -24,6 +24,7 @@ from moderation.models.runs import (
     sample_image_path,
     test_run_image_path,
 )
+from moderation.models.training import TrainingRun
 
 __all__ = [
     "AlertEvent",
@@ -44,6 +45,7 @@ __all__ = [
     "ShadowCount",
     "TestRun",
     "TestRunImage",
+    "TrainingRun",
     "new_webhook_secret",
     "sample_image_path",
     "test_run_image_path",

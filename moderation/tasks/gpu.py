@@ -16,6 +16,7 @@ from moderation.engine.errors import EngineError
 from moderation.engine.images import ImageError
 from moderation.engine.models.base import PinMismatch
 from moderation.models import TestRun
+from moderation.services import classifiers as classifiers_service
 from moderation.services import lifecycle, runs, suites
 
 log = logging.getLogger(__name__)
@@ -78,6 +79,43 @@ def suite_run_execute(run_id: int) -> None:
     )
     if bundle is not FAILED and bundle is not None:  # None: cancelled meanwhile
         suites.suite_finish(run=run, bundle=bundle)
+
+
+TRAINING_SOFT_LIMIT = classifiers_service.TIME_LIMIT - 120
+
+
+@shared_task(
+    name=classifiers_service.TASK,
+    acks_late=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=2,
+    max_retries=3,
+    soft_time_limit=TRAINING_SOFT_LIMIT,
+    time_limit=classifiers_service.TIME_LIMIT,
+)
+def training_execute(run_id: int) -> None:
+    """Train a classifier; a failure leaves the run failed with its reason and no version."""
+    from kernel.registry import models
+
+    run = classifiers_service.training_claim(run_id=run_id)
+    if run is None:
+        return
+    try:
+        classifiers_service.training_execute(run=run, models=models())
+    except (ApplicationError, EngineError, ImageError, PinMismatch) as error:
+        classifiers_service.training_fail(run=run, reason=str(getattr(error, "message", error)))
+    except SoftTimeLimitExceeded:
+        classifiers_service.training_fail(
+            run=run,
+            reason="The training took longer than the worker's time limit and was stopped; "
+            "no version was stored. Train on fewer samples, or run the worker on a GPU.",
+        )
+    except Exception as error:
+        log.exception("training %s failed", run_id)
+        classifiers_service.training_fail(
+            run=run, reason=f"The worker hit an unexpected error: {error!r}. No version was stored."
+        )
+        raise
 
 
 FAILED = object()  # what _judged returns when it stored the run's failure

@@ -8,6 +8,7 @@ from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
 from policy_admin.api.views.audit import AuditEventViewSet, PolicyAuditEventViewSet
+from policy_admin.api.views.classifiers import ClassifierViewSet
 from policy_admin.api.views.concepts import ConceptViewSet
 from policy_admin.api.views.keywords import KeywordSetViewSet
 from policy_admin.api.views.policies import PolicyViewSet
@@ -27,6 +28,7 @@ router.register(f"{_POLICY}/thresholds", ThresholdViewSet, basename="policy-thre
 router.register(f"{_POLICY}/keyword-sets", KeywordSetViewSet, basename="policy-keyword-set")
 router.register(f"{_POLICY}/embedding-sets", EmbeddingSetViewSet, basename="policy-embedding-set")
 router.register(f"{_POLICY}/concepts", ConceptViewSet, basename="policy-concept")
+router.register(f"{_POLICY}/classifiers", ClassifierViewSet, basename="policy-classifier")
 router.register(f"{_POLICY}/audit", PolicyAuditEventViewSet, basename="policy-audit-event")
 router.register(f"{_POLICY}/versions", VersionViewSet, basename="policy-version")
 router.register(f"{_POLICY}/channels", ChannelViewSet, basename="policy-channel")

@@ -25,12 +25,8 @@ from moderation.engine.catalogue import load_catalogue
 from moderation.engine.concepts import concept_vectors
 from moderation.engine.decision import Action
 from moderation.engine.images import load_image
-from policy_admin.models import (
-    ClipConcept,
-    FloorKeywordSet,
-    KeywordRuleSet,
-    Policy,
-)
+from policy_admin.bundles.classifiers import classifier_rules
+from policy_admin.models import ClipConcept, FloorKeywordSet, KeywordRuleSet, Policy
 from policy_admin.selectors import policies as selectors
 from tenants.scoping import scoped
 
@@ -81,6 +77,7 @@ def bundle_build(
     if concepts:
         encoder = models.image_encoder()
         pins[encoder.pin.name], dims[encoder.pin.name] = encoder.pin, encoder.dim
+    classifiers = classifier_rules(policy, models, pins, dims, strict, warnings)
     bundle = Bundle.create(
         policy=PolicyInfo(
             tenant=policy.tenant.slug,
@@ -97,6 +94,7 @@ def bundle_build(
         embedding_sets=tuple(embedding_sets),
         concepts=tuple(concepts),
         sampling=_sampling(policy),
+        classifiers=tuple(classifiers),
     )
     return BuildResult(bundle=bundle, warnings=warnings)
 

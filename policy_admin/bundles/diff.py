@@ -39,6 +39,7 @@ def bundle_diff(old: Bundle, new: Bundle) -> BundleDiff:
         ("keyword set", _keywords(old), _keywords(new)),
         ("embedding set", _embeddings(old), _embeddings(new)),
         ("concept", _concepts(old), _concepts(new)),
+        ("classifier", _classifiers(old), _classifiers(new)),
     ):
         for rule_id in sorted(after.keys() - before.keys()):
             diff.added.append((kind, rule_id, after[rule_id]["name"]))
@@ -111,6 +112,20 @@ def _concepts(b: Bundle) -> dict:
             "examples": _digest(c.vector, c.bias),
         }
         for c in b.concepts
+    }
+
+
+def _classifiers(b: Bundle) -> dict:
+    return {
+        c.id: {
+            "name": c.name,
+            "action": c.action.value,
+            "threshold": c.threshold,
+            "target": c.target,
+            "version": c.version,
+            "weights": _digest(c.weights, c.bias),
+        }
+        for c in b.classifiers
     }
 
 

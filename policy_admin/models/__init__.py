@@ -1,7 +1,8 @@
-"""Policies, their four rule kinds, the platform floor and the audit log."""
+"""Policies, their rule kinds and trained classifiers, the platform floor and the audit log."""
 
 from policy_admin.fleet.models import FleetInstance, FleetToken
 from policy_admin.models.audit import AuditEvent
+from policy_admin.models.classifiers import ClassifierVersion, CustomClassifier
 from policy_admin.models.floor import FloorCategory, FloorKeywordSet
 from policy_admin.models.policy import Policy
 from policy_admin.models.publishing import (
@@ -29,6 +30,8 @@ __all__ = [
     "Channel",
     "DecisionSampling",
     "ChannelMove",
+    "ClassifierVersion",
+    "CustomClassifier",
     "ClipConcept",
     "ConceptImage",
     "EmbeddingRuleSet",

@@ -131,10 +131,11 @@ def _check_fresh(locked: Policy, revision: int) -> None:
 def _refuse_empty(bundle: Bundle) -> None:
     own = [t for t in bundle.thresholds if t.source == "policy"]
     own += [k for k in bundle.keyword_sets if k.id.startswith("keywords:")]
-    if not (own or bundle.embedding_sets or bundle.concepts):
+    if not (own or bundle.embedding_sets or bundle.concepts or bundle.classifiers):
         raise ApplicationError(
             "This policy has no rules of its own (no enabled threshold, no keyword set with "
-            "terms, no embedding set, no concept). Add one before publishing: an empty bundle "
+            "terms, no embedding set, no concept, no classifier with a version in use). Add "
+            "one before publishing: an empty bundle "
             "would be read by the fleet as “no rules”."
         )
 

@@ -5,6 +5,7 @@ import factory
 from policy_admin.models import (
     CategoryThreshold,
     ClipConcept,
+    CustomClassifier,
     EmbeddingRuleSet,
     FloorCategory,
     KeywordRobustnessReport,
@@ -119,3 +120,13 @@ class FloorCategoryFactory(factory.django.DjangoModelFactory):
     applies_to = "both"
     review_at = 0.1
     block_at = 0.3
+
+
+class CustomClassifierFactory(RuleFactory):
+    class Meta:
+        model = CustomClassifier
+
+    name = factory.Sequence(lambda n: f"Classifier {n}")
+    target = "prompt"
+    positives = factory.LazyFunction(lambda: {"tags": ["mascot"]})
+    negatives = factory.LazyFunction(lambda: {"actions": ["allow"]})

@@ -9,6 +9,12 @@ from typing import Any
 import numpy as np
 
 from moderation.engine.bundle import fields as f
+from moderation.engine.bundle.classifier_codec import (
+    classifier_dict,
+    classifier_from_dict,
+    encoder_name,
+    pinned_outputs,
+)
 from moderation.engine.bundle.sampling import sampling_from_dict, sampling_to_dict
 from moderation.engine.bundle.types import (
     SPEC_VERSION,
@@ -29,11 +35,10 @@ MAX_TERMS = 200_000
 MAX_TERM_CHARS = 200
 MAX_PHRASE_CHARS = 1_000
 MAX_RULES = 10_000
-MAX_OUTPUTS = 100
 _CONTROL_RE = re.compile("[\x00-\x1f\x7f-\x9f]")
 _MODEL_NAME_RE = re.compile(r"^[a-z0-9_\-]{1,64}$")
 _TOP = ("spec", "policy", "models", "categories", "thresholds")
-_RULE_LISTS = ("keyword_sets", "embedding_sets", "concepts")
+_RULE_LISTS = ("keyword_sets", "embedding_sets", "concepts", "classifiers")
 _OPTIONAL = (*_RULE_LISTS, "sampling")
 
 
@@ -59,6 +64,10 @@ def bundle_to_dict(bundle: Bundle) -> dict[str, Any]:
     # to the same canonical bytes (same digest, same signature).
     if bundle.sampling is not None:
         data["sampling"] = sampling_to_dict(bundle.sampling)
+    # Left out when empty, so a bundle published before classifiers existed
+    # re-encodes to the same canonical bytes.
+    if bundle.classifiers:
+        data["classifiers"] = [classifier_dict(c) for c in bundle.classifiers]
     return data
 
 
@@ -164,6 +173,9 @@ def bundle_from_dict(raw: Any) -> Bundle:
         ),
         concepts=tuple(_each(top.get("concepts", []), "concepts", _concept, dims)),
         sampling=sampling_from_dict(top["sampling"]) if "sampling" in top else None,
+        classifiers=tuple(
+            _each(top.get("classifiers", []), "classifiers", classifier_from_dict, dims, pins)
+        ),
     )
     _check_unique_ids(bundle)
     return bundle
@@ -214,24 +226,9 @@ def _categories(raw: Any, pins: dict[str, ModelPin]) -> dict[str, CategoryOutput
         path = f"categories.{cid}"
         f.string(cid, path)
         d = f.obj(cats[cid], path, ("prompt", "image"))
-        outputs = {m: tuple(_outputs(d[m], f"{path}.{m}", pins)) for m in ("prompt", "image")}
+        outputs = {m: tuple(pinned_outputs(d[m], f"{path}.{m}", pins)) for m in ("prompt", "image")}
         result[cid] = CategoryOutputs(**outputs)
     return result
-
-
-def _outputs(raw: Any, path: str, pins: dict[str, ModelPin]) -> list[str]:
-    names = f.array(raw, path, max_items=MAX_OUTPUTS)
-    for i, name in enumerate(names):
-        model, _, label = f.string(name, f"{path}[{i}]").partition(".")
-        if not label:
-            raise BundleError(f"{path}[{i}]", f"{name!r} is not '<model>.<label>'")
-        if model not in pins:
-            raise BundleError(
-                f"{path}[{i}]",
-                f"output {name!r} names model {model!r}, which the bundle does "
-                "not pin; add the model's pin or drop the output",
-            )
-    return names
 
 
 def _threshold(raw: Any, path: str, categories: dict) -> CategoryThreshold:
@@ -307,17 +304,10 @@ def _option(value: Any, path: str, spec: OptionSpec) -> Any:
     return f.choice(value, path, tuple(spec.choices)) if spec.choices else f.boolean(value, path)
 
 
-def _encoder(raw: Any, path: str, dims: dict[str, int]) -> str:
-    name = f.string(raw, path)
-    if name not in dims:
-        raise BundleError(path, f"encoder {name!r} is not a pinned model with a 'dim'")
-    return name
-
-
 def _embedding_set(raw: Any, path: str, dims: dict[str, int]) -> EmbeddingSet:
     keys = ("id", "name", "action", "threshold", "encoder", "examples", "example_vectors")
     d = f.obj(raw, path, (*keys, "counter_examples", "counter_vectors"))
-    encoder = _encoder(d["encoder"], f"{path}.encoder", dims)
+    encoder = encoder_name(d["encoder"], f"{path}.encoder", dims)
     examples = _phrases(
         d["examples"], f"{path}.examples", f.MAX_VECTOR_ROWS, MAX_PHRASE_CHARS, "example"
     )
@@ -356,7 +346,7 @@ def _concept(raw: Any, path: str, dims: dict[str, int]) -> Concept:
     keys = ("id", "name", "action", "method", "threshold", "encoder", "vector", "bias")
     d = f.obj(raw, path, keys)
     method = f.choice(d["method"], f"{path}.method", ("prototype", "linear_probe"))
-    encoder = _encoder(d["encoder"], f"{path}.encoder", dims)
+    encoder = encoder_name(d["encoder"], f"{path}.encoder", dims)
     prototype = method == "prototype"
     bias = f.number(d["bias"], f"{path}.bias", -1e6, 1e6)
     if prototype and bias != 0.0:
@@ -376,7 +366,7 @@ def _concept(raw: Any, path: str, dims: dict[str, int]) -> Concept:
 
 def _check_unique_ids(bundle: Bundle) -> None:
     seen: dict[str, str] = {}
-    groups = ("thresholds", "keyword_sets", "embedding_sets", "concepts")
+    groups = ("thresholds", "keyword_sets", "embedding_sets", "concepts", "classifiers")
     for group in groups:
         for i, rule in enumerate(getattr(bundle, group)):
             path = f"{group}[{i}].id"

@@ -115,6 +115,31 @@ class Sampling:
 
 
 @dataclass(frozen=True, eq=False)
+class Classifier:
+    """A trained linear classifier over an encoder's vector and some model outputs.
+
+    Features are the `encoder` vector (unit rows) followed by the `outputs`
+    scores; the score is sigmoid(platt_a * z + platt_b) where
+    z = ((x - mean) / scale) . weights + bias: a calibrated probability in [0, 1].
+    """
+
+    id: str
+    name: str
+    action: Action
+    target: Literal["prompt", "image"]
+    threshold: float
+    version: int  # the classifier version these weights come from
+    encoder: str  # pin name of the encoder whose vector is the first features
+    outputs: tuple[str, ...]  # "<model>.<label>" scores appended to the vector
+    weights: np.ndarray  # (dim + len(outputs),) float32
+    bias: float
+    mean: np.ndarray  # (dim + len(outputs),) float32: the scaler's centre
+    scale: np.ndarray  # (dim + len(outputs),) float32: the scaler's spread, > 0
+    platt_a: float = 1.0
+    platt_b: float = 0.0
+
+
+@dataclass(frozen=True, eq=False)
 class Bundle:
     """A compiled policy: everything an inference server needs besides the models.
 
@@ -131,6 +156,7 @@ class Bundle:
     concepts: tuple[Concept, ...] = ()
     # None in bundles published before sampling existed: the fleet then keeps no records.
     sampling: Sampling | None = None
+    classifiers: tuple[Classifier, ...] = ()
     spec: str = SPEC_VERSION
 
     @classmethod

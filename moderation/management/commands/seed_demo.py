@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from moderation.demo.classifiers import seed_classifier
 from moderation.demo.robustness import describe, seed_robustness
 from moderation.demo.samples import seed_samples
 from policy_admin.demo.fleet import agent_command, seed_fleet
@@ -38,8 +39,8 @@ class Command(BaseCommand):
             "--no-suite",
             action="store_true",
             help=(
-                "Skip the demo sample set and its three suites (they load the models and "
-                "evaluate 900 samples: about a minute on two cores)."
+                "Skip the demo sample set, its three suites and the demo classifier (they "
+                "load the models and evaluate 900 samples: about a minute on two cores)."
             ),
         )
         parser.add_argument(
@@ -78,6 +79,12 @@ class Command(BaseCommand):
             run = seed_samples(tenant=tenants["acme"], policy=policy, actor=staff)
             self.stdout.write(
                 f"Demo sample set: {run.progress_total} samples, last suite #{run.pk} {run.status}"
+            )
+            classifier = seed_classifier(policy=policy, sample_set=run.sample_set, actor=staff)
+            ap = classifier.version.metrics["average_precision"]
+            self.stdout.write(
+                f"Demo classifier: {classifier.name} v{classifier.version.number}, "
+                f"average precision {ap:.2f}, threshold {classifier.threshold}"
             )
         self._seed_fleet(policy, tenants["acme"], server=options["fleet_server"])
         renewed = "" if password else " (passwords are new on every run)"

@@ -73,6 +73,24 @@ def test_seed_demo_adds_a_labelled_sample_set_with_three_finished_suites(media):
     assert {d.psi for d in drifted.values()} == {0.0}
 
 
+@pytest.mark.models  # trains on the demo set with the real sentence encoder
+def test_seed_demo_trains_a_classifier_that_the_published_bundle_carries(media, capsys):
+    from moderation.models import TrainingRun
+    from policy_admin.bundles.stored import version_bundle
+    from policy_admin.models import CustomClassifier, PolicyVersion
+
+    call_command("seed_demo", password="demo-password-1")
+    classifier = CustomClassifier.objects.get(name="Drug talk")
+    run = TrainingRun.objects.get(classifier=classifier)
+    assert run.status == TrainingRun.Status.DONE
+    assert classifier.version == run.version
+    assert classifier.version.metrics["positives"] > 10
+    version = PolicyVersion.objects.filter(policy=classifier.policy).latest("number")
+    [rule] = version_bundle(version).classifiers
+    assert (rule.name, rule.version) == ("Drug talk", 1)
+    assert "Demo classifier: Drug talk v1" in capsys.readouterr().out
+
+
 @pytest.mark.models  # the agent it starts is a new process that loads its own models
 @pytest.mark.django_db(transaction=True)
 def test_seed_demo_prints_a_fleet_agent_command_that_fills_the_rollout(
