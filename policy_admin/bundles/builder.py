@@ -90,6 +90,7 @@ def bundle_build(
         keyword_sets=tuple(_keyword_sets(policy)),
         embedding_sets=tuple(embedding_sets),
         concepts=tuple(concepts),
+        failure_mode=policy.failure_mode,
     )
     return BuildResult(bundle=bundle, warnings=warnings)
 

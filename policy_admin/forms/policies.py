@@ -4,7 +4,7 @@ from django import forms
 
 from moderation.engine.decision import Action
 from moderation.engine.match_options import FOLDINGS, OPTION_NAMES, OPTION_SPECS, OptionSpec
-from policy_admin.models import AppliesTo, ClipConcept
+from policy_admin.models import AppliesTo, ClipConcept, Policy
 from policy_admin.models.rules import RULE_ACTIONS
 from policy_admin.selectors import catalogue
 
@@ -55,6 +55,13 @@ class PolicyCreateForm(forms.Form):
 class PolicyDetailsForm(DraftForm):
     name = forms.CharField(max_length=120)
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    failure_mode = forms.ChoiceField(
+        choices=Policy.FailureMode.choices,
+        required=False,
+        help_text="What clients do when the moderation service cannot answer in time "
+        "(timeout, overload). Published in the bundle; takes effect with the next version. "
+        "Left out, it stays as it is.",
+    )
 
 
 class ThresholdForm(DraftForm):

@@ -65,6 +65,7 @@ class PolicyEditorView(PolicyPageView):
                 initial={
                     "name": self.policy.name,
                     "description": self.policy.description,
+                    "failure_mode": self.policy.failure_mode,
                     "revision": self.policy.revision,
                 }
             ),
@@ -96,6 +97,7 @@ class PolicyEditorView(PolicyPageView):
                     revision=form.cleaned_data["revision"],
                     name=form.cleaned_data["name"],
                     description=form.cleaned_data["description"],
+                    failure_mode=form.cleaned_data["failure_mode"] or self.policy.failure_mode,
                 ),
                 field="name",
             )

@@ -33,11 +33,13 @@ _CONTROL_RE = re.compile("[\x00-\x1f\x7f-\x9f]")
 _MODEL_NAME_RE = re.compile(r"^[a-z0-9_\-]{1,64}$")
 _TOP = ("spec", "policy", "models", "categories", "thresholds")
 _RULE_LISTS = ("keyword_sets", "embedding_sets", "concepts")
+_OPTIONAL_TOP = ("failure_mode",)
+FAILURE_MODES = ("closed", "open")
 
 
 def bundle_to_dict(bundle: Bundle) -> dict[str, Any]:
     """Return the JSON-shaped form of a bundle (vectors as base64 objects)."""
-    return {
+    data = {
         "spec": bundle.spec,
         "policy": vars(bundle.policy).copy(),
         "models": {
@@ -53,6 +55,9 @@ def bundle_to_dict(bundle: Bundle) -> dict[str, Any]:
         "embedding_sets": [_embedding_set_dict(e) for e in bundle.embedding_sets],
         "concepts": [_concept_dict(c) for c in bundle.concepts],
     }
+    if bundle.failure_mode != FAILURE_MODES[0]:
+        data["failure_mode"] = bundle.failure_mode
+    return data
 
 
 def _keyword_set_dict(ks: KeywordSet) -> dict[str, Any]:
@@ -140,7 +145,7 @@ def bundle_from_bytes(data: bytes) -> Bundle:
 
 def bundle_from_dict(raw: Any) -> Bundle:
     """Validate JSON-shaped bundle data strictly and return the typed bundle."""
-    top = f.obj(raw, "", _TOP, _RULE_LISTS)
+    top = f.obj(raw, "", _TOP, _RULE_LISTS + _OPTIONAL_TOP)
     if top["spec"] != SPEC_VERSION:
         raise BundleError("spec", f"unsupported spec {top['spec']!r}; this engine reads '1'")
     pins, dims = _models(top["models"])
@@ -156,9 +161,18 @@ def bundle_from_dict(raw: Any) -> Bundle:
             _each(top.get("embedding_sets", []), "embedding_sets", _embedding_set, dims)
         ),
         concepts=tuple(_each(top.get("concepts", []), "concepts", _concept, dims)),
+        failure_mode=_failure_mode(top.get("failure_mode", FAILURE_MODES[0])),
     )
     _check_unique_ids(bundle)
     return bundle
+
+
+def _failure_mode(raw: Any) -> str:
+    if raw not in FAILURE_MODES:
+        raise BundleError(
+            "failure_mode", f"{raw!r} is not a failure mode; use one of {', '.join(FAILURE_MODES)}"
+        )
+    return raw
 
 
 def _each(items: Any, path: str, parse, *context) -> list:

@@ -1,4 +1,5 @@
-"""check() and the agent's HTTP endpoint: 503 before a bundle, stamped decisions, atomic swaps."""
+"""check() and the agent's moderation service over real HTTP (uvicorn on a free port):
+503 before a bundle, stamped decisions, bad input, atomic swaps."""
 
 from __future__ import annotations
 
@@ -12,23 +13,21 @@ import urllib.request
 import pytest
 
 from moderation.fleet.agent import NoActiveBundle
-from moderation.fleet.server import make_server, serve_in_thread
+from moderation.fleet.service import ModerationService, RunningServer
 from tests.images import png_bytes
 
 from .conftest import make_bundle
 
 
-# The agent's own HTTP endpoint (moderation/fleet/server.py), not a Django route: its paths
+# The agent's own service (moderation/fleet/service.py), not a Django route: its paths
 # (/healthz, /v1/check) are spelled out, as the interface that module documents.
 @pytest.fixture
 def endpoint(make_agent):
-    """An agent (no bundle yet) with its HTTP endpoint on a free port; yields (agent, url)."""
+    """An agent (no bundle yet) with its service on a free port; yields (agent, url)."""
     agent = make_agent()
-    server = make_server(agent, "127.0.0.1", 0)
-    serve_in_thread(server)
-    yield agent, f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    server = RunningServer(ModerationService(agent).app)
+    yield agent, server.url
+    server.stop()
 
 
 def call(url: str, payload: dict | bytes | None = None) -> tuple[int, dict]:
@@ -127,7 +126,7 @@ def test_check_endpoint_refuses_bad_input_with_a_message(fleet, endpoint, payloa
 
 def test_unknown_paths_are_404(endpoint):
     _, url = endpoint
-    assert call(f"{url}/metrics")[0] == 404
+    assert call(f"{url}/v2/check")[0] == 404
     assert call(f"{url}/v1/other", {"prompt": "x"})[0] == 404
 
 
