@@ -206,3 +206,19 @@ def test_phrases_with_control_characters_are_refused(bundle):
     data = _broken(bundle, lambda d: d["keyword_sets"][0]["terms"].append("se\x00x"))
     with pytest.raises(BundleError, match=r"terms\[2\]: term holds a control character"):
         bundle_from_dict(data)
+
+
+def test_failure_mode_defaults_to_closed_and_leaves_the_bytes_alone(bundle, bundle_factory, models):
+    assert bundle.failure_mode == "closed"
+    assert "failure_mode" not in json.loads(bundle.to_bytes())
+    opened = bundle_factory(models, failure_mode="open")
+    assert json.loads(opened.to_bytes())["failure_mode"] == "open"
+    assert Bundle.from_bytes(opened.to_bytes()).failure_mode == "open"
+    assert opened.sha256 != bundle.sha256
+
+
+def test_an_unknown_failure_mode_is_refused(bundle):
+    data = bundle_to_dict(bundle)
+    data["failure_mode"] = "sometimes"
+    with pytest.raises(BundleError, match="failure_mode: 'sometimes' is not a failure mode"):
+        bundle_from_dict(data)
