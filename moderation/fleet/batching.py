@@ -280,7 +280,6 @@ class Batcher:
         for job in batch:
             if now > job.deadline:
                 waited = (now - job.admitted) * 1000.0
-                self.metrics.rejections.labels("deadline").inc()
                 self._settle(job, exc=DeadlineExceeded(
                     f"the deadline of {job.deadline_ms:g} ms passed after {waited:.0f} ms "
                     f"waiting for the {stage} stage; the input was not evaluated. Retry with "
@@ -295,7 +294,6 @@ class Batcher:
                 self.agent.run_stage(active, stage, [j.partial for j in jobs])
             except Exception as exc:
                 log.exception("stage %s failed on a batch of %d", stage, len(jobs))
-                self.metrics.rejections.labels("engine_error").inc()
                 for job in jobs:
                     self._settle(job, exc=exc)
                 continue
