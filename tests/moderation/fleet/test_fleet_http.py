@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import socket
 import threading
 import time
 import urllib.error
@@ -13,7 +14,7 @@ import urllib.request
 import pytest
 
 from moderation.fleet.agent import NoActiveBundle
-from moderation.fleet.service import ModerationService, RunningServer
+from moderation.fleet.service import ModerationService, RunningServer, ServiceSettings
 from tests.images import png_bytes
 
 from .conftest import make_bundle
@@ -162,3 +163,34 @@ def test_swaps_are_atomic_under_concurrent_checks(fleet, make_agent):
         # Each decision comes entirely from the bundle its stamp names.
         assert stamp.sha256 == bundles[stamp.version].sha256
         assert rule_id == f"kw-v{stamp.version}"
+
+
+def test_a_slow_client_does_not_hold_back_another(fleet, make_agent):
+    agent = make_agent()
+    fleet.publish(make_bundle(3))
+    agent.poll_once()
+    server = RunningServer(ModerationService(agent, ServiceSettings(body_timeout_s=0.5)).app)
+    host, port = server.host, server.port
+    try:
+        # One client sends half a body and stops; another sends half its headers.
+        slow_body = socket.create_connection((host, port), timeout=5)
+        slow_body.sendall(b"POST /v1/check HTTP/1.1\r\nHost: agent\r\nContent-Length: 50\r\n"
+                          b"Content-Type: application/json\r\n\r\n{\"pro")  # fmt: skip
+        slow_headers = socket.create_connection((host, port), timeout=5)
+        slow_headers.sendall(b"GET /healthz HTTP/1.1\r\nHo")
+        start = time.monotonic()
+        status, body = call(f"{server.url}/v1/check", {"prompt": "sex"})
+        took = time.monotonic() - start
+
+        assert (status, body["action"]) == (200, "block")
+        assert took < 0.5
+        answer = b""
+        while b"}" not in answer:
+            answer += slow_body.recv(4096)
+        answer = answer.decode()
+        assert answer.startswith("HTTP/1.1 408")
+        assert "did not arrive within 0.5 s" in answer
+    finally:
+        slow_body.close()
+        slow_headers.close()
+        server.stop()
