@@ -96,15 +96,31 @@ def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
     add("--label", "FLEET_LABELS", action="append", help="key=value, repeatable (or k=v,k=v)")
     add("--host", "FLEET_HOST", help="address of the health/decision endpoint (127.0.0.1)")
     add("--port", "FLEET_PORT", type=int, help="port of the health/decision endpoint (8700)")
-    add("--max-queue", "FLEET_MAX_QUEUE", type=int,
-        help="inputs admitted and unanswered before 429 (512)")
-    add("--deadline-ms", "FLEET_DEADLINE_MS", type=float,
-        help="default per-request deadline in ms (2000)")
-    add("--max-batch-items", "FLEET_MAX_BATCH_ITEMS", type=int,
-        help="most items in one POST /v1/check/batch (64)")
-    add("--batch-stage", "FLEET_BATCH_STAGES", action="append",
+    add(
+        "--max-queue",
+        "FLEET_MAX_QUEUE",
+        type=int,
+        help="inputs admitted and unanswered before 429 (512)",
+    )
+    add(
+        "--deadline-ms",
+        "FLEET_DEADLINE_MS",
+        type=float,
+        help="default per-request deadline in ms (2000)",
+    )
+    add(
+        "--max-batch-items",
+        "FLEET_MAX_BATCH_ITEMS",
+        type=int,
+        help="most items in one POST /v1/check/batch (64)",
+    )
+    add(
+        "--batch-stage",
+        "FLEET_BATCH_STAGES",
+        action="append",
         help="STAGE=MAX_BATCH:MAX_WAIT_MS for prompt, image or concepts; repeatable "
-        "(or a,b in the variable)")
+        "(or a,b in the variable)",
+    )
     p.add_argument("--once", action="store_true", help="restore, poll once, report and exit")
     p.add_argument(
         "--print-keys", action="store_true", help="print the server's public keys and exit"

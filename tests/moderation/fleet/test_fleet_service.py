@@ -139,22 +139,20 @@ async def test_concurrent_requests_share_engine_calls_with_one_by_one_decisions(
     # depend on the batch's shape, in evaluate_batch as much as here).
     assert [comparable(a.json()) for a in answers] == [comparable(d) for d in alone]
     # 18 requests, each needing the text encoder, the scorers or the image encoder:
-    assert text_calls < len(REQUESTS) and image_calls < len(REQUESTS)
+    assert text_calls < len(REQUESTS)
+    assert image_calls < len(REQUESTS)
     assert scorer_calls < 2 * len(REQUESTS)
     assert answers[2].json()["stages"] == {"prompt": "ran", "image": "ran", "concepts": "ran"}
     assert answers[1].json()["stages"]["image"] == NOT_NEEDED
 
 
-async def test_a_blocked_prompt_skips_the_image_models_unless_all_scores(
-    live_agent, serve, models
-):
+async def test_a_blocked_prompt_skips_the_image_models_unless_all_scores(live_agent, serve, models):
     agent = live_agent()
     _, client = serve(agent)
     async with client:
         cascaded = (await client.post("/v1/check", json=payload("sex", (250, 0, 0)))).json()
-        assert models.image.calls == [] and all(
-            s.calls == [] for s in models._scorers if s.modality == "image"
-        )
+        assert models.image.calls == []
+        assert all(s.calls == [] for s in models._scorers if s.modality == "image")
         full = await client.post("/v1/check", json=payload("sex", (250, 0, 0), all_scores=True))
 
     assert cascaded["action"] == full.json()["action"] == "block"
@@ -184,9 +182,11 @@ async def test_a_full_queue_is_429_with_retry_after(live_agent, serve, models):
     assert refused.status_code == 429
     assert int(refused.headers["Retry-After"]) >= 1
     body = refused.json()
-    assert body["reason"] == "overloaded" and "queue limit" in body["message"]
+    assert body["reason"] == "overloaded"
+    assert "queue limit" in body["message"]
     assert body["failure_mode"] == "closed"
-    assert ready.status_code == 503 and "queue is full" in ready.json()["message"]
+    assert ready.status_code == 503
+    assert "queue is full" in ready.json()["message"]
     assert [d.status_code for d in done] == [200, 200]
     assert 'moderation_agent_rejections_total{reason="overloaded"} 1.0' in metrics
 
@@ -213,12 +213,13 @@ async def test_a_request_past_its_deadline_is_503_and_never_evaluated(live_agent
         first, late = await first, await late
         metrics = (await client.get("/metrics")).text
 
-    assert first.status_code == 200 and first.headers["X-Request-Id"] == "a"
+    assert first.status_code == 200
+    assert first.headers["X-Request-Id"] == "a"
     assert late.status_code == 503
     assert late.json()["reason"] == "deadline"
     assert "deadline of 30 ms passed" in late.json()["message"]
     assert seen == ["a"]  # the late one reached no observer: no decision was made
-    assert all(["late"] != call for call in models.text.calls)
+    assert all(call != ["late"] for call in models.text.calls)
     assert 'moderation_agent_rejections_total{reason="deadline"} 1.0' in metrics
 
 
@@ -229,8 +230,10 @@ async def test_deadline_field_and_header_are_checked(live_agent, serve):
         bad_header = await client.post(
             "/v1/check", json={"prompt": "x"}, headers={"X-Deadline-Ms": "soon"}
         )
-    assert bad_field.status_code == 400 and "deadline_ms must be" in bad_field.json()["message"]
-    assert bad_header.status_code == 400 and "X-Deadline-Ms" in bad_header.json()["message"]
+    assert bad_field.status_code == 400
+    assert "deadline_ms must be" in bad_field.json()["message"]
+    assert bad_header.status_code == 400
+    assert "X-Deadline-Ms" in bad_header.json()["message"]
 
 
 async def test_batch_endpoint_answers_in_order_with_one_request_id_per_item(live_agent, serve):
@@ -247,7 +250,8 @@ async def test_batch_endpoint_answers_in_order_with_one_request_id_per_item(live
     assert answer.status_code == 200
     body = answer.json()
     assert [r["action"] for r in body["results"]] == ["block", "allow", "review"]
-    assert body["request_id"] == "r1" and body["failure_mode"] == "closed"
+    assert body["request_id"] == "r1"
+    assert body["failure_mode"] == "closed"
     assert sorted(seen) == ["r1#0", "r1#1", "r1#2"]
 
 
@@ -258,7 +262,8 @@ async def test_batch_endpoint_answers_in_order_with_one_request_id_per_item(live
         ({"items": [{"prompt": "x"}] * 5}, "items has 5 entries; send 1 to 4"),
         ({"items": "x"}, "items must be a list"),
         ({"items": [{"prompt": "x"}], "colour": 1}, "unknown field 'colour'"),
-        ({"items": [{"prompt": "x"}, {"image_base64": "%%%"}]}, "items[1]: image_base64: not valid"),
+        ({"items": [{"prompt": "x"}, {"image_base64": "%%%"}]},
+         "items[1]: image_base64: not valid"),
         ({"items": [{"prompt": "x"}, {"prompt": "y"},
                     {"image_base64": base64.b64encode(b"GIF89a broken").decode()}]}, "items[2]: "),
         ({"items": [{"prompt": "x"}, {}]}, "items[1]: nothing to check"),
@@ -305,8 +310,10 @@ async def test_readyz_is_503_without_a_bundle(make_agent, serve):
     async with client:
         ready = await client.get("/readyz")
         check = await client.post("/v1/check", json={"prompt": "x"})
-    assert ready.status_code == 503 and "no bundle" in ready.json()["message"]
-    assert check.status_code == 503 and check.json()["reason"] == "no_bundle"
+    assert ready.status_code == 503
+    assert "no bundle" in ready.json()["message"]
+    assert check.status_code == 503
+    assert check.json()["reason"] == "no_bundle"
     assert "failure_mode" not in check.json()
 
 
