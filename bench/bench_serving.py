@@ -105,7 +105,13 @@ def build_models():
 
 def build_bundle(models):
     from moderation.engine.bundle import (
-        Bundle, CategoryOutputs, CategoryThreshold, Concept, EmbeddingSet, KeywordSet, PolicyInfo,
+        Bundle,
+        CategoryOutputs,
+        CategoryThreshold,
+        Concept,
+        EmbeddingSet,
+        KeywordSet,
+        PolicyInfo,
     )  # fmt: skip
     from moderation.engine.decision import Action
     from moderation.engine.embedding_rules import embedding_set_vectors
@@ -193,8 +199,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--items", type=int, default=512, help="batch filter manifest size")
-    parser.add_argument("--sweep", action="store_true",
-                        help="the tuning table instead: prompt batch size, wait, queue, deadline")
+    parser.add_argument(
+        "--sweep",
+        action="store_true",
+        help="the tuning table instead: prompt batch size, wait, queue, deadline",
+    )
     parser.add_argument("--client", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--payloads", help=argparse.SUPPRESS)
