@@ -99,3 +99,10 @@ def test_demo_policy_builds_and_judges_with_every_rule_kind(tenant, models, admi
     assert decision.action.value == "block"
     calm = evaluate(bundle, prompt="a watercolour of a lighthouse at dawn", models=models)
     assert calm.action.value == "allow"
+
+
+def test_the_bundle_carries_the_policys_failure_mode(policy, models):
+    assert bundle_build(policy=policy, models=models).bundle.failure_mode == "closed"
+    policy.failure_mode = "open"
+    policy.save()
+    assert bundle_build(policy=policy, models=models).bundle.failure_mode == "open"
