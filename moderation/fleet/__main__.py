@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import signal
 import sys
 import threading
 from collections.abc import Sequence
@@ -76,6 +77,10 @@ def run(config: AgentConfig) -> int:
         daemon=True,
     )
     poller.start()
+    # uvicorn handles SIGINT/SIGTERM while it serves, then raises them again once shut
+    # down; these handlers receive that and let the agent stop polling and exit with 0.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
     logging.getLogger("moderation.fleet").info(
         "serving /v1/check, /v1/check/batch, /healthz, /readyz and /metrics on %s:%s",
         config.host, config.port,
