@@ -33,7 +33,7 @@ from moderation.engine.providers import require_pins  # noqa: E402
 from moderation.fleet.agent import FleetAgent  # noqa: E402
 from moderation.fleet.client import FleetClient  # noqa: E402
 from moderation.fleet.keys import TrustedKeys  # noqa: E402
-from moderation.fleet.server import make_server, serve_in_thread  # noqa: E402
+from moderation.fleet.service import ModerationService, RunningServer  # noqa: E402
 from moderation.fleet.store import StateStore  # noqa: E402
 from moderation.fleet.verify import Scope  # noqa: E402
 
@@ -132,16 +132,15 @@ def main() -> None:
     polls = [timed(agent.poll_once) for _ in range(args.polls)]
     print(f"304 poll, agent side: {percentiles(polls)}")
 
-    http = make_server(agent, "127.0.0.1", 0)
-    serve_in_thread(http)
-    url = f"http://127.0.0.1:{http.server_address[1]}/v1/check"
+    http = RunningServer(ModerationService(agent).app)
+    url = f"{http.url}/v1/check"
     payload = json.dumps({"prompt": "a quiet walk by the sea with my dog"}).encode()
     direct = [timed(lambda: agent.check(prompt="a quiet walk by the sea with my dog"))
               for _ in range(args.checks)]  # fmt: skip
     over_http = [timed(lambda: _post(url, payload)) for _ in range(args.checks)]
     print(f"check(), in process: {percentiles(direct)}")
     print(f"POST /v1/check, loopback: {percentiles(over_http)}")
-    http.shutdown()
+    http.stop()
     server.shutdown()
 
 

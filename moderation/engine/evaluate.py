@@ -17,7 +17,7 @@ import numpy as np
 
 from moderation.engine.bundle.types import Bundle, CategoryThreshold
 from moderation.engine.compiled import CompiledBundle, compile_bundle
-from moderation.engine.decision import Action, Decision, RuleResult
+from moderation.engine.decision import Action, Decision, RuleResult, final_action
 from moderation.engine.embedding_rules import explain as explain_embedding
 from moderation.engine.embedding_rules import unit_rows
 from moderation.engine.errors import EngineError, ModelOutputError
@@ -28,6 +28,8 @@ from moderation.engine.providers import ModelProvider
 from moderation.engine.textbatch import NormalizedBatch, normalize_batch
 
 STAGES = ("normalise", "keywords", "embed", "categories", "concepts", "classifiers")
+# The model stages a staged evaluation runs, in evaluate_batch's order (see run_stage).
+PIPELINE = ("prompt", "image", "concepts")
 _SKIPPED_EMPTY = {"skipped": "empty prompt: no model judges it"}
 
 
@@ -49,12 +51,87 @@ def evaluate_batch(
     compiled = compile_bundle(bundle)
     models.check_pins(compiled.bundle.pins)
     run = _Run(compiled, [coerce_item(item, i) for i, item in enumerate(items)], models)
-    run.keywords()
-    run.embeddings()
-    run.categories("prompt")
-    run.categories("image")
-    run.concepts()
-    run.classifiers()
+    for stage in PIPELINE:
+        run.stage(stage)
+    return run.decisions()
+
+
+class Partial:
+    """One input part-way through a staged evaluation: the results of the stages run so far.
+
+    A staged evaluation runs each stage of PIPELINE on a batch of partials that may differ
+    from stage to stage (inputs from other requests join or leave); since every result of an
+    input depends on that input alone, running all of PIPELINE on a partial gives the same
+    results, in the same order, as evaluate_batch.
+    """
+
+    __slots__ = ("item", "results", "timings", "calibrated", "stages")
+
+    def __init__(self, item: Item) -> None:
+        self.item = item
+        self.results: list[RuleResult] = []
+        self.timings = dict.fromkeys(STAGES, 0.0)
+        self.calibrated = True
+        self.stages: dict[str, str] = {}  # stage -> "ran" or why it was skipped
+
+    def action(self) -> Action:
+        """The action of the results so far (allow when none fired)."""
+        return final_action(self.results)
+
+
+def staged_items(
+    bundle: Bundle | CompiledBundle, items: Sequence[Any], *, models: ModelProvider
+) -> list[Partial]:
+    """Validate inputs (as evaluate_batch does) and return them ready for run_stage."""
+    compiled = compile_bundle(bundle)
+    models.check_pins(compiled.bundle.pins)
+    return [Partial(coerce_item(item, i)) for i, item in enumerate(items)]
+
+
+def stage_needed(bundle: Bundle | CompiledBundle, stage: str, item: Item) -> bool:
+    """Whether `stage` has anything to judge in `item` under `bundle`."""
+    compiled = compile_bundle(bundle)
+    targets = {target for target, _ in compiled.classifiers}
+    if stage == "prompt":
+        return item.prompt is not None and bool(
+            compiled.keyword_sets
+            or compiled.embedding
+            or compiled.thresholds("prompt")
+            or "prompt" in targets
+        )
+    if stage == "image":
+        return item.image is not None and bool(compiled.thresholds("image") or "image" in targets)
+    if stage == "concepts":
+        return item.image is not None and bool(compiled.concepts)
+    raise ValueError(f"unknown stage {stage!r}; use one of {', '.join(PIPELINE)}")
+
+
+def run_stage(
+    bundle: Bundle | CompiledBundle,
+    stage: str,
+    partials: Sequence[Partial],
+    *,
+    models: ModelProvider,
+) -> None:
+    """Run one stage of PIPELINE on every partial, with one model call per stage and modality."""
+    if stage not in PIPELINE:
+        raise ValueError(f"unknown stage {stage!r}; use one of {', '.join(PIPELINE)}")
+    run = _Run(compile_bundle(bundle), [p.item for p in partials], models)
+    run.results = [p.results for p in partials]
+    run.timings = [p.timings for p in partials]
+    run.calibrated = [p.calibrated for p in partials]
+    run.stage(stage)
+    for p, calibrated in zip(partials, run.calibrated, strict=True):
+        p.calibrated = calibrated
+        p.stages[stage] = "ran"
+
+
+def staged_decisions(bundle: Bundle | CompiledBundle, partials: Sequence[Partial]) -> list:
+    """Return the decision of each partial from the results of the stages it ran."""
+    run = _Run(compile_bundle(bundle), [p.item for p in partials], None)
+    run.results = [p.results for p in partials]
+    run.timings = [p.timings for p in partials]
+    run.calibrated = [p.calibrated for p in partials]
     return run.decisions()
 
 
@@ -74,6 +151,19 @@ class _Run:
         # outputs per modality, so a classifier adds no model call of its own.
         self._vectors: dict[str, tuple[dict[int, int], np.ndarray]] = {}
         self._outputs: dict[str, tuple[dict[int, dict], bool]] = {}
+
+    def stage(self, stage: str) -> None:
+        """Run one stage of PIPELINE on the whole batch."""
+        if stage == "prompt":
+            self.keywords()
+            self.embeddings()
+            self.categories("prompt")
+            self.classifiers("prompt")
+        elif stage == "image":
+            self.categories("image")
+            self.classifiers("image")
+        else:
+            self.concepts()
 
     def _charge(self, stage: str, rows: Sequence[int], start: float) -> None:
         share = _ms(start) / max(len(rows), 1)
@@ -232,9 +322,12 @@ class _Run:
                 self.calibrated[i] = False
         self._charge("concepts", rows, start)
 
-    def classifiers(self) -> None:
-        """Score every trained classifier on the vectors and outputs the batch computed."""
+    def classifiers(self, only: str) -> None:
+        """Score every trained classifier of target `only` on the vectors and outputs the batch
+        computed."""
         for (target, encoder_name), stacked in self.compiled.classifiers.items():
+            if target != only:
+                continue
             rows = [i for i, it in enumerate(self.items) if _input(it, target) is not None]
             active = [i for i in rows if target == "image" or has_content(self.items[i].prompt)]
             if not rows:

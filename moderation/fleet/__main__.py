@@ -16,7 +16,6 @@ from moderation.fleet.decision_log import DecisionLog
 from moderation.fleet.keys import TrustedKeys
 from moderation.fleet.refusal import Refused
 from moderation.fleet.schedule import Schedule
-from moderation.fleet.server import make_server, serve_in_thread
 from moderation.fleet.store import StateStore
 from moderation.fleet.verify import Scope
 
@@ -74,7 +73,11 @@ def print_keys(config: AgentConfig) -> int:
 
 
 def run(config: AgentConfig) -> int:
-    """Restore, then poll once (--once) or forever while serving the HTTP endpoint."""
+    """Restore, then poll once (--once) or poll forever while serving the moderation service.
+
+    uvicorn runs in the main thread (it handles SIGINT and SIGTERM); the agent polls on a
+    thread of its own and stops when the server does.
+    """
     agent = build_agent(config)
     agent.restore()
     if config.once:
@@ -84,18 +87,32 @@ def run(config: AgentConfig) -> int:
     decisions = build_decision_log(config, agent)
     if decisions is not None:
         decisions.start()
-    server = make_server(agent, config.host, config.port)
-    serve_in_thread(server)
-    logging.getLogger("moderation.fleet").info(
-        "serving /healthz and /v1/check on %s:%s", *server.server_address[:2]
-    )
+    import uvicorn
+
+    from moderation.fleet.service import ModerationService, uvicorn_config
+
+    service = ModerationService(agent, config.service_settings())
     stop = threading.Event()
+    poller = threading.Thread(
+        target=agent.run,
+        args=(stop, Schedule(config.poll_interval, max_backoff=config.max_backoff)),
+        name="fleet-poll",
+        daemon=True,
+    )
+    poller.start()
+    # uvicorn handles SIGINT/SIGTERM while it serves, then raises them again once shut
+    # down; these handlers receive that and let the agent stop polling and exit with 0.
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
+    logging.getLogger("moderation.fleet").info(
+        "serving /v1/check, /v1/check/batch, /healthz, /readyz and /metrics on %s:%s",
+        config.host, config.port,
+    )  # fmt: skip
     try:
-        agent.run(stop, Schedule(config.poll_interval, max_backoff=config.max_backoff))
+        uvicorn.Server(uvicorn_config(service.app, config.host, config.port)).run()
     finally:
-        server.shutdown()
+        stop.set()
+        poller.join(timeout=config.timeout + 5)
         if decisions is not None:
             decisions.stop()  # sends or spills what is pending
     return 0
@@ -104,8 +121,13 @@ def run(config: AgentConfig) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the process exit code (2 for configuration errors)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    args = sys.argv[1:] if argv is None else list(argv)
+    if args[:1] == ["batch"]:
+        from moderation.fleet.batch import main as batch_main
+
+        return batch_main(args[1:])
     try:
-        config = parse_config(argv)
+        config = parse_config(args)
         return print_keys(config) if config.print_keys else run(config)
     except (ConfigError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)

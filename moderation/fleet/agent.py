@@ -20,7 +20,13 @@ from typing import Any
 
 from moderation.engine.compiled import CompiledBundle
 from moderation.engine.decision import Decision
-from moderation.engine.evaluate import evaluate_batch
+from moderation.engine.evaluate import (
+    Partial,
+    evaluate_batch,
+    run_stage,
+    staged_decisions,
+    staged_items,
+)
 from moderation.engine.images import load_image
 from moderation.engine.inputs import Item
 from moderation.engine.providers import ModelProvider
@@ -32,6 +38,15 @@ from moderation.fleet.store import Persisted, StateError, StateStore
 from moderation.fleet.verify import Candidate, Scope, verify_candidate
 
 log = logging.getLogger("moderation.fleet")
+
+
+def _decoded(items: Sequence[Item]) -> list[Item]:
+    return [
+        Item(it.prompt, load_image(it.image))
+        if isinstance(it.image, bytes | bytearray | memoryview)
+        else it
+        for it in items
+    ]
 
 
 class NoActiveBundle(RuntimeError):
@@ -54,6 +69,11 @@ class Active:
     @property
     def sha256(self) -> str:
         return self.compiled.sha256
+
+    @property
+    def failure_mode(self) -> str:
+        """What the bundle tells clients to do when no answer comes: "open" or "closed"."""
+        return self.compiled.bundle.failure_mode
 
 
 @dataclass(frozen=True)
@@ -146,29 +166,70 @@ class FleetAgent:
             bytes(it.image) if isinstance(it.image, bytes | bytearray | memoryview) else None
             for it in items
         ]
-        items = [
-            it if raw is None else Item(it.prompt, load_image(raw))
-            for it, raw in zip(items, encoded, strict=True)
-        ]
+        items = _decoded(items)
+        active = self._require_active()
+        decisions = evaluate_batch(active.compiled, items, models=self.models)
+        self._notify(active, decisions, items, request_ids, encoded)
+        return decisions
+
+    # The staged path (moderation.fleet.batching): the same engine, one stage at a time, so
+    # inputs of different requests share each model batch. Its decisions reach the
+    # observers exactly like check_batch's.
+
+    def begin_staged(self, items: Sequence[Item]) -> tuple[Active, list[Partial]]:
+        """Validate `items` and pin them to the active bundle; raises as check_batch does."""
+        items = _decoded(items)
+        active = self._require_active()
+        return active, staged_items(active.compiled, items, models=self.models)
+
+    def run_stage(self, active: Active, stage: str, partials: Sequence[Partial]) -> None:
+        """Run one engine stage (prompt, image, concepts) on partials begun on `active`."""
+        run_stage(active.compiled, stage, partials, models=self.models)
+
+    def finish_staged(
+        self,
+        active: Active,
+        partials: Sequence[Partial],
+        *,
+        request_ids: Sequence[str | None] | None = None,
+    ) -> list[Decision]:
+        """Return the decisions of finished partials and show them to the observers."""
+        decisions = staged_decisions(active.compiled, partials)
+        self._notify(active, decisions, [p.item for p in partials], request_ids)
+        return decisions
+
+    def _require_active(self) -> Active:
         active = self.active
         if active is None:
             raise NoActiveBundle(
                 f"no bundle of {self.scope.policy}/{self.scope.channel} is active yet: the "
                 "agent has not fetched and verified one (see /healthz for the last error)"
             )
-        decisions = evaluate_batch(active.compiled, items, models=self.models)
-        if self.observers:
-            ids = list(request_ids) if request_ids is not None else [None] * len(items)
-            served = [
-                Served(active, d, it, rid, raw)
-                for d, it, rid, raw in zip(decisions, items, ids, encoded, strict=True)
-            ]
-            for observer in self.observers:
-                try:
-                    observer(served)
-                except Exception:
-                    log.exception("decision observer %r failed", observer)
-        return decisions
+        return active
+
+    def _notify(
+        self,
+        active: Active,
+        decisions: Sequence[Decision],
+        items: Sequence[Item],
+        request_ids: Sequence[str | None] | None,
+        encoded: Sequence[bytes | None] | None = None,
+    ) -> None:
+        """Show served decisions to the observers; `encoded` are the images as sent, if known
+        (the staged path gets decoded images, so the decision log hashes their pixels)."""
+        if not self.observers:
+            return
+        ids = list(request_ids) if request_ids is not None else [None] * len(items)
+        raws = list(encoded) if encoded is not None else [None] * len(items)
+        served = [
+            Served(active, d, it, rid, raw)
+            for d, it, rid, raw in zip(decisions, items, ids, raws, strict=True)
+        ]
+        for observer in self.observers:
+            try:
+                observer(served)
+            except Exception:
+                log.exception("decision observer %r failed", observer)
 
     def restore(self) -> bool:
         """Activate the persisted bundle if it still verifies; record why not otherwise."""
@@ -331,6 +392,7 @@ class FleetAgent:
             "channel": self.scope.channel,
             "version": active.version if active else None,
             "sha256": active.sha256 if active else None,
+            "failure_mode": active.failure_mode if active else None,
             "last_poll": self.last_poll,
             "last_error": self.last_error,
             "last_rejected": rejected.as_dict() if rejected else None,

@@ -28,6 +28,9 @@ DEFAULTS = {
     "upload_batch": 500,
     "log_memory_mb": 64.0,
     "log_disk_mb": 256.0,
+    "max_queue": 512,
+    "deadline_ms": 2000.0,
+    "max_batch_items": 64,
 }
 
 
@@ -61,6 +64,21 @@ class AgentConfig:
     upload_batch: int = DEFAULTS["upload_batch"]
     log_memory_mb: float = DEFAULTS["log_memory_mb"]
     log_disk_mb: float = DEFAULTS["log_disk_mb"]
+    max_queue: int = DEFAULTS["max_queue"]
+    deadline_ms: float = DEFAULTS["deadline_ms"]
+    max_batch_items: int = DEFAULTS["max_batch_items"]
+    # stage -> (max_batch, max_wait_ms); stages not named keep batching.DEFAULT_STAGES.
+    batch_stages: dict[str, tuple[int, float]] = field(default_factory=dict)
+
+    def service_settings(self):
+        """The moderation service's settings from these flags."""
+        from moderation.fleet.batching import DEFAULT_STAGES, BatchSettings, StageSettings
+        from moderation.fleet.service import ServiceSettings
+
+        stages = dict(DEFAULT_STAGES)
+        stages.update({s: StageSettings(b, w) for s, (b, w) in self.batch_stages.items()})
+        batch = BatchSettings(stages, self.max_queue, self.deadline_ms)
+        return ServiceSettings(batch=batch, max_batch_items=self.max_batch_items)
 
 
 def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
@@ -97,6 +115,31 @@ def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
         help="memory for records waiting to upload; the oldest drop past it (64)")  # fmt: skip
     add("--log-disk-mb", "FLEET_LOG_DISK_MB", type=float,
         help="disk in the state dir for batches the server did not take (256)")  # fmt: skip
+    add(
+        "--max-queue",
+        "FLEET_MAX_QUEUE",
+        type=int,
+        help="inputs admitted and unanswered before 429 (512)",
+    )
+    add(
+        "--deadline-ms",
+        "FLEET_DEADLINE_MS",
+        type=float,
+        help="default per-request deadline in ms (2000)",
+    )
+    add(
+        "--max-batch-items",
+        "FLEET_MAX_BATCH_ITEMS",
+        type=int,
+        help="most items in one POST /v1/check/batch (64)",
+    )
+    add(
+        "--batch-stage",
+        "FLEET_BATCH_STAGES",
+        action="append",
+        help="STAGE=MAX_BATCH:MAX_WAIT_MS for prompt, image or concepts; repeatable "
+        "(or a,b in the variable)",
+    )
     p.add_argument("--once", action="store_true", help="restore, poll once, report and exit")
     p.add_argument(
         "--print-keys", action="store_true", help="print the server's public keys and exit"
@@ -144,6 +187,10 @@ def parse_config(argv: Sequence[str] | None = None, env: Mapping[str, str] | Non
         upload_batch=_batch(args.upload_batch),
         log_memory_mb=_positive(args.log_memory_mb, "log_memory_mb"),
         log_disk_mb=_positive(args.log_disk_mb, "log_disk_mb"),
+        max_queue=int(_positive(args.max_queue, "max_queue")),
+        deadline_ms=_positive(args.deadline_ms, "deadline_ms"),
+        max_batch_items=int(_positive(args.max_batch_items, "max_batch_items")),
+        batch_stages=_stages(args.batch_stage or [env.get("FLEET_BATCH_STAGES", "")]),
     )  # fmt: skip
 
 
@@ -204,3 +251,24 @@ def _labels(values: Sequence[str]) -> dict[str, str]:
             raise ConfigError(f"label {entry!r}: use key=value")
         labels[key.strip()] = value.strip()
     return labels
+
+
+STAGE_NAMES = ("prompt", "image", "concepts")
+
+
+def _stages(values: Sequence[str]) -> dict[str, tuple[int, float]]:
+    stages = {}
+    for entry in (item.strip() for value in values for item in value.split(",") if item.strip()):
+        name, _, spec = entry.partition("=")
+        size, _, wait = spec.partition(":")
+        try:
+            parsed = (int(size), float(wait))
+        except ValueError:
+            parsed = (0, -1.0)
+        if name not in STAGE_NAMES or parsed[0] < 1 or parsed[1] < 0:
+            raise ConfigError(
+                f"--batch-stage {entry!r}: use STAGE=MAX_BATCH:MAX_WAIT_MS with STAGE one of "
+                f"{', '.join(STAGE_NAMES)}, e.g. prompt=32:4"
+            )
+        stages[name] = parsed
+    return stages

@@ -95,6 +95,7 @@ def bundle_build(
         concepts=tuple(concepts),
         sampling=_sampling(policy),
         classifiers=tuple(classifiers),
+        failure_mode=policy.failure_mode,
     )
     return BuildResult(bundle=bundle, warnings=warnings)
 

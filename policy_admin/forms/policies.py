@@ -4,7 +4,7 @@ from django import forms
 
 from moderation.engine.decision import Action
 from moderation.engine.match_options import FOLDINGS, OPTION_NAMES, OPTION_SPECS, OptionSpec
-from policy_admin.models import AppliesTo, ClipConcept
+from policy_admin.models import AppliesTo, ClipConcept, Policy
 from policy_admin.models.rules import RULE_ACTIONS
 from policy_admin.selectors import catalogue
 
@@ -60,6 +60,13 @@ class PolicyDetailsForm(DraftForm):
         label="Robustness floor",
         help_text="Refuse to publish while a keyword set's latest robustness report catches "
         "under 99% of the variants of an evasion its options cover.",
+    )
+    failure_mode = forms.ChoiceField(
+        choices=Policy.FailureMode.choices,
+        required=False,
+        help_text="What clients do when the moderation service cannot answer in time "
+        "(timeout, overload). Published in the bundle; takes effect with the next version. "
+        "Left out, it stays as it is.",
     )
 
 

@@ -12,6 +12,18 @@ class Policy(TenantOwned):
     name = models.CharField(max_length=120)
     slug = models.SlugField(max_length=60, validators=[slug_validator])
     description = models.TextField(blank=True)
+
+    class FailureMode(models.TextChoices):
+        CLOSED = "closed", "Fail closed: refuse content when moderation cannot answer"
+        OPEN = "open", "Fail open: let content through when moderation cannot answer"
+
+    # Carried in the bundle (`failure_mode`); the agent shows it so clients can honour it.
+    failure_mode = models.CharField(
+        max_length=6,
+        choices=FailureMode.choices,
+        default=FailureMode.CLOSED,
+        db_default=FailureMode.CLOSED,
+    )
     # Every save of the draft names the revision it started from; a stale one
     # is refused (policy_admin.services.drafts) instead of overwriting.
     revision = models.PositiveIntegerField(default=1)

@@ -8,7 +8,7 @@ from policy_admin.models import Policy
 from policy_admin.services.audit import audit_record, changes, describe_changes
 from policy_admin.services.drafts import draft_begin_change
 
-POLICY_FIELDS = ("name", "slug", "description", "robustness_floor")
+POLICY_FIELDS = ("name", "slug", "description", "robustness_floor", "failure_mode")
 
 
 @transaction.atomic
@@ -40,7 +40,7 @@ def policy_create(*, tenant, actor, name: str, slug: str, description: str = "")
 
 @transaction.atomic
 def policy_update(*, policy: Policy, actor, revision: int | None, **fields) -> Policy:
-    """Change a policy's name, slug or description, refusing a stale revision."""
+    """Change a policy's name, slug, description or failure mode, refusing a stale revision."""
     return rule_save(policy=policy, rule=policy, actor=actor, revision=revision, fields=fields)
 
 

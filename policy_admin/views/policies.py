@@ -66,6 +66,7 @@ class PolicyEditorView(PolicyPageView):
                     "name": self.policy.name,
                     "description": self.policy.description,
                     "robustness_floor": self.policy.robustness_floor,
+                    "failure_mode": self.policy.failure_mode,
                     "revision": self.policy.revision,
                 }
             ),
@@ -98,6 +99,7 @@ class PolicyEditorView(PolicyPageView):
                     name=form.cleaned_data["name"],
                     description=form.cleaned_data["description"],
                     robustness_floor=form.cleaned_data["robustness_floor"],
+                    failure_mode=form.cleaned_data["failure_mode"] or self.policy.failure_mode,
                 ),
                 field="name",
             )

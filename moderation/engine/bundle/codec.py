@@ -39,7 +39,8 @@ _CONTROL_RE = re.compile("[\x00-\x1f\x7f-\x9f]")
 _MODEL_NAME_RE = re.compile(r"^[a-z0-9_\-]{1,64}$")
 _TOP = ("spec", "policy", "models", "categories", "thresholds")
 _RULE_LISTS = ("keyword_sets", "embedding_sets", "concepts", "classifiers")
-_OPTIONAL = (*_RULE_LISTS, "sampling")
+_OPTIONAL = (*_RULE_LISTS, "sampling", "failure_mode")
+FAILURE_MODES = ("closed", "open")
 
 
 def bundle_to_dict(bundle: Bundle) -> dict[str, Any]:
@@ -68,6 +69,8 @@ def bundle_to_dict(bundle: Bundle) -> dict[str, Any]:
     # re-encodes to the same canonical bytes.
     if bundle.classifiers:
         data["classifiers"] = [classifier_dict(c) for c in bundle.classifiers]
+    if bundle.failure_mode != FAILURE_MODES[0]:
+        data["failure_mode"] = bundle.failure_mode
     return data
 
 
@@ -176,9 +179,18 @@ def bundle_from_dict(raw: Any) -> Bundle:
         classifiers=tuple(
             _each(top.get("classifiers", []), "classifiers", classifier_from_dict, dims, pins)
         ),
+        failure_mode=_failure_mode(top.get("failure_mode", FAILURE_MODES[0])),
     )
     _check_unique_ids(bundle)
     return bundle
+
+
+def _failure_mode(raw: Any) -> str:
+    if raw not in FAILURE_MODES:
+        raise BundleError(
+            "failure_mode", f"{raw!r} is not a failure mode; use one of {', '.join(FAILURE_MODES)}"
+        )
+    return raw
 
 
 def _each(items: Any, path: str, parse, *context) -> list:

@@ -158,6 +158,10 @@ class Bundle:
     sampling: Sampling | None = None
     classifiers: tuple[Classifier, ...] = ()
     spec: str = SPEC_VERSION
+    # What a client does when the moderation service cannot answer (timeout, 429, 503):
+    # "closed" refuses the content, "open" lets it through. Absent from the bytes at the
+    # default, so bundles published before the field existed keep their sha256.
+    failure_mode: str = "closed"
 
     @classmethod
     def create(cls, **parts: Any) -> Bundle:

@@ -244,3 +244,19 @@ def test_bad_sampling_is_refused_with_its_field(bundle, field, value, message):
     data["sampling"][field] = value
     with pytest.raises(BundleError, match=message):
         bundle_from_dict(data)
+
+
+def test_failure_mode_defaults_to_closed_and_leaves_the_bytes_alone(bundle, bundle_factory, models):
+    assert bundle.failure_mode == "closed"
+    assert "failure_mode" not in json.loads(bundle.to_bytes())
+    opened = bundle_factory(models, failure_mode="open")
+    assert json.loads(opened.to_bytes())["failure_mode"] == "open"
+    assert Bundle.from_bytes(opened.to_bytes()).failure_mode == "open"
+    assert opened.sha256 != bundle.sha256
+
+
+def test_an_unknown_failure_mode_is_refused(bundle):
+    data = bundle_to_dict(bundle)
+    data["failure_mode"] = "sometimes"
+    with pytest.raises(BundleError, match="failure_mode: 'sometimes' is not a failure mode"):
+        bundle_from_dict(data)

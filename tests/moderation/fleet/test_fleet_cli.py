@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
 
 import pytest
 
@@ -74,3 +78,50 @@ def test_once_refuses_a_bundle_pinned_to_other_weights(fleet, tmp_path, registry
     health = json.loads(done.stdout)
     assert health["status"] == "no_bundle"
     assert health["last_rejected"]["reason"] == "pin_mismatch"
+
+
+def test_the_agent_command_serves_the_moderation_service_until_sigterm(
+    fleet, tmp_path, registry_pins
+):
+    fleet.publish(make_bundle(6, pins=registry_pins))
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {
+        **os.environ, **MODEL_ENV, "FLEET_SERVER": fleet.url, "FLEET_TOKEN": TOKEN,
+        "FLEET_TENANT": "acme", "FLEET_POLICY": "default",
+        "FLEET_STATE_DIR": str(tmp_path / "state"),
+        "FLEET_TRUSTED_KEYS": f"k1={fleet.signer.public_b64()}", "FLEET_PORT": str(port),
+    }  # fmt: skip
+    agent = subprocess.Popen(  # noqa: S603
+        [sys.executable, "-m", "moderation.fleet"], env=env, stderr=subprocess.PIPE, text=True
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            assert agent.poll() is None, agent.stderr.read()
+            try:
+                with urllib.request.urlopen(f"{url}/readyz", timeout=2) as ready:  # noqa: S310
+                    if ready.status == 200:
+                        break
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, "the agent never became ready"
+            time.sleep(0.5)
+        request = urllib.request.Request(  # noqa: S310
+            f"{url}/v1/check/batch", method="POST",
+            data=json.dumps({"items": [{"prompt": "sex"}, {"prompt": "a cat"}]}).encode(),
+            headers={"Content-Type": "application/json"},
+        )  # fmt: skip
+        with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310
+            body = json.loads(answer.read())
+        with urllib.request.urlopen(f"{url}/metrics", timeout=5) as scraped:  # noqa: S310
+            metrics = scraped.read().decode()
+    finally:
+        agent.send_signal(signal.SIGTERM)
+        code = agent.wait(timeout=30)
+
+    assert [r["action"] for r in body["results"]] == ["block", "allow"]
+    assert 'moderation_agent_decisions_total{action="block"} 1.0' in metrics
+    assert code == 0

@@ -1,9 +1,11 @@
-"""check() and the agent's HTTP endpoint: 503 before a bundle, stamped decisions, atomic swaps."""
+"""check() and the agent's moderation service over real HTTP (uvicorn on a free port):
+503 before a bundle, stamped decisions, bad input, atomic swaps."""
 
 from __future__ import annotations
 
 import base64
 import json
+import socket
 import threading
 import time
 import urllib.error
@@ -12,23 +14,21 @@ import urllib.request
 import pytest
 
 from moderation.fleet.agent import NoActiveBundle
-from moderation.fleet.server import make_server, serve_in_thread
+from moderation.fleet.service import ModerationService, RunningServer, ServiceSettings
 from tests.images import png_bytes
 
 from .conftest import make_bundle
 
 
-# The agent's own HTTP endpoint (moderation/fleet/server.py), not a Django route: its paths
+# The agent's own service (moderation/fleet/service.py), not a Django route: its paths
 # (/healthz, /v1/check) are spelled out, as the interface that module documents.
 @pytest.fixture
 def endpoint(make_agent):
-    """An agent (no bundle yet) with its HTTP endpoint on a free port; yields (agent, url)."""
+    """An agent (no bundle yet) with its service on a free port; yields (agent, url)."""
     agent = make_agent()
-    server = make_server(agent, "127.0.0.1", 0)
-    serve_in_thread(server)
-    yield agent, f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    server = RunningServer(ModerationService(agent).app)
+    yield agent, server.url
+    server.stop()
 
 
 def call(url: str, payload: dict | bytes | None = None) -> tuple[int, dict]:
@@ -127,7 +127,7 @@ def test_check_endpoint_refuses_bad_input_with_a_message(fleet, endpoint, payloa
 
 def test_unknown_paths_are_404(endpoint):
     _, url = endpoint
-    assert call(f"{url}/metrics")[0] == 404
+    assert call(f"{url}/v2/check")[0] == 404
     assert call(f"{url}/v1/other", {"prompt": "x"})[0] == 404
 
 
@@ -163,3 +163,34 @@ def test_swaps_are_atomic_under_concurrent_checks(fleet, make_agent):
         # Each decision comes entirely from the bundle its stamp names.
         assert stamp.sha256 == bundles[stamp.version].sha256
         assert rule_id == f"kw-v{stamp.version}"
+
+
+def test_a_slow_client_does_not_hold_back_another(fleet, make_agent):
+    agent = make_agent()
+    fleet.publish(make_bundle(3))
+    agent.poll_once()
+    server = RunningServer(ModerationService(agent, ServiceSettings(body_timeout_s=0.5)).app)
+    host, port = server.host, server.port
+    try:
+        # One client sends half a body and stops; another sends half its headers.
+        slow_body = socket.create_connection((host, port), timeout=5)
+        slow_body.sendall(b"POST /v1/check HTTP/1.1\r\nHost: agent\r\nContent-Length: 50\r\n"
+                          b"Content-Type: application/json\r\n\r\n{\"pro")  # fmt: skip
+        slow_headers = socket.create_connection((host, port), timeout=5)
+        slow_headers.sendall(b"GET /healthz HTTP/1.1\r\nHo")
+        start = time.monotonic()
+        status, body = call(f"{server.url}/v1/check", {"prompt": "sex"})
+        took = time.monotonic() - start
+
+        assert (status, body["action"]) == (200, "block")
+        assert took < 0.5
+        answer = b""
+        while b"}" not in answer:
+            answer += slow_body.recv(4096)
+        answer = answer.decode()
+        assert answer.startswith("HTTP/1.1 408")
+        assert "did not arrive within 0.5 s" in answer
+    finally:
+        slow_body.close()
+        slow_headers.close()
+        server.stop()

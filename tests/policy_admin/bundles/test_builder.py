@@ -124,3 +124,10 @@ def test_another_policys_sampling_is_not_used(policy, other_tenant, models):
     other = PolicyFactory(tenant=other_tenant)
     DecisionSampling.objects.create(tenant=other_tenant, policy=other, audit_share=0.5)
     assert bundle_build(policy=policy, models=models).bundle.sampling.audit_share == 0.01
+
+
+def test_the_bundle_carries_the_policys_failure_mode(policy, models):
+    assert bundle_build(policy=policy, models=models).bundle.failure_mode == "closed"
+    policy.failure_mode = "open"
+    policy.save()
+    assert bundle_build(policy=policy, models=models).bundle.failure_mode == "open"

@@ -193,6 +193,23 @@ def test_details_save_and_stale_details_keep_input(client, policy, editor, admin
     assert 'value="Mine"' in text
 
 
+def test_details_set_the_failure_mode_and_leaving_it_out_keeps_it(client, policy, editor):
+    client.force_login(editor)
+    assert policy.failure_mode == "closed"
+    page = body(client.get(editor_url(policy)))
+    assert "Fail open: let content through when moderation cannot answer" in page
+
+    opened = client.post(
+        editor_url(policy),
+        {"name": "Default", "description": "", "failure_mode": "open", "revision": 1},
+    )
+    kept = client.post(editor_url(policy), {"name": "Default", "description": "", "revision": 2})
+
+    assert (opened.status_code, kept.status_code) == (302, 302)
+    policy.refresh_from_db()
+    assert (policy.failure_mode, policy.revision) == ("open", 3)
+
+
 def test_delete_asks_then_deletes_and_keeps_the_audit(client, policy, editor):
     client.force_login(editor)
     url = reverse("policy-delete", kwargs={"tenant": "acme", "slug": policy.slug})
