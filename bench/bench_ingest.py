@@ -155,7 +155,7 @@ def run_bulk(tenant, policy, version, rows: list[dict], batch: int, tag: str) ->
     from django.db import transaction
 
     from moderation.models import DecisionBatch, DecisionRecord
-    from moderation.services.ingest import parse_decision_batch
+    from moderation.services.decision_batch import parse_decision_batch
 
     parsed = parse_decision_batch({"batch_id": "x", "instance_id": "x", "records": rows[:1]})
     template = parsed.records[0]

@@ -14,30 +14,27 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from moderation.engine.compiled import CompiledBundle
 from moderation.engine.decision import Decision
-from moderation.engine.evaluate import (
-    Partial,
-    evaluate_batch,
-    run_stage,
-    staged_decisions,
-    staged_items,
-)
+from moderation.engine.evaluate import evaluate_batch
 from moderation.engine.images import load_image
 from moderation.engine.inputs import Item
 from moderation.engine.providers import ModelProvider
+from moderation.engine.staged import Partial, run_stage, staged_decisions, staged_items
 from moderation.fleet.client import Download, FleetClient, KnownRefused
 from moderation.fleet.keys import TrustedKeys
 from moderation.fleet.refusal import Refused, Rejection
 from moderation.fleet.schedule import Schedule
+from moderation.fleet.served import Active, NoActiveBundle, Observer, PollResult, Served
 from moderation.fleet.store import Persisted, StateError, StateStore
 from moderation.fleet.verify import Candidate, Scope, verify_candidate
 
 log = logging.getLogger("moderation.fleet")
+
+__all__ = ["Active", "FleetAgent", "NoActiveBundle", "Observer", "PollResult", "Served"]
 
 
 def _decoded(items: Sequence[Item]) -> list[Item]:
@@ -47,58 +44,6 @@ def _decoded(items: Sequence[Item]) -> list[Item]:
         else it
         for it in items
     ]
-
-
-class NoActiveBundle(RuntimeError):
-    """check() was called before any bundle was verified and activated."""
-
-
-@dataclass(frozen=True)
-class Active:
-    """The bundle being served and what proves it: its ETag and signatures."""
-
-    compiled: CompiledBundle
-    etag: str
-    signatures: str
-    activated_at: float
-
-    @property
-    def version(self) -> int | None:
-        return self.compiled.bundle.policy.version
-
-    @property
-    def sha256(self) -> str:
-        return self.compiled.sha256
-
-    @property
-    def failure_mode(self) -> str:
-        """What the bundle tells clients to do when no answer comes: "open" or "closed"."""
-        return self.compiled.bundle.failure_mode
-
-
-@dataclass(frozen=True)
-class Served:
-    """One decision the agent answered, as observers see it (after the caller got it)."""
-
-    active: Active
-    decision: Decision
-    item: Item
-    request_id: str | None
-    # The encoded image as the caller sent it (its sha256 goes in the decision log), or None
-    # when the caller passed a decoded image or none.
-    image_bytes: bytes | None = None
-
-
-Observer = Callable[[Sequence[Served]], None]
-
-
-@dataclass(frozen=True)
-class PollResult:
-    """What one poll did: whether the active bundle changed and whether the poll failed."""
-
-    changed: bool = False
-    failed: bool = False
-    refused: Rejection | None = None
 
 
 class FleetAgent:

@@ -30,8 +30,9 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 
 from moderation.engine.decision import Action, Decision
-from moderation.engine.evaluate import PIPELINE, Partial, stage_needed
+from moderation.engine.evaluate import PIPELINE
 from moderation.engine.inputs import Item
+from moderation.engine.staged import Partial, stage_needed
 from moderation.fleet.agent import Active, FleetAgent
 from moderation.fleet.metrics import ServiceMetrics
 

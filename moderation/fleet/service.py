@@ -21,9 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
-import math
 import socket
 import threading
 import time
@@ -39,18 +37,20 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from moderation.engine.errors import EngineError, InputError
-from moderation.engine.images import ImageError, load_image
-from moderation.engine.inputs import Item
+from moderation.engine.images import ImageError
 from moderation.fleet.agent import FleetAgent, NoActiveBundle
 from moderation.fleet.batching import Batcher, BatchSettings, DeadlineExceeded, Overloaded
-from moderation.fleet.keys import decode_b64
 from moderation.fleet.metrics import ServiceMetrics
+from moderation.fleet.requests import (
+    BadRequest,
+    earliest,
+    parse_batch,
+    parse_check,
+    parse_deadline,
+)
 
 log = logging.getLogger("moderation.fleet.http")
 
-CHECK_FIELDS = ("prompt", "image_base64", "all_scores", "deadline_ms")
-ITEM_FIELDS = ("prompt", "image_base64")
-BATCH_FIELDS = ("items", "all_scores", "deadline_ms")
 _INLINE_BYTES = 64 * 1024  # bodies above this are parsed off the event loop
 _REQUEST_ID_CHARS = 128
 
@@ -63,21 +63,6 @@ class ServiceSettings:
     max_body_bytes: int = 40 * 1024 * 1024
     max_batch_items: int = 64
     body_timeout_s: float = 10.0  # a body not received in this time is refused (408)
-
-
-class BadRequest(Exception):
-    """A request the service refuses; carries the HTTP status and a message for people."""
-
-    def __init__(self, status: int, message: str, reason: str = "bad_request") -> None:
-        super().__init__(message)
-        self.status, self.reason = status, reason
-
-
-@dataclass
-class _Parsed:
-    items: list[Item]
-    all_scores: bool
-    deadline_ms: float | None
 
 
 class ModerationService:
@@ -183,11 +168,11 @@ class ModerationService:
     def _admit(self, body: bytes, batch: bool, rid: str, header_deadline: float | None):
         most = self.settings.batch.max_deadline_ms
         parsed = (
-            _parse_batch(body, self.settings.max_batch_items, most)
+            parse_batch(body, self.settings.max_batch_items, most)
             if batch
-            else _parse_check(body, most)
+            else parse_check(body, most)
         )
-        deadline = _earliest(parsed.deadline_ms, header_deadline)
+        deadline = earliest(parsed.deadline_ms, header_deadline)
         ids = [f"{rid}#{i}" for i in range(len(parsed.items))] if batch else [rid]
         return self.batcher.submit(
             parsed.items, request_ids=ids, deadline_ms=deadline, all_scores=parsed.all_scores
@@ -266,105 +251,7 @@ def _request_id(request: Request) -> str:
 
 def _header_deadline(request: Request, maximum: float) -> float | None:
     raw = request.headers.get("x-deadline-ms")
-    return None if raw is None else _deadline(raw, "the X-Deadline-Ms header", maximum)
-
-
-def _deadline(raw: Any, where: str, maximum: float) -> float:
-    try:
-        value = float(raw)
-    except (TypeError, ValueError):
-        value = math.nan
-    if isinstance(raw, bool) or not (0 < value <= maximum):
-        raise BadRequest(400, f"{where} must be a number of milliseconds in (0, {maximum:g}]")
-    return value
-
-
-def _earliest(*deadlines: float | None) -> float | None:
-    given = [d for d in deadlines if d is not None]
-    return min(given) if given else None
-
-
-def _json_object(raw: bytes, example: str) -> dict:
-    try:
-        data = json.loads(raw)
-    except ValueError as exc:
-        raise BadRequest(400, f"the body is not valid JSON ({exc})") from None
-    if not isinstance(data, dict):
-        raise BadRequest(400, f"send a JSON object: {example}")
-    return data
-
-
-def _options(data: dict, most: float) -> tuple[bool, float | None]:
-    all_scores = data.get("all_scores", False)
-    if not isinstance(all_scores, bool):
-        raise BadRequest(400, "all_scores must be true or false")
-    deadline = data.get("deadline_ms")
-    if deadline is not None:
-        deadline = _deadline(deadline, "deadline_ms", most)
-    return all_scores, deadline
-
-
-def _parse_check(raw: bytes, most: float) -> _Parsed:
-    data = _json_object(raw, '{"prompt": ..., "image_base64": ...}')
-    unknown = sorted(set(data) - set(CHECK_FIELDS))
-    if unknown:
-        raise BadRequest(400, f"unknown field {unknown[0]!r}; use {', '.join(CHECK_FIELDS)}")
-    all_scores, deadline = _options(data, most)
-    return _Parsed([_item(data, "")], all_scores, deadline)
-
-
-def _parse_batch(raw: bytes, max_items: int, most: float) -> _Parsed:
-    data = _json_object(raw, '{"items": [{"prompt": ..., "image_base64": ...}, ...]}')
-    unknown = sorted(set(data) - set(BATCH_FIELDS))
-    if unknown:
-        raise BadRequest(400, f"unknown field {unknown[0]!r}; use {', '.join(BATCH_FIELDS)}")
-    items = data.get("items")
-    if not isinstance(items, list):
-        raise BadRequest(400, 'items must be a list of {"prompt", "image_base64"} objects')
-    if not 1 <= len(items) <= max_items:
-        raise BadRequest(
-            400, f"items has {len(items)} entries; send 1 to {max_items} (split larger batches)"
-        )
-    all_scores, deadline = _options(data, most)
-    parsed = []
-    for i, entry in enumerate(items):
-        where = f"items[{i}]: "
-        if not isinstance(entry, dict):
-            raise BadRequest(400, f'{where}send an object {{"prompt": ..., "image_base64": ...}}')
-        unknown = sorted(set(entry) - set(ITEM_FIELDS))
-        if unknown:
-            raise BadRequest(
-                400, f"{where}unknown field {unknown[0]!r}; use {', '.join(ITEM_FIELDS)}"
-            )
-        parsed.append(_item(entry, where))
-    return _Parsed(parsed, all_scores, deadline)
-
-
-def _item(data: dict, where: str) -> Item:
-    prompt, encoded = data.get("prompt"), data.get("image_base64")
-    if prompt is not None and not isinstance(prompt, str):
-        raise BadRequest(400, f"{where}prompt must be a string")
-    if prompt is None and encoded is None:
-        raise BadRequest(400, f"{where}nothing to check: give a prompt, an image_base64, or both")
-    return Item(prompt, _image(encoded, where))
-
-
-def _image(encoded: Any, where: str) -> Any:
-    if encoded is None:
-        return None
-    if not isinstance(encoded, str):
-        raise BadRequest(400, f"{where}image_base64 must be a base64 string")
-    try:
-        raw = decode_b64(encoded)
-    except ValueError as exc:
-        raise BadRequest(400, f"{where}image_base64: {exc}") from None
-    try:
-        return load_image(raw, name="image_base64")
-    except ImageError as exc:
-        raise BadRequest(400, f"{where}{exc}") from None
-
-
-# Serving -------------------------------------------------------------------------------
+    return None if raw is None else parse_deadline(raw, "the X-Deadline-Ms header", maximum)
 
 
 def uvicorn_config(app, host: str, port: int, **overrides: Any) -> uvicorn.Config:

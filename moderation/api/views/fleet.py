@@ -10,13 +10,13 @@ import json
 from django.http import JsonResponse
 from django.views.decorators.http import require_POST
 
-from moderation.services.ingest import (
+from moderation.services.decision_batch import (
     MAX_BODY_BYTES,
     BatchError,
-    decisions_ingest,
     parse_decision_batch,
     upload_channels,
 )
+from moderation.services.ingest import decisions_ingest
 from policy_admin.fleet.api.bundles import FleetError, fleet_view, require_scope
 from policy_admin.models import Policy
 from tenants.models import Tenant

@@ -10,7 +10,7 @@ from django.db import connection
 from PIL import Image
 
 from moderation.models import DecisionBatch, DecisionCount, DecisionRecord, ReviewItem
-from moderation.services.ingest import MAX_BODY_BYTES, MAX_RECORDS
+from moderation.services.decision_batch import MAX_BODY_BYTES, MAX_RECORDS
 from policy_admin.fleet.services import fleet_token_create
 from tests.policy_admin.factories import PolicyFactory
 

@@ -3,15 +3,9 @@
 import pytest
 
 from moderation.engine.decision import Action
-from moderation.engine.evaluate import (
-    PIPELINE,
-    evaluate_batch,
-    run_stage,
-    stage_needed,
-    staged_decisions,
-    staged_items,
-)
+from moderation.engine.evaluate import PIPELINE, evaluate_batch
 from moderation.engine.inputs import Item
+from moderation.engine.staged import run_stage, stage_needed, staged_decisions, staged_items
 
 from .conftest import solid
 

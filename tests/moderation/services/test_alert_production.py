@@ -162,7 +162,8 @@ def test_a_shadow_stopped_by_its_guard_fires_the_shadow_guard_rule(v1, editor, e
     evaluate()
     watcher.refresh_from_db()
     assert watcher.state == AlertRule.State.OK
-    from moderation.services.ingest import decisions_ingest, parse_decision_batch
+    from moderation.services.decision_batch import parse_decision_batch
+    from moderation.services.ingest import decisions_ingest
 
     minute = timezone.now().replace(second=0, microsecond=0).isoformat()
     shadow_counts = [
@@ -185,7 +186,8 @@ def test_a_shadow_stopped_by_its_guard_fires_the_shadow_guard_rule(v1, editor, e
 
 
 def test_a_guard_below_its_limit_keeps_the_shadow(v1, editor):
-    from moderation.services.ingest import decisions_ingest, parse_decision_batch
+    from moderation.services.decision_batch import parse_decision_batch
+    from moderation.services.ingest import decisions_ingest
     from policy_admin.models import Channel
     from policy_admin.services.publishing import policy_publish
     from policy_admin.services.shadow import shadow_set

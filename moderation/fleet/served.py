@@ -1,0 +1,63 @@
+"""What the agent serves with and hands its observers: the active bundle, served decisions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from moderation.engine.compiled import CompiledBundle
+from moderation.engine.decision import Decision
+from moderation.engine.inputs import Item
+from moderation.fleet.refusal import Rejection
+
+
+class NoActiveBundle(RuntimeError):
+    """check() was called before any bundle was verified and activated."""
+
+
+@dataclass(frozen=True)
+class Active:
+    """The bundle being served and what proves it: its ETag and signatures."""
+
+    compiled: CompiledBundle
+    etag: str
+    signatures: str
+    activated_at: float
+
+    @property
+    def version(self) -> int | None:
+        return self.compiled.bundle.policy.version
+
+    @property
+    def sha256(self) -> str:
+        return self.compiled.sha256
+
+    @property
+    def failure_mode(self) -> str:
+        """What the bundle tells clients to do when no answer comes: "open" or "closed"."""
+        return self.compiled.bundle.failure_mode
+
+
+@dataclass(frozen=True)
+class Served:
+    """One decision the agent answered, as observers see it (after the caller got it)."""
+
+    active: Active
+    decision: Decision
+    item: Item
+    request_id: str | None
+    # The encoded image as the caller sent it (its sha256 goes in the decision log), or None
+    # when the caller passed a decoded image or none.
+    image_bytes: bytes | None = None
+
+
+Observer = Callable[[Sequence[Served]], None]
+
+
+@dataclass(frozen=True)
+class PollResult:
+    """What one poll did: whether the active bundle changed and whether the poll failed."""
+
+    changed: bool = False
+    failed: bool = False
+    refused: Rejection | None = None
