@@ -119,3 +119,17 @@ def test_seed_demo_prints_a_fleet_agent_command_that_fills_the_rollout(
     )
     page = client.get(url).content.decode()
     assert "demo-gpu-1" in page
+
+
+def test_seed_demo_writes_the_agent_script_make_demo_runs(capsys, media, tmp_path):
+    script = tmp_path / "var" / "demo-agent.sh"
+    call_command("seed_demo", password="demo-password-1", no_suite=True, agent_script=str(script))
+    text = script.read_text()
+    assert text.startswith("#!/usr/bin/env bash")
+    assert "export FLEET_TOKEN=mfl_" in text
+    assert "exec " in text
+    assert "-m moderation.fleet" in text
+    assert script.stat().st_mode & 0o777 == 0o700  # it holds the token
+    assert f"written to {script}" in capsys.readouterr().out
+    sampling = Policy.objects.get(tenant__slug="acme", slug="default").decision_sampling
+    assert (sampling.audit_share, sampling.keep_blocks) == (0.1, True)
