@@ -1,7 +1,10 @@
 """How a review queue orders its items, in one sentence a reviewer or admin can read."""
 
 from moderation.models import ReviewQueue
-from moderation.services.review import DUPLICATE_COSINE
+
+# Prompts at least this close (cosine of MiniLM vectors) are near-duplicates; the review
+# service damps them under the informative order (moderation.services.review).
+DUPLICATE_COSINE = 0.95
 
 ORDER_TEXT = {
     ReviewQueue.Order.OLDEST: "Items are asked oldest first.",

@@ -27,6 +27,7 @@ from moderation.models import (
     ReviewQueue,
     RoutingRule,
 )
+from moderation.selectors.review_order import DUPLICATE_COSINE
 from tenants.scoping import scoped
 
 
@@ -92,7 +93,6 @@ def record_priority(record: DecisionRecord) -> float:
 # near-duplicates ahead of it gets its priority divided by 1 + k, so a burst of one prompt
 # does not fill the head of the queue. Compared with the DIVERSITY_NEIGHBOURS open items of
 # highest priority (those about to be asked) and the batch's items of higher priority.
-DUPLICATE_COSINE = 0.95
 DIVERSITY_NEIGHBOURS = 500
 
 
