@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from moderation.demo.production import seed_production
 from moderation.demo.samples import seed_samples
 from policy_admin.demo.fleet import agent_command, seed_fleet
 from policy_admin.demo.seed import seed_floor, seed_policy
@@ -86,6 +87,11 @@ class Command(BaseCommand):
             policy=policy, publisher=User.objects.get(username="solutions"), admin=admin
         )
         channels = f"{server}/t/{tenant.slug}/policies/{policy.slug}/channels/production/"
+        seeded = seed_production(policy=policy, version=demo.version, reviewer=admin)
+        self.stdout.write(
+            f"Production: {seeded.counted} decisions over two days, {seeded.waiting} waiting in "
+            f"the review queue, {seeded.labelled} audited decisions labelled (quality page)."
+        )
         self.stdout.write(
             f"Published {policy.name} v{demo.version.number} to staging and production.\n"
             f"Demo fleet token (new on every run, shown once): {demo.secret}\n"
