@@ -29,6 +29,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.pop("CELERY_BROKER_URL", None)
 
 
+PROGRESS_EVERY = 1000
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
@@ -85,6 +88,7 @@ def drain(queue, users) -> tuple[list[float], list[int], float]:
 
     timings: list[float] = []
     claimed: list[int] = []
+    progress: list[float] = []
     lock = threading.Lock()
     start = threading.Barrier(len(users))
 
@@ -99,6 +103,14 @@ def drain(queue, users) -> tuple[list[float], list[int], float]:
                 if item is None:
                     break
                 ids.append(item.pk)
+                with lock:
+                    progress.append(mine[-1])
+                    if len(progress) % PROGRESS_EVERY == 0:
+                        print(
+                            f"  {len(progress)} claims: p50 {statistics.median(progress):.0f} ms, "
+                            f"p99 {percentile(progress, 0.99):.0f} ms",
+                            flush=True,
+                        )
                 claim = ReviewClaim.objects.get(item=item, reviewer=user, answered_at=None)
                 review_answer(claim, user, "allow", [], 1.0)
         finally:
