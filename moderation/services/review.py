@@ -118,12 +118,12 @@ def _damp_near_duplicates(queue: ReviewQueue, items: list[ReviewItem], encoder) 
         scoped(ReviewItem, queue.tenant)
         .filter(queue=queue, status=ReviewItem.Status.OPEN)
         .order_by("-priority", "id")
-        .select_related("record")[:DIVERSITY_NEIGHBOURS]
+        .values_list("record__prompt", "record__image_sha256")[:DIVERSITY_NEIGHBOURS]
     )
     new = sorted(items, key=lambda item: -item.priority)
-    rows = [*waiting, *new]
-    prompts = [item.record.prompt for item in rows]
-    images = [item.record.image_sha256 for item in rows]
+    rows = [*waiting, *((item.record.prompt, item.record.image_sha256) for item in new)]
+    prompts = [prompt for prompt, _ in rows]
+    images = [image for _, image in rows]
     vectors = np.zeros((len(rows), 1), dtype=np.float32)
     texts = [i for i, p in enumerate(prompts) if p.strip()]
     if texts:
