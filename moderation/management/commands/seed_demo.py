@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from moderation.demo.classifiers import seed_classifier
+from moderation.demo.production import seed_production
 from moderation.demo.robustness import describe, seed_robustness
 from moderation.demo.samples import seed_samples
 from policy_admin.demo.fleet import agent_command, agent_script, seed_fleet
@@ -108,6 +109,11 @@ class Command(BaseCommand):
             policy=policy, publisher=User.objects.get(username="solutions"), admin=admin
         )
         channels = f"{server}/t/{tenant.slug}/policies/{policy.slug}/channels/production/"
+        seeded = seed_production(policy=policy, version=demo.version, reviewer=admin)
+        self.stdout.write(
+            f"Production: {seeded.counted} decisions over two days, {seeded.waiting} waiting in "
+            f"the review queue, {seeded.labelled} audited decisions labelled (quality page)."
+        )
         command = agent_command(demo=demo, server=server)
         self.stdout.write(
             f"Published {policy.name} v{demo.version.number} to staging and production.\n"
