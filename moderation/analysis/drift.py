@@ -7,11 +7,17 @@ Pure numpy, no Django. Scores are model outputs in [0, 1].
   the new sample's share of scores in the bin; an empty bin counts as
   EPSILON so the logarithm stays finite. Rule of thumb: < 0.1 stable,
   0.1-0.25 moderate shift, > 0.25 significant shift.
+- Production against a suite: production records carry their scores by key, a
+  category id ("violence") or a concept's rule id ("concept:12"); a suite
+  decision is brought to the same keys by `production_scores`, a category scored
+  on both prompt and image counting once, at its higher score, as the agent
+  reports it.
 - KS: the largest vertical distance D between the two empirical CDFs, with
   the textbook asymptotic p-value P(K > D * sqrt(nm / (n + m))) of the
   Kolmogorov distribution (scipy's kstwobign).
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -75,3 +81,36 @@ def drift(baseline, current, *, psi_alert: float = PSI_ALERT) -> Drift:
     value = psi(baseline, current)
     statistic, pvalue = ks_2samp(baseline, current)
     return Drift(value, statistic, pvalue, len(baseline), len(current), value > psi_alert)
+
+
+def production_key(rule: dict) -> str | None:
+    """The key a production record stores this rule's score under; None for other kinds."""
+    if rule.get("kind") == "category":
+        return (rule.get("explanation") or {}).get("category")
+    if rule.get("kind") == "concept":
+        return rule.get("rule_id")
+    return None
+
+
+def production_scores(decisions: Iterable[dict]) -> dict[str, list[float]]:
+    """Every category and concept score of suite decisions by production key, one per decision."""
+    scores: dict[str, list[float]] = {}
+    for decision in decisions:
+        best: dict[str, float] = {}
+        for rule in decision["results"]:
+            key = production_key(rule)
+            if key and "skipped" not in (rule.get("explanation") or {}):
+                best[key] = max(best.get(key, 0.0), float(rule["score"]))
+        for key, value in best.items():
+            scores.setdefault(key, []).append(value)
+    return scores
+
+
+def record_scores(records: Iterable[dict]) -> dict[str, list[float]]:
+    """Production records' `scores` dicts pooled by key."""
+    scores: dict[str, list[float]] = {}
+    for record in records:
+        for key, value in record.items():
+            if value is not None:
+                scores.setdefault(key, []).append(float(value))
+    return scores

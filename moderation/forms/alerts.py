@@ -46,6 +46,19 @@ KIND_PARAMS = {
             ),
         ),
         ("psi", forms.FloatField(label="PSI above", min_value=0, initial=0.25)),
+        (
+            "against",
+            forms.ChoiceField(
+                label="Compare with the baseline",
+                choices=[
+                    ("suite", "each new finished suite"),
+                    ("production", "production: the last day of audited decisions"),
+                ],
+                initial="suite",
+                help_text="Production is checked every minute; with “previous”, its baseline "
+                "is the newest finished suite.",
+            ),
+        ),
     ],
     AlertRule.Kind.FLEET: [
         ("channel", forms.SlugField(initial="production")),
@@ -98,6 +111,10 @@ KIND_PARAMS = {
 }
 
 
+# Parameters a form may leave out (rules saved before the parameter existed, API clients).
+PARAM_DEFAULTS = {(AlertRule.Kind.DRIFT, "against"): "suite"}
+
+
 # Rule columns that only some kinds use; they are shown with those kinds' parameters.
 KIND_RELATIONS = {AlertRule.Kind.METRIC_BELOW: ["sample_set"]}
 
@@ -134,6 +151,8 @@ class AlertRuleForm(forms.ModelForm):
         params = {}
         for name, _ in KIND_PARAMS.get(kind, []):
             value = cleaned.get(f"{kind}__{name}")
+            if value in (None, ""):
+                value = PARAM_DEFAULTS.get((kind, name), value)
             if value in (None, ""):
                 self.add_error(f"{kind}__{name}", "This rule kind needs this value.")
             params[name] = value

@@ -195,10 +195,6 @@ class ShadowCount(TenantOwned):
 class ReviewQueue(TenantOwned):
     """Where kept decisions wait for people; every tenant has one default queue."""
 
-    # Under the informative order, a prompt this similar (MiniLM cosine) to one already
-    # waiting counts as its near-duplicate (moderation.services.review).
-    DUPLICATE_COSINE = 0.95
-
     class Order(models.TextChoices):
         OLDEST = "oldest", "Oldest first"
         INFORMATIVE = "informative", "Most informative first (active learning)"

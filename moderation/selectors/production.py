@@ -15,11 +15,20 @@ from django.db.models import Count, Min, Sum
 from django.db.models.functions import TruncDay, TruncHour
 from django.utils import timezone
 
+from moderation.analysis import drift as stats
 from moderation.analysis import plots
 from moderation.analysis.agreement import consensus_action
 from moderation.analysis.production import AuditLabel, OutcomeEstimate, estimate
 from moderation.engine.decision import ACTIONS
-from moderation.models import DecisionCount, DecisionRecord, ReviewItem, ReviewLabel
+from moderation.models import (
+    DecisionCount,
+    DecisionRecord,
+    ReviewItem,
+    ReviewLabel,
+    SampleResult,
+    TestRun,
+)
+from moderation.selectors import quality
 from tenants.scoping import scoped
 
 BUCKETS = {"hour": (TruncHour, dt.timedelta(hours=1)), "day": (TruncDay, dt.timedelta(days=1))}
@@ -207,4 +216,42 @@ def policy_production(
         channels=decisions_by_channel(policy=policy, since=since),
         backlog=review_backlog(policy=policy, now=now),
         estimates=audit_estimates(policy=policy, since=estimates_since),
+    )
+
+
+# Drift of production scores against a suite
+
+# Newest audited records compared, so evaluating a rule stays cheap at any traffic.
+DRIFT_RECORDS = 5000
+
+
+def production_score_samples(*, policy, since: dt.datetime) -> dict[str, list[float]]:
+    """Scores of the policy's newest audited records since `since` (up to DRIFT_RECORDS).
+
+    The audit stratum only: review and block records are kept for their scores and
+    would show a shift that is only the sampling.
+    """
+    rows = (
+        scoped(DecisionRecord, policy.tenant)
+        .filter(policy=policy, audited=True, decided_at__gte=since)
+        .order_by("-decided_at")
+        .values_list("scores", flat=True)[:DRIFT_RECORDS]
+    )
+    return stats.record_scores(rows)
+
+
+def suite_production_scores(run: TestRun) -> dict[str, list[float]]:
+    """A suite's scores under the keys production records use (analysis.drift)."""
+    rows = scoped(SampleResult, run.tenant).filter(run=run).values_list("decision", flat=True)
+    return stats.production_scores(rows.iterator(chunk_size=500))
+
+
+def production_drift(
+    *, baseline: TestRun, since: dt.datetime, psi_alert: float = stats.PSI_ALERT
+) -> list[quality.ScoreDrift]:
+    """PSI and KS of every score from the baseline suite to production since `since`."""
+    return quality.scores_drift(
+        suite_production_scores(baseline),
+        production_score_samples(policy=baseline.policy, since=since),
+        psi_alert=psi_alert,
     )

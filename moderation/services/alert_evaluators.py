@@ -2,19 +2,21 @@
 
 `alerts_after_run` runs once a suite run has succeeded; `alerts_fleet_evaluate`
 runs every minute from Celery beat (moderation.tasks.periodic) and judges the
-rules that watch something live: fleet servers, the review backlog, and
-production precision. Neither ever raises into its caller: a rule that cannot
-be evaluated is logged and skipped.
+rules that watch something live: fleet servers, the review backlog,
+production precision, and drift of production scores. Neither ever raises
+into its caller: a rule that cannot be evaluated is logged and skipped.
 """
 
 import datetime as dt
 import logging
 
+from django.db.models import Q
 from django.utils import timezone
 
 from moderation.analysis import metrics
 from moderation.models import AlertRule
 from moderation.selectors import production
+from moderation.services.alert_drift import PRODUCTION, production_drift_evaluate
 from moderation.services.alerts import alert_observe
 from policy_admin.fleet.selectors import channel_state
 from policy_admin.models import AuditEvent, Channel
@@ -88,12 +90,13 @@ def alerts_fleet_evaluate(*, now: dt.datetime | None = None) -> int:
     for tenant in Tenant.objects.order_by("pk"):
         rules = (
             scoped(AlertRule, tenant)
-            .filter(kind__in=PERIODIC, enabled=True)
+            .filter(Q(kind__in=PERIODIC) | Q(kind=AlertRule.Kind.DRIFT, params__against=PRODUCTION))
+            .filter(enabled=True)
             .select_related("tenant", "policy")
         )
         for rule in rules:
             try:
-                PERIODIC[rule.kind](rule, now)
+                PERIODIC.get(rule.kind, production_drift_evaluate)(rule, now)
             except Exception:
                 log.exception("%s alert rule %s could not be evaluated", rule.kind, rule.pk)
             else:

@@ -11,8 +11,10 @@ from policy_admin.bundles import signing
 from policy_admin.fleet.services import fleet_token_create, fleet_token_revoke
 from policy_admin.models import FleetToken, Policy, PolicyVersion
 from policy_admin.services.publishing import channel_promote, policy_publish
+from policy_admin.services.sampling import sampling_save
 
 DEMO_AGENT = "demo agent"
+DEMO_AUDIT_SHARE = 0.1
 CHANNELS = ("staging", "production")
 
 
@@ -27,7 +29,12 @@ class DemoFleet:
 
 def seed_fleet(*, policy: Policy, publisher, admin) -> DemoFleet:
     """Publish the policy's draft as the next version on staging and production, and issue a
-    fresh `demo agent` token scoped to the policy (the previous demo tokens are revoked)."""
+    fresh `demo agent` token scoped to the policy (the previous demo tokens are revoked).
+
+    The demo keeps a tenth of all decisions as its random audit sample (production keeps
+    1% by default), so its few prompts a second soon give the quality page audit figures.
+    """
+    sampling_save(policy=policy, actor=publisher, audit_share=DEMO_AUDIT_SHARE, keep_blocks=True)
     version = policy_publish(
         policy=policy, actor=publisher, revision=policy.revision, note="Demo: first version"
     )
@@ -42,8 +49,7 @@ def seed_fleet(*, policy: Policy, publisher, admin) -> DemoFleet:
     return DemoFleet(version, token, secret)
 
 
-def agent_command(*, demo: DemoFleet, server: str, channel: str = "production") -> str:
-    """The shell command that runs the fleet agent against `server` with the demo token."""
+def _agent_parts(demo: DemoFleet, server: str, channel: str) -> tuple[Path, str, list[str]]:
     keys = ",".join(f"{k['kid']}={k['public_key']}" for k in signing.public_keys()["keys"])
     # One state folder per token: a re-seeded demo starts again at v1, which an agent that
     # kept the previous demo's v1 would rightly refuse as other content under the same number.
@@ -55,6 +61,20 @@ def agent_command(*, demo: DemoFleet, server: str, channel: str = "production") 
         "--state-dir", str(state), "--trusted-key-list", keys,
         "--instance-id", "demo-gpu-1", "--label", "region=demo", "--poll-interval", "5",
     ]  # fmt: skip
-    root = Path(settings.BASE_DIR)
     env = f"FLEET_TOKEN={shlex.quote(demo.secret)} HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1"
+    return Path(settings.BASE_DIR), env, args
+
+
+def agent_command(*, demo: DemoFleet, server: str, channel: str = "production") -> str:
+    """The shell command that runs the fleet agent against `server` with the demo token."""
+    root, env, args = _agent_parts(demo, server, channel)
     return f"cd {shlex.quote(str(root))} && {env} {shlex.join(args)}"
+
+
+def agent_script(*, demo: DemoFleet, server: str, channel: str = "production") -> str:
+    """The same command as a bash script whose process becomes the agent (exec)."""
+    root, env, args = _agent_parts(demo, server, channel)
+    return (
+        f"#!/usr/bin/env bash\nset -e\ncd {shlex.quote(str(root))}\n"
+        f"export {env}\nexec {shlex.join(args)}\n"
+    )

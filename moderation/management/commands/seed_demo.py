@@ -1,15 +1,17 @@
 """`manage.py seed_demo`: two tenants, their people, the example policy and the floor."""
 
 import secrets
+from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from moderation.demo.classifiers import seed_classifier
+from moderation.demo.production import seed_production
 from moderation.demo.robustness import describe, seed_robustness
 from moderation.demo.samples import seed_samples
-from policy_admin.demo.fleet import agent_command, seed_fleet
+from policy_admin.demo.fleet import agent_command, agent_script, seed_fleet
 from policy_admin.demo.seed import seed_floor, seed_policy
 from tenants.models import Membership, Tenant
 from tenants.roles import Role
@@ -47,6 +49,10 @@ class Command(BaseCommand):
             "--fleet-server",
             default="http://127.0.0.1:8000",
             help="The URL the printed fleet agent command fetches bundles from.",
+        )
+        parser.add_argument(
+            "--agent-script",
+            help="Also write the fleet agent command to this file (make demo runs it).",
         )
 
     @transaction.atomic
@@ -86,21 +92,41 @@ class Command(BaseCommand):
                 f"Demo classifier: {classifier.name} v{classifier.version.number}, "
                 f"average precision {ap:.2f}, threshold {classifier.threshold}"
             )
-        self._seed_fleet(policy, tenants["acme"], server=options["fleet_server"])
+        self._seed_fleet(
+            policy,
+            tenants["acme"],
+            server=options["fleet_server"],
+            script=options.get("agent_script"),
+        )
         renewed = "" if password else " (passwords are new on every run)"
         self.stdout.write(f"Demo logins{renewed}:")
         for username, user_password, where in logins:
             self.stdout.write(f"  {username:<14} {user_password:<14} {where}")
 
-    def _seed_fleet(self, policy, tenant, *, server: str) -> None:
+    def _seed_fleet(self, policy, tenant, *, server: str, script: str | None) -> None:
         admin = User.objects.get(username="acme-admin")
         demo = seed_fleet(
             policy=policy, publisher=User.objects.get(username="solutions"), admin=admin
         )
         channels = f"{server}/t/{tenant.slug}/policies/{policy.slug}/channels/production/"
+        seeded = seed_production(policy=policy, version=demo.version, reviewer=admin)
+        self.stdout.write(
+            f"Production: {seeded.counted} decisions over two days, {seeded.waiting} waiting in "
+            f"the review queue, {seeded.labelled} audited decisions labelled (quality page)."
+        )
+        command = agent_command(demo=demo, server=server)
         self.stdout.write(
             f"Published {policy.name} v{demo.version.number} to staging and production.\n"
-            f"Demo fleet token (new on every run, shown once): {demo.secret}\n"
-            "Run a fleet agent against this server (another terminal), then watch it on "
-            f"{channels}\n  {agent_command(demo=demo, server=server)}"
+            f"Demo fleet token (new on every run, shown once): {demo.secret}"
         )
+        if script:
+            path = Path(script)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(agent_script(demo=demo, server=server))
+            path.chmod(0o700)  # it holds the token
+            self.stdout.write(f"Fleet agent command written to {path}; watch it on {channels}")
+        else:
+            self.stdout.write(
+                "Run a fleet agent against this server (another terminal), then watch it on "
+                f"{channels}\n  {command}"
+            )

@@ -119,3 +119,38 @@ def test_seed_demo_prints_a_fleet_agent_command_that_fills_the_rollout(
     )
     page = client.get(url).content.decode()
     assert "demo-gpu-1" in page
+
+
+def test_seed_demo_writes_the_agent_script_make_demo_runs(capsys, media, tmp_path):
+    script = tmp_path / "var" / "demo-agent.sh"
+    call_command("seed_demo", password="demo-password-1", no_suite=True, agent_script=str(script))
+    text = script.read_text()
+    assert text.startswith("#!/usr/bin/env bash")
+    assert "export FLEET_TOKEN=mfl_" in text
+    assert "exec " in text
+    assert "-m moderation.fleet" in text
+    assert script.stat().st_mode & 0o777 == 0o700  # it holds the token
+    assert f"written to {script}" in capsys.readouterr().out
+    sampling = Policy.objects.get(tenant__slug="acme", slug="default").decision_sampling
+    assert (sampling.audit_share, sampling.keep_blocks) == (0.1, True)
+
+
+def test_seed_demo_fills_a_review_queue_and_labels_the_audit_for_the_quality_page(media):
+    from moderation.models import DecisionCount, DecisionRecord, ReviewItem
+    from moderation.selectors import production
+
+    call_command("seed_demo", password="demo-password-1", no_suite=True)
+    call_command("seed_demo", password="demo-password-1", no_suite=True)  # replaces, never doubles
+
+    policy = Policy.objects.get(tenant__slug="acme", slug="default")
+    assert DecisionRecord.objects.filter(policy=policy).count() == 190
+    assert DecisionCount.objects.filter(policy=policy).count() == 48 * 2 * 4
+    waiting = ReviewItem.objects.filter(queue__slug="default", status="open")
+    assert waiting.count() == 40
+    figures = production.policy_production(policy=policy)
+    assert figures.backlog.open_items == 40
+    flagged = figures.estimates["flag_or_worse"].precision
+    assert flagged.n > 10
+    assert 0.5 < flagged.value < 1.0
+    assert flagged.low < flagged.value < flagged.high
+    assert figures.estimates["block"].precision.n > 0

@@ -185,3 +185,77 @@ def test_a_renamed_policy_keeps_its_drift_rule(policy, sample_set, editor):
     drift_alerts_after_run(finished_suite(policy, sample_set, SHIFTED, minutes_ago=20))
     rule.refresh_from_db()
     assert rule.state == AlertRule.State.FIRING
+
+
+# Production against a suite ----------------------------------------------------
+
+
+def audited_scores(version, scores):
+    from tests.moderation.production_factories import DecisionRecordFactory
+
+    for score in scores:
+        DecisionRecordFactory(
+            version=version,
+            audited=True,
+            inclusion_probability=0.01,
+            reasons=["audit"],
+            scores={"violence": score},
+        )
+
+
+def evaluate_beat(capture):
+    from moderation.tasks.periodic import fleet_alerts_evaluate
+
+    with capture(execute=True):
+        fleet_alerts_evaluate.apply()
+
+
+def test_production_scores_drifting_from_the_newest_suite_fire_and_calm_ones_resolve(
+    v1, sample_set, django_capture_on_commit_callbacks
+):
+    policy = v1.policy
+    rule = watch(policy, against="production")
+    finished_suite(policy, sample_set, CALM)
+    audited_scores(v1, SHIFTED)
+    # Review-band records are not the audit stratum: their high scores are not counted.
+    from tests.moderation.production_factories import DecisionRecordFactory
+
+    DecisionRecordFactory(version=v1, scores={"violence": 0.99})
+
+    evaluate_beat(django_capture_on_commit_callbacks)
+    (event,) = AlertEvent.objects.all()
+    assert event.state == AlertRule.State.FIRING
+    assert "production (audited, last day) against suite #" in event.message
+    assert "violence (PSI" in event.message
+
+    from moderation.models import DecisionRecord
+
+    DecisionRecord.objects.all().delete()
+    audited_scores(v1, CALM)
+    evaluate_beat(django_capture_on_commit_callbacks)
+    rule.refresh_from_db()
+    assert rule.state == AlertRule.State.OK
+
+
+def test_a_production_rule_is_not_judged_when_a_suite_finishes(v1, sample_set):
+    watch(v1.policy, against="production")
+    finished_suite(v1.policy, sample_set, CALM, minutes_ago=5)
+    drift_alerts_after_run(finished_suite(v1.policy, sample_set, SHIFTED))
+    assert not AlertEvent.objects.exists()
+
+
+def test_production_drift_keys_a_suite_category_by_its_highest_modality():
+    from moderation.analysis.drift import production_scores
+
+    def rule(kind, score, **fields):
+        return {"kind": kind, "score": score, "explanation": {}, **fields}
+
+    decision = {
+        "results": [
+            {**rule("category", 0.2), "explanation": {"category": "violence"}},
+            {**rule("category", 0.7), "explanation": {"category": "violence"}},
+            rule("concept", 0.4, rule_id="concept:3"),
+            rule("keyword", 1.0, rule_id="keywords:1"),
+        ]
+    }
+    assert production_scores([decision]) == {"violence": [0.7], "concept:3": [0.4]}

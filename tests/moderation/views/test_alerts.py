@@ -71,7 +71,7 @@ def test_editor_creates_a_drift_rule(client, policy, editor):
     assert response.status_code == 302
     rule = AlertRule.objects.get(name="Drift on default")
     assert (rule.policy, rule.sample_set) == (policy, None)
-    assert rule.params == {"baseline": "previous", "psi": 0.2}
+    assert rule.params == {"baseline": "previous", "psi": 0.2, "against": "suite"}
 
 
 def test_a_missing_parameter_is_named_next_to_its_field(client, policy, editor):
