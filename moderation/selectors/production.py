@@ -15,6 +15,7 @@ from django.db.models import Count, Min, Sum
 from django.db.models.functions import TruncDay, TruncHour
 from django.utils import timezone
 
+from kernel.errors import ApplicationError
 from moderation.analysis import drift as stats
 from moderation.analysis import plots
 from moderation.analysis.agreement import consensus_action
@@ -254,4 +255,33 @@ def production_drift(
         suite_production_scores(baseline),
         production_score_samples(policy=baseline.policy, since=since),
         psi_alert=psi_alert,
+    )
+
+
+def drift_against_production(
+    *, policy, baseline_id: int | None, since: dt.datetime
+) -> quality.DriftComparison:
+    """The drift page's comparison of a suite (default the newest) with production since
+    `since` (its audited decisions); ApplicationError when either side is missing."""
+    suites = quality.finished_suites(policy=policy)
+    baseline = suites.get(pk=baseline_id) if baseline_id else suites.first()
+    if baseline is None:
+        raise ApplicationError(
+            f"Run a suite of {policy.name} on a sample set to compare production with it."
+        )
+    current = production_score_samples(policy=policy, since=since)
+    if not current:
+        raise ApplicationError(
+            f"No audited production decision of {policy.name} since {since:%Y-%m-%d %H:%M} UTC: "
+            "the fleet keeps a random audit share of decisions once a version with sampling "
+            "is published and served."
+        )
+    rows = quality.scores_drift(suite_production_scores(baseline), current)
+    return quality.DriftComparison(
+        baseline=baseline,
+        current=None,
+        live_runs=[],
+        rows=rows,
+        production_since=since,
+        production_records=max(len(v) for v in current.values()),
     )

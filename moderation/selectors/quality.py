@@ -6,6 +6,7 @@ scores of two runs, or of a window of live tests against a run, with
 moderation.analysis.drift (PSI and KS).
 """
 
+import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -271,6 +272,9 @@ class DriftComparison:
     live_runs: list[TestRun]
     rows: list[ScoreDrift]
     psi_alert: float = stats.PSI_ALERT
+    # Set when the current side is production: its audited decisions since then.
+    production_since: dt.datetime | None = None
+    production_records: int = 0
 
     @property
     def flagged(self) -> list[ScoreDrift]:

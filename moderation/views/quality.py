@@ -1,6 +1,9 @@
 """A policy's quality pages: metrics and latency over time, fleet rollout health, score drift."""
 
+import datetime as dt
+
 from django.http import Http404
+from django.utils import timezone
 from django.views.generic import TemplateView
 
 from kernel.errors import ApplicationError
@@ -24,6 +27,10 @@ class QualityView(PolicyPageMixin, TemplateView):
         return context
 
 
+# The production side of the drift page: audited decisions of the last day by default.
+PRODUCTION_HOURS = 24
+
+
 class DriftView(PolicyPageMixin, TemplateView):
     """Score distributions of a baseline suite against a later suite or a window of live tests."""
 
@@ -40,13 +47,22 @@ class DriftView(PolicyPageMixin, TemplateView):
             live=live,
             psi_alert=drift.PSI_ALERT,
         )
+        hours = query.value("hours", PRODUCTION_HOURS)
+        context.update(production=query.production, hours=hours)
         try:
-            context["comparison"] = quality.drift_compare(
-                policy=self.policy,
-                baseline_id=query.baseline_id,
-                current_id=query.current_id,
-                window=min(window, quality.MAX_WINDOW),
-            )
+            if query.production:
+                context["comparison"] = production.drift_against_production(
+                    policy=self.policy,
+                    baseline_id=query.baseline_id,
+                    since=timezone.now() - dt.timedelta(hours=hours),
+                )
+            else:
+                context["comparison"] = quality.drift_compare(
+                    policy=self.policy,
+                    baseline_id=query.baseline_id,
+                    current_id=query.current_id,
+                    window=min(window, quality.MAX_WINDOW),
+                )
         except TestRun.DoesNotExist:
             raise Http404("No such finished suite of this policy.") from None
         except ApplicationError as error:

@@ -10,6 +10,7 @@ from kernel.errors import ApplicationError
 from moderation.forms.review import ReviewExportForm, ReviewQueueForm, RoutingRuleForm
 from moderation.models import ReviewQueue, RoutingRule
 from moderation.selectors import review as selectors
+from moderation.selectors.review_order import review_order_text
 from moderation.services import review_queues as services
 from moderation.services.review import default_queue
 from moderation.services.review_export import review_export
@@ -67,6 +68,7 @@ class ReviewQueueView(QueueMixin, TenantViewMixin, TemplateView):
             agreement=selectors.review_queue_agreement(queue=queue),
             export_form=ReviewExportForm(tenant=self.tenant),
             labels=selectors.review_label_list(tenant=self.tenant, queue=queue)[:20],
+            order_text=review_order_text(queue),
             **kwargs,
         )
 

@@ -216,3 +216,29 @@ def test_the_production_section_says_what_to_do_when_nothing_came_back(client, v
     assert 'data-testid="production-empty"' in section
     assert "No item waits in the review queues." in section
     assert "no audited decision yet" in section
+
+
+def test_the_drift_page_compares_a_suite_with_productions_audited_decisions(
+    client, viewer, policy, two_runs
+):
+    from policy_admin.services.publishing import policy_publish
+    from tests.moderation.production_factories import DecisionRecordFactory
+    from tests.policy_admin.factories import KeywordRuleSetFactory
+
+    baseline, _ = two_runs
+    KeywordRuleSetFactory(policy=policy, name="Blood", terms="blood", term_count=1)
+    version = policy_publish(policy=policy, actor=viewer, revision=policy.revision)
+    client.force_login(viewer)
+    empty = client.get(DRIFT, {"current": "production"}).content.decode()
+    assert "No audited production decision" in empty
+    for score in (0.1, 0.2, 0.3, 0.9, 0.95):
+        DecisionRecordFactory(
+            version=version, audited=True, inclusion_probability=0.1, reasons=["audit"],
+            scores={"violence": score},
+        )  # fmt: skip
+    DecisionRecordFactory(version=version, scores={"violence": 0.99})  # review band: left out
+    page = client.get(DRIFT, {"current": "production", "baseline": baseline.pk, "hours": 2})
+    body = page.content.decode()
+    assert "production: up to 5 audited decisions since" in body
+    assert f'Baseline <a href="{suite_url(baseline)}">' in body
+    assert 'data-testid="drift-table"' in body

@@ -270,3 +270,15 @@ def test_editor_changes_queue_settings_and_bad_ones_say_why(client, tenant, edit
     client.post(url("review-queue", queue="default"), {**settings, "overlap_share": 0.25})
     queue = default_queue(tenant)
     assert (queue.order, queue.lease_seconds, queue.overlap_share) == ("informative", 120, 0.25)
+
+
+def test_the_queue_page_says_how_its_items_are_ordered(client, queued, viewer):
+    queue = default_queue(queued[0].tenant)
+    client.force_login(viewer)
+    body = client.get(url("review-queue", queue=queue.slug)).content.decode()
+    assert "Items are asked oldest first." in body
+    queue.order = ReviewQueue.Order.INFORMATIVE
+    queue.save(update_fields=["order"])
+    body = client.get(url("review-queue", queue=queue.slug)).content.decode()
+    assert "most informative first" in body
+    assert "cosine similarity 0.95" in body
