@@ -7,6 +7,9 @@ Guarantees:
   started with the old bundle finishes with it, so no decision sees a half-loaded policy.
 - `If-None-Match` carries the ETag of the active bundle only.
 - A sha256 refused for its content is never verified again (nor its body read) until restart.
+- The shadow slot (the candidate a channel names in X-Shadow-*) is verified exactly like the
+  enforced bundle, with its own anti-rollback floor and refusal memory; nothing about it
+  (a refusal, a failed fetch, its absence) ever changes the enforced bundle.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from moderation.engine.evaluate import (
 from moderation.engine.images import load_image
 from moderation.engine.inputs import Item
 from moderation.engine.providers import ModelProvider
-from moderation.fleet.client import Download, FleetClient, KnownRefused
+from moderation.fleet.client import Download, FleetClient, KnownRefused, ShadowRef
 from moderation.fleet.keys import TrustedKeys
 from moderation.fleet.refusal import Refused, Rejection
 from moderation.fleet.schedule import Schedule
@@ -77,6 +80,23 @@ class Active:
 
 
 @dataclass(frozen=True)
+class Shadow:
+    """The candidate judged beside the enforced bundle on a share (`rate`) of requests."""
+
+    compiled: CompiledBundle
+    rate: float
+    activated_at: float
+
+    @property
+    def version(self) -> int | None:
+        return self.compiled.bundle.policy.version
+
+    @property
+    def sha256(self) -> str:
+        return self.compiled.sha256
+
+
+@dataclass(frozen=True)
 class Served:
     """One decision the agent answered, as observers see it (after the caller got it)."""
 
@@ -99,6 +119,8 @@ class PollResult:
     changed: bool = False
     failed: bool = False
     refused: Rejection | None = None
+    shadow_changed: bool = False
+    shadow_refused: Rejection | None = None
 
 
 class FleetAgent:
@@ -131,18 +153,32 @@ class FleetAgent:
         self.polls = 0
         self.reports_sent = 0
         self._model_pins: dict[str, dict[str, str]] | None = None
+        # The shadow slot: what is shadowed, the highest shadow accepted (its anti-rollback
+        # floor, independent of the enforced slot's), and the shadow refusals.
+        self._shadow: Shadow | None = None
+        self._shadow_floor: CompiledBundle | None = None
+        self.shadow_refused: dict[str, Rejection] = {}
+        self.last_shadow_rejected: Rejection | None = None
         # Called with every batch of served decisions (the decision log, counters); an
         # observer must be quick and never raise into serving: errors are logged.
         self.observers: list[Observer] = []
         # The DecisionLog attached to this agent (moderation.fleet.decision_log), if any:
         # health() shows its stats.
         self.decision_log: Any = None
+        # The ShadowEvaluator attached to this agent (moderation.fleet.shadow), if any.
+        self.shadow_eval: Any = None
 
     @property
     def active(self) -> Active | None:
         """The bundle being served, or None before the first activation."""
         with self._lock:
             return self._active
+
+    @property
+    def shadow(self) -> Shadow | None:
+        """The verified candidate being shadowed, or None."""
+        with self._lock:
+            return self._shadow
 
     def check(
         self, *, prompt: Any = None, image: Any = None, request_id: str | None = None
@@ -272,7 +308,8 @@ class FleetAgent:
         self.polls += 1
         result = self._poll()
         self.last_poll = time.time()
-        if result.changed or result.refused is not None or self._heartbeat_due():
+        shadow_news = result.shadow_changed or result.shadow_refused is not None
+        if result.changed or result.refused is not None or shadow_news or self._heartbeat_due():
             self.report()
         return result
 
@@ -285,16 +322,80 @@ class FleetAgent:
                 etag=active.etag if active else None,
                 skip=self.refused.keys(),
             )
+        except Refused as exc:
+            # No answer: the shadow named last time is kept until the channel says otherwise.
+            return self._failed(exc)
+        result = PollResult()
+        try:
             if isinstance(answer, KnownRefused):
                 self.last_rejected = self.refused[answer.sha256]
-                self.last_error = None
-                return PollResult()
-            changed = isinstance(answer, Download) and self._accept(answer, active)
+            else:
+                changed = isinstance(answer, Download) and self._accept(answer, active)
+                result = PollResult(changed=changed)
+            self.last_error = None
         except Refused as exc:
-            return PollResult(failed=exc.reason in ("http_error", "digest_mismatch"),
-                              refused=self._reject(exc))  # fmt: skip
-        self.last_error = None
-        return PollResult(changed=changed)
+            result = self._failed(exc)
+        shadow_changed, shadow_refused = self._follow_shadow(answer.shadow)
+        return PollResult(
+            result.changed, result.failed, result.refused, shadow_changed, shadow_refused
+        )
+
+    def _failed(self, exc: Refused) -> PollResult:
+        failed = exc.reason in ("http_error", "digest_mismatch")
+        return PollResult(failed=failed, refused=self._reject(exc))
+
+    def _follow_shadow(self, ref: ShadowRef | None) -> tuple[bool, Rejection | None]:
+        """Hold the shadow the channel names (fetched and verified), or none; never raises.
+
+        Return whether the shadow slot changed and the refusal, if the named one was refused.
+        """
+        held = self.shadow
+        if ref is None:
+            self.last_shadow_rejected = None
+            return self._set_shadow(None), None
+        if held is not None and held.sha256 == ref.sha256:
+            if held.rate != ref.rate:
+                self._set_shadow(Shadow(held.compiled, ref.rate, held.activated_at))
+            return False, None
+        known = self.shadow_refused.get(ref.sha256)
+        if known is not None:
+            self.last_shadow_rejected = known
+            return self._set_shadow(None), None
+        try:
+            compiled = self._fetch_shadow(ref)
+        except Refused as exc:
+            record = exc.record()
+            if record.sha256 is None:
+                record = Rejection(record.reason, record.message, ref.version, ref.sha256)
+            if record.remembered:
+                self.shadow_refused[record.sha256] = record
+            self.last_shadow_rejected = record
+            log.warning("shadow v%s refused: %s: %s", ref.version, exc.reason, exc.message)
+            # What is held is no longer what the channel names: shadow nothing meanwhile.
+            self._set_shadow(None)
+            return True, record
+        self._shadow_floor = compiled
+        self.last_shadow_rejected = None
+        self._set_shadow(Shadow(compiled, ref.rate, time.time()))
+        log.info("shadowing v%s (%s) at %g", ref.version, ref.sha256[:12], ref.rate)
+        return True, None
+
+    def _fetch_shadow(self, ref: ShadowRef) -> CompiledBundle:
+        download = self.client.fetch_version(self.scope.policy, ref.version)
+        # The bytes must hash to what the channel named AND to what the version URL says.
+        candidate = Candidate(
+            download.body, ref.sha256, ref.version, download.signatures, download.sha256
+        )
+        return self._verify(candidate, active=self._shadow_floor)
+
+    def _set_shadow(self, shadow: Shadow | None) -> bool:
+        with self._lock:
+            changed = (self._shadow is None) != (shadow is None) or (
+                shadow is not None and self._shadow is not None
+                and shadow.sha256 != self._shadow.sha256
+            )  # fmt: skip
+            self._shadow = shadow
+        return changed
 
     def _accept(self, download: Download, active: Active | None) -> bool:
         """Verify, persist, then swap; return False when the server resent the active bundle."""
@@ -355,19 +456,33 @@ class FleetAgent:
         """Return the POST /api/v1/fleet/status body of the contract."""
         active = self.active
         rejected = self.last_rejected
+        bundle = {
+            "policy": self.scope.policy,
+            "channel": self.scope.channel,
+            "version": active.version if active else None,
+            "sha256": active.sha256 if active else None,
+            "last_rejected": rejected.as_dict() if rejected else None,
+        }
+        shadow = self.shadow_state()
+        if shadow is not None:
+            bundle["shadow"] = shadow
         return {
             "instance_id": self.instance_id,
             "labels": dict(self.labels),
-            "bundles": [
-                {
-                    "policy": self.scope.policy,
-                    "channel": self.scope.channel,
-                    "version": active.version if active else None,
-                    "sha256": active.sha256 if active else None,
-                    "last_rejected": rejected.as_dict() if rejected else None,
-                }
-            ],  # fmt: skip
+            "bundles": [bundle],
             "models": self.model_pins(),
+        }
+
+    def shadow_state(self) -> dict[str, Any] | None:
+        """The shadow slot as reports and /healthz show it; None: none held, none refused."""
+        shadow, rejected = self.shadow, self.last_shadow_rejected
+        if shadow is None and rejected is None:
+            return None
+        return {
+            "version": shadow.version if shadow else None,
+            "sha256": shadow.sha256 if shadow else None,
+            "rate": shadow.rate if shadow else None,
+            "last_rejected": rejected.as_dict() if rejected else None,
         }
 
     def report(self) -> bool:
@@ -398,6 +513,8 @@ class FleetAgent:
             "last_rejected": rejected.as_dict() if rejected else None,
             "last_report_error": self.last_report_error,
             "decision_log": self.decision_log.stats() if self.decision_log is not None else None,
+            "shadow": self.shadow_state(),
+            "shadow_eval": self.shadow_eval.stats() if self.shadow_eval is not None else None,
         }
 
     def run(self, stop: threading.Event, schedule: Schedule) -> None:
