@@ -1,0 +1,221 @@
+"""Shadow evaluation: judge a sample of served requests with the candidate the channel names.
+
+Guarantees:
+- The caller's answer never waits on the shadow: the observer draws the sample (`rate`) and
+  hands the requests to a bounded queue; a background thread judges them with the shadow.
+  A full queue or a failed evaluation is counted (stats()), never raised into serving.
+- Per minute, what is counted goes up with the decision log's batches (`shadow_counts`):
+  every shadowed request by enforced action x shadow action (rule_id ""), and, per rule that
+  came out differently in the two versions (fired in one only, or with another action), the
+  requests on which it did. Requests whose action flipped become full records with the
+  reason `shadow_flip` (at most `flips_per_minute`; the rest are only counted).
+
+This first version judges the candidate with `evaluate_batch` on the background thread, so
+the models run again for the shadowed requests (see docs/fleet-agent.md "Shadow").
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import random
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from moderation.engine.decision import Decision
+from moderation.engine.evaluate import evaluate_batch
+from moderation.fleet.agent import FleetAgent, Served, Shadow
+from moderation.fleet.decision_records import Kept, kept_size
+
+log = logging.getLogger("moderation.fleet.shadow")
+
+CountKey = tuple[int, int, int, str, str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class _Job:
+    shadow: Shadow
+    served: tuple[Served, ...]
+    decided_at: float
+
+
+def differing_rules(enforced: Decision, shadow: Decision) -> list[str]:
+    """The rule ids that fired in one decision only, or in both with another action."""
+    fired_e = {r.rule_id: r.action for r in enforced.results if r.fired}
+    fired_s = {r.rule_id: r.action for r in shadow.results if r.fired}
+    return sorted(
+        rule_id
+        for rule_id in fired_e.keys() | fired_s.keys()
+        if fired_e.get(rule_id) != fired_s.get(rule_id)
+    )
+
+
+def shadow_of(shadow: Shadow, decision: Decision) -> dict[str, Any]:
+    """The record's `shadow` object: what the candidate decided."""
+    return {
+        "version": shadow.version,
+        "bundle_sha256": shadow.sha256,
+        "action": decision.action.value,
+        "rules": [
+            {
+                "rule_id": r.rule_id,
+                "kind": r.kind,
+                "action": r.action.value,
+                "score": r.score,
+                "threshold": r.threshold,
+                "fired": r.fired,
+            }
+            for r in decision.results
+        ],  # fmt: skip
+    }
+
+
+class ShadowEvaluator:
+    """Observer of a FleetAgent that judges sampled requests with its shadow, off the hot path."""
+
+    def __init__(
+        self,
+        agent: FleetAgent,
+        decision_log: Any,
+        *,
+        max_queue: int = 1024,
+        flips_per_minute: int = 60,
+        rng: random.Random | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.agent = agent
+        self.decision_log = decision_log
+        self.flips_per_minute = max(0, flips_per_minute)
+        self._rng = rng or random.Random()
+        self._clock = clock
+        self._queue: queue.Queue[_Job | None] = queue.Queue(maxsize=max(1, max_queue))
+        self._thread: threading.Thread | None = None
+        self._flip_minute: int | None = None
+        self._flips_this_minute = 0
+        self.sampled = 0  # requests handed to the queue
+        self.shadowed = 0  # requests judged by the shadow and counted
+        self.flips = 0
+        self.flips_kept = 0
+        self.queue_full = 0  # requests not shadowed: the queue was full
+        self.failures = 0  # requests whose shadow evaluation failed
+        self.observer_errors = 0
+        self.last_error: str | None = None
+
+    def attach(self) -> ShadowEvaluator:
+        """Observe the agent's served decisions and show these stats in its health()."""
+        self.agent.observers.append(self.observe)
+        self.agent.shadow_eval = self
+        return self
+
+    # --- serving side -------------------------------------------------------------------
+
+    def observe(self, served: Sequence[Served]) -> None:
+        """Sample a batch of served decisions for the shadow; O(1) per decision, never raises."""
+        try:
+            shadow = self.agent.shadow
+            if shadow is None or shadow.rate <= 0:
+                return
+            rate, draw = shadow.rate, self._rng.random
+            picked = tuple(
+                s for s in served if s.active.version is not None and (rate >= 1 or draw() < rate)
+            )
+            if not picked:
+                return
+            try:
+                self._queue.put_nowait(_Job(shadow, picked, self._clock()))
+            except queue.Full:
+                self.queue_full += len(picked)
+                return
+            self.sampled += len(picked)
+        except Exception:
+            self.observer_errors += 1
+            log.exception("shadow observer failed; the decision was served")
+
+    # --- background side ----------------------------------------------------------------
+
+    def start(self) -> threading.Thread:
+        """Start the evaluation thread (a daemon); `stop()` drains the queue and ends it."""
+        self._thread = threading.Thread(target=self._run, name="fleet-shadow", daemon=True)
+        self._thread.start()
+        return self._thread
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Judge what is queued, then end the thread."""
+        if self._thread is None:
+            return
+        self._queue.put(None)
+        self._thread.join(timeout)
+        self._thread = None
+
+    def _run(self) -> None:
+        while (job := self._queue.get()) is not None:
+            self.process(job)
+
+    def drain(self) -> None:
+        """Judge everything queued on the calling thread (tests, benchmarks without a thread)."""
+        while True:
+            try:
+                job = self._queue.get_nowait()
+            except queue.Empty:
+                return
+            if job is not None:
+                self.process(job)
+
+    def process(self, job: _Job) -> None:
+        """Judge one job with its shadow and hand counts and flips to the decision log."""
+        try:
+            items = [s.item for s in job.served]
+            decisions = evaluate_batch(job.shadow.compiled, items, models=self.agent.models)
+        except Exception as exc:
+            self.failures += len(job.served)
+            self.last_error = f"{type(exc).__name__}: {exc}"
+            log.exception("shadow v%s evaluation failed", job.shadow.version)
+            return
+        minute = int(job.decided_at // 60)
+        counts: dict[CountKey, int] = {}
+        shadow_version = job.shadow.version
+        for served, decision in zip(job.served, decisions, strict=True):
+            enforced = served.decision
+            version = served.active.version
+            e_action, s_action = enforced.action.value, decision.action.value
+            key = (minute, version, shadow_version, e_action, s_action, "")
+            counts[key] = counts.get(key, 0) + 1
+            for rule_id in differing_rules(enforced, decision):
+                key = (minute, version, shadow_version, e_action, s_action, rule_id)
+                counts[key] = counts.get(key, 0) + 1
+            if e_action != s_action:
+                self.flips += 1
+                self._keep_flip(job, served, decision, minute)
+        self.shadowed += len(job.served)
+        if self.decision_log is not None:
+            self.decision_log.add_shadow_counts(counts)
+
+    def _keep_flip(self, job: _Job, served: Served, decision: Decision, minute: int) -> None:
+        if minute != self._flip_minute:
+            self._flip_minute, self._flips_this_minute = minute, 0
+        if self._flips_this_minute >= self.flips_per_minute or self.decision_log is None:
+            return
+        self._flips_this_minute += 1
+        self.flips_kept += 1
+        kept = Kept(
+            served, ("shadow_flip",), job.decided_at, kept_size(served),
+            shadow_of(job.shadow, decision),
+        )  # fmt: skip
+        self.decision_log.keep_shadow_flip(kept)
+
+    def stats(self) -> dict[str, Any]:
+        """Return what /healthz shows of shadow evaluation."""
+        return {
+            "queued": self._queue.qsize(),
+            "sampled": self.sampled,
+            "shadowed": self.shadowed,
+            "flips": self.flips,
+            "flips_kept": self.flips_kept,
+            "queue_full": self.queue_full,
+            "failures": self.failures,
+            "observer_errors": self.observer_errors,
+            "last_error": self.last_error,
+        }
