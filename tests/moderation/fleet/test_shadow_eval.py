@@ -170,3 +170,19 @@ def test_checks_through_the_agent_are_shadowed_by_its_verified_shadow(fleet, mak
                                         ("block", "review", "kw-v6")}  # fmt: skip
     assert batch["records"][0]["shadow"]["version"] == 6
     assert agent.health()["shadow_eval"]["shadowed"] == 1
+
+
+def test_the_thread_judges_queued_jobs_together_and_stop_drains_them():
+    clock = Clock()
+    shadow_eval, log = evaluator(candidate(), clock=clock)
+    enforced = active(version=3)
+    shadow_eval.observe([served(enforced, "gore", rid="first")])
+    clock.now += 1.5
+    shadow_eval.observe([served(enforced, "gore", rid="second"), served(enforced, "a cat")])
+    shadow_eval.start()
+    shadow_eval.stop()
+
+    assert shadow_eval.stats()["shadowed"] == 3
+    assert shadow_eval.stats()["queued"] == 0
+    records = {r["request_id"]: r["decided_at"] for r in batches(log)[0]["records"]}
+    assert records == {"first": "2026-11-30T00:53:20.000Z", "second": "2026-11-30T00:53:21.500Z"}
