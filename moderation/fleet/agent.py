@@ -33,6 +33,7 @@ from moderation.engine.evaluate import (
 from moderation.engine.images import load_image
 from moderation.engine.inputs import Item
 from moderation.engine.providers import ModelProvider
+from moderation.engine.recording import Memo, RecordingModels
 from moderation.fleet.client import Download, FleetClient, KnownRefused, ShadowRef
 from moderation.fleet.keys import TrustedKeys
 from moderation.fleet.refusal import Refused, Rejection
@@ -107,6 +108,9 @@ class Served:
     # The encoded image as the caller sent it (its sha256 goes in the decision log), or None
     # when the caller passed a decoded image or none.
     image_bytes: bytes | None = None
+    # The model outputs the enforced run computed (while a shadow is evaluated), which the
+    # shadow's run reuses (moderation.engine.recording); None when not recorded.
+    memo: Memo | None = None
 
 
 Observer = Callable[[Sequence[Served]], None]
@@ -204,8 +208,12 @@ class FleetAgent:
         ]
         items = _decoded(items)
         active = self._require_active()
-        decisions = evaluate_batch(active.compiled, items, models=self.models)
-        self._notify(active, decisions, items, request_ids, encoded)
+        models: Any = self.models
+        if self.shadow_eval is not None and self._shadow is not None:
+            models = RecordingModels(self.models)
+        decisions = evaluate_batch(active.compiled, items, models=models)
+        memo = models.memo if isinstance(models, RecordingModels) else None
+        self._notify(active, decisions, items, request_ids, encoded, memo)
         return decisions
 
     # The staged path (moderation.fleet.batching): the same engine, one stage at a time, so
@@ -250,6 +258,7 @@ class FleetAgent:
         items: Sequence[Item],
         request_ids: Sequence[str | None] | None,
         encoded: Sequence[bytes | None] | None = None,
+        memo: Memo | None = None,
     ) -> None:
         """Show served decisions to the observers; `encoded` are the images as sent, if known
         (the staged path gets decoded images, so the decision log hashes their pixels)."""
@@ -258,7 +267,7 @@ class FleetAgent:
         ids = list(request_ids) if request_ids is not None else [None] * len(items)
         raws = list(encoded) if encoded is not None else [None] * len(items)
         served = [
-            Served(active, d, it, rid, raw)
+            Served(active, d, it, rid, raw, memo)
             for d, it, rid, raw in zip(decisions, items, ids, raws, strict=True)
         ]
         for observer in self.observers:

@@ -10,8 +10,10 @@ Guarantees:
   requests on which it did. Requests whose action flipped become full records with the
   reason `shadow_flip` (at most `flips_per_minute`; the rest are only counted).
 
-This first version judges the candidate with `evaluate_batch` on the background thread, so
-the models run again for the shadowed requests (see docs/fleet-agent.md "Shadow").
+The candidate reuses the model outputs the enforced run computed (check/check_batch record
+them, moderation/engine/recording.py) and calls the models only for what it alone needs,
+counted in stats(); requests served on the staged path are not recorded, so their shadow
+runs call the models (see docs/fleet-agent.md "Shadow").
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from typing import Any
 
 from moderation.engine.decision import Decision
 from moderation.engine.evaluate import evaluate_batch
+from moderation.engine.recording import ReplayingModels
 from moderation.fleet.agent import FleetAgent, Served, Shadow
 from moderation.fleet.decision_records import Kept, kept_size
 
@@ -122,6 +125,11 @@ class ShadowEvaluator:
         self.queue_full = 0  # requests not shadowed: the queue was full
         self.failures = 0  # requests whose shadow evaluation failed
         self.observer_errors = 0
+        # Model work of the candidate: inputs answered from the enforced run's outputs, and
+        # the calls (and their inputs) it needed the models for itself.
+        self.replayed_inputs = 0
+        self.extra_model_calls = 0
+        self.extra_model_inputs = 0
         self.last_error: str | None = None
 
     def attach(self) -> ShadowEvaluator:
@@ -201,14 +209,19 @@ class ShadowEvaluator:
 
     def process(self, job: _Job) -> None:
         """Judge one job with its shadow and hand counts and flips to the decision log."""
+        memos = list({id(s.memo): s.memo for s in job.served if s.memo is not None}.values())
+        models = ReplayingModels(self.agent.models, memos)
         try:
             items = [s.item for s in job.served]
-            decisions = evaluate_batch(job.shadow.compiled, items, models=self.agent.models)
+            decisions = evaluate_batch(job.shadow.compiled, items, models=models)
         except Exception as exc:
             self.failures += len(job.served)
             self.last_error = f"{type(exc).__name__}: {exc}"
             log.exception("shadow v%s evaluation failed", job.shadow.version)
             return
+        self.extra_model_calls += models.extra_calls
+        self.extra_model_inputs += models.extra_inputs
+        self.replayed_inputs += models.replayed
         minute = int(job.decided_at // 60)
         counts: dict[CountKey, int] = {}
         shadow_version = job.shadow.version
@@ -255,5 +268,8 @@ class ShadowEvaluator:
             "queue_full": self.queue_full,
             "failures": self.failures,
             "observer_errors": self.observer_errors,
+            "replayed_inputs": self.replayed_inputs,
+            "extra_model_calls": self.extra_model_calls,
+            "extra_model_inputs": self.extra_model_inputs,
             "last_error": self.last_error,
         }

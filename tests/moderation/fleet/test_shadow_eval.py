@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 import random
 
+import numpy as np
+
 from moderation.engine.bundle import Bundle, KeywordSet, PolicyInfo
 from moderation.engine.compiled import compile_bundle
 from moderation.engine.decision import Action
+from moderation.engine.inputs import Item
 from moderation.fleet.agent import Shadow
 from moderation.fleet.shadow import ShadowEvaluator, differing_rules
 
@@ -186,3 +189,55 @@ def test_the_thread_judges_queued_jobs_together_and_stop_drains_them():
     assert shadow_eval.stats()["queued"] == 0
     records = {r["request_id"]: r["decided_at"] for r in batches(log)[0]["records"]}
     assert records == {"first": "2026-11-30T00:53:20.000Z", "second": "2026-11-30T00:53:21.500Z"}
+
+
+def test_checks_record_model_outputs_only_while_a_shadow_is_evaluated(fleet, make_agent):
+    fleet.publish(make_bundle(5))
+    agent = make_agent()
+    agent.poll_once()
+    seen: list = []
+    agent.observers.append(seen.extend)
+    agent.check(prompt="a cat")
+    fleet.publish_version(make_bundle(6), rate=1.0)
+    agent.poll_once()
+    agent.check(prompt="a cat")  # a shadow, but nothing evaluates it
+    shadow_eval = ShadowEvaluator(agent, make_log()).attach()
+    agent.check(prompt="a cat")
+    shadow_eval.drain()
+
+    assert [s.memo is not None for s in seen] == [False, False, True]
+    stats = shadow_eval.stats()
+    assert stats["extra_model_calls"] == stats["extra_model_inputs"] == 0
+
+
+def embedding_bundle(version: int, threshold: float) -> Bundle:
+    """A bundle whose one rule compares prompts to an example: it needs the text encoder."""
+    from moderation.engine.bundle import EmbeddingSet
+
+    vector = np.ones((1, 8), dtype=np.float32) / np.sqrt(8)
+    return Bundle.create(
+        policy=PolicyInfo("acme", "default", "Default policy", version, version),
+        pins={"minilm": make_pin("minilm")},
+        dims={"minilm": 8},
+        embedding_sets=(
+            EmbeddingSet("emb", "Like this", Action.REVIEW, threshold, "minilm", ("x",), vector),
+        ),
+    )
+
+
+def test_the_shadow_reuses_the_enforced_runs_encoder_vectors(fleet, make_agent, models):
+    fleet.publish(embedding_bundle(5, 0.5))
+    fleet.publish_version(embedding_bundle(6, 0.99), rate=1.0)
+    agent = make_agent()
+    agent.poll_once()
+    calls: list[list[str]] = []
+    encode = models.text.encode
+    models.text.encode = lambda texts: calls.append(list(texts)) or encode(texts)
+    shadow_eval = ShadowEvaluator(agent, make_log()).attach()
+
+    agent.check_batch([Item("a cat", None), Item("a dog", None)])
+    shadow_eval.drain()
+
+    assert calls == [["a cat", "a dog"]]  # the enforced run only
+    stats = shadow_eval.stats()
+    assert (stats["shadowed"], stats["replayed_inputs"], stats["extra_model_calls"]) == (2, 2, 0)
