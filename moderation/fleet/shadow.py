@@ -106,12 +106,14 @@ class ShadowEvaluator:
         *,
         max_queue: int = 1024,
         flips_per_minute: int = 60,
+        linger: float = 0.05,
         rng: random.Random | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.agent = agent
         self.decision_log = decision_log
         self.flips_per_minute = max(0, flips_per_minute)
+        self.linger = max(0.0, linger)
         self._rng = rng or random.Random()
         self._clock = clock
         self._queue: queue.Queue[_Job | None] = queue.Queue(maxsize=max(1, max_queue))
@@ -182,8 +184,12 @@ class ShadowEvaluator:
         # Jobs that queued up meanwhile are judged together: one engine call for all of
         # them (fewer calls, fewer switches with the serving threads).
         while (job := self._queue.get()) is not None:
+            # Waking for every sampled request would take the interpreter lock from the
+            # serving threads as often: wait `linger` seconds and judge what came meanwhile.
+            if self.linger > 0:
+                time.sleep(self.linger)
             jobs, stop = [job], False
-            while len(jobs) < 64:
+            while len(jobs) < 256:
                 try:
                     more = self._queue.get_nowait()
                 except queue.Empty:
@@ -194,8 +200,15 @@ class ShadowEvaluator:
                 jobs.append(more)
             for merged in _merged(jobs):
                 self.process(merged)
+            for _ in range(len(jobs) + stop):
+                self._queue.task_done()
             if stop:
                 return
+        self._queue.task_done()
+
+    def join(self) -> None:
+        """Wait until every queued request has been judged (benchmarks, tests)."""
+        self._queue.join()
 
     def drain(self) -> None:
         """Judge everything queued on the calling thread (tests, benchmarks without a thread)."""
@@ -206,6 +219,7 @@ class ShadowEvaluator:
                 return
             if job is not None:
                 self.process(job)
+            self._queue.task_done()
 
     def process(self, job: _Job) -> None:
         """Judge one job with its shadow and hand counts and flips to the decision log."""
