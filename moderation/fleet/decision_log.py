@@ -16,6 +16,7 @@ Guarantees:
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import random
 import threading
@@ -138,6 +139,8 @@ class DecisionLog:
             if sampled:
                 reasons = reasons_of(sampling, action, minute)
                 if reasons:
+                    if s.memo is not None:  # the shadow's model outputs: not the log's to keep
+                        s = dataclasses.replace(s, memo=None)
                     self._keep(Kept(s, reasons, now, kept_size(s)))
         return len(self._buffer) >= self.batch_size
 

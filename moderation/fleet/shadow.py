@@ -18,6 +18,7 @@ runs call the models (see docs/fleet-agent.md "Shadow").
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import queue
 import random
@@ -265,6 +266,7 @@ class ShadowEvaluator:
             return
         self._flips_this_minute += 1
         self.flips_kept += 1
+        served = dataclasses.replace(served, memo=None)  # the record needs no model outputs
         kept = Kept(
             served, ("shadow_flip",), at, kept_size(served),
             shadow_of(job.shadow, decision),

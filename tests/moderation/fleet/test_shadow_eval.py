@@ -241,3 +241,18 @@ def test_the_shadow_reuses_the_enforced_runs_encoder_vectors(fleet, make_agent, 
     assert calls == [["a cat", "a dog"]]  # the enforced run only
     stats = shadow_eval.stats()
     assert (stats["shadowed"], stats["replayed_inputs"], stats["extra_model_calls"]) == (2, 2, 0)
+
+
+def test_kept_records_do_not_hold_the_recorded_model_outputs(fleet, make_agent):
+    fleet.publish(make_bundle(5))
+    fleet.publish_version(candidate(6).compiled.bundle, rate=1.0)
+    agent = make_agent()
+    agent.poll_once()
+    log = make_log()
+    log.attach(agent)
+    shadow_eval = ShadowEvaluator(agent, log).attach()
+    agent.check(prompt="gore", request_id="flip")
+    shadow_eval.drain()
+
+    assert [k.served.request_id for k in log._buffer] == ["flip"]
+    assert all(k.served.memo is None for k in log._buffer)
