@@ -16,6 +16,7 @@ from moderation.fleet.decision_log import DecisionLog
 from moderation.fleet.keys import TrustedKeys
 from moderation.fleet.refusal import Refused
 from moderation.fleet.schedule import Schedule
+from moderation.fleet.shadow import ShadowEvaluator
 from moderation.fleet.store import StateStore
 from moderation.fleet.verify import Scope
 
@@ -85,8 +86,12 @@ def run(config: AgentConfig) -> int:
         print(json.dumps(agent.health(), indent=2))
         return 0 if agent.active is not None and not result.failed else 1
     decisions = build_decision_log(config, agent)
+    # Shadow results travel in the decision log's batches: without the log, the shadow is
+    # still fetched and verified (and reported) but not evaluated.
+    shadow_eval = ShadowEvaluator(agent, decisions).attach() if decisions is not None else None
     if decisions is not None:
         decisions.start()
+        shadow_eval.start()
     import uvicorn
 
     from moderation.fleet.service import ModerationService, uvicorn_config
@@ -113,6 +118,8 @@ def run(config: AgentConfig) -> int:
     finally:
         stop.set()
         poller.join(timeout=config.timeout + 5)
+        if shadow_eval is not None:
+            shadow_eval.stop()  # judges what is queued, so its counts reach the log
         if decisions is not None:
             decisions.stop()  # sends or spills what is pending
     return 0

@@ -7,6 +7,9 @@ Guarantees:
   started with the old bundle finishes with it, so no decision sees a half-loaded policy.
 - `If-None-Match` carries the ETag of the active bundle only.
 - A sha256 refused for its content is never verified again (nor its body read) until restart.
+- The shadow slot (the candidate a channel names in X-Shadow-*) is verified exactly like the
+  enforced bundle, with its own anti-rollback floor and refusal memory; nothing about it
+  (a refusal, a failed fetch, its absence) ever changes the enforced bundle.
 """
 
 from __future__ import annotations
@@ -20,33 +23,33 @@ from typing import Any
 from moderation.engine.compiled import CompiledBundle
 from moderation.engine.decision import Decision
 from moderation.engine.evaluate import evaluate_batch
-from moderation.engine.images import load_image
 from moderation.engine.inputs import Item
 from moderation.engine.providers import ModelProvider
+from moderation.engine.recording import Memo, RecordingModels
 from moderation.engine.staged import Partial, run_stage, staged_decisions, staged_items
-from moderation.fleet.client import Download, FleetClient, KnownRefused
+from moderation.fleet.client import Download, FleetClient, KnownRefused, ShadowRef
 from moderation.fleet.keys import TrustedKeys
 from moderation.fleet.refusal import Refused, Rejection
+from moderation.fleet.reporting import AgentReports
 from moderation.fleet.schedule import Schedule
-from moderation.fleet.served import Active, NoActiveBundle, Observer, PollResult, Served
+from moderation.fleet.served import (
+    Active,
+    NoActiveBundle,
+    Observer,
+    PollResult,
+    Served,
+    Shadow,
+    decoded,
+)
 from moderation.fleet.store import Persisted, StateError, StateStore
 from moderation.fleet.verify import Candidate, Scope, verify_candidate
 
 log = logging.getLogger("moderation.fleet")
 
-__all__ = ["Active", "FleetAgent", "NoActiveBundle", "Observer", "PollResult", "Served"]
+__all__ = ["Active", "FleetAgent", "NoActiveBundle", "Observer", "PollResult", "Served", "Shadow"]
 
 
-def _decoded(items: Sequence[Item]) -> list[Item]:
-    return [
-        Item(it.prompt, load_image(it.image))
-        if isinstance(it.image, bytes | bytearray | memoryview)
-        else it
-        for it in items
-    ]
-
-
-class FleetAgent:
+class FleetAgent(AgentReports):
     """Polls one policy channel, verifies and persists what it gets, and serves decisions."""
 
     def __init__(
@@ -76,18 +79,32 @@ class FleetAgent:
         self.polls = 0
         self.reports_sent = 0
         self._model_pins: dict[str, dict[str, str]] | None = None
+        # The shadow slot: what is shadowed, the highest shadow accepted (its anti-rollback
+        # floor, independent of the enforced slot's), and the shadow refusals.
+        self._shadow: Shadow | None = None
+        self._shadow_floor: CompiledBundle | None = None
+        self.shadow_refused: dict[str, Rejection] = {}
+        self.last_shadow_rejected: Rejection | None = None
         # Called with every batch of served decisions (the decision log, counters); an
         # observer must be quick and never raise into serving: errors are logged.
         self.observers: list[Observer] = []
         # The DecisionLog attached to this agent (moderation.fleet.decision_log), if any:
         # health() shows its stats.
         self.decision_log: Any = None
+        # The ShadowEvaluator attached to this agent (moderation.fleet.shadow), if any.
+        self.shadow_eval: Any = None
 
     @property
     def active(self) -> Active | None:
         """The bundle being served, or None before the first activation."""
         with self._lock:
             return self._active
+
+    @property
+    def shadow(self) -> Shadow | None:
+        """The verified candidate being shadowed, or None."""
+        with self._lock:
+            return self._shadow
 
     def check(
         self, *, prompt: Any = None, image: Any = None, request_id: str | None = None
@@ -111,10 +128,14 @@ class FleetAgent:
             bytes(it.image) if isinstance(it.image, bytes | bytearray | memoryview) else None
             for it in items
         ]
-        items = _decoded(items)
+        items = decoded(items)
         active = self._require_active()
-        decisions = evaluate_batch(active.compiled, items, models=self.models)
-        self._notify(active, decisions, items, request_ids, encoded)
+        models: Any = self.models
+        if self.shadow_eval is not None and self._shadow is not None:
+            models = RecordingModels(self.models)
+        decisions = evaluate_batch(active.compiled, items, models=models)
+        memo = models.memo if isinstance(models, RecordingModels) else None
+        self._notify(active, decisions, items, request_ids, encoded, memo)
         return decisions
 
     # The staged path (moderation.fleet.batching): the same engine, one stage at a time, so
@@ -123,7 +144,7 @@ class FleetAgent:
 
     def begin_staged(self, items: Sequence[Item]) -> tuple[Active, list[Partial]]:
         """Validate `items` and pin them to the active bundle; raises as check_batch does."""
-        items = _decoded(items)
+        items = decoded(items)
         active = self._require_active()
         return active, staged_items(active.compiled, items, models=self.models)
 
@@ -159,6 +180,7 @@ class FleetAgent:
         items: Sequence[Item],
         request_ids: Sequence[str | None] | None,
         encoded: Sequence[bytes | None] | None = None,
+        memo: Memo | None = None,
     ) -> None:
         """Show served decisions to the observers; `encoded` are the images as sent, if known
         (the staged path gets decoded images, so the decision log hashes their pixels)."""
@@ -167,7 +189,7 @@ class FleetAgent:
         ids = list(request_ids) if request_ids is not None else [None] * len(items)
         raws = list(encoded) if encoded is not None else [None] * len(items)
         served = [
-            Served(active, d, it, rid, raw)
+            Served(active, d, it, rid, raw, memo)
             for d, it, rid, raw in zip(decisions, items, ids, raws, strict=True)
         ]
         for observer in self.observers:
@@ -217,7 +239,8 @@ class FleetAgent:
         self.polls += 1
         result = self._poll()
         self.last_poll = time.time()
-        if result.changed or result.refused is not None or self._heartbeat_due():
+        shadow_news = result.shadow_changed or result.shadow_refused is not None
+        if result.changed or result.refused is not None or shadow_news or self._heartbeat_due():
             self.report()
         return result
 
@@ -230,16 +253,80 @@ class FleetAgent:
                 etag=active.etag if active else None,
                 skip=self.refused.keys(),
             )
+        except Refused as exc:
+            # No answer: the shadow named last time is kept until the channel says otherwise.
+            return self._failed(exc)
+        result = PollResult()
+        try:
             if isinstance(answer, KnownRefused):
                 self.last_rejected = self.refused[answer.sha256]
-                self.last_error = None
-                return PollResult()
-            changed = isinstance(answer, Download) and self._accept(answer, active)
+            else:
+                changed = isinstance(answer, Download) and self._accept(answer, active)
+                result = PollResult(changed=changed)
+            self.last_error = None
         except Refused as exc:
-            return PollResult(failed=exc.reason in ("http_error", "digest_mismatch"),
-                              refused=self._reject(exc))  # fmt: skip
-        self.last_error = None
-        return PollResult(changed=changed)
+            result = self._failed(exc)
+        shadow_changed, shadow_refused = self._follow_shadow(answer.shadow)
+        return PollResult(
+            result.changed, result.failed, result.refused, shadow_changed, shadow_refused
+        )
+
+    def _failed(self, exc: Refused) -> PollResult:
+        failed = exc.reason in ("http_error", "digest_mismatch")
+        return PollResult(failed=failed, refused=self._reject(exc))
+
+    def _follow_shadow(self, ref: ShadowRef | None) -> tuple[bool, Rejection | None]:
+        """Hold the shadow the channel names (fetched and verified), or none; never raises.
+
+        Return whether the shadow slot changed and the refusal, if the named one was refused.
+        """
+        held = self.shadow
+        if ref is None:
+            self.last_shadow_rejected = None
+            return self._set_shadow(None), None
+        if held is not None and held.sha256 == ref.sha256:
+            if held.rate != ref.rate:
+                self._set_shadow(Shadow(held.compiled, ref.rate, held.activated_at))
+            return False, None
+        known = self.shadow_refused.get(ref.sha256)
+        if known is not None:
+            self.last_shadow_rejected = known
+            return self._set_shadow(None), None
+        try:
+            compiled = self._fetch_shadow(ref)
+        except Refused as exc:
+            record = exc.record()
+            if record.sha256 is None:
+                record = Rejection(record.reason, record.message, ref.version, ref.sha256)
+            if record.remembered:
+                self.shadow_refused[record.sha256] = record
+            self.last_shadow_rejected = record
+            log.warning("shadow v%s refused: %s: %s", ref.version, exc.reason, exc.message)
+            # What is held is no longer what the channel names: shadow nothing meanwhile.
+            self._set_shadow(None)
+            return True, record
+        self._shadow_floor = compiled
+        self.last_shadow_rejected = None
+        self._set_shadow(Shadow(compiled, ref.rate, time.time()))
+        log.info("shadowing v%s (%s) at %g", ref.version, ref.sha256[:12], ref.rate)
+        return True, None
+
+    def _fetch_shadow(self, ref: ShadowRef) -> CompiledBundle:
+        download = self.client.fetch_version(self.scope.policy, ref.version)
+        # The bytes must hash to what the channel named AND to what the version URL says.
+        candidate = Candidate(
+            download.body, ref.sha256, ref.version, download.signatures, download.sha256
+        )
+        return self._verify(candidate, active=self._shadow_floor)
+
+    def _set_shadow(self, shadow: Shadow | None) -> bool:
+        with self._lock:
+            changed = (self._shadow is None) != (shadow is None) or (
+                shadow is not None and self._shadow is not None
+                and shadow.sha256 != self._shadow.sha256
+            )  # fmt: skip
+            self._shadow = shadow
+        return changed
 
     def _accept(self, download: Download, active: Active | None) -> bool:
         """Verify, persist, then swap; return False when the server resent the active bundle."""
@@ -289,61 +376,6 @@ class FleetAgent:
 
     def _heartbeat_due(self) -> bool:
         return self.reports_sent == 0 or self.polls % self.heartbeat_every == 0
-
-    def model_pins(self) -> dict[str, dict[str, str]]:
-        """The pins of the models this process loaded (computed once: they do not change)."""
-        if self._model_pins is None:
-            self._model_pins = {n: p.as_dict() for n, p in sorted(self.models.pins().items())}
-        return self._model_pins
-
-    def status_payload(self) -> dict[str, Any]:
-        """Return the POST /api/v1/fleet/status body of the contract."""
-        active = self.active
-        rejected = self.last_rejected
-        return {
-            "instance_id": self.instance_id,
-            "labels": dict(self.labels),
-            "bundles": [
-                {
-                    "policy": self.scope.policy,
-                    "channel": self.scope.channel,
-                    "version": active.version if active else None,
-                    "sha256": active.sha256 if active else None,
-                    "last_rejected": rejected.as_dict() if rejected else None,
-                }
-            ],  # fmt: skip
-            "models": self.model_pins(),
-        }
-
-    def report(self) -> bool:
-        """Send a status report; a failure is logged and kept in last_report_error, never raised."""
-        try:
-            self.client.post_status(self.status_payload())
-        except Refused as exc:
-            log.warning("status report not delivered: %s", exc.message)
-            self.last_report_error = exc.message
-            return False
-        self.last_report_error = None
-        self.reports_sent += 1
-        return True
-
-    def health(self) -> dict[str, Any]:
-        """Return what /healthz shows: active bundle, last poll, error, refusal, decision log."""
-        active = self.active
-        rejected = self.last_rejected
-        return {
-            "status": "ok" if active else "no_bundle",
-            "policy": self.scope.policy,
-            "channel": self.scope.channel,
-            "version": active.version if active else None,
-            "sha256": active.sha256 if active else None,
-            "failure_mode": active.failure_mode if active else None,
-            "last_poll": self.last_poll,
-            "last_error": self.last_error,
-            "last_rejected": rejected.as_dict() if rejected else None,
-            "last_report_error": self.last_report_error,
-            "decision_log": self.decision_log.stats() if self.decision_log is not None else None,
-        }
 
     def run(self, stop: threading.Event, schedule: Schedule) -> None:
         """Poll until `stop` is set, waiting schedule.next_delay() between polls.

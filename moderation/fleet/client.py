@@ -22,6 +22,15 @@ DEFAULT_MAX_BUNDLE_BYTES = 512 * 1024 * 1024
 
 
 @dataclass(frozen=True)
+class ShadowRef:
+    """The shadow a channel names (X-Shadow-Version/-Sha256/-Rate); nothing verified yet."""
+
+    version: int
+    sha256: str
+    rate: float  # the share of requests to shadow, 0..1
+
+
+@dataclass(frozen=True)
 class Download:
     """A 200 answer: the body and the headers that vouch for it (nothing verified yet)."""
 
@@ -30,6 +39,7 @@ class Download:
     etag: str | None
     version: int | None
     signatures: str | None
+    shadow: ShadowRef | None = None
 
 
 @dataclass(frozen=True)
@@ -37,6 +47,7 @@ class NotModified:
     """A 304: the server's current bundle is the one whose ETag the agent sent."""
 
     etag: str | None
+    shadow: ShadowRef | None = None
 
 
 @dataclass(frozen=True)
@@ -45,6 +56,20 @@ class KnownRefused:
 
     sha256: str
     version: int | None
+    shadow: ShadowRef | None = None
+
+
+def shadow_ref(headers) -> ShadowRef | None:
+    """Read the X-Shadow-* headers; None when absent or malformed (no shadow then)."""
+    version = _int_or_none(headers.get("X-Shadow-Version"))
+    sha256 = (headers.get("X-Shadow-Sha256") or "").strip().lower()
+    try:
+        rate = float(headers.get("X-Shadow-Rate") or "")
+    except ValueError:
+        return None
+    if version is None or not sha256 or not 0.0 <= rate <= 1.0:
+        return None
+    return ShadowRef(version, sha256, rate)
 
 
 class UploadError(Exception):
@@ -119,7 +144,23 @@ class FleetClient:
                 return self._read_bundle(response, skip)
         except urllib.error.HTTPError as exc:
             if exc.code == 304:
-                return NotModified(strip_etag(exc.headers.get("ETag")))
+                return NotModified(strip_etag(exc.headers.get("ETag")), shadow_ref(exc.headers))
+            raise _http_refusal(exc) from None
+        except (OSError, http.client.HTTPException) as exc:
+            raise _transport_refusal(exc, self.server) from None
+
+    def version_url(self, policy: str, number: int) -> str:
+        """Return the URL of one published version's (immutable) bundle."""
+        p = urllib.parse.quote(policy, safe="")
+        return f"{self.server}/api/v1/fleet/policies/{p}/versions/{int(number)}/bundle"
+
+    def fetch_version(self, policy: str, number: int) -> Download:
+        """GET the bundle of version `number` (the shadow's); raises Refused like fetch_bundle."""
+        request = self._request("GET", self.version_url(policy, number), {})
+        try:
+            with self._open(request) as response:
+                return self._read_bundle(response, ())
+        except urllib.error.HTTPError as exc:
             raise _http_refusal(exc) from None
         except (OSError, http.client.HTTPException) as exc:
             raise _transport_refusal(exc, self.server) from None
@@ -190,10 +231,12 @@ class FleetClient:
         etag = strip_etag(headers.get("ETag"))
         sha256 = (headers.get("X-Bundle-Sha256") or "").strip().lower() or etag
         version = _int_or_none(headers.get("X-Bundle-Version"))
+        shadow = shadow_ref(headers)
         if sha256 and sha256 in skip:
-            return KnownRefused(sha256, version)
+            return KnownRefused(sha256, version, shadow)
         body = self._read_body(response, version, sha256)
-        return Download(body, sha256, etag, version, headers.get("X-Bundle-Signatures"))
+        signatures = headers.get("X-Bundle-Signatures")
+        return Download(body, sha256, etag, version, signatures, shadow)
 
     def _read_body(self, response, version: int | None, sha256: str | None) -> bytes:
         where = {"version": version, "sha256": sha256}

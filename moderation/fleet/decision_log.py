@@ -16,6 +16,7 @@ Guarantees:
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import random
 import threading
@@ -81,6 +82,9 @@ class DecisionLog:
         self._buffer: deque[Kept] = deque()
         self._buffer_bytes = 0
         self._counts: dict[tuple[int, int, str, str], int] = {}
+        # Shadow mode (moderation.fleet.shadow): (minute, version, shadow version, enforced
+        # action, shadow action, rule id) -> requests.
+        self._shadow_counts: dict[tuple[int, int, int, str, str, str], int] = {}
         self._unreported_drops = 0
         self._outbox: deque[Batch] = deque()  # built, not yet sent nor spilled
         self._wake = threading.Event()
@@ -135,6 +139,8 @@ class DecisionLog:
             if sampled:
                 reasons = reasons_of(sampling, action, minute)
                 if reasons:
+                    if s.memo is not None:  # the shadow's model outputs: not the log's to keep
+                        s = dataclasses.replace(s, memo=None)
                     self._keep(Kept(s, reasons, now, kept_size(s)))
         return len(self._buffer) >= self.batch_size
 
@@ -147,6 +153,21 @@ class DecisionLog:
             self._buffer_bytes -= self._buffer.popleft().size
             self._unreported_drops += 1
             self.dropped += 1
+
+    def add_shadow_counts(self, counts: dict[tuple[int, int, int, str, str, str], int]) -> None:
+        """Add shadow-mode counters (from the shadow evaluator's thread) to the next batches."""
+        with self._lock:
+            mine = self._shadow_counts
+            for key, n in counts.items():
+                mine[key] = mine.get(key, 0) + n
+
+    def keep_shadow_flip(self, kept: Kept) -> None:
+        """Queue the record of a request the shadow decided otherwise (reason shadow_flip)."""
+        with self._lock:
+            self._keep(kept)
+            full = len(self._buffer) >= self.batch_size
+        if full:
+            self._wake.set()
 
     # --- uploader side ------------------------------------------------------------------
 
@@ -261,7 +282,9 @@ class DecisionLog:
             kept = list(self._buffer)
             self._buffer.clear()
             self._buffer_bytes = 0
-            counts = self._take_counts(None if final else int(self._clock() // 60))
+            open_minute = None if final else int(self._clock() // 60)
+            counts = self._take_counts(open_minute)
+            shadow_counts = self._take_shadow_counts(open_minute)
             dropped, self._unreported_drops = self._unreported_drops, 0
         records, failed = [], 0
         for k in kept:
@@ -274,7 +297,18 @@ class DecisionLog:
             with self._lock:
                 self.dropped += failed
             dropped += failed
-        return self._pack(records, counts, dropped)
+        return self._pack(records, counts, dropped, shadow_counts)
+
+    def _take_shadow_counts(self, open_minute: int | None) -> list[dict[str, Any]]:
+        closed = [k for k in self._shadow_counts if open_minute is None or k[0] < open_minute]
+        rows = []
+        for key in sorted(closed):
+            minute, version, shadow_version, enforced, shadowed, rule_id = key
+            rows.append({"minute": minute_iso(minute), "channel": self.channel,
+                         "version": version, "shadow_version": shadow_version,
+                         "enforced_action": enforced, "shadow_action": shadowed,
+                         "rule_id": rule_id, "count": self._shadow_counts.pop(key)})  # fmt: skip
+        return rows
 
     def _take_counts(self, open_minute: int | None) -> list[dict[str, Any]]:
         closed = [k for k in self._counts if open_minute is None or k[0] < open_minute]
@@ -286,9 +320,21 @@ class DecisionLog:
                          "count": self._counts.pop(key)})  # fmt: skip
         return rows
 
-    def _pack(self, records: list[bytes], counts: list[dict], dropped: int) -> list[Batch]:
-        batches, start, count_start = [], 0, 0
-        while start < len(records) or count_start < len(counts) or dropped:
+    def _pack(
+        self,
+        records: list[bytes],
+        counts: list[dict],
+        dropped: int,
+        shadow_counts: list[dict] | None = None,
+    ) -> list[Batch]:
+        shadow_counts = shadow_counts or []
+        batches, start, count_start, shadow_start = [], 0, 0, 0
+        while (
+            start < len(records)
+            or count_start < len(counts)
+            or shadow_start < len(shadow_counts)
+            or dropped
+        ):
             end, size = start, 0
             while end < len(records) and end - start < self.batch_size:
                 if end > start and size + len(records[end]) > MAX_BODY_BYTES:
@@ -296,6 +342,7 @@ class DecisionLog:
                 size += len(records[end]) + 1
                 end += 1
             chunk = counts[count_start : count_start + MAX_BATCH_COUNTS]
+            shadow_chunk = shadow_counts[shadow_start : shadow_start + MAX_BATCH_COUNTS]
             batch_id = uuid.uuid4().hex
             body = packed_body(
                 batch_id=batch_id,
@@ -303,9 +350,11 @@ class DecisionLog:
                 dropped=dropped,
                 counts=chunk,
                 records=records[start:end],
+                shadow_counts=shadow_chunk,
             )
             batches.append(Batch(batch_id, body, end - start, dropped))
             start, count_start, dropped = end, count_start + len(chunk), 0
+            shadow_start += len(shadow_chunk)
         return batches
 
     def stats(self) -> dict[str, Any]:

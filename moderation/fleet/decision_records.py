@@ -69,6 +69,8 @@ class Kept:
     reasons: tuple[str, ...]
     decided_at: float  # epoch seconds
     size: int  # estimated bytes held in memory
+    # For a shadow flip: what the shadowed candidate decided (the record's "shadow").
+    shadow: dict[str, Any] | None = None
 
 
 def kept_size(served: Served) -> int:
@@ -125,6 +127,8 @@ def record_json(kept: Kept, *, channel: str) -> bytes:
         "thumbnail_base64": _b64(thumbnail_jpeg(image, sampling.thumbnail_px)),
         "image_sha256": image_sha256(served),
     }
+    if kept.shadow is not None:
+        record["shadow"] = kept.shadow
     return json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode()
 
 
@@ -179,11 +183,19 @@ def _b64(data: bytes | None) -> str | None:
 
 
 def packed_body(
-    *, batch_id: str, instance_id: str, dropped: int, counts: list[dict[str, Any]], records: list
+    *,
+    batch_id: str,
+    instance_id: str,
+    dropped: int,
+    counts: list[dict[str, Any]],
+    records: list,
+    shadow_counts: list[dict[str, Any]] | None = None,
 ) -> bytes:
     """Return the batch's JSON body from pre-encoded record bytes."""
-    head = json.dumps(
-        {"batch_id": batch_id, "instance_id": instance_id, "dropped": dropped, "counts": counts},
-        separators=(",", ":"),
-    ).encode()
+    head_fields = {
+        "batch_id": batch_id, "instance_id": instance_id, "dropped": dropped, "counts": counts,
+    }  # fmt: skip
+    if shadow_counts:
+        head_fields["shadow_counts"] = shadow_counts
+    head = json.dumps(head_fields, separators=(",", ":")).encode()
     return head[:-1] + b',"records":[' + b",".join(records) + b"]}"

@@ -7,7 +7,9 @@ from dataclasses import dataclass
 
 from moderation.engine.compiled import CompiledBundle
 from moderation.engine.decision import Decision
+from moderation.engine.images import load_image
 from moderation.engine.inputs import Item
+from moderation.engine.recording import Memo
 from moderation.fleet.refusal import Rejection
 
 
@@ -39,6 +41,23 @@ class Active:
 
 
 @dataclass(frozen=True)
+class Shadow:
+    """The candidate judged beside the enforced bundle on a share (`rate`) of requests."""
+
+    compiled: CompiledBundle
+    rate: float
+    activated_at: float
+
+    @property
+    def version(self) -> int | None:
+        return self.compiled.bundle.policy.version
+
+    @property
+    def sha256(self) -> str:
+        return self.compiled.sha256
+
+
+@dataclass(frozen=True)
 class Served:
     """One decision the agent answered, as observers see it (after the caller got it)."""
 
@@ -49,6 +68,9 @@ class Served:
     # The encoded image as the caller sent it (its sha256 goes in the decision log), or None
     # when the caller passed a decoded image or none.
     image_bytes: bytes | None = None
+    # The model outputs the enforced run computed (while a shadow is evaluated), which the
+    # shadow's run reuses (moderation.engine.recording); None when not recorded.
+    memo: Memo | None = None
 
 
 Observer = Callable[[Sequence[Served]], None]
@@ -61,3 +83,15 @@ class PollResult:
     changed: bool = False
     failed: bool = False
     refused: Rejection | None = None
+    shadow_changed: bool = False
+    shadow_refused: Rejection | None = None
+
+
+def decoded(items: Sequence[Item]) -> list[Item]:
+    """The items with encoded images decoded (the engine's load_image refuses bombs)."""
+    return [
+        Item(it.prompt, load_image(it.image))
+        if isinstance(it.image, bytes | bytearray | memoryview)
+        else it
+        for it in items
+    ]

@@ -41,20 +41,41 @@ def _bundle(entry, n: int) -> dict:
         raise StatusReportError(f"{where} needs policy and channel strings")
     _optional(entry, "version", int, where)
     _optional(entry, "sha256", str, where)
-    rejected = entry.get("last_rejected")
-    if rejected is not None:
-        if not isinstance(rejected, dict) or not isinstance(rejected.get("reason"), str):
-            raise StatusReportError(f"{where}.last_rejected needs a reason code")
-        _optional(rejected, "version", int, f"{where}.last_rejected")
-        _optional(rejected, "sha256", str, f"{where}.last_rejected")
-        rejected = {k: rejected.get(k) for k in _REJECTED_KEYS}
-    return {
+    out = {
         "policy": entry["policy"],
         "channel": entry["channel"],
         "version": entry.get("version"),
         "sha256": entry.get("sha256"),
-        "last_rejected": rejected,
+        "last_rejected": _rejected(entry.get("last_rejected"), f"{where}.last_rejected"),
     }
+    shadow = entry.get("shadow")
+    if shadow is not None:  # the channel's shadow slot (docs/fleet.md, "Shadow mode")
+        if not isinstance(shadow, dict):
+            raise StatusReportError(f"{where}.shadow must be an object or null")
+        _optional(shadow, "version", int, f"{where}.shadow")
+        _optional(shadow, "sha256", str, f"{where}.shadow")
+        rate = shadow.get("rate")
+        if rate is not None and (not isinstance(rate, int | float) or not 0 <= rate <= 1):
+            raise StatusReportError(f"{where}.shadow.rate must be a share from 0 to 1 or null")
+        out["shadow"] = {
+            "version": shadow.get("version"),
+            "sha256": shadow.get("sha256"),
+            "rate": rate,
+            "last_rejected": _rejected(
+                shadow.get("last_rejected"), f"{where}.shadow.last_rejected"
+            ),
+        }
+    return out
+
+
+def _rejected(rejected, where: str) -> dict | None:
+    if rejected is None:
+        return None
+    if not isinstance(rejected, dict) or not isinstance(rejected.get("reason"), str):
+        raise StatusReportError(f"{where} needs a reason code")
+    _optional(rejected, "version", int, where)
+    _optional(rejected, "sha256", str, where)
+    return {k: rejected.get(k) for k in _REJECTED_KEYS}
 
 
 def _optional(entry: dict, key: str, kind: type, where: str) -> None:

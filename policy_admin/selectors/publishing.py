@@ -64,6 +64,8 @@ class RolloutRow:
     rejected: dict | None
     stale: bool
     current: bool
+    # The server's shadow slot: {"version", "sha256", "rate", "last_rejected"}, or None.
+    shadow: dict | None = None
 
 
 def stale_after() -> timedelta:
@@ -97,6 +99,7 @@ def channel_rollout(*, channel: Channel, now: datetime | None = None) -> list[Ro
                 rejected=entry.get("last_rejected"),
                 stale=instance.last_seen < cutoff,
                 current=target is not None and entry.get("sha256") == target,
+                shadow=entry.get("shadow"),
             )
         )
     return rows

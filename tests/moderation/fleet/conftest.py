@@ -137,7 +137,29 @@ class FakeFleet(LoopbackServer):
         self.requests: list[dict] = []
         self.reports: list[dict] = []
         self.bodies_sent = 0
+        # The shadow the channel names (X-Shadow-*) and the bodies of /versions/<n>/bundle.
+        self.shadow: tuple[int, str, float] | None = None
+        self.versions: dict[int, Served] = {}
         super().__init__()
+
+    def publish_version(
+        self,
+        bundle: Bundle,
+        *,
+        tamper: bool = False,
+        signatures: str | None = None,
+        rate: float | None = None,
+    ) -> Served:
+        """Serve `bundle` at /versions/<n>/bundle; with `rate`, name it as the channel's shadow."""
+        body = bundle.to_bytes()
+        header = signatures if signatures is not None else self.signer.header(body)
+        if tamper:
+            body = body.replace(b"sex", b"sez", 1)
+        version = bundle.policy.version
+        served = self.versions[version] = Served(body, bundle.sha256, version, header)
+        if rate is not None:
+            self.shadow = (version, bundle.sha256, rate)
+        return served
 
     def publish(
         self,
@@ -182,6 +204,10 @@ class FakeFleet(LoopbackServer):
                 # The contract's documented paths (docs/fleet.md), as the agent builds them.
                 if self.path == "/api/v1/fleet/keys":
                     return self._json(200, {"keys": [fleet.key_entry()]})
+                prefix = "/api/v1/fleet/policies/default/versions/"
+                if self.path.startswith(prefix) and self.path.endswith("/bundle"):
+                    number = int(self.path[len(prefix) : -len("/bundle")])
+                    return self._bundle(fleet.versions.get(number), shadow=False)
                 if self.path != "/api/v1/fleet/policies/default/channels/production/bundle":
                     return self._json(404, {"message": "no such policy"})
                 self._bundle(fleet.served)
@@ -192,16 +218,25 @@ class FakeFleet(LoopbackServer):
                 self.send_response(204)
                 self.end_headers()
 
-            def _bundle(self, served: Served | None):
+            def _shadow_headers(self, shadow: bool):
+                if shadow and fleet.shadow is not None:
+                    version, sha256, rate = fleet.shadow
+                    self.send_header("X-Shadow-Version", str(version))
+                    self.send_header("X-Shadow-Sha256", sha256)
+                    self.send_header("X-Shadow-Rate", f"{rate:g}")
+
+            def _bundle(self, served: Served | None, shadow: bool = True):
                 if served is None:
                     return self._json(404, {"message": "nothing published on this channel"})
                 etag = f'"{served.sha256}"'
                 if self.headers.get("If-None-Match") == etag:
                     self.send_response(304)
                     self.send_header("ETag", etag)
+                    self._shadow_headers(shadow)
                     return self.end_headers()
                 self.send_response(200)
                 self.send_header("ETag", etag)
+                self._shadow_headers(shadow)
                 self.send_header("X-Bundle-Version", str(served.version))
                 self.send_header("X-Bundle-Sha256", served.sha256)
                 self.send_header("X-Bundle-Signatures", served.signatures)

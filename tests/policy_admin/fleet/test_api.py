@@ -201,8 +201,43 @@ def test_status_report_is_stored_per_instance(client, secret, tenant):
         {"labels": {}},
         {"instance_id": "x", "bundles": [{"policy": 1}]},
         {"instance_id": "x", "bundles": [{"policy": "p", "channel": "c", "version": "2"}]},
+        {"instance_id": "x", "bundles": [{"policy": "p", "channel": "c", "shadow": {"rate": 3}}]},
     ],
 )
+def test_a_shadow_refusal_in_a_report_is_kept_and_shown_on_the_channel_page(
+    client, secret, tenant, v1, admin
+):
+    report = {
+        "instance_id": "gpu-2",
+        "bundles": [
+            {
+                "policy": "default",
+                "channel": "production",
+                "version": 1,
+                "sha256": v1.sha256,
+                "shadow": {
+                    "version": None,
+                    "sha256": None,
+                    "rate": 0.1,
+                    "last_rejected": {"version": 2, "reason": "bad_signature", "message": "no key"},
+                },
+            }
+        ],
+    }
+    response = client.post(
+        "/api/v1/fleet/status",
+        report,
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {secret}",
+    )
+    assert response.status_code == 204
+    stored = FleetInstance.objects.get(tenant=tenant, instance_id="gpu-2").bundles[0]
+    assert stored["shadow"]["last_rejected"]["reason"] == "bad_signature"
+    client.force_login(admin)
+    page = client.get("/t/acme/policies/default/channels/production/").content.decode()
+    assert "refused v2: <code>bad_signature</code>" in page
+
+
 def test_malformed_status_report_is_400_with_a_message(client, secret, body):
     response = client.post(
         "/api/v1/fleet/status",

@@ -1,0 +1,291 @@
+"""Shadow evaluation: judge a sample of served requests with the candidate the channel names.
+
+Guarantees:
+- The caller's answer never waits on the shadow: the observer draws the sample (`rate`) and
+  hands the requests to a bounded queue; a background thread judges them with the shadow.
+  A full queue or a failed evaluation is counted (stats()), never raised into serving.
+- Per minute, what is counted goes up with the decision log's batches (`shadow_counts`):
+  every shadowed request by enforced action x shadow action (rule_id ""), and, per rule that
+  came out differently in the two versions (fired in one only, or with another action), the
+  requests on which it did. Requests whose action flipped become full records with the
+  reason `shadow_flip` (at most `flips_per_minute`; the rest are only counted).
+
+The candidate reuses the model outputs the enforced run computed (check/check_batch record
+them, moderation/engine/recording.py) and calls the models only for what it alone needs,
+counted in stats(); requests served on the staged path are not recorded, so their shadow
+runs call the models (see docs/fleet-agent.md "Shadow").
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import queue
+import random
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from moderation.engine.decision import Decision
+from moderation.engine.evaluate import evaluate_batch
+from moderation.engine.recording import ReplayingModels
+from moderation.fleet.agent import FleetAgent, Served, Shadow
+from moderation.fleet.decision_records import Kept, kept_size
+
+log = logging.getLogger("moderation.fleet.shadow")
+
+CountKey = tuple[int, int, int, str, str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class _Job:
+    shadow: Shadow
+    served: tuple[Served, ...]
+    decided_at: float  # when the first of them was served (all in its minute)
+    times: tuple[float, ...] = ()  # when each was served, if they differ (merged jobs)
+
+
+def differing_rules(enforced: Decision, shadow: Decision) -> list[str]:
+    """The rule ids that fired in one decision only, or in both with another action."""
+    fired_e = {r.rule_id: r.action for r in enforced.results if r.fired}
+    fired_s = {r.rule_id: r.action for r in shadow.results if r.fired}
+    return sorted(
+        rule_id
+        for rule_id in fired_e.keys() | fired_s.keys()
+        if fired_e.get(rule_id) != fired_s.get(rule_id)
+    )
+
+
+def shadow_of(shadow: Shadow, decision: Decision) -> dict[str, Any]:
+    """The record's `shadow` object: what the candidate decided."""
+    return {
+        "version": shadow.version,
+        "bundle_sha256": shadow.sha256,
+        "action": decision.action.value,
+        "rules": [
+            {
+                "rule_id": r.rule_id,
+                "kind": r.kind,
+                "action": r.action.value,
+                "score": r.score,
+                "threshold": r.threshold,
+                "fired": r.fired,
+            }
+            for r in decision.results
+        ],  # fmt: skip
+    }
+
+
+def _merged(jobs: list[_Job]) -> list[_Job]:
+    """Jobs of the same shadow and minute joined into one, in order."""
+    out: list[_Job] = []
+    for job in jobs:
+        last = out[-1] if out else None
+        if (
+            last
+            and last.shadow is job.shadow
+            and int(last.decided_at // 60) == int(job.decided_at // 60)
+        ):
+            times = (last.times or (last.decided_at,) * len(last.served)) + (
+                job.times or (job.decided_at,) * len(job.served)
+            )
+            out[-1] = _Job(last.shadow, last.served + job.served, last.decided_at, times)
+        else:
+            out.append(job)
+    return out
+
+
+class ShadowEvaluator:
+    """Observer of a FleetAgent that judges sampled requests with its shadow, off the hot path."""
+
+    def __init__(
+        self,
+        agent: FleetAgent,
+        decision_log: Any,
+        *,
+        max_queue: int = 1024,
+        flips_per_minute: int = 60,
+        linger: float = 0.05,
+        rng: random.Random | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.agent = agent
+        self.decision_log = decision_log
+        self.flips_per_minute = max(0, flips_per_minute)
+        self.linger = max(0.0, linger)
+        self._rng = rng or random.Random()
+        self._clock = clock
+        self._queue: queue.Queue[_Job | None] = queue.Queue(maxsize=max(1, max_queue))
+        self._thread: threading.Thread | None = None
+        self._flip_minute: int | None = None
+        self._flips_this_minute = 0
+        self.sampled = 0  # requests handed to the queue
+        self.shadowed = 0  # requests judged by the shadow and counted
+        self.flips = 0
+        self.flips_kept = 0
+        self.queue_full = 0  # requests not shadowed: the queue was full
+        self.failures = 0  # requests whose shadow evaluation failed
+        self.observer_errors = 0
+        # Model work of the candidate: inputs answered from the enforced run's outputs, and
+        # the calls (and their inputs) it needed the models for itself.
+        self.replayed_inputs = 0
+        self.extra_model_calls = 0
+        self.extra_model_inputs = 0
+        self.last_error: str | None = None
+
+    def attach(self) -> ShadowEvaluator:
+        """Observe the agent's served decisions and show these stats in its health()."""
+        self.agent.observers.append(self.observe)
+        self.agent.shadow_eval = self
+        return self
+
+    # --- serving side -------------------------------------------------------------------
+
+    def observe(self, served: Sequence[Served]) -> None:
+        """Sample a batch of served decisions for the shadow; O(1) per decision, never raises."""
+        try:
+            shadow = self.agent.shadow
+            if shadow is None or shadow.rate <= 0:
+                return
+            rate, draw = shadow.rate, self._rng.random
+            picked = tuple(
+                s for s in served if s.active.version is not None and (rate >= 1 or draw() < rate)
+            )
+            if not picked:
+                return
+            try:
+                self._queue.put_nowait(_Job(shadow, picked, self._clock()))
+            except queue.Full:
+                self.queue_full += len(picked)
+                return
+            self.sampled += len(picked)
+        except Exception:
+            self.observer_errors += 1
+            log.exception("shadow observer failed; the decision was served")
+
+    # --- background side ----------------------------------------------------------------
+
+    def start(self) -> threading.Thread:
+        """Start the evaluation thread (a daemon); `stop()` drains the queue and ends it."""
+        self._thread = threading.Thread(target=self._run, name="fleet-shadow", daemon=True)
+        self._thread.start()
+        return self._thread
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Judge what is queued, then end the thread."""
+        if self._thread is None:
+            return
+        self._queue.put(None)
+        self._thread.join(timeout)
+        self._thread = None
+
+    def _run(self) -> None:
+        # Jobs that queued up meanwhile are judged together: one engine call for all of
+        # them (fewer calls, fewer switches with the serving threads).
+        while (job := self._queue.get()) is not None:
+            # Waking for every sampled request would take the interpreter lock from the
+            # serving threads as often: wait `linger` seconds and judge what came meanwhile.
+            if self.linger > 0:
+                time.sleep(self.linger)
+            jobs, stop = [job], False
+            while len(jobs) < 256:
+                try:
+                    more = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    stop = True
+                    break
+                jobs.append(more)
+            for merged in _merged(jobs):
+                self.process(merged)
+            for _ in range(len(jobs) + stop):
+                self._queue.task_done()
+            if stop:
+                return
+        self._queue.task_done()
+
+    def join(self) -> None:
+        """Wait until every queued request has been judged (benchmarks, tests)."""
+        self._queue.join()
+
+    def drain(self) -> None:
+        """Judge everything queued on the calling thread (tests, benchmarks without a thread)."""
+        while True:
+            try:
+                job = self._queue.get_nowait()
+            except queue.Empty:
+                return
+            if job is not None:
+                self.process(job)
+            self._queue.task_done()
+
+    def process(self, job: _Job) -> None:
+        """Judge one job with its shadow and hand counts and flips to the decision log."""
+        memos = list({id(s.memo): s.memo for s in job.served if s.memo is not None}.values())
+        models = ReplayingModels(self.agent.models, memos)
+        try:
+            items = [s.item for s in job.served]
+            decisions = evaluate_batch(job.shadow.compiled, items, models=models)
+        except Exception as exc:
+            self.failures += len(job.served)
+            self.last_error = f"{type(exc).__name__}: {exc}"
+            log.exception("shadow v%s evaluation failed", job.shadow.version)
+            return
+        self.extra_model_calls += models.extra_calls
+        self.extra_model_inputs += models.extra_inputs
+        self.replayed_inputs += models.replayed
+        minute = int(job.decided_at // 60)
+        counts: dict[CountKey, int] = {}
+        shadow_version = job.shadow.version
+        times = job.times or (job.decided_at,) * len(job.served)
+        for served, decision, at in zip(job.served, decisions, times, strict=True):
+            enforced = served.decision
+            version = served.active.version
+            e_action, s_action = enforced.action.value, decision.action.value
+            key = (minute, version, shadow_version, e_action, s_action, "")
+            counts[key] = counts.get(key, 0) + 1
+            for rule_id in differing_rules(enforced, decision):
+                key = (minute, version, shadow_version, e_action, s_action, rule_id)
+                counts[key] = counts.get(key, 0) + 1
+            if e_action != s_action:
+                self.flips += 1
+                self._keep_flip(job, served, decision, minute, at)
+        self.shadowed += len(job.served)
+        if self.decision_log is not None:
+            self.decision_log.add_shadow_counts(counts)
+
+    def _keep_flip(
+        self, job: _Job, served: Served, decision: Decision, minute: int, at: float
+    ) -> None:
+        if minute != self._flip_minute:
+            self._flip_minute, self._flips_this_minute = minute, 0
+        if self._flips_this_minute >= self.flips_per_minute or self.decision_log is None:
+            return
+        self._flips_this_minute += 1
+        self.flips_kept += 1
+        served = dataclasses.replace(served, memo=None)  # the record needs no model outputs
+        kept = Kept(
+            served, ("shadow_flip",), at, kept_size(served),
+            shadow_of(job.shadow, decision),
+        )  # fmt: skip
+        self.decision_log.keep_shadow_flip(kept)
+
+    def stats(self) -> dict[str, Any]:
+        """Return what /healthz shows of shadow evaluation."""
+        return {
+            "queued": self._queue.qsize(),
+            "sampled": self.sampled,
+            "shadowed": self.shadowed,
+            "flips": self.flips,
+            "flips_kept": self.flips_kept,
+            "queue_full": self.queue_full,
+            "failures": self.failures,
+            "observer_errors": self.observer_errors,
+            "replayed_inputs": self.replayed_inputs,
+            "extra_model_calls": self.extra_model_calls,
+            "extra_model_inputs": self.extra_model_inputs,
+            "last_error": self.last_error,
+        }

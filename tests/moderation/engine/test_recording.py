@@ -1,0 +1,93 @@
+"""Recording and replaying providers: model outputs of the enforced run reused by the shadow."""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image
+
+from moderation.engine.models.base import ModelPin
+from moderation.engine.recording import RecordingModels, ReplayingModels
+
+
+class CountingText:
+    pin = ModelPin("minilm", "minilm 1", "0" * 64)
+    dim = 2
+
+    def __init__(self):
+        self.calls: list[list[str]] = []
+
+    def encode(self, texts):
+        self.calls.append(list(texts))
+        return np.array([[len(t), 1.0] for t in texts], dtype=np.float32)
+
+
+class CountingScorer:
+    pin = ModelPin("opennsfw", "opennsfw 1", "1" * 64)
+    modality = "image"
+    outputs = ("opennsfw.nsfw",)
+
+    def __init__(self):
+        self.calls: list[int] = []
+
+    def score(self, inputs):
+        self.calls.append(len(inputs))
+        return [{"opennsfw.nsfw": im.width / 100} for im in inputs]
+
+
+class Models:
+    def __init__(self):
+        self.text, self.scorer = CountingText(), CountingScorer()
+
+    def text_encoder(self):
+        return self.text
+
+    def image_encoder(self):
+        raise AssertionError("not used")
+
+    def scorers(self, modality):
+        return [self.scorer] if modality == "image" else []
+
+    def pins(self):
+        return {"minilm": self.text.pin}
+
+    def check_pins(self, required):
+        pass
+
+
+def test_the_replay_answers_recorded_inputs_and_calls_the_model_for_the_rest_only():
+    models = Models()
+    recording = RecordingModels(models)
+    enforced = recording.text_encoder().encode(["a", "bbb"])
+    replay = ReplayingModels(models, [recording.memo])
+
+    rows = replay.text_encoder().encode(["bbb", "cc", "a"])
+
+    assert models.text.calls == [["a", "bbb"], ["cc"]]
+    np.testing.assert_array_equal(rows, [[3, 1], [2, 1], [1, 1]])
+    np.testing.assert_array_equal(rows[[2, 0]], enforced)
+    assert (replay.extra_calls, replay.extra_inputs, replay.replayed) == (1, 1, 2)
+    assert replay.text_encoder().dim == 2  # attributes are the model's
+
+
+def test_scorer_outputs_are_replayed_per_image_object():
+    models = Models()
+    recording = RecordingModels(models)
+    seen, other = Image.new("RGB", (40, 10)), Image.new("RGB", (40, 10))
+    [scorer] = recording.scorers("image")
+    scorer.score([seen])
+    replay = ReplayingModels(models, [recording.memo])
+
+    [again] = replay.scorers("image")
+    out = again.score([seen, other])
+
+    assert out == [{"opennsfw.nsfw": 0.4}, {"opennsfw.nsfw": 0.4}]
+    assert models.scorer.calls == [1, 1]  # the equal-looking other image is scored anew
+    assert again.outputs == ("opennsfw.nsfw",)
+    assert (replay.extra_calls, replay.replayed) == (1, 1)
+
+
+def test_nothing_recorded_calls_the_models_and_counts_it():
+    models = Models()
+    replay = ReplayingModels(models, [])
+    replay.text_encoder().encode(["x"])
+    assert (replay.extra_calls, replay.extra_inputs, replay.replayed) == (1, 1, 0)
