@@ -194,16 +194,6 @@ def test_status_report_is_stored_per_instance(client, secret, tenant):
     assert FleetInstance.objects.count() == 1
 
 
-@pytest.mark.parametrize(
-    "body",
-    [
-        [],
-        {"labels": {}},
-        {"instance_id": "x", "bundles": [{"policy": 1}]},
-        {"instance_id": "x", "bundles": [{"policy": "p", "channel": "c", "version": "2"}]},
-        {"instance_id": "x", "bundles": [{"policy": "p", "channel": "c", "shadow": {"rate": 3}}]},
-    ],
-)
 def test_a_shadow_refusal_in_a_report_is_kept_and_shown_on_the_channel_page(
     client, secret, tenant, v1, admin
 ):
@@ -238,6 +228,16 @@ def test_a_shadow_refusal_in_a_report_is_kept_and_shown_on_the_channel_page(
     assert "refused v2: <code>bad_signature</code>" in page
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        [],
+        {"labels": {}},
+        {"instance_id": "x", "bundles": [{"policy": 1}]},
+        {"instance_id": "x", "bundles": [{"policy": "p", "channel": "c", "version": "2"}]},
+        {"instance_id": "x", "bundles": [{"policy": "p", "channel": "c", "shadow": {"rate": 3}}]},
+    ],
+)
 def test_malformed_status_report_is_400_with_a_message(client, secret, body):
     response = client.post(
         "/api/v1/fleet/status",
