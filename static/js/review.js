@@ -25,7 +25,7 @@
     (event) => {
       if (event.target.id !== "answer-form") return;
       const seconds = event.target.querySelector("input[name=seconds]");
-      seconds.value = ((performance.now() - shownAt) / 1000).toFixed(1);
+      seconds.value = ((performance.now() - shownAt) / 1000).toFixed(3);
     },
     true,
   );

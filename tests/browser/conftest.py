@@ -8,13 +8,15 @@ from django.urls import reverse
 CHROMIUM = "/usr/bin/chromium"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
     from playwright.sync_api import sync_playwright
 
-    # Playwright's sync API keeps an event loop running in this thread from
-    # here on; Django refuses ORM calls (fixtures, flushes) from a thread with a
+    # Playwright's sync API keeps an event loop running in this thread while it is
+    # open; Django refuses ORM calls (fixtures, flushes) from a thread with a
     # running loop unless told that it is safe, which it is: nothing else runs.
+    # Module scope: it closes after each browser module, so later tests that run
+    # their own event loop (the agent's ASGI service) find none running.
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(

@@ -34,7 +34,7 @@ def test_a_pathological_text_is_judged_in_linear_bounded_time(unit):
     keyword_set = KeywordSet("k", "t", Action.BLOCK, ("nude", "sex", "anal"), (), EVERYTHING)
     compiled = CompiledKeywordSet(keyword_set)
     small = min(_judge_seconds(compiled, unit, 2**16) for _ in range(2))
-    large = _judge_seconds(compiled, unit, 2**18)
+    large = min(_judge_seconds(compiled, unit, 2**18) for _ in range(2))
     assert large < 5, f"{2**18:,} characters took {large:.1f} s"
     # Four times the text: linear is about 4x, quadratic 16x. The floor keeps
     # timer noise on tiny times from failing the test.
