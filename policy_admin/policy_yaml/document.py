@@ -29,7 +29,11 @@ def policy_document(policy: Policy) -> dict:
 
     return {
         "version": SCHEMA_VERSION,
-        "policy": {"name": policy.name, "description": policy.description},
+        "policy": {
+            "name": policy.name,
+            "description": policy.description,
+            "failure_mode": str(policy.failure_mode),
+        },
         "rules": {
             "thresholds": [
                 _threshold(t) for t in rows(CategoryThreshold).order_by("category", "applies_to")

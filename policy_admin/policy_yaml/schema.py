@@ -4,7 +4,7 @@ import re
 
 from kernel.errors import ApplicationError
 from moderation.engine.match_options import OPTION_NAMES, MatchOptions
-from policy_admin.models import FloorCategory
+from policy_admin.models import FloorCategory, Policy
 from policy_admin.policy_yaml.document import SCHEMA_VERSION
 from policy_admin.policy_yaml.fields import (
     ACTIONS,
@@ -36,7 +36,14 @@ _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 TOP = {
     "version": Field("integer", required=True),
     "policy": Field(
-        "mapping", required=True, fields={"name": text(120, required=True), "description": text()}
+        "mapping",
+        required=True,
+        fields={
+            "name": text(120, required=True),
+            "description": text(),
+            # What clients do when moderation cannot answer in time (carried in the bundle).
+            "failure_mode": choice(Policy.FailureMode.values, Policy.FailureMode.CLOSED.value),
+        },
     ),
     "rules": Field(
         "mapping",

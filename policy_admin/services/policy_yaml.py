@@ -220,8 +220,9 @@ def _add_image(concept, image: dict, upload: ImageUpload, saved_files: list) -> 
 def _rename(policy: Policy, locked: Policy, meta: dict) -> None:
     for target in (policy, locked):
         target.name, target.description = meta["name"], meta["description"]
+        target.failure_mode = meta["failure_mode"]
     locked.full_clean(exclude=["created_by"])  # null once its author is deleted
-    locked.save(update_fields=["name", "description"])
+    locked.save(update_fields=["name", "description", "failure_mode"])
 
 
 def _counts(policy: Policy) -> dict:

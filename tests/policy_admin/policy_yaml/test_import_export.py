@@ -309,3 +309,29 @@ rules:
 """
     policy_yaml.policy_import(policy=policy, actor=editor, revision=1, text=text)
     assert policy.keyword_sets.get().term_list() == ["naked", "n@ked", "GORE", "gore"]
+
+
+def test_the_failure_mode_travels_in_the_yaml_and_defaults_to_closed(tenant, policy, editor):
+    policy.failure_mode = Policy.FailureMode.OPEN
+    policy.save(update_fields=["failure_mode"])
+    text = policy_yaml.policy_export(policy)
+    assert yaml.safe_load(text)["policy"]["failure_mode"] == "open"
+    copy = PolicyFactory(tenant=tenant, name="Copy", slug="copy")
+    policy_yaml.policy_import(policy=copy, actor=editor, revision=1, text=text)
+    copy.refresh_from_db()
+    assert copy.failure_mode == "open"
+    without = yaml.safe_load(text)
+    del without["policy"]["failure_mode"]
+    copy.refresh_from_db()
+    policy_yaml.policy_import(
+        policy=copy, actor=editor, revision=copy.revision, text=yaml.safe_dump(without)
+    )
+    copy.refresh_from_db()
+    assert copy.failure_mode == "closed"
+
+
+def test_an_unknown_failure_mode_is_a_problem_with_its_path(policy, editor):
+    text = policy_yaml.policy_export(policy).replace("failure_mode: closed", "failure_mode: maybe")
+    with pytest.raises(PolicyYamlError) as error:
+        policy_yaml.policy_import(policy=policy, actor=editor, revision=1, text=text)
+    assert "policy.failure_mode" in str(error.value.problems[0])
