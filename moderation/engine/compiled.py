@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from moderation.engine.bundle.types import Bundle, CategoryThreshold
+from moderation.engine.bundle.types import Bundle, CategoryThreshold, reads
 from moderation.engine.classifiers import StackedClassifiers
 from moderation.engine.concepts import StackedConcepts
 from moderation.engine.decision import Stamp
@@ -22,15 +22,18 @@ class CompiledBundle:
         self.sha256 = bundle.sha256
         p = bundle.policy
         self.stamp = Stamp(p.tenant, p.slug, p.version, p.revision, self.sha256)
-        self.keyword_sets = tuple(
+        keyword_sets = [
             CompiledKeywordSet(ks, f"keyword_sets[{i}]") for i, ks in enumerate(bundle.keyword_sets)
+        ]
+        # Sets on prompts, and sets on the text OCR reads in images (image_text.py).
+        self.keyword_sets = tuple(
+            k for k in keyword_sets if reads(k.keyword_set.applies_to, "prompt")
         )
-        self.embedding = {
-            encoder: StackedEmbeddingSets(
-                [s for s in bundle.embedding_sets if s.encoder == encoder], bundle.dims[encoder]
-            )
-            for encoder in sorted({s.encoder for s in bundle.embedding_sets})
-        }
+        self.image_text_keyword_sets = tuple(
+            k for k in keyword_sets if reads(k.keyword_set.applies_to, "image_text")
+        )
+        self.embedding = _stack_embedding_sets(bundle, "prompt")
+        self.image_text_embedding = _stack_embedding_sets(bundle, "image_text")
         self.concepts = {
             encoder: StackedConcepts(
                 [c for c in bundle.concepts if c.encoder == encoder], bundle.dims[encoder]
@@ -58,6 +61,16 @@ class CompiledBundle:
             for t in self.thresholds(modality)
             for name in mapping[t.category].for_modality(modality)
         } | {name for c in self.bundle.classifiers if c.target == modality for name in c.outputs}
+
+
+def _stack_embedding_sets(bundle: Bundle, source: str) -> dict[str, StackedEmbeddingSets]:
+    sets = [s for s in bundle.embedding_sets if reads(s.applies_to, source)]
+    return {
+        encoder: StackedEmbeddingSets(
+            [s for s in sets if s.encoder == encoder], bundle.dims[encoder]
+        )
+        for encoder in sorted({s.encoder for s in sets})
+    }
 
 
 def compile_bundle(bundle: Bundle | CompiledBundle) -> CompiledBundle:

@@ -21,13 +21,14 @@ from moderation.engine.decision import Action, Decision, RuleResult
 from moderation.engine.embedding_rules import explain as explain_embedding
 from moderation.engine.embedding_rules import unit_rows
 from moderation.engine.errors import EngineError, ModelOutputError
+from moderation.engine.image_text import judge_image_text
 from moderation.engine.inputs import Item, coerce_item, has_content
 from moderation.engine.keywords import explain_matches
 from moderation.engine.models.base import PinMismatch
 from moderation.engine.providers import ModelProvider
 from moderation.engine.textbatch import NormalizedBatch, normalize_batch
 
-STAGES = ("normalise", "keywords", "embed", "categories", "concepts", "classifiers")
+STAGES = ("normalise", "keywords", "embed", "categories", "concepts", "classifiers", "ocr")
 # The model stages a staged evaluation runs, in evaluate_batch's order (see run_stage).
 PIPELINE = ("prompt", "image", "concepts")
 _SKIPPED_EMPTY = {"skipped": "empty prompt: no model judges it"}
@@ -81,6 +82,7 @@ class _Run:
             self.categories("prompt")
             self.classifiers("prompt")
         elif stage == "image":
+            judge_image_text(self)
             self.categories("image")
             self.classifiers("image")
         else:

@@ -71,6 +71,9 @@ class _Recording(_Wrapped):
     def score(self, inputs):
         return self._record("score", self._inner.score, inputs)
 
+    def read(self, images):
+        return self._record("read", self._inner.read, images)
+
 
 class RecordingModels:
     """A ModelProvider that remembers the outputs of `inner` in `memo`."""
@@ -89,6 +92,9 @@ class RecordingModels:
         return [
             _Recording(s, self.memo, f"scorer:{modality}") for s in self.inner.scorers(modality)
         ]
+
+    def ocr(self):
+        return _Recording(self.inner.ocr(), self.memo, "ocr")
 
     def pins(self) -> dict[str, ModelPin]:
         return self.inner.pins()
@@ -128,6 +134,9 @@ class _Replaying(_Wrapped):
     def score(self, inputs):
         return self._replay("score", self._inner.score, inputs, rows=False)
 
+    def read(self, images):
+        return self._replay("read", self._inner.read, images, rows=False)
+
 
 class ReplayingModels:
     """A ModelProvider answering from memos of enforced runs; `inner` for what is missing."""
@@ -164,6 +173,9 @@ class ReplayingModels:
 
     def scorers(self, modality: Modality):
         return [_Replaying(s, self, f"scorer:{modality}") for s in self.inner.scorers(modality)]
+
+    def ocr(self):
+        return _Replaying(self.inner.ocr(), self, "ocr")
 
     def pins(self) -> dict[str, ModelPin]:
         return self.inner.pins()

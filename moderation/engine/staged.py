@@ -14,6 +14,7 @@ from moderation.engine.bundle.types import Bundle
 from moderation.engine.compiled import CompiledBundle, compile_bundle
 from moderation.engine.decision import Action, RuleResult, final_action
 from moderation.engine.evaluate import PIPELINE, STAGES, _Run
+from moderation.engine.image_text import needs_image_text
 from moderation.engine.inputs import Item, coerce_item
 from moderation.engine.providers import ModelProvider
 
@@ -62,7 +63,9 @@ def stage_needed(bundle: Bundle | CompiledBundle, stage: str, item: Item) -> boo
             or "prompt" in targets
         )
     if stage == "image":
-        return item.image is not None and bool(compiled.thresholds("image") or "image" in targets)
+        return item.image is not None and bool(
+            compiled.thresholds("image") or "image" in targets or needs_image_text(compiled)
+        )
     if stage == "concepts":
         return item.image is not None and bool(compiled.concepts)
     raise ValueError(f"unknown stage {stage!r}; use one of {', '.join(PIPELINE)}")

@@ -16,6 +16,7 @@ from moderation.engine.bundle.classifier_codec import (
     pinned_outputs,
 )
 from moderation.engine.bundle.sampling import sampling_from_dict, sampling_to_dict
+from moderation.engine.bundle.text_targets import check_ocr_pinned, text_target, with_target
 from moderation.engine.bundle.types import (
     SPEC_VERSION,
     Bundle,
@@ -75,14 +76,14 @@ def bundle_to_dict(bundle: Bundle) -> dict[str, Any]:
 
 
 def _keyword_set_dict(ks: KeywordSet) -> dict[str, Any]:
-    return {
+    return with_target(ks.applies_to, {
         "id": ks.id,
         "name": ks.name,
         "action": ks.action.value,
         "terms": list(ks.terms),
         "allow": list(ks.allow),
         "options": _options_dict(ks.options),
-    }
+    })  # fmt: skip
 
 
 def _options_dict(options: MatchOptions) -> dict[str, Any]:
@@ -99,7 +100,7 @@ def _embedding_set_dict(es: EmbeddingSet) -> dict[str, Any]:
     counters = es.counter_vectors
     if counters is None:
         counters = np.zeros((0, np.shape(es.example_vectors)[-1]), dtype=np.float32)
-    return {
+    return with_target(es.applies_to, {
         "id": es.id,
         "name": es.name,
         "action": es.action.value,
@@ -109,7 +110,7 @@ def _embedding_set_dict(es: EmbeddingSet) -> dict[str, Any]:
         "example_vectors": f.encode_vectors(es.example_vectors),
         "counter_examples": list(es.counter_examples),
         "counter_vectors": f.encode_vectors(counters),
-    }
+    })  # fmt: skip
 
 
 def _concept_dict(c: Concept) -> dict[str, Any]:
@@ -182,6 +183,7 @@ def bundle_from_dict(raw: Any) -> Bundle:
         failure_mode=_failure_mode(top.get("failure_mode", FAILURE_MODES[0])),
     )
     _check_unique_ids(bundle)
+    check_ocr_pinned(bundle)
     return bundle
 
 
@@ -277,7 +279,7 @@ def _check_threshold(t: CategoryThreshold, path: str, outputs: CategoryOutputs) 
 
 
 def _keyword_set(raw: Any, path: str) -> KeywordSet:
-    d = f.obj(raw, path, ("id", "name", "action", "terms", "allow", "options"))
+    d = f.obj(raw, path, ("id", "name", "action", "terms", "allow", "options"), ("applies_to",))
     terms = _phrases(d["terms"], f"{path}.terms", MAX_TERMS, MAX_TERM_CHARS, "term")
     if not terms:
         raise BundleError(f"{path}.terms", "no terms; a keyword set needs at least one")
@@ -288,6 +290,7 @@ def _keyword_set(raw: Any, path: str) -> KeywordSet:
         terms=tuple(terms),
         allow=tuple(_phrases(d["allow"], f"{path}.allow", MAX_TERMS, MAX_TERM_CHARS, "phrase")),
         options=_options(d["options"], f"{path}.options"),
+        applies_to=text_target(d, path),
     )
 
 
@@ -318,7 +321,7 @@ def _option(value: Any, path: str, spec: OptionSpec) -> Any:
 
 def _embedding_set(raw: Any, path: str, dims: dict[str, int]) -> EmbeddingSet:
     keys = ("id", "name", "action", "threshold", "encoder", "examples", "example_vectors")
-    d = f.obj(raw, path, (*keys, "counter_examples", "counter_vectors"))
+    d = f.obj(raw, path, (*keys, "counter_examples", "counter_vectors"), ("applies_to",))
     encoder = encoder_name(d["encoder"], f"{path}.encoder", dims)
     examples = _phrases(
         d["examples"], f"{path}.examples", f.MAX_VECTOR_ROWS, MAX_PHRASE_CHARS, "example"
@@ -344,6 +347,7 @@ def _embedding_set(raw: Any, path: str, dims: dict[str, int]) -> EmbeddingSet:
         example_vectors=vecs,
         counter_examples=tuple(counters),
         counter_vectors=cvecs,
+        applies_to=text_target(d, path),
     )
 
 

@@ -16,6 +16,16 @@ from moderation.engine.models.base import ModelPin
 
 SPEC_VERSION = "1"
 AppliesTo = Literal["prompt", "image", "both"]
+# What text a keyword or embedding set reads: the prompt, the text OCR reads in the image,
+# or both. A set at "prompt" leaves the field out of the bytes (older bundles keep their sha256).
+TextTarget = Literal["prompt", "image_text", "both"]
+TEXT_TARGETS: tuple[str, ...] = ("prompt", "image_text", "both")
+OCR_PIN = "ocr"
+
+
+def reads(applies_to: str, source: str) -> bool:
+    """Whether a set with `applies_to` reads `source` ("prompt" or "image_text")."""
+    return applies_to in (source, "both")
 
 
 @dataclass(frozen=True)
@@ -67,6 +77,7 @@ class KeywordSet:
     terms: tuple[str, ...]
     allow: tuple[str, ...] = ()
     options: MatchOptions = field(default_factory=MatchOptions)
+    applies_to: TextTarget = "prompt"
 
 
 @dataclass(frozen=True, eq=False)
@@ -82,6 +93,7 @@ class EmbeddingSet:
     example_vectors: np.ndarray  # (n, d) float32, unit rows
     counter_examples: tuple[str, ...] = ()
     counter_vectors: np.ndarray | None = None  # (m, d) float32, unit rows
+    applies_to: TextTarget = "prompt"
 
 
 @dataclass(frozen=True, eq=False)

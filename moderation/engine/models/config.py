@@ -13,6 +13,9 @@
 | MODERATION_TEXT_CATEGORIES | YAML/JSON file: {category: [example phrases]} | none |
 | MODERATION_CLIP_CATEGORIES | YAML/JSON file: {category: [CLIP prompts]} | from text phrases |
 | MODERATION_CUSTOM_MODELS | YAML/JSON file: a list of custom model specs | none |
+| MODERATION_OCR | 1/0: the OCR model that reads text in images (image_text rules) | 1 |
+| MODERATION_OCR_MIN_CONFIDENCE | recognised lines below this confidence are dropped | 0.5 |
+| MODERATION_OCR_MAX_SIDE | images are downscaled to this longest side before OCR | 1024 |
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from pathlib import Path
 from moderation.engine.catalogue import load_catalogue
 from moderation.engine.models.clip import TINY_CLIP
 from moderation.engine.models.nudenet import DEFAULT_FLOOR
+from moderation.engine.models.ocr import DEFAULT_MAX_SIDE, DEFAULT_MIN_CONFIDENCE
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
@@ -51,6 +55,9 @@ class RegistryConfig:
     text_category_examples: dict[str, list[str]] = field(default_factory=dict)
     clip_category_prompts: dict[str, list[str]] | None = None
     custom_models: list[dict] = field(default_factory=list)
+    enable_ocr: bool = True
+    ocr_min_confidence: float = DEFAULT_MIN_CONFIDENCE
+    ocr_max_side: int = DEFAULT_MAX_SIDE
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> RegistryConfig:
@@ -68,6 +75,11 @@ class RegistryConfig:
             text_category_examples=_phrases_file(env, "MODERATION_TEXT_CATEGORIES") or {},
             clip_category_prompts=_phrases_file(env, "MODERATION_CLIP_CATEGORIES"),
             custom_models=_custom_file(env, "MODERATION_CUSTOM_MODELS"),
+            enable_ocr=_flag(env, "MODERATION_OCR", True),
+            ocr_min_confidence=_number(
+                env, "MODERATION_OCR_MIN_CONFIDENCE", float, DEFAULT_MIN_CONFIDENCE
+            ),
+            ocr_max_side=_number(env, "MODERATION_OCR_MAX_SIDE", int, DEFAULT_MAX_SIDE),
         )
 
     def with_catalogue_examples(self) -> RegistryConfig:

@@ -8,6 +8,7 @@ before loading anything.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -24,11 +25,13 @@ from moderation.engine.models.config import RegistryConfig
 from moderation.engine.models.custom import CustomModelError, CustomScorer, CustomSpec
 from moderation.engine.models.device import describe_device, resolve_device
 from moderation.engine.models.nudenet import NudeNetScorer, nudenet_pin
+from moderation.engine.models.ocr import OcrReader, OcrUnavailable, ocr_pin
 from moderation.engine.models.opennsfw import OpenNsfwScorer, opennsfw_pin
 from moderation.engine.models.sentence import SentenceEncoder, minilm_pin
 from moderation.engine.models.text_categories import TextCategoryScorer, text_category_pin
 
-BUILTIN_NAMES = ("minilm", "clip", "nudenet", "opennsfw", "text", "clip_zero_shot")
+BUILTIN_NAMES = ("minilm", "clip", "nudenet", "opennsfw", "text", "clip_zero_shot", "ocr")
+log = logging.getLogger(__name__)
 
 __all__ = ["ModelRegistry", "RegistryConfig", "configure_registry", "get_registry"]
 
@@ -49,6 +52,7 @@ class ModelRegistry:
         self._specs = _custom_specs(self.config.custom_models)
         self._slots: dict[str, _Slot] = {}
         self._slots_lock = threading.Lock()
+        self._ocr_reported = False
 
     def text_encoder(self) -> SentenceEncoder:
         """Return the sentence encoder (MiniLM), loading it on first use."""
@@ -58,6 +62,31 @@ class ModelRegistry:
         """Return the CLIP backbone, loading it on first use."""
         spec = ClipSpec(self.config.clip_model, self.config.clip_pretrained, self.config.clip_seed)
         return self._get("clip", lambda: ClipEncoder(spec, device=self.device))
+
+    def ocr(self) -> OcrReader:
+        """Return the OCR reader (image text), loading it on first use."""
+        if not self.config.enable_ocr:
+            raise OcrUnavailable("OCR is switched off here (MODERATION_OCR=0)")
+        config = self.config
+        return self._get(
+            "ocr",
+            lambda: OcrReader(
+                min_confidence=config.ocr_min_confidence, max_side=config.ocr_max_side
+            ),
+        )
+
+    def ocr_problem(self) -> str | None:
+        """Why this process cannot read image text (None when it can); logged once."""
+        if not self.config.enable_ocr:
+            return None
+        try:
+            ocr_pin()
+        except OcrUnavailable as exc:
+            if not self._ocr_reported:
+                self._ocr_reported = True
+                log.warning("%s; bundles with image_text rules will be refused", exc)
+            return str(exc)
+        return None
 
     def scorers(self, modality: str) -> list:
         """Return every enabled category scorer for "prompt" or "image", loading as needed."""
@@ -77,6 +106,8 @@ class ModelRegistry:
             pins["text"] = text_category_pin(pins["minilm"], self.config.text_category_examples)
         if self._zero_shot_enabled():
             pins["clip_zero_shot"] = zero_shot_pin(pins["clip"], self._zero_shot_prompts())
+        if self.config.enable_ocr and self.ocr_problem() is None:
+            pins["ocr"] = ocr_pin()
         pins.update({spec.name: spec.pin() for spec in self._specs})
         return pins
 
@@ -94,6 +125,8 @@ class ModelRegistry:
         self.image_encoder()
         self.scorers("prompt")
         self.scorers("image")
+        if self.config.enable_ocr and self.ocr_problem() is None:
+            self.ocr()
         return self.load_seconds()
 
     def load_seconds(self) -> dict[str, float]:
