@@ -26,6 +26,7 @@ from moderation.engine.concepts import concept_vectors
 from moderation.engine.decision import Action
 from moderation.engine.images import load_image
 from policy_admin.bundles.classifiers import classifier_rules
+from policy_admin.bundles.image_text import image_text_sets
 from policy_admin.models import ClipConcept, FloorKeywordSet, KeywordRuleSet, Policy
 from policy_admin.selectors import policies as selectors
 from tenants.scoping import scoped
@@ -78,6 +79,8 @@ def bundle_build(
         encoder = models.image_encoder()
         pins[encoder.pin.name], dims[encoder.pin.name] = encoder.pin, encoder.dim
     classifiers = classifier_rules(policy, models, pins, dims, strict, warnings)
+    keyword_sets = image_text_sets(_keyword_sets(policy), models, pins, strict, warnings)
+    embedding_sets = image_text_sets(embedding_sets, models, pins, strict, warnings)
     bundle = Bundle.create(
         policy=PolicyInfo(
             tenant=policy.tenant.slug,
@@ -90,7 +93,7 @@ def bundle_build(
         dims=dims,
         category_outputs=outputs,
         thresholds=tuple(thresholds),
-        keyword_sets=tuple(_keyword_sets(policy)),
+        keyword_sets=tuple(keyword_sets),
         embedding_sets=tuple(embedding_sets),
         concepts=tuple(concepts),
         sampling=_sampling(policy),
@@ -198,6 +201,8 @@ def _keyword_set(row, rule_id: str) -> KeywordSet:
         terms=tuple(row.term_list()),
         allow=tuple(row.allow_list_terms()),
         options=row.match_options(),
+        # The floor's locked sets read prompts.
+        applies_to=getattr(row, "applies_to", "prompt"),
     )
 
 
@@ -220,6 +225,7 @@ def _embedding_sets(rows, models) -> list[EmbeddingSet]:
                 example_vectors=_unit(examples),
                 counter_examples=tuple(row.counter_examples),
                 counter_vectors=_unit(counters) if len(counters) else None,
+                applies_to=row.applies_to,
             )
         )
     return sets

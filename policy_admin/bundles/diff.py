@@ -84,6 +84,7 @@ def _keywords(b: Bundle) -> dict:
             "terms": frozenset(k.terms),
             "allow": frozenset(k.allow),
             "options": repr(k.options),
+            "applies_to": k.applies_to,
         }
         for k in b.keyword_sets
     }
@@ -97,6 +98,7 @@ def _embeddings(b: Bundle) -> dict:
             "threshold": e.threshold,
             "examples": frozenset(e.examples),
             "counter_examples": frozenset(e.counter_examples),
+            "applies_to": e.applies_to,
         }
         for e in b.embedding_sets
     }

@@ -4,7 +4,7 @@ from django import forms
 
 from moderation.engine.decision import Action
 from moderation.engine.match_options import FOLDINGS, OPTION_NAMES, OPTION_SPECS, OptionSpec
-from policy_admin.models import AppliesTo, ClipConcept, Policy
+from policy_admin.models import AppliesTo, ClipConcept, Policy, TextTarget
 from policy_admin.models.rules import RULE_ACTIONS
 from policy_admin.selectors import catalogue
 
@@ -133,8 +133,19 @@ class KeywordOptionsForm(MatchOptionsForm):
         return [self[name] for name in FOLDINGS]
 
 
+def text_target_field() -> forms.ChoiceField:
+    return forms.ChoiceField(
+        choices=TextTarget.choices,
+        initial=TextTarget.PROMPT.value,
+        label="Applies to",
+        help_text="Text in images is read by the OCR model; the bundle then pins it.",
+    )
+
+
 class KeywordSetForm(DraftForm, KeywordOptionsForm):
-    pass
+    applies_to = text_target_field()
+
+    OPTION_KEYS = (*KeywordOptionsForm.OPTION_KEYS, "applies_to")
 
 
 class KeywordTermsField(forms.CharField):
@@ -189,6 +200,7 @@ class EmbeddingSetForm(DraftForm):
         "Similarity threshold",
         help_text="A prompt at least this similar to an example fires the rule (0 to 1).",
     )
+    applies_to = text_target_field()
     examples = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 6}),
         label="Example phrases",
@@ -206,6 +218,7 @@ class EmbeddingSetForm(DraftForm):
             "name": data["name"],
             "action": data["action"],
             "threshold": data["threshold"],
+            "applies_to": data["applies_to"],
             "examples": split_lines(data["examples"]),
             "counter_examples": split_lines(data["counter_examples"]),
         }

@@ -20,11 +20,13 @@ from policy_admin.models.rules import (
     ConceptImage,
     EmbeddingRuleSet,
     KeywordRuleSet,
+    TextTarget,
 )
 from policy_admin.models.sampling import DecisionSampling
 
 __all__ = [
     "AppliesTo",
+    "TextTarget",
     "AuditEvent",
     "CategoryThreshold",
     "Channel",

@@ -28,6 +28,24 @@ class AppliesTo(models.TextChoices):
     BOTH = "both", "Prompts and images"
 
 
+class TextTarget(models.TextChoices):
+    """Which text a keyword or embedding set reads (the engine's bundle TextTarget)."""
+
+    PROMPT = "prompt", "Prompts"
+    IMAGE_TEXT = "image_text", "Text in images (OCR)"
+    BOTH = "both", "Prompts and text in images"
+
+
+def text_target_field():
+    return models.CharField(
+        max_length=10,
+        choices=TextTarget.choices,
+        default=TextTarget.PROMPT,
+        db_default=TextTarget.PROMPT,
+        help_text="Text in images is read by the OCR model, which the bundle then pins.",
+    )
+
+
 class PolicyRule(TenantOwned):
     """Fields every rule shares: the policy it belongs to and when it changed."""
 
@@ -130,6 +148,7 @@ class KeywordRuleSet(PolicyRule, KeywordSetFields):
     policy = models.ForeignKey(
         "policy_admin.Policy", on_delete=models.CASCADE, related_name="keyword_sets"
     )
+    applies_to = text_target_field()
 
     class Meta:
         ordering = ["name"]
@@ -153,6 +172,7 @@ class EmbeddingRuleSet(PolicyRule):
     examples = models.JSONField(default=list)
     counter_examples = models.JSONField(default=list, blank=True)
     threshold = models.FloatField(default=0.6, validators=unit_interval)
+    applies_to = text_target_field()
 
     class Meta:
         ordering = ["name"]

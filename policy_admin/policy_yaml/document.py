@@ -11,6 +11,7 @@ from policy_admin.models import (
     EmbeddingRuleSet,
     KeywordRuleSet,
     Policy,
+    TextTarget,
 )
 from policy_admin.policy_yaml.problems import PolicyYamlError, Problem
 from tenants.scoping import scoped
@@ -59,6 +60,7 @@ def _keyword_set(k) -> dict:
     return {
         "name": k.name,
         "action": k.action,
+        **_applies_to(k),
         "options": dataclasses.asdict(k.match_options()),
         "languages": k.languages,
         "notes": k.notes,
@@ -72,9 +74,16 @@ def _embedding_set(e) -> dict:
         "name": e.name,
         "action": e.action,
         "threshold": float(e.threshold),
+        **_applies_to(e),
         "examples": list(e.examples),
         "counter_examples": list(e.counter_examples),
     }
+
+
+def _applies_to(rule) -> dict:
+    # Left out for prompts (the default), so exports made before image text existed
+    # read the same.
+    return {} if rule.applies_to == TextTarget.PROMPT else {"applies_to": str(rule.applies_to)}
 
 
 def _concept(c) -> dict:

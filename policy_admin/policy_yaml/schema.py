@@ -4,7 +4,7 @@ import re
 
 from kernel.errors import ApplicationError
 from moderation.engine.match_options import OPTION_NAMES, MatchOptions
-from policy_admin.models import FloorCategory, Policy
+from policy_admin.models import FloorCategory, Policy, TextTarget
 from policy_admin.policy_yaml.document import SCHEMA_VERSION
 from policy_admin.policy_yaml.fields import (
     ACTIONS,
@@ -59,6 +59,8 @@ TOP = {
 KEYWORD_SET = {
     "name": text(120, required=True),
     "action": choice(ACTIONS, "block"),
+    # Which text the set reads: the prompt, the text OCR reads in images, or both.
+    "applies_to": choice(TextTarget.values, TextTarget.PROMPT.value),
     "options": Field("mapping", default={}, fields=KEYWORD_OPTIONS),
     "languages": text(120),
     "notes": text(),
@@ -67,6 +69,7 @@ KEYWORD_SET = {
 }
 EMBEDDING_SET = {
     **EMBEDDING_SCALARS,
+    "applies_to": choice(TextTarget.values, TextTarget.PROMPT.value),
     "examples": strings(MAX_PHRASES, required=True),
     "counter_examples": strings(MAX_PHRASES),
 }

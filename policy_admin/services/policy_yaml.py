@@ -181,6 +181,7 @@ def _create_rules(policy, rules: dict, images: dict, saved_files: list) -> None:
                 **owned,
                 name=k["name"],
                 action=k["action"],
+                applies_to=k["applies_to"],
                 **k["options"],
                 languages=k["languages"],
                 notes=k["notes"],

@@ -15,7 +15,9 @@ from policy_admin.services.terms import TermsReport, terms_clean
 
 THRESHOLD_FIELDS = ("category", "applies_to", "review_at", "block_at", "enabled")
 KEYWORD_FIELDS = ("name", "action", *OPTION_NAMES, "allow_list", "languages", "notes", "term_count")
-EMBEDDING_FIELDS = ("name", "action", "threshold", "examples", "counter_examples")
+# A tenant's sets also say which text they read (the floor's read prompts).
+TENANT_KEYWORD_FIELDS = (*KEYWORD_FIELDS, "applies_to")
+EMBEDDING_FIELDS = ("name", "action", "threshold", "applies_to", "examples", "counter_examples")
 MAX_PHRASES = 2_000
 MAX_PHRASE_LENGTH = 500
 
@@ -99,7 +101,7 @@ def keyword_set_save(
         actor=actor,
         revision=revision,
         fields=fields,
-        audit_fields=KEYWORD_FIELDS,
+        audit_fields=TENANT_KEYWORD_FIELDS,
     )
     return saved, report
 
@@ -146,7 +148,7 @@ def keyword_set_delete(*, keyword_set: KeywordRuleSet, actor, revision: int | No
         rule=keyword_set,
         actor=actor,
         revision=revision,
-        fields=KEYWORD_FIELDS,
+        fields=TENANT_KEYWORD_FIELDS,
     )
 
 

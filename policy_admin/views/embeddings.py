@@ -18,11 +18,12 @@ class EmbeddingSetFormView(RuleFormView):
 
     def initial(self, obj) -> dict:
         if obj is None:
-            return {"action": "review", "threshold": 0.6}
+            return {"action": "review", "threshold": 0.6, "applies_to": "prompt"}
         return {
             "name": obj.name,
             "action": obj.action,
             "threshold": obj.threshold,
+            "applies_to": obj.applies_to,
             "examples": "\n".join(obj.examples),
             "counter_examples": "\n".join(obj.counter_examples),
         }

@@ -5,7 +5,7 @@ from rest_framework import serializers
 from moderation.engine.decision import Action
 from moderation.engine.match_options import OPTION_NAMES, OPTION_SPECS, OptionSpec
 from policy_admin.api.common import FormBooleanField, PolicyRevisionField, RevisionField
-from policy_admin.api.serializers.rules import RULE_FIELDS, phrase_list
+from policy_admin.api.serializers.rules import RULE_FIELDS, phrase_list, text_target_field
 from policy_admin.models import KeywordRuleSet
 from policy_admin.models.rules import RULE_ACTIONS
 from policy_admin.services.terms import MAX_TERMS_FILE_BYTES, MAX_TERMS_PER_SET
@@ -38,6 +38,7 @@ class KeywordSetSerializer(serializers.ModelSerializer):
         fields = [
             "name",
             "action",
+            "applies_to",
             *OPTION_NAMES,
             "allow_list",
             "languages",
@@ -56,6 +57,7 @@ def term_list(**kwargs) -> serializers.ListField:
 class KeywordSetInputSerializer(MatchOptionsSerializer):
     name = serializers.CharField(max_length=120)
     action = serializers.ChoiceField(choices=RULE_ACTIONS, default=Action.BLOCK.value)
+    applies_to = text_target_field()
     allow_list = phrase_list(required=False)
     languages = serializers.CharField(max_length=120, required=False, allow_blank=True)
     notes = serializers.CharField(required=False, allow_blank=True)
