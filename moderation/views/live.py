@@ -181,6 +181,9 @@ class LiveRunSampleView(RunPageMixin, TemplateView):
 def run_context(tenant, run: TestRun) -> dict:
     """Everything the run partial shows besides the run itself."""
     views = presenters.decisions(run)
+    # Decisions follow the run's images in position order (scoring.run_live_test).
+    for view, image in zip(views, run.images.all(), strict=False):
+        view.image_url = image.image.url
     concept_ids = {
         int(r["rule_id"].split(":", 1)[1]) for v in views for r in v.rules if r["kind"] == "concept"
     }

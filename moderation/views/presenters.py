@@ -2,6 +2,8 @@
 
 from dataclasses import dataclass, field
 
+from moderation.views.image_text import ImageTextView, image_text_rules, image_text_view
+
 KIND_ORDER = ("keyword", "embedding", "concept", "classifier", "category")
 
 
@@ -25,16 +27,25 @@ class DecisionView:
     calibrated: bool
     changes: list[str] = field(default_factory=list)
     previous_action: str | None = None
+    image_text: ImageTextView | None = None  # what the OCR read, when a rule read image text
+    image_url: str | None = None
 
 
 def highlight(prompt: str, rules: list[dict]) -> list[Segment]:
     """The prompt cut into plain and matched segments, from every keyword rule's spans."""
+    on_image = {id(r) for r in image_text_rules(rules)}
     spans = sorted(
         (m["span"][0], m["span"][1], m["term"])
         for r in rules
-        if r["kind"] == "keyword"
+        if r["kind"] == "keyword" and id(r) not in on_image
         for m in r["explanation"].get("matches", [])
     )
+    return split(prompt, spans)
+
+
+def split(text: str, spans: list[tuple[int, int, str]]) -> list[Segment]:
+    """`text` cut into plain segments and the (start, end, term) spans, sorted by start."""
+    prompt = text
     segments, cursor = [], 0
     for start, end, term in spans:
         if start < cursor:  # overlapping matches: the first one wins the characters
@@ -79,6 +90,7 @@ def decision_view(decision: dict, *, prompt: str, image: str | None, index: int 
         fired=[r for r in rules if r["fired"]],
         timings=decision["timings_ms"],
         calibrated=decision.get("calibrated", True),
+        image_text=image_text_view(rules, split),
     )
 
 

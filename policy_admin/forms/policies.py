@@ -133,10 +133,13 @@ class KeywordOptionsForm(MatchOptionsForm):
         return [self[name] for name in FOLDINGS]
 
 
-def text_target_field() -> forms.ChoiceField:
-    return forms.ChoiceField(
+def text_target_field() -> forms.TypedChoiceField:
+    # Not required: a form posted without it (older pages, scripts) reads prompts.
+    return forms.TypedChoiceField(
         choices=TextTarget.choices,
         initial=TextTarget.PROMPT.value,
+        required=False,
+        empty_value=TextTarget.PROMPT.value,
         label="Applies to",
         help_text="Text in images is read by the OCR model; the bundle then pins it.",
     )

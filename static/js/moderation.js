@@ -43,3 +43,15 @@
     f => { f.hidden = f.dataset.kind !== kind.value; });
   kind.addEventListener("change", show); show();
 })();
+
+// Live test, text read in an image: pointing at a line outlines its box over the
+// image (delegated: results arrive by htmx swaps).
+(function () {
+  const boxOf = target => {
+    const line = target.closest?.(".ocr-lines li[data-box]");
+    const figure = line?.closest(".image-text");
+    return line && figure?.querySelector(`.ocr-box[data-box="${line.dataset.box}"]`);
+  };
+  document.addEventListener("mouseover", e => boxOf(e.target)?.classList.add("is-hovered"));
+  document.addEventListener("mouseout", e => boxOf(e.target)?.classList.remove("is-hovered"));
+})();

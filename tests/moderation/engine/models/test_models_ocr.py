@@ -18,7 +18,7 @@ from moderation.engine.models import registry as registry_module
 from moderation.engine.models.base import PinMismatch
 from moderation.engine.models.ocr import OcrReader, OcrUnavailable, downscale, ocr_pin
 from moderation.engine.models.registry import ModelRegistry, RegistryConfig
-from tests.text_images import text_image
+from tests.images import text_image
 
 
 @pytest.fixture(scope="module")
