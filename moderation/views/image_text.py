@@ -22,6 +22,9 @@ class ImageTextView:
     height: int
     boxes: list[TextBoxView]
     lines: list[list] = field(default_factory=list)  # per box: presenters.Segment list
+    # Where each matched word lies in its box, estimated from its share of the line's
+    # characters (the OCR gives line boxes, not word boxes).
+    words: list[str] = field(default_factory=list)
 
     @property
     def text(self) -> str:
@@ -61,4 +64,20 @@ def image_text_view(rules: list[dict], segment) -> ImageTextView | None:
     ]
     width, height = read["size"]
     lines = [segment(b.text, sorted(spans.get(b.index, []))) for b in boxes]
-    return ImageTextView(width=width, height=height, boxes=boxes, lines=lines)
+    words = [
+        word_points(read["boxes"][i]["points"], start, end, len(boxes[i].text))
+        for i, found in sorted(spans.items())
+        for start, end, _ in found
+    ]
+    return ImageTextView(width=width, height=height, boxes=boxes, lines=lines, words=words)
+
+
+def word_points(corners: list, start: int, end: int, length: int) -> str:
+    """SVG points of the part of a line box holding characters start..end of `length`."""
+    (tl, tr, br, bl), a, b = corners, start / max(length, 1), end / max(length, 1)
+
+    def along(p, q, t):
+        return (p[0] + (q[0] - p[0]) * t, p[1] + (q[1] - p[1]) * t)
+
+    quad = (along(tl, tr, a), along(tl, tr, b), along(bl, br, b), along(bl, br, a))
+    return " ".join(f"{x:.1f},{y:.1f}" for x, y in quad)

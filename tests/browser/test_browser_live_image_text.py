@@ -35,6 +35,8 @@ def test_editor_sees_the_box_drawn_and_the_matched_word_marked(
     assert box["width"] > 100
     assert box["height"] > 10
     assert page.get_by_test_id("ocr-match").inner_text() == "casino"
+    word = page.get_by_test_id("ocr-word").bounding_box()
+    assert box["x"] + box["width"] / 2 < word["x"] < box["x"] + box["width"]  # the right end
     lines = page.get_by_test_id("ocr-lines").inner_text()
     assert "play at the casino" in lines
     assert "tonight only" in lines
