@@ -132,6 +132,7 @@ class OcrReader:
         min_confidence: float = DEFAULT_MIN_CONFIDENCE,
         max_side: int = DEFAULT_MAX_SIDE,
         threads: int | None = None,
+        device: str = "cpu",
     ) -> None:
         if not 0.0 <= min_confidence <= 1.0:
             raise ValueError(f"OCR minimum confidence must be in [0, 1], not {min_confidence}")
@@ -140,7 +141,8 @@ class OcrReader:
         self.min_confidence = min_confidence
         self.max_side = max_side
         self.pin = ocr_pin()
-        self._engine = _rapidocr(ocr_weights(), min_confidence, max_side, threads)
+        self.device = "cuda" if device == "cuda" and _cuda_provider() else "cpu"
+        self._engine = _rapidocr(min_confidence, max_side, threads, self.device == "cuda")
         # RapidOCR keeps per-call state on the engine; one call at a time is safe.
         self._lock = threading.Lock()
 
@@ -208,10 +210,20 @@ def rapidocr_options(min_confidence: float, max_side: int) -> dict[str, Any]:
     return options
 
 
-def _rapidocr(paths: dict[str, Path], min_confidence: float, max_side: int, threads):
+def _cuda_provider() -> bool:
+    # Only an onnxruntime build with CUDA (onnxruntime-gpu) runs the OCR on a GPU; the
+    # CPU build of the requirements runs it on the CPU even on a GPU worker.
+    import onnxruntime
+
+    return "CUDAExecutionProvider" in onnxruntime.get_available_providers()
+
+
+def _rapidocr(min_confidence: float, max_side: int, threads: int | None, cuda: bool):
     from rapidocr_onnxruntime import RapidOCR
 
     options = rapidocr_options(min_confidence, max_side)
     if threads:
         options["intra_op_num_threads"] = threads
+    if cuda:
+        options.update(det_use_cuda=True, cls_use_cuda=True, rec_use_cuda=True)
     return RapidOCR(**options)

@@ -71,7 +71,9 @@ class ModelRegistry:
         return self._get(
             "ocr",
             lambda: OcrReader(
-                min_confidence=config.ocr_min_confidence, max_side=config.ocr_max_side
+                min_confidence=config.ocr_min_confidence,
+                max_side=config.ocr_max_side,
+                device=self.device,
             ),
         )
 

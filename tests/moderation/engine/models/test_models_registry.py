@@ -94,7 +94,7 @@ def test_unknown_device_and_taken_custom_names_are_refused(tmp_path):
 @pytest.mark.models
 def test_pins_cover_enabled_models_and_are_stable(registry):
     pins = registry.pins()
-    assert set(pins) == {"minilm", "clip", "nudenet", "opennsfw", "text"}
+    assert set(pins) == {"minilm", "clip", "nudenet", "opennsfw", "text", "ocr"}
     assert all(pin.name == name for name, pin in pins.items())
     again = ModelRegistry(RegistryConfig(device="cpu", text_category_examples=EXAMPLES))
     assert again.pins() == pins
