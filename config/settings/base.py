@@ -144,6 +144,9 @@ SPECTACULAR_SETTINGS = {
         "LadderActionEnum": "moderation.engine.decision.ACTIONS",
         # What a rule does when it fires (the ladder above allow).
         "ActionEnum": "policy_admin.models.rules.RULE_ACTIONS",
+        # Which input a threshold judges, and which text a keyword or embedding set reads.
+        "AppliesToEnum": "policy_admin.models.rules.AppliesTo",
+        "TextTargetEnum": "policy_admin.models.rules.TextTarget",
     },
 }
 
