@@ -119,3 +119,12 @@ def test_editor_form_saves_applies_to(client, policy, editor):
     response = client.post(page, body)
     assert response.status_code == 302, response.content.decode()[:2000]
     assert EmbeddingRuleSet.objects.get(name="Signs").applies_to == "both"
+
+
+def test_policy_editor_says_which_sets_read_image_text(client, policy, viewer):
+    KeywordRuleSetFactory(policy=policy, name="Signs", applies_to="image_text")
+    KeywordRuleSetFactory(policy=policy, name="Plain")
+    client.force_login(viewer)
+    page = client.get(reverse("policy-editor", kwargs={"tenant": "acme", "slug": "default"}))
+    assert page.content.decode().count('data-testid="reads-image-text"') == 1
+    assert "Text in images (OCR)" in page.content.decode()
