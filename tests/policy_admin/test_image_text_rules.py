@@ -7,6 +7,7 @@ from django.urls import reverse
 from kernel.errors import ApplicationError
 from moderation.engine.models.base import ModelPin
 from policy_admin.bundles.builder import bundle_build
+from policy_admin.bundles.diff import bundle_diff
 from policy_admin.models import EmbeddingRuleSet, KeywordRuleSet
 from policy_admin.services import policy_yaml, rules
 from tests.policy_admin.factories import (
@@ -128,3 +129,14 @@ def test_policy_editor_says_which_sets_read_image_text(client, policy, viewer):
     page = client.get(reverse("policy-editor", kwargs={"tenant": "acme", "slug": "default"}))
     assert page.content.decode().count('data-testid="reads-image-text"') == 1
     assert "Text in images (OCR)" in page.content.decode()
+
+
+def test_version_diff_names_a_changed_target(policy):
+    row = KeywordRuleSetFactory(policy=policy, name="Gambling", terms="casino", term_count=1)
+    models = PinsOnly({"ocr": OCR})
+    before = bundle_build(policy=policy, models=models).bundle
+    row.applies_to = "both"
+    row.save()
+    after = bundle_build(policy=policy, models=models).bundle
+    (change,) = bundle_diff(before, after).changed
+    assert change.fields["applies_to"] == ("prompt", "both")

@@ -78,3 +78,17 @@ async def test_image_text_is_read_once_per_image_in_the_image_stage(fleet, make_
     # Each image read once; the two usually share one call (the stage waits 400 ms for
     # company), which evaluate_batch's tests check exactly.
     assert sum(models.reader.calls) == 2
+
+
+def test_an_agent_without_ocr_refuses_the_bundle_naming_the_pin(fleet, make_agent, models):
+    ks = KeywordSet("kw-gambling", "Gambling", Action.BLOCK, ("casino",), (), MatchOptions(),
+                    applies_to="both")  # fmt: skip
+    fleet.publish(Bundle.create(policy=PolicyInfo("acme", "default", "Default", 3, 3),
+                                pins=models.pins(), keyword_sets=(ks,)))  # fmt: skip
+    models.reader = None
+    models.pins = lambda: {n: p for n, p in OcrModels().pins().items() if n != "ocr"}
+    agent = make_agent()
+    result = agent.poll_once()
+    assert result.refused.reason == "pin_mismatch"
+    assert "'ocr'" in result.refused.message
+    assert agent.active is None
