@@ -8,6 +8,7 @@ import yaml
 from policy_admin.models import (
     CategoryThreshold,
     ClipConcept,
+    CustomClassifier,
     EmbeddingRuleSet,
     KeywordRuleSet,
     Policy,
@@ -41,6 +42,13 @@ def policy_document(policy: Policy) -> dict:
             "keywords": [_keyword_set(k) for k in rows(KeywordRuleSet).order_by("name")],
             "embeddings": [_embedding_set(e) for e in rows(EmbeddingRuleSet).order_by("name")],
             "concepts": [_concept(c) for c in rows(ClipConcept, "images").order_by("name")],
+            "classifiers": [
+                _classifier(c)
+                for c in rows(CustomClassifier)
+                .filter(version__isnull=False)
+                .order_by("name")
+                .select_related("version")
+            ],
         },
     }
 
@@ -74,6 +82,15 @@ def _embedding_set(e) -> dict:
         "threshold": float(e.threshold),
         "examples": list(e.examples),
         "counter_examples": list(e.counter_examples),
+    }
+
+
+def _classifier(c) -> dict:
+    return {
+        "name": c.name,
+        "version": c.version.number,
+        "threshold": float(c.threshold),
+        "action": c.action,
     }
 
 
