@@ -5,7 +5,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from moderation.analysis import plots
-from moderation.models import Sample, SampleSet, TrainingRun
+from moderation.models import ReviewItem, Sample, SampleSet, TrainingRun
 from policy_admin.models import ClassifierVersion, CustomClassifier
 from tenants.scoping import scoped
 
@@ -111,9 +111,17 @@ def version_compare(first: ClassifierVersion, second: ClassifierVersion) -> dict
 
 
 def label_issue_samples(run: TrainingRun, limit: int = 50) -> list[dict]:
-    """The run's likely label errors with their samples (a deleted sample is left out)."""
+    """The run's likely label errors with their samples (a deleted sample is left out), and
+    whether each waits in a review queue."""
     issues = run.label_issues[:limit]
     found = scoped(Sample, run.tenant).in_bulk([i["sample"] for i in issues])
+    waiting = set(
+        scoped(ReviewItem, run.tenant)
+        .filter(sample__in=list(found), status=ReviewItem.Status.OPEN)
+        .values_list("sample_id", flat=True)
+    )
     return [
-        {**issue, "row": found[issue["sample"]]} for issue in issues if issue["sample"] in found
+        {**issue, "row": found[issue["sample"]], "waiting": issue["sample"] in waiting}
+        for issue in issues
+        if issue["sample"] in found
     ]

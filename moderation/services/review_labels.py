@@ -8,6 +8,7 @@ from django.utils import timezone
 from kernel.errors import ApplicationError, ConflictError
 from moderation.engine.decision import ACTIONS
 from moderation.models import ReviewClaim, ReviewItem, ReviewLabel
+from moderation.services.review_samples import review_sample_write_back
 from tenants.scoping import scoped
 
 
@@ -58,4 +59,7 @@ def review_relabel(
         raise ApplicationError(f"{action!r} is not an action; choose one of {', '.join(ACTIONS)}.")
     label.action, label.categories = action, list(categories)
     label.save(update_fields=["action", "categories"])
+    item = label.item
+    if item.sample_id and item.status == ReviewItem.Status.DONE:
+        review_sample_write_back(item=item, actor=reviewer)
     return label
