@@ -125,3 +125,32 @@ def label_issue_samples(run: TrainingRun, limit: int = 50) -> list[dict]:
         for issue in issues
         if issue["sample"] in found
     ]
+
+
+NEIGHBOUR_SIDES = ("positive", "negative")
+
+
+def neighbour_samples(*, tenant, neighbours: list[dict]) -> list[dict]:
+    """A live run's stored neighbours (moderation/services/classifier_neighbours.py) with their
+    samples of `tenant`; a sample deleted since is left out."""
+    ids = [
+        n["sample"]
+        for per_rule in neighbours
+        for found in per_rule.values()
+        for side in NEIGHBOUR_SIDES
+        for n in found.get(side, [])
+    ]
+    rows = scoped(Sample, tenant).in_bulk(ids)
+
+    def resolved(found: dict) -> dict:
+        sides = {
+            side: [
+                {**n, "row": rows[n["sample"]]} for n in found.get(side, []) if n["sample"] in rows
+            ]
+            for side in NEIGHBOUR_SIDES
+        }
+        return {"note": found.get("note", ""), **sides}
+
+    return [
+        {rule_id: resolved(found) for rule_id, found in per_rule.items()} for per_rule in neighbours
+    ]

@@ -25,6 +25,8 @@ class DecisionView:
     calibrated: bool
     changes: list[str] = field(default_factory=list)
     previous_action: str | None = None
+    # rule_id -> the nearest training samples of a classifier (live console only)
+    neighbours: dict = field(default_factory=dict)
 
 
 def highlight(prompt: str, rules: list[dict]) -> list[Segment]:
