@@ -39,6 +39,14 @@ def review_undo(*, label: ReviewLabel, reviewer) -> ReviewClaim:
             "relabel it instead to change your answer."
         )
     item = scoped(ReviewItem, label.tenant).select_for_update().get(pk=label.item_id)
+    waiting = scoped(ReviewItem, label.tenant).filter(
+        sample_id=item.sample_id, status=ReviewItem.Status.OPEN
+    )
+    if item.sample_id and waiting.exclude(pk=item.pk).exists():
+        raise ConflictError(
+            "This sample was sent for review again meanwhile, so this answer cannot be taken "
+            "back; relabel it instead to change your answer."
+        )
     label.delete()
     item.labels_done = max(0, item.labels_done - 1)
     item.status, item.done_at = ReviewItem.Status.OPEN, None

@@ -4,10 +4,11 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.http import Http404
 
+from kernel.errors import ConflictError
 from moderation.models import ReviewClaim, ReviewItem, Sample
 from moderation.services import classifiers as training
 from moderation.services.review import default_queue, review_answer, review_claim
-from moderation.services.review_labels import review_relabel
+from moderation.services.review_labels import review_relabel, review_undo
 from moderation.services.review_samples import label_issues_send, review_samples_send
 from policy_admin.models import AuditEvent
 from tests.moderation.classifier_data import trained_with_issue
@@ -147,3 +148,14 @@ def test_a_sample_item_is_not_exported_as_a_record(tenant, reviewer, editor, med
     review_samples_send(queue=queue, sample_ids=[SampleFactory(sample_set__tenant=tenant).pk])
     answer(queue, reviewer, "block")
     assert review_export_items(queue=queue) == []
+
+
+def test_undo_is_refused_when_the_sample_waits_again(tenant, reviewer):
+    queue = default_queue(tenant)
+    sample = SampleFactory(sample_set__tenant=tenant)
+    review_samples_send(queue=queue, sample_ids=[sample.pk])
+    label = answer(queue, reviewer, "block")
+    assert review_samples_send(queue=queue, sample_ids=[sample.pk]).sent == 1
+    with pytest.raises(ConflictError, match="sent for review again meanwhile"):
+        review_undo(label=label, reviewer=reviewer)
+    assert ReviewItem.objects.filter(sample=sample, status="open").count() == 1
