@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 NEAREST = 3
 # Training sets of recently explained versions (immutable), kept per worker process.
 _MEMO_SIZE = 4
-_memo: OrderedDict[tuple[int, str], tuple[list[int], np.ndarray, np.ndarray]] = OrderedDict()
+_memo: OrderedDict[tuple, tuple[list[int], np.ndarray, np.ndarray]] = OrderedDict()
 
 
 def nearest_samples(*, tenant, decisions: list[dict], inputs: list, registry) -> list[dict]:
@@ -107,7 +107,7 @@ def _top(ids: list[int], similarity: np.ndarray, mask: np.ndarray) -> list[dict]
 
 def _training_set(tenant, version, encoder) -> tuple[list[int], np.ndarray, np.ndarray]:
     """(sample ids, labels, unit vectors) of the version's training samples still stored."""
-    key = (version.pk, encoder.pin.sha256)
+    key = (version.pk, version.samples_sha256, encoder.pin.sha256)
     if key in _memo:
         _memo.move_to_end(key)
         return _memo[key]
