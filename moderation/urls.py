@@ -52,6 +52,11 @@ policy_patterns = [
     path(
         "classifiers/<int:pk>/use/", classifiers.ClassifierUseView.as_view(), name="classifier-use"
     ),
+    path(
+        "classifiers/<int:pk>/send-issues/",
+        classifiers.ClassifierSendIssuesView.as_view(),
+        name="classifier-send-issues",
+    ),
 ]
 
 sample_patterns = [

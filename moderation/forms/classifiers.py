@@ -43,6 +43,14 @@ class TrainForm(forms.Form):
     sample_set = ObjectIdField(required=True)
 
 
+class SendIssuesForm(forms.Form):
+    """Send version `version`'s likely label errors to the tenant's queue `queue` (its id;
+    none: the default queue)."""
+
+    version = forms.IntegerField(min_value=1)
+    queue = ObjectIdField()
+
+
 class UseVersionForm(DraftForm):
     """Use version `version` (its number) in the draft, optionally with a new threshold."""
 

@@ -39,9 +39,11 @@ class SampleImportForm(forms.Form):
 
 
 class SampleFilterForm(QueryForm):
-    """The set page's query: a tag and a label to narrow to, the page, a just-run import's id."""
+    """The set page's query: a tag and a label to narrow to (or one sample's id), the page, a
+    just-run import's id."""
 
     tag = forms.CharField(required=False)
+    sample = forms.IntegerField(required=False, min_value=1)
     label = forms.CharField(required=False)
     page = forms.CharField(required=False)  # the paginator reads any value, a wrong one as page 1
 

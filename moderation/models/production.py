@@ -253,7 +253,11 @@ class RoutingRule(TenantOwned):
 
 
 class ReviewItem(TenantOwned):
-    """A record waiting in a queue for `labels_wanted` labels from different reviewers."""
+    """A record, or a sample sent for relabelling, waiting in a queue for `labels_wanted` labels.
+
+    Exactly one of `record` and `sample` is set. A sample's finished label is written back
+    to it (moderation/services/review_samples.py).
+    """
 
     class Status(models.TextChoices):
         OPEN = "open", "Open"
@@ -261,7 +265,18 @@ class ReviewItem(TenantOwned):
 
     queue = models.ForeignKey(ReviewQueue, on_delete=models.CASCADE, related_name="items")
     record = models.ForeignKey(
-        DecisionRecord, on_delete=models.CASCADE, related_name="review_items"
+        DecisionRecord,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="review_items",
+    )
+    sample = models.ForeignKey(
+        "moderation.Sample",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="review_items",
     )
     status = models.CharField(max_length=4, choices=Status.choices, default=Status.OPEN)
     labels_wanted = models.PositiveSmallIntegerField(default=1)
@@ -279,6 +294,20 @@ class ReviewItem(TenantOwned):
         ]
         constraints = [
             models.UniqueConstraint(fields=["queue", "record"], name="review_item_once_per_queue"),
+            models.UniqueConstraint(
+                fields=["sample"],
+                condition=models.Q(status="open"),
+                name="review_item_sample_waiting_once",
+                violation_error_message="This sample is already waiting for review.",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    models.Q(record__isnull=False, sample__isnull=True)
+                    | models.Q(record__isnull=True, sample__isnull=False)
+                ),
+                name="review_item_record_or_sample",
+                violation_error_message="A review item holds either a record or a sample.",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -309,7 +338,10 @@ class ReviewLabel(TenantOwned):
     """A reviewer's answer for one item: the action it deserved and its categories."""
 
     item = models.ForeignKey(ReviewItem, on_delete=models.CASCADE, related_name="labels")
-    record = models.ForeignKey(DecisionRecord, on_delete=models.CASCADE, related_name="labels")
+    # Null on the label of a sample item.
+    record = models.ForeignKey(
+        DecisionRecord, null=True, blank=True, on_delete=models.CASCADE, related_name="labels"
+    )
     reviewer = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )

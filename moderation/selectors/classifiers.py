@@ -5,7 +5,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from moderation.analysis import plots
-from moderation.models import Sample, SampleSet, TrainingRun
+from moderation.models import ReviewItem, Sample, SampleSet, TrainingRun
 from policy_admin.models import ClassifierVersion, CustomClassifier
 from tenants.scoping import scoped
 
@@ -111,9 +111,46 @@ def version_compare(first: ClassifierVersion, second: ClassifierVersion) -> dict
 
 
 def label_issue_samples(run: TrainingRun, limit: int = 50) -> list[dict]:
-    """The run's likely label errors with their samples (a deleted sample is left out)."""
+    """The run's likely label errors with their samples (a deleted sample is left out), and
+    whether each waits in a review queue."""
     issues = run.label_issues[:limit]
     found = scoped(Sample, run.tenant).in_bulk([i["sample"] for i in issues])
+    waiting = set(
+        scoped(ReviewItem, run.tenant)
+        .filter(sample__in=list(found), status=ReviewItem.Status.OPEN)
+        .values_list("sample_id", flat=True)
+    )
     return [
-        {**issue, "row": found[issue["sample"]]} for issue in issues if issue["sample"] in found
+        {**issue, "row": found[issue["sample"]], "waiting": issue["sample"] in waiting}
+        for issue in issues
+        if issue["sample"] in found
+    ]
+
+
+NEIGHBOUR_SIDES = ("positive", "negative")
+
+
+def neighbour_samples(*, tenant, neighbours: list[dict]) -> list[dict]:
+    """A live run's stored neighbours (moderation/services/classifier_neighbours.py) with their
+    samples of `tenant`; a sample deleted since is left out."""
+    ids = [
+        n["sample"]
+        for per_rule in neighbours
+        for found in per_rule.values()
+        for side in NEIGHBOUR_SIDES
+        for n in found.get(side, [])
+    ]
+    rows = scoped(Sample, tenant).in_bulk(ids)
+
+    def resolved(found: dict) -> dict:
+        sides = {
+            side: [
+                {**n, "row": rows[n["sample"]]} for n in found.get(side, []) if n["sample"] in rows
+            ]
+            for side in NEIGHBOUR_SIDES
+        }
+        return {"note": found.get("note", ""), **sides}
+
+    return [
+        {rule_id: resolved(found) for rule_id, found in per_rule.items()} for per_rule in neighbours
     ]

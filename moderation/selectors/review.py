@@ -45,7 +45,7 @@ def routing_rule_list(*, tenant) -> QuerySet[RoutingRule]:
 
 def review_label_list(*, tenant, queue: ReviewQueue | None = None) -> QuerySet[ReviewLabel]:
     """The tenant's labels, newest first, optionally of one queue."""
-    labels = scoped(ReviewLabel, tenant).select_related("reviewer", "item__queue")
+    labels = scoped(ReviewLabel, tenant).select_related("reviewer", "item__queue", "item__sample")
     if queue is not None:
         labels = labels.filter(item__queue=queue)
     return labels.order_by("-created_at", "-id")
@@ -56,7 +56,7 @@ def review_last_label(*, queue: ReviewQueue, reviewer) -> ReviewLabel | None:
     return (
         scoped(ReviewLabel, queue.tenant)
         .filter(item__queue=queue, reviewer=reviewer)
-        .select_related("record", "item")
+        .select_related("record", "item__sample__sample_set")
         .order_by("-created_at", "-id")
         .first()
     )

@@ -88,9 +88,14 @@ def sample_set_list(*, tenant) -> QuerySet[SampleSet]:
     return scoped(SampleSet, tenant).annotate(sample_count=Count("samples")).order_by("name", "id")
 
 
-def sample_list(*, sample_set: SampleSet, tag: str = "", label: str = "") -> QuerySet[Sample]:
-    """A set's samples in id order, narrowed to a tag and/or a label (an action or category)."""
+def sample_list(
+    *, sample_set: SampleSet, tag: str = "", label: str = "", sample: int | None = None
+) -> QuerySet[Sample]:
+    """A set's samples in id order, narrowed to a tag and/or a label (an action or category),
+    or to one sample by id."""
     samples = scoped(Sample, sample_set.tenant).filter(sample_set=sample_set)
+    if sample is not None:
+        samples = samples.filter(pk=sample)
     if tag:
         samples = samples.filter(search_keys__contains=f" tag:{tag} ")
     if label:

@@ -28,6 +28,7 @@ from moderation.models import (
     RoutingRule,
 )
 from moderation.selectors.review_order import DUPLICATE_COSINE
+from moderation.services.review_samples import review_sample_write_back
 from tenants.scoping import scoped
 
 
@@ -116,7 +117,7 @@ def _damp_near_duplicates(queue: ReviewQueue, items: list[ReviewItem], encoder) 
     """Divide the priority of each new item by 1 + its near-duplicates already ahead of it."""
     waiting = list(
         scoped(ReviewItem, queue.tenant)
-        .filter(queue=queue, status=ReviewItem.Status.OPEN)
+        .filter(queue=queue, status=ReviewItem.Status.OPEN, record__isnull=False)
         .order_by("-priority", "id")
         .values_list("record__prompt", "record__image_sha256")[:DIVERSITY_NEIGHBOURS]
     )
@@ -279,7 +280,7 @@ def review_answer(
         label = ReviewLabel.objects.create(
             tenant=claim.tenant,
             item=item,
-            record_id=item.record_id,
+            record_id=item.record_id,  # null for a sample item
             reviewer=reviewer,
             action=action,
             categories=list(categories),
@@ -292,6 +293,8 @@ def review_answer(
             item.status = ReviewItem.Status.DONE
             item.done_at = now
         item.save(update_fields=["labels_done", "status", "done_at"])
+        if item.sample_id and item.status == ReviewItem.Status.DONE:
+            review_sample_write_back(item=item, actor=reviewer)
     return label
 
 

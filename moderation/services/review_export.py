@@ -26,10 +26,13 @@ def _fired(record, rule_id: str) -> bool:
 
 
 def review_export_items(*, queue: ReviewQueue, rule_id: str = "") -> list[ReviewItem]:
-    """The queue's fully labelled items, only those where `rule_id` fired when given."""
+    """The queue's fully labelled records, only those where `rule_id` fired when given.
+
+    Sample items are left out: their labels were written back to their samples.
+    """
     items = (
         scoped(ReviewItem, queue.tenant)
-        .filter(queue=queue, status=ReviewItem.Status.DONE)
+        .filter(queue=queue, status=ReviewItem.Status.DONE, record__isnull=False)
         .select_related("record__version")
         .prefetch_related("labels__reviewer")
         .order_by("id")

@@ -8,6 +8,7 @@ from django.utils import timezone
 from kernel.errors import ApplicationError, ConflictError
 from moderation.engine.decision import ACTIONS
 from moderation.models import ReviewClaim, ReviewItem, ReviewLabel
+from moderation.services.review_samples import review_sample_write_back
 from tenants.scoping import scoped
 
 
@@ -38,6 +39,14 @@ def review_undo(*, label: ReviewLabel, reviewer) -> ReviewClaim:
             "relabel it instead to change your answer."
         )
     item = scoped(ReviewItem, label.tenant).select_for_update().get(pk=label.item_id)
+    waiting = scoped(ReviewItem, label.tenant).filter(
+        sample_id=item.sample_id, status=ReviewItem.Status.OPEN
+    )
+    if item.sample_id and waiting.exclude(pk=item.pk).exists():
+        raise ConflictError(
+            "This sample was sent for review again meanwhile, so this answer cannot be taken "
+            "back; relabel it instead to change your answer."
+        )
     label.delete()
     item.labels_done = max(0, item.labels_done - 1)
     item.status, item.done_at = ReviewItem.Status.OPEN, None
@@ -58,4 +67,7 @@ def review_relabel(
         raise ApplicationError(f"{action!r} is not an action; choose one of {', '.join(ACTIONS)}.")
     label.action, label.categories = action, list(categories)
     label.save(update_fields=["action", "categories"])
+    item = label.item
+    if item.sample_id and item.status == ReviewItem.Status.DONE:
+        review_sample_write_back(item=item, actor=reviewer)
     return label

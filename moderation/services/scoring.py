@@ -8,6 +8,7 @@ from kernel.registry import compiled, models
 from moderation.engine.evaluate import evaluate_batch
 from moderation.engine.images import load_image
 from moderation.engine.inputs import Item
+from moderation.services.classifier_neighbours import nearest_samples
 from policy_admin.bundles.builder import BuildResult, bundle_build
 from policy_admin.bundles.stored import version_bundle
 from policy_admin.selectors.publishing import version_get
@@ -35,6 +36,10 @@ def run_live_test(run) -> dict:
     ]
     device = registry.device_info()
     telemetry.record_decisions(f"{run.tenant.slug}/{run.policy.slug}", decisions, device["device"])
+    inputs = [
+        (run.prompt, i.sha256 if i else "", item.image)
+        for i, item in zip(images or [None], items, strict=True)
+    ]
     return {
         "bundle": {
             "sha256": built.bundle.sha256,
@@ -50,6 +55,9 @@ def run_live_test(run) -> dict:
         ],
         "decisions": decisions,
         "device": device,
+        "neighbours": nearest_samples(
+            tenant=run.tenant, decisions=decisions, inputs=inputs, registry=registry
+        ),
     }
 
 

@@ -3,6 +3,7 @@
 from functools import cached_property
 
 from django.contrib import messages
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.views.generic import TemplateView
@@ -13,13 +14,17 @@ from moderation.engine.decision import ACTIONS
 from moderation.forms.classifiers import (
     ClassifierForm,
     ClassifierPageForm,
+    SendIssuesForm,
     TrainForm,
     UseVersionForm,
 )
 from moderation.forms.fields import error_text
-from moderation.models import SampleSet
+from moderation.models import ReviewQueue, SampleSet
 from moderation.selectors import classifiers as selectors
+from moderation.selectors.review import review_queue_list
 from moderation.services import classifiers as training
+from moderation.services.review import default_queue
+from moderation.services.review_samples import label_issues_send
 from policy_admin.models import CustomClassifier
 from policy_admin.models.rules import RULE_ACTIONS
 from policy_admin.services import classifiers as authoring
@@ -162,6 +167,7 @@ class ClassifierView(ClassifierMixin, TemplateView):
             sample_sets=selectors.sample_set_choices(tenant=self.tenant),
             min_counts=(training.MIN_POSITIVES, training.MIN_NEGATIVES),
             issues=[],
+            queues=review_queue_list(tenant=self.tenant),
             compare=None,
         )
         context.setdefault("values", form_values(classifier))
@@ -247,4 +253,36 @@ class ClassifierUseView(ClassifierMixin, TemplateView):
             )
         else:
             messages.error(request, outcome.stale or error_text(form))
+        return redirect(classifier_url(self.classifier, show=version.number))
+
+
+class ClassifierSendIssuesView(ClassifierMixin, TemplateView):
+    """Posting a version number sends its training's likely label errors to a review queue."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        form = SendIssuesForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, error_text(form))
+            return redirect(classifier_url(self.classifier))
+        version = get_object_or_404(self.classifier.versions, number=form.cleaned_data["version"])
+        run = getattr(version, "training_run", None)
+        if run is None:
+            raise Http404("This version has no training, so no label issues.")
+        queue_id = form.cleaned_data["queue"]
+        queue = (
+            get_object_or_404(scoped(ReviewQueue, self.tenant), pk=queue_id)
+            if queue_id is not None
+            else default_queue(self.tenant)
+        )
+        sent = label_issues_send(run=run, queue=queue, actor=request.user)
+        waiting = f"; {sent.waiting} were already waiting" if sent.waiting else ""
+        missing = f"; {sent.missing} are no longer in their set" if sent.missing else ""
+        messages.success(
+            request,
+            f"Sent {sent.sent} likely label error{'s' if sent.sent != 1 else ''} to the review "
+            f"queue “{queue.name}”{waiting}{missing}. Their labels are written back to the "
+            "samples once reviewed, for the next training.",
+        )
         return redirect(classifier_url(self.classifier, show=version.number))

@@ -12,6 +12,7 @@ from kernel.uploads import ImageUpload
 from moderation.forms.fields import error_text
 from moderation.forms.live import ConsoleForm, LiveSampleForm, LiveTestForm
 from moderation.models import SampleSet, TestRun
+from moderation.selectors import classifiers as classifier_selectors
 from moderation.selectors import runs as selectors
 from moderation.services import lifecycle, runs, samples
 from moderation.views import presenters
@@ -184,6 +185,11 @@ def run_context(tenant, run: TestRun) -> dict:
     # Decisions follow the run's images in position order (scoring.run_live_test).
     for view, image in zip(views, run.images.all(), strict=False):
         view.image_url = image.image.url
+    neighbours = classifier_selectors.neighbour_samples(
+        tenant=tenant, neighbours=(run.result or {}).get("neighbours", [])
+    )
+    for view, found in zip(views, neighbours, strict=False):
+        view.neighbours = found
     concept_ids = {
         int(r["rule_id"].split(":", 1)[1]) for v in views for r in v.rules if r["kind"] == "concept"
     }

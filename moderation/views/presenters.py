@@ -29,6 +29,8 @@ class DecisionView:
     previous_action: str | None = None
     image_text: ImageTextView | None = None  # what the OCR read, when a rule read image text
     image_url: str | None = None
+    # rule_id -> the nearest training samples of a classifier (live console only)
+    neighbours: dict = field(default_factory=dict)
 
 
 def highlight(prompt: str, rules: list[dict]) -> list[Segment]:

@@ -5,7 +5,9 @@ explanation of an item appears only once the reviewer has answered it.
 Keyboard shortcuts live in static/js/review.js.
 """
 
-from django.http import HttpResponse
+import mimetypes
+
+from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.views import View
@@ -55,6 +57,7 @@ class ReviewerMixin(QueueMixin, TenantViewMixin):
             queue=self.queue(),
             claim=claim,
             record=claim.item.record if claim else None,
+            sample=claim.item.sample if claim else None,
             categories=category_choices(),
             action_keys=ACTION_KEYS,
             last=selectors.review_last_label(queue=self.queue(), reviewer=self.request.user),
@@ -152,16 +155,32 @@ class ReviewLabelChangeView(ReviewerMixin, TemplateView):
 
 
 class ReviewThumbnailView(TenantViewMixin, View):
-    """The JPEG thumbnail of an item's record (reviewers only; blurred by the page's CSS)."""
+    """The JPEG thumbnail of an item's record, or a sample item's image (reviewers only;
+    blurred by the page's CSS)."""
 
     required_rights = REVIEW_RIGHTS
 
     def get(self, request, *args, **kwargs):
         item = get_object_or_404(
-            scoped(ReviewItem, self.tenant).select_related("record"), pk=self.kwargs["pk"]
+            scoped(ReviewItem, self.tenant).select_related("record", "sample"),
+            pk=self.kwargs["pk"],
         )
+        if item.sample is not None:
+            return _sample_image(item.sample)
         if not item.record.thumbnail:
             return HttpResponse(status=404)
         response = HttpResponse(bytes(item.record.thumbnail), content_type="image/jpeg")
         response["Cache-Control"] = "private, max-age=600"
         return response
+
+
+def _sample_image(sample) -> HttpResponse:
+    if not sample.image:
+        return HttpResponse(status=404)
+    try:
+        handle = sample.image.open("rb")
+    except OSError:
+        return HttpResponse(status=404)
+    response = FileResponse(handle, content_type=mimetypes.guess_type(sample.image.name)[0])
+    response["Cache-Control"] = "private, max-age=600"
+    return response

@@ -85,7 +85,9 @@ class SampleSetView(SampleSetMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         query = SampleFilterForm(self.request.GET)
         tag, label = query.value("tag", ""), query.value("label", "")
-        found = selectors.sample_list(sample_set=self.sample_set, tag=tag, label=label)
+        found = selectors.sample_list(
+            sample_set=self.sample_set, tag=tag, label=label, sample=query.value("sample")
+        )
         page = Paginator(found, PAGE_SIZE).get_page(query.value("page"))
         context.update(
             nav="samples",
@@ -93,6 +95,7 @@ class SampleSetView(SampleSetMixin, TemplateView):
             page_obj=page,
             tag=tag,
             label=label,
+            one_sample=query.value("sample"),
             labels=[*selectors.ACTION_LABELS, *load_catalogue().ids()],
             last_import=self._last_import(query.value("import")),
             policies=scoped(Policy, self.tenant).order_by("name"),

@@ -8,6 +8,7 @@ import yaml
 from policy_admin.models import (
     CategoryThreshold,
     ClipConcept,
+    CustomClassifier,
     EmbeddingRuleSet,
     KeywordRuleSet,
     Policy,
@@ -42,6 +43,13 @@ def policy_document(policy: Policy) -> dict:
             "keywords": [_keyword_set(k) for k in rows(KeywordRuleSet).order_by("name")],
             "embeddings": [_embedding_set(e) for e in rows(EmbeddingRuleSet).order_by("name")],
             "concepts": [_concept(c) for c in rows(ClipConcept, "images").order_by("name")],
+            "classifiers": [
+                _classifier(c)
+                for c in rows(CustomClassifier)
+                .filter(version__isnull=False)
+                .order_by("name")
+                .select_related("version")
+            ],
         },
     }
 
@@ -84,6 +92,15 @@ def _applies_to(rule) -> dict:
     # Left out for prompts (the default), so exports made before image text existed
     # read the same.
     return {} if rule.applies_to == TextTarget.PROMPT else {"applies_to": str(rule.applies_to)}
+
+
+def _classifier(c) -> dict:
+    return {
+        "name": c.name,
+        "version": c.version.number,
+        "threshold": float(c.threshold),
+        "action": c.action,
+    }
 
 
 def _concept(c) -> dict:

@@ -189,6 +189,14 @@ CONCEPT_SCALARS = {
     "method": choice(ClipConcept.Method.values, ClipConcept.Method.PROTOTYPE.value),
     "threshold": score(0.5),
 }
+# A classifier rule names a classifier of the policy (trained on its page) and pins one of
+# its versions by number; a classifier the file leaves out is left out of bundles.
+CLASSIFIER = {
+    "name": text(120, required=True),
+    "version": Field("integer", required=True, minimum=1, maximum=2**31),
+    "threshold": score(0.5),
+    "action": choice(ACTIONS, "review"),
+}
 IMAGE = {
     "sha256": Field("string", required=True),
     "filename": text(255, required=True),

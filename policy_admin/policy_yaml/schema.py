@@ -4,10 +4,17 @@ import re
 
 from kernel.errors import ApplicationError
 from moderation.engine.match_options import OPTION_NAMES, MatchOptions
-from policy_admin.models import FloorCategory, Policy, TextTarget
+from policy_admin.models import (
+    ClassifierVersion,
+    CustomClassifier,
+    FloorCategory,
+    Policy,
+    TextTarget,
+)
 from policy_admin.policy_yaml.document import SCHEMA_VERSION
 from policy_admin.policy_yaml.fields import (
     ACTIONS,
+    CLASSIFIER,
     CONCEPT_SCALARS,
     EMBEDDING_SCALARS,
     IMAGE,
@@ -25,11 +32,13 @@ from policy_admin.services.concepts import MAX_IMAGES_PER_CONCEPT
 from policy_admin.services.floors import Threshold, floor_violations
 from policy_admin.services.rules import MAX_PHRASES, _check_category, _clean_phrases
 from policy_admin.services.terms import MAX_TERMS_PER_SET, terms_clean
+from tenants.scoping import scoped
 
 MAX_THRESHOLDS = 100
 MAX_KEYWORD_SETS = 100
 MAX_EMBEDDING_SETS = 100
 MAX_CONCEPTS = 100
+MAX_CLASSIFIERS = 100
 MAX_TERMS_TOTAL = 1_000_000
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
@@ -53,6 +62,8 @@ TOP = {
             "keywords": mappings(MAX_KEYWORD_SETS),
             "embeddings": mappings(MAX_EMBEDDING_SETS),
             "concepts": mappings(MAX_CONCEPTS),
+            # Left out: the draft's classifiers stay as they are (files from before them).
+            "classifiers": Field("list", item="mapping", max_length=MAX_CLASSIFIERS),
         },
     ),
 }
@@ -105,6 +116,9 @@ def validate(data) -> tuple[dict | None, list[Problem]]:
     }
     for kind, check in checks.items():
         rules[kind] = check(rules.get(kind) or [], join("rules", kind), problems)
+    if rules.get("classifiers") is not None:
+        entries = _each(rules["classifiers"], CLASSIFIER, join("rules", "classifiers"), problems)
+        rules["classifiers"] = [c for _index, _where, c in entries]
     return document, problems
 
 
@@ -250,3 +264,41 @@ def _images(items, path, problems) -> list[dict]:
         seen[digest] = index
         result.append(image)
     return result
+
+
+def classifier_versions(
+    policy: Policy | None, entries: list[dict], problems: list[Problem]
+) -> list[tuple[CustomClassifier, ClassifierVersion, dict]]:
+    """Each entry's classifier of `policy` (by name) and pinned version (by number).
+
+    A classifier is trained on its page, never created by a file: an unknown name
+    or version number is a Problem naming it and what the policy has instead.
+    """
+    known = {}
+    if policy is not None and policy.pk:
+        rows = scoped(CustomClassifier, policy.tenant).filter(policy=policy)
+        known = {c.name.casefold(): c for c in rows.prefetch_related("versions")}
+    found = []
+    for index, entry in enumerate(entries):
+        where = join("rules.classifiers", index)
+        if len(entry) < len(CLASSIFIER):  # a field was wrong: already reported
+            continue
+        classifier = known.get(entry["name"].casefold())
+        if classifier is None:
+            names = ", ".join(sorted(c.name for c in known.values())) or "none"
+            problems.append(Problem(join(where, "name"), (
+                f"this policy has no classifier named “{entry['name']}” (its classifiers: "
+                f"{names}); create and train it on the policy's classifier page, then import"
+            )))  # fmt: skip
+            continue
+        versions = {v.number: v for v in classifier.versions.all()}
+        version = versions.get(entry["version"])
+        if version is None:
+            numbers = ", ".join(f"v{n}" for n in sorted(versions)) or "none yet"
+            problems.append(Problem(join(where, "version"), (
+                f"{classifier.name} has no version {entry['version']} (its versions: {numbers}); "
+                "train it, or name a version it has"
+            )))  # fmt: skip
+            continue
+        found.append((classifier, version, entry))
+    return found

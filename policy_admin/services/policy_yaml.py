@@ -12,6 +12,7 @@ from policy_admin.models import (
     CategoryThreshold,
     ClipConcept,
     ConceptImage,
+    CustomClassifier,
     EmbeddingRuleSet,
     KeywordRuleSet,
     Policy,
@@ -19,7 +20,7 @@ from policy_admin.models import (
 from policy_admin.policy_yaml.archive import zip_images
 from policy_admin.policy_yaml.document import dump, load, policy_document
 from policy_admin.policy_yaml.problems import PolicyYamlError, Problem, join
-from policy_admin.policy_yaml.schema import validate
+from policy_admin.policy_yaml.schema import classifier_versions, validate
 from policy_admin.services.audit import audit_record
 from policy_admin.services.concepts import _check_image
 from policy_admin.services.drafts import draft_begin_change
@@ -62,7 +63,7 @@ def policy_import(
     Every problem of the YAML and the zip is collected and raised together
     (PolicyYamlError) before anything is written; a stale revision is refused.
     """
-    document, images = _checked(policy.tenant, text, images_zip)
+    document, images = _checked(policy.tenant, text, images_zip, policy)
     return _replace_draft(policy, actor, revision, document, images)
 
 
@@ -79,9 +80,13 @@ def policy_create_from_yaml(
     return _replace_draft(policy, actor, policy.revision, document, images)
 
 
-def _checked(tenant, text, images_zip) -> tuple[dict, dict[str, ImageUpload]]:
+def _checked(tenant, text, images_zip, policy=None) -> tuple[dict, dict[str, ImageUpload]]:
     document, problems = validate(load(text))
     images = _resolve_images(tenant, document, images_zip, problems) if document else {}
+    if document and document["rules"].get("classifiers") is not None:
+        document["rules"]["classifiers"] = classifier_versions(
+            policy, document["rules"]["classifiers"], problems
+        )
     if problems:
         raise PolicyYamlError(problems)
     return document, images
@@ -154,6 +159,8 @@ def _replace_draft(policy, actor, revision, document, images) -> ImportResult:
         for storage, name in saved_files:
             storage.delete(name)
         raise
+    if document["rules"].get("classifiers") is not None:
+        _pin_classifiers(policy, document["rules"]["classifiers"])
     _rename(policy, locked, document["policy"])
     after = _counts(policy)
     summary = _summary(before, after)
@@ -199,6 +206,21 @@ def _create_rules(policy, rules: dict, images: dict, saved_files: list) -> None:
             _add_image(concept, image, images[image["sha256"]], saved_files)
 
 
+def _pin_classifiers(policy, chosen: list) -> None:
+    """Pin each listed classifier's version, threshold and action; unpin the unlisted ones.
+
+    Classifiers are updated in place, never deleted: their trainings and versions stay.
+    """
+    listed = set()
+    for classifier, version, entry in chosen:
+        classifier.version = version
+        classifier.threshold, classifier.action = entry["threshold"], entry["action"]
+        _saved(classifier)
+        listed.add(classifier.pk)
+    unlisted = scoped(CustomClassifier, policy.tenant).filter(policy=policy).exclude(pk__in=listed)
+    unlisted.update(version=None)
+
+
 def _saved(rule):
     rule.full_clean()
     rule.save()
@@ -235,6 +257,9 @@ def _counts(policy: Policy) -> dict:
         scoped(KeywordRuleSet, tenant).filter(policy=policy).values_list("term_count", flat=True)
     )
     counts["images"] = scoped(ConceptImage, tenant).filter(concept__policy=policy).count()
+    counts["classifiers"] = (
+        scoped(CustomClassifier, tenant).filter(policy=policy, version__isnull=False).count()
+    )
     return counts
 
 
@@ -243,7 +268,8 @@ def _summary(before: dict, after: dict) -> str:
         return (
             f"{c['thresholds']} thresholds, {c['keywords']} keyword sets "
             f"({c['terms']:,} terms), {c['embeddings']} embedding sets, "
-            f"{c['concepts']} concepts ({c['images']} images)"
+            f"{c['concepts']} concepts ({c['images']} images), "
+            f"{c['classifiers']} classifiers"
         )
 
     return f"imported YAML: {listing(after)}; replaced {listing(before)}"

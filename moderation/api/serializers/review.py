@@ -6,7 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from moderation.engine.decision import ACTIONS
-from moderation.models import DecisionRecord, ReviewClaim, ReviewLabel, ReviewQueue
+from moderation.models import DecisionRecord, ReviewClaim, ReviewLabel, ReviewQueue, Sample
 from policy_admin.selectors.catalogue import category_choices
 
 
@@ -43,12 +43,26 @@ class ReviewRecordSerializer(serializers.ModelSerializer):
         return base64.b64encode(bytes(record.thumbnail)).decode() if record.thumbnail else None
 
 
+class ReviewSampleSerializer(serializers.ModelSerializer):
+    """A sample sent for relabelling, as a reviewer sees it: no labels."""
+
+    class Meta:
+        model = Sample
+        fields = ["id", "external_id", "sample_set", "prompt"]
+        read_only_fields = fields
+
+
 class ReviewClaimSerializer(serializers.ModelSerializer):
-    record = ReviewRecordSerializer(source="item.record", read_only=True)
+    record = ReviewRecordSerializer(
+        source="item.record", read_only=True, allow_null=True, help_text="Null on a sample item."
+    )
+    sample = ReviewSampleSerializer(
+        source="item.sample", read_only=True, allow_null=True, help_text="Null on a record item."
+    )
 
     class Meta:
         model = ReviewClaim
-        fields = ["id", "item", "claimed_at", "lease_expires_at", "record"]
+        fields = ["id", "item", "claimed_at", "lease_expires_at", "record", "sample"]
         read_only_fields = fields
 
 
@@ -88,7 +102,7 @@ class ReviewExplanationSerializer(serializers.ModelSerializer):
 
 class ReviewAnswerSerializer(serializers.Serializer):
     label = ReviewLabelSerializer()
-    explanation = ReviewExplanationSerializer()
+    explanation = ReviewExplanationSerializer(allow_null=True, help_text="Null on a sample item.")
 
 
 class ReviewExportInputSerializer(serializers.Serializer):

@@ -81,7 +81,7 @@ class ReviewClaimViewSet(TenantAPIMixin, viewsets.GenericViewSet):
     required_rights = {**TenantAPIMixin.required_rights, "POST": Right.REVIEW}
 
     def get_tenant_queryset(self):
-        return ReviewClaim.objects.select_related("item__record")
+        return ReviewClaim.objects.select_related("item__record", "item__sample")
 
     @extend_schema(request=s.ReviewAnswerInputSerializer, responses={201: s.ReviewAnswerSerializer})
     @action(detail=True, methods=["post"])

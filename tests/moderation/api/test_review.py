@@ -11,8 +11,10 @@ from rest_framework.test import APIClient
 
 from moderation.models import ReviewClaim, ReviewLabel
 from moderation.services.review import default_queue, review_enqueue
+from moderation.services.review_samples import review_samples_send
 from moderation.services.samples import sample_set_create
 from policy_admin.models import PolicyVersion
+from tests.moderation.factories import SampleFactory
 from tests.moderation.production_factories import DecisionRecordFactory
 
 pytestmark = pytest.mark.django_db
@@ -187,3 +189,27 @@ def test_list_endpoints_do_not_query_per_row(
         assert len(api_client.get(api("api-review-label-list")).json()["results"]) == 6
     with django_assert_max_num_queries(8):
         assert api_client.get(api("api-review-queue-list")).status_code == 200
+
+
+def test_a_sample_item_is_claimed_with_its_sample_and_answered_without_explanation(
+    api_client, tenant, reviewer
+):
+    sample = SampleFactory(sample_set__tenant=tenant, prompt="mascot", expected_action="allow")
+    review_samples_send(queue=default_queue(tenant), sample_ids=[sample.pk])
+    api_client.force_authenticate(reviewer)
+    claim = api_client.post(api("api-review-queue-claim", slug="default")).json()
+    assert claim["record"] is None
+    assert claim["sample"] == {
+        "id": sample.pk,
+        "external_id": sample.external_id,
+        "sample_set": sample.sample_set_id,
+        "prompt": "mascot",
+    }
+    answer = api_client.post(
+        api("api-review-claim-answer", pk=claim["id"]), {"action": "flag"}, format="json"
+    )
+    assert answer.status_code == 201
+    assert answer.json()["explanation"] is None
+    assert answer.json()["label"]["record"] is None
+    sample.refresh_from_db()
+    assert sample.expected_action == "flag"

@@ -74,6 +74,7 @@ def test_round_trip_with_every_rule_kind_and_images_is_identical(tenant, policy,
         "concepts": 1,
         "terms": 5,
         "images": 3,
+        "classifiers": 0,
     }
     parsed = yaml.safe_load(first)
     assert parsed["version"] == 1
