@@ -28,8 +28,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from moderation.engine.compiled import CompiledBundle
 from moderation.engine.decision import Decision
-from moderation.engine.evaluate import evaluate_batch
+from moderation.engine.delta import DeltaPlan
 from moderation.engine.recording import ReplayingModels
 from moderation.fleet.agent import FleetAgent, Served, Shadow
 from moderation.fleet.decision_records import Kept, kept_size
@@ -78,8 +79,9 @@ def shadow_of(shadow: Shadow, decision: Decision) -> dict[str, Any]:
     }
 
 
-def _merged(jobs: list[_Job]) -> list[_Job]:
-    """Jobs of the same shadow and minute joined into one, in order."""
+def _merged(jobs: list[_Job], most: int = 1 << 30) -> list[_Job]:
+    """Jobs of the same shadow and minute joined into one (of at most `most` requests where
+    they allow it), in order."""
     out: list[_Job] = []
     for job in jobs:
         last = out[-1] if out else None
@@ -87,6 +89,7 @@ def _merged(jobs: list[_Job]) -> list[_Job]:
             last
             and last.shadow is job.shadow
             and int(last.decided_at // 60) == int(job.decided_at // 60)
+            and len(last.served) + len(job.served) <= most
         ):
             times = (last.times or (last.decided_at,) * len(last.served)) + (
                 job.times or (job.decided_at,) * len(job.served)
@@ -108,6 +111,7 @@ class ShadowEvaluator:
         max_queue: int = 1024,
         flips_per_minute: int = 60,
         linger: float = 0.05,
+        chunk: int = 64,
         rng: random.Random | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -115,6 +119,7 @@ class ShadowEvaluator:
         self.decision_log = decision_log
         self.flips_per_minute = max(0, flips_per_minute)
         self.linger = max(0.0, linger)
+        self.chunk = max(1, chunk)  # requests judged per engine call (see _run)
         self._rng = rng or random.Random()
         self._clock = clock
         self._queue: queue.Queue[_Job | None] = queue.Queue(maxsize=max(1, max_queue))
@@ -134,6 +139,10 @@ class ShadowEvaluator:
         self.extra_model_calls = 0
         self.extra_model_inputs = 0
         self.last_error: str | None = None
+        # The candidate's rules judged per request (the others' results are the enforced
+        # run's: moderation/engine/delta.py), for the pair last judged.
+        self.rules_run: int | None = None
+        self._plans: dict[tuple[str, str], DeltaPlan] = {}
 
     def attach(self) -> ShadowEvaluator:
         """Observe the agent's served decisions and show these stats in its health()."""
@@ -199,8 +208,11 @@ class ShadowEvaluator:
                     stop = True
                     break
                 jobs.append(more)
-            for merged in _merged(jobs):
+            for merged in _merged(jobs, self.chunk):
                 self.process(merged)
+                # Let the serving threads take the interpreter lock between chunks, rather
+                # than wait out the switch interval behind a long pure-Python loop.
+                time.sleep(0)
             for _ in range(len(jobs) + stop):
                 self._queue.task_done()
             if stop:
@@ -222,13 +234,40 @@ class ShadowEvaluator:
                 self.process(job)
             self._queue.task_done()
 
+    def plan(self, enforced: CompiledBundle, candidate: CompiledBundle) -> DeltaPlan:
+        """The delta plan of a pair of bundles, made once (the last few pairs are kept)."""
+        key = (enforced.sha256, candidate.sha256)
+        plan = self._plans.get(key)
+        if plan is None:
+            if len(self._plans) >= 4:
+                self._plans.clear()
+            plan = self._plans[key] = DeltaPlan(enforced, candidate)
+        return plan
+
+    def _judge(self, job: _Job, models: ReplayingModels) -> list[Decision]:
+        """The shadow's decisions, in order; runs of requests served by one bundle share a call."""
+        decisions: list[Decision] = []
+        start = 0
+        while start < len(job.served):
+            active = job.served[start].active
+            end = start
+            while end < len(job.served) and job.served[end].active is active:
+                end += 1
+            run = job.served[start:end]
+            plan = self.plan(active.compiled, job.shadow.compiled)
+            self.rules_run = plan.rules_run
+            decisions += plan.decisions(
+                [s.item for s in run], [s.decision for s in run], models=models
+            )
+            start = end
+        return decisions
+
     def process(self, job: _Job) -> None:
         """Judge one job with its shadow and hand counts and flips to the decision log."""
         memos = list({id(s.memo): s.memo for s in job.served if s.memo is not None}.values())
         models = ReplayingModels(self.agent.models, memos)
         try:
-            items = [s.item for s in job.served]
-            decisions = evaluate_batch(job.shadow.compiled, items, models=models)
+            decisions = self._judge(job, models)
         except Exception as exc:
             self.failures += len(job.served)
             self.last_error = f"{type(exc).__name__}: {exc}"
@@ -287,5 +326,6 @@ class ShadowEvaluator:
             "replayed_inputs": self.replayed_inputs,
             "extra_model_calls": self.extra_model_calls,
             "extra_model_inputs": self.extra_model_inputs,
+            "rules_run": self.rules_run,
             "last_error": self.last_error,
         }
