@@ -91,7 +91,7 @@ def result_order(compiled: CompiledBundle) -> dict[tuple[str, str, str], int]:
 
 
 class DeltaPlan:
-    """How to judge `candidate` on what `enforced` judged: the results to reuse, the rules to run."""
+    """How to judge `candidate` on what `enforced` judged: results to reuse, rules to run."""
 
     def __init__(self, enforced: CompiledBundle, candidate: CompiledBundle) -> None:
         e, c = enforced.bundle, candidate.bundle
