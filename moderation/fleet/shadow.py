@@ -10,10 +10,11 @@ Guarantees:
   requests on which it did. Requests whose action flipped become full records with the
   reason `shadow_flip` (at most `flips_per_minute`; the rest are only counted).
 
-The candidate reuses the model outputs the enforced run computed (check/check_batch record
-them, moderation/engine/recording.py) and calls the models only for what it alone needs,
-counted in stats(); requests served on the staged path are not recorded, so their shadow
-runs call the models (see docs/fleet-agent.md "Shadow").
+The candidate reuses the model outputs the enforced run computed (check_batch and the staged
+path's stages record them, moderation/engine/recording.py) and calls the models only for
+what it alone needs, counted in stats(). Only the candidate's rules that differ from the
+enforced bundle's are judged; the others' results are the enforced decision's
+(moderation/engine/delta.py; docs/fleet-agent.md "Shadow").
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from moderation.engine.compiled import CompiledBundle
-from moderation.engine.decision import Decision
+from moderation.engine.decision import Action, Decision
 from moderation.engine.delta import DeltaPlan
 from moderation.engine.recording import ReplayingModels
 from moderation.fleet.agent import FleetAgent, Served, Shadow
@@ -48,10 +49,19 @@ class _Job:
     times: tuple[float, ...] = ()  # when each was served, if they differ (merged jobs)
 
 
+def _fired(decision: Decision) -> dict[str, Action]:
+    # A threshold on both modalities gives two results under one id: the rule's action is
+    # the higher of the two (the image's must not hide the prompt's).
+    fired: dict[str, Action] = {}
+    for r in decision.results:
+        if r.fired:
+            fired[r.rule_id] = max(fired.get(r.rule_id, r.action), r.action)
+    return fired
+
+
 def differing_rules(enforced: Decision, shadow: Decision) -> list[str]:
     """The rule ids that fired in one decision only, or in both with another action."""
-    fired_e = {r.rule_id: r.action for r in enforced.results if r.fired}
-    fired_s = {r.rule_id: r.action for r in shadow.results if r.fired}
+    fired_e, fired_s = _fired(enforced), _fired(shadow)
     return sorted(
         rule_id
         for rule_id in fired_e.keys() | fired_s.keys()
