@@ -35,7 +35,16 @@ class Memo:
     def __init__(self) -> None:
         self.values: dict[tuple, Any] = {}
         self.kept: list[Any] = []  # the images keyed by id: alive as long as the memo
-        self.parts: tuple[Memo, ...] = (self,)
+        self._parts: tuple[Memo, ...] = ()  # of a joined memo
+
+    @property
+    def parts(self) -> tuple[Memo, ...]:
+        """The plain memos this one stands for (itself, unless joined).
+
+        Not stored for a plain memo: a memo holding itself would be a reference cycle, left
+        for the garbage collector on every request served while a shadow runs.
+        """
+        return self._parts or (self,)
 
     @classmethod
     def joined(cls, memos: Sequence[Memo]) -> Memo | None:
@@ -44,7 +53,7 @@ class Memo:
         if len(parts) <= 1:
             return parts[0] if parts else None
         memo = cls()
-        memo.parts = parts
+        memo._parts = parts
         return memo
 
     def put(self, model: tuple, inputs: Sequence, outputs: Sequence) -> None:

@@ -113,6 +113,8 @@ def _merged(jobs: list[_Job], most: int = 1 << 30) -> list[_Job]:
 class ShadowEvaluator:
     """Observer of a FleetAgent that judges sampled requests with its shadow, off the hot path."""
 
+    LINGER = 0.05  # seconds the thread waits for more requests before judging (see _run)
+
     def __init__(
         self,
         agent: FleetAgent,
@@ -120,7 +122,7 @@ class ShadowEvaluator:
         *,
         max_queue: int = 1024,
         flips_per_minute: int = 60,
-        linger: float = 0.05,
+        linger: float | None = None,
         chunk: int = 64,
         rng: random.Random | None = None,
         clock: Callable[[], float] = time.time,
@@ -128,7 +130,7 @@ class ShadowEvaluator:
         self.agent = agent
         self.decision_log = decision_log
         self.flips_per_minute = max(0, flips_per_minute)
-        self.linger = max(0.0, linger)
+        self.linger = max(0.0, self.LINGER if linger is None else linger)
         self.chunk = max(1, chunk)  # requests judged per engine call (see _run)
         self._rng = rng or random.Random()
         self._clock = clock
