@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import gc
+import weakref
+
 import numpy as np
 from PIL import Image
 
@@ -109,3 +112,16 @@ def test_a_joined_memo_answers_for_the_stage_batches_it_joins():
     assert Memo.joined([prompts.memo]) is prompts.memo
     assert Memo.joined([]) is None
     assert len(replay.memos) == 2  # each recorded batch once
+
+
+def test_a_memo_is_freed_as_soon_as_its_request_is_done():
+    # One memo per request while a shadow runs: a reference cycle would leave each to the
+    # garbage collector, whose passes the serving threads then pay for.
+    memo = RecordingModels(Models()).memo
+    ref = weakref.ref(memo)
+    gc.disable()
+    try:
+        del memo
+        assert ref() is None
+    finally:
+        gc.enable()
