@@ -95,7 +95,7 @@ def compare(agent: FleetAgent, candidate, rate: float, args) -> tuple[float, flo
     # observes every served decision in both arms.
     log = DecisionLog(client=agent.client, policy="default", channel="production",
                       instance_id="bench", spool_dir=None).attach(agent)  # fmt: skip
-    shadow_eval = ShadowEvaluator(agent, log, linger=args.linger)
+    shadow_eval = ShadowEvaluator(agent, log, linger=args.linger, chunk=args.chunk)
     shadow_eval.start()
     off, on, off_cpu, on_cpu = [], [], [], []
     for round_ in range(args.rounds + 1):  # round 0 warms both arms up (and makes the plan)
@@ -134,6 +134,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--terms", type=int, default=10_000)
     parser.add_argument("--linger", type=float, default=ShadowEvaluator.LINGER)
+    parser.add_argument("--chunk", type=int, default=ShadowEvaluator.CHUNK)
     args = parser.parse_args()
     agent = make_agent(args.terms)
     candidate = compile_bundle(bundle(2, args.terms, Action.BLOCK))

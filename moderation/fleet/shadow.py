@@ -114,6 +114,7 @@ class ShadowEvaluator:
     """Observer of a FleetAgent that judges sampled requests with its shadow, off the hot path."""
 
     LINGER = 0.05  # seconds the thread waits for more requests before judging (see _run)
+    CHUNK = 64  # requests judged per engine call, the lock offered to serving in between
 
     def __init__(
         self,
@@ -123,7 +124,7 @@ class ShadowEvaluator:
         max_queue: int = 1024,
         flips_per_minute: int = 60,
         linger: float | None = None,
-        chunk: int = 64,
+        chunk: int | None = None,
         rng: random.Random | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -131,7 +132,7 @@ class ShadowEvaluator:
         self.decision_log = decision_log
         self.flips_per_minute = max(0, flips_per_minute)
         self.linger = max(0.0, self.LINGER if linger is None else linger)
-        self.chunk = max(1, chunk)  # requests judged per engine call (see _run)
+        self.chunk = max(1, self.CHUNK if chunk is None else chunk)  # per engine call
         self._rng = rng or random.Random()
         self._clock = clock
         self._queue: queue.Queue[_Job | None] = queue.Queue(maxsize=max(1, max_queue))
