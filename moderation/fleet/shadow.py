@@ -49,19 +49,23 @@ class _Job:
     times: tuple[float, ...] = ()  # when each was served, if they differ (merged jobs)
 
 
-def _fired(decision: Decision) -> dict[str, Action]:
+def _fired(results, skip: set[int]) -> dict[str, Action]:
     # A threshold on both modalities gives two results under one id: the rule's action is
     # the higher of the two (the image's must not hide the prompt's).
     fired: dict[str, Action] = {}
-    for r in decision.results:
-        if r.fired:
-            fired[r.rule_id] = max(fired.get(r.rule_id, r.action), r.action)
+    for r in results:
+        if r.fired and id(r) not in skip:
+            held = fired.get(r.rule_id)
+            fired[r.rule_id] = r.action if held is None or held < r.action else held
     return fired
 
 
 def differing_rules(enforced: Decision, shadow: Decision) -> list[str]:
     """The rule ids that fired in one decision only, or in both with another action."""
-    fired_e, fired_s = _fired(enforced), _fired(shadow)
+    # A result the shadow reused from the enforced run (moderation/engine/delta.py) is the
+    # same object in both: its rule cannot differ, so it is not looked at.
+    shared = {id(r) for r in shadow.results} & {id(r) for r in enforced.results}
+    fired_e, fired_s = _fired(enforced.results, shared), _fired(shadow.results, shared)
     return sorted(
         rule_id
         for rule_id in fired_e.keys() | fired_s.keys()
@@ -91,23 +95,27 @@ def shadow_of(shadow: Shadow, decision: Decision) -> dict[str, Any]:
 
 def _merged(jobs: list[_Job], most: int = 1 << 30) -> list[_Job]:
     """Jobs of the same shadow and minute joined into one (of at most `most` requests where
-    they allow it), in order."""
-    out: list[_Job] = []
+    they allow it), in order; linear in the requests (no tuple grown one job at a time)."""
+    groups: list[tuple[_Job, list[Served], list[float]]] = []
     for job in jobs:
-        last = out[-1] if out else None
+        first, served, times = groups[-1] if groups else (None, [], [])
         if (
-            last
-            and last.shadow is job.shadow
-            and int(last.decided_at // 60) == int(job.decided_at // 60)
-            and len(last.served) + len(job.served) <= most
+            first is not None
+            and first.shadow is job.shadow
+            and int(first.decided_at // 60) == int(job.decided_at // 60)
+            and len(served) + len(job.served) <= most
         ):
-            times = (last.times or (last.decided_at,) * len(last.served)) + (
-                job.times or (job.decided_at,) * len(job.served)
-            )
-            out[-1] = _Job(last.shadow, last.served + job.served, last.decided_at, times)
+            served += job.served
+            times += job.times or (job.decided_at,) * len(job.served)
         else:
-            out.append(job)
-    return out
+            groups.append(
+                (job, list(job.served), list(job.times or (job.decided_at,) * len(job.served)))
+            )
+    return [
+        job if len(served) == len(job.served) else
+        _Job(job.shadow, tuple(served), job.decided_at, tuple(times))
+        for job, served, times in groups
+    ]  # fmt: skip
 
 
 class ShadowEvaluator:
