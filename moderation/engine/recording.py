@@ -26,11 +26,35 @@ def _key(value: Any) -> Any:
 
 
 class Memo:
-    """What one enforced evaluation computed: rows and outputs by (model, what, input)."""
+    """What one enforced evaluation computed: rows and outputs by (model, what, input).
+
+    A memo made by `joined` stands for several (the stages of a staged evaluation, each
+    recorded on its own batch): `parts` are the memos it joins, itself for a plain one.
+    """
 
     def __init__(self) -> None:
         self.values: dict[tuple, Any] = {}
         self.kept: list[Any] = []  # the images keyed by id: alive as long as the memo
+        self._parts: tuple[Memo, ...] = ()  # of a joined memo
+
+    @property
+    def parts(self) -> tuple[Memo, ...]:
+        """The plain memos this one stands for (itself, unless joined).
+
+        Not stored for a plain memo: a memo holding itself would be a reference cycle, left
+        for the garbage collector on every request served while a shadow runs.
+        """
+        return self._parts or (self,)
+
+    @classmethod
+    def joined(cls, memos: Sequence[Memo]) -> Memo | None:
+        """One memo answering for all of `memos` (they are shared, not copied); None if none."""
+        parts = tuple({id(p): p for m in memos for p in m.parts}.values())
+        if len(parts) <= 1:
+            return parts[0] if parts else None
+        memo = cls()
+        memo._parts = parts
+        return memo
 
     def put(self, model: tuple, inputs: Sequence, outputs: Sequence) -> None:
         for value, out in zip(inputs, outputs, strict=False):
@@ -143,18 +167,18 @@ class ReplayingModels:
 
     def __init__(self, inner: Any, memos: Sequence[Memo]) -> None:
         self.inner = inner
-        self.memos = list(memos)
+        self.memos = list({id(p): p for m in memos for p in m.parts}.values())
+        # One dict for every memo: a lookup costs the same for one request or a thousand.
+        self._values: dict[tuple, Any] = {}
+        for memo in self.memos:
+            self._values.update(memo.values)
         self.extra_calls = 0
         self.extra_inputs = 0
         self.replayed = 0
         self._lock = threading.Lock()
 
     def lookup(self, key: tuple) -> Any:
-        for memo in self.memos:
-            value = memo.values.get(key)
-            if value is not None:
-                return value
-        return None
+        return self._values.get(key)
 
     def count_extra(self, inputs: int) -> None:
         with self._lock:

@@ -28,7 +28,7 @@ class Partial:
     results, in the same order, as evaluate_batch.
     """
 
-    __slots__ = ("item", "results", "timings", "calibrated", "stages")
+    __slots__ = ("item", "results", "timings", "calibrated", "stages", "memos")
 
     def __init__(self, item: Item) -> None:
         self.item = item
@@ -36,6 +36,9 @@ class Partial:
         self.timings = dict.fromkeys(STAGES, 0.0)
         self.calibrated = True
         self.stages: dict[str, str] = {}  # stage -> "ran" or why it was skipped
+        # The recorded model outputs of the stage batches it ran in, when its caller records
+        # them (moderation/engine/recording.py: a shadow judges on them); empty otherwise.
+        self.memos: list = []
 
     def action(self) -> Action:
         """The action of the results so far (allow when none fired)."""

@@ -135,7 +135,7 @@ class FleetAgent(AgentReports):
             models = RecordingModels(self.models)
         decisions = evaluate_batch(active.compiled, items, models=models)
         memo = models.memo if isinstance(models, RecordingModels) else None
-        self._notify(active, decisions, items, request_ids, encoded, memo)
+        self._notify(active, decisions, items, request_ids, encoded, [memo] * len(items))
         return decisions
 
     # The staged path (moderation.fleet.batching): the same engine, one stage at a time, so
@@ -149,8 +149,12 @@ class FleetAgent(AgentReports):
         return active, staged_items(active.compiled, items, models=self.models)
 
     def run_stage(self, active: Active, stage: str, partials: Sequence[Partial]) -> None:
-        """Run one engine stage (prompt, image, concepts) on partials begun on `active`."""
-        run_stage(active.compiled, stage, partials, models=self.models)
+        """Run one engine stage on partials begun on `active` (keeping outputs for a shadow)."""
+        recording = self.shadow_eval is not None and self._shadow is not None
+        models = RecordingModels(self.models) if recording else self.models
+        run_stage(active.compiled, stage, partials, models=models)
+        for p in partials if recording else ():
+            p.memos.append(models.memo)
 
     def finish_staged(
         self,
@@ -161,7 +165,8 @@ class FleetAgent(AgentReports):
     ) -> list[Decision]:
         """Return the decisions of finished partials and show them to the observers."""
         decisions = staged_decisions(active.compiled, partials)
-        self._notify(active, decisions, [p.item for p in partials], request_ids)
+        memos = [Memo.joined(p.memos) for p in partials]
+        self._notify(active, decisions, [p.item for p in partials], request_ids, memos=memos)
         return decisions
 
     def _require_active(self) -> Active:
@@ -180,17 +185,17 @@ class FleetAgent(AgentReports):
         items: Sequence[Item],
         request_ids: Sequence[str | None] | None,
         encoded: Sequence[bytes | None] | None = None,
-        memo: Memo | None = None,
+        memos: Sequence[Memo | None] | None = None,
     ) -> None:
         """Show served decisions to the observers; `encoded` are the images as sent, if known
         (the staged path gets decoded images, so the decision log hashes their pixels)."""
         if not self.observers:
             return
-        ids = list(request_ids) if request_ids is not None else [None] * len(items)
-        raws = list(encoded) if encoded is not None else [None] * len(items)
+        none = [None] * len(items)
+        ids, raws, memos = request_ids or none, encoded or none, memos or none
         served = [
             Served(active, d, it, rid, raw, memo)
-            for d, it, rid, raw in zip(decisions, items, ids, raws, strict=True)
+            for d, it, rid, raw, memo in zip(decisions, items, ids, raws, memos, strict=True)
         ]
         for observer in self.observers:
             try:

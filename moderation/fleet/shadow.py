@@ -10,10 +10,11 @@ Guarantees:
   requests on which it did. Requests whose action flipped become full records with the
   reason `shadow_flip` (at most `flips_per_minute`; the rest are only counted).
 
-The candidate reuses the model outputs the enforced run computed (check/check_batch record
-them, moderation/engine/recording.py) and calls the models only for what it alone needs,
-counted in stats(); requests served on the staged path are not recorded, so their shadow
-runs call the models (see docs/fleet-agent.md "Shadow").
+The candidate reuses the model outputs the enforced run computed (check_batch and the staged
+path's stages record them, moderation/engine/recording.py) and calls the models only for
+what it alone needs, counted in stats(). Only the candidate's rules that differ from the
+enforced bundle's are judged; the others' results are the enforced decision's
+(moderation/engine/delta.py; docs/fleet-agent.md "Shadow").
 """
 
 from __future__ import annotations
@@ -28,8 +29,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from moderation.engine.decision import Decision
-from moderation.engine.evaluate import evaluate_batch
+from moderation.engine.compiled import CompiledBundle
+from moderation.engine.decision import Action, Decision
+from moderation.engine.delta import DeltaPlan
 from moderation.engine.recording import ReplayingModels
 from moderation.fleet.agent import FleetAgent, Served, Shadow
 from moderation.fleet.decision_records import Kept, kept_size
@@ -47,10 +49,23 @@ class _Job:
     times: tuple[float, ...] = ()  # when each was served, if they differ (merged jobs)
 
 
+def _fired(results, skip: set[int]) -> dict[str, Action]:
+    # A threshold on both modalities gives two results under one id: the rule's action is
+    # the higher of the two (the image's must not hide the prompt's).
+    fired: dict[str, Action] = {}
+    for r in results:
+        if r.fired and id(r) not in skip:
+            held = fired.get(r.rule_id)
+            fired[r.rule_id] = r.action if held is None or held < r.action else held
+    return fired
+
+
 def differing_rules(enforced: Decision, shadow: Decision) -> list[str]:
     """The rule ids that fired in one decision only, or in both with another action."""
-    fired_e = {r.rule_id: r.action for r in enforced.results if r.fired}
-    fired_s = {r.rule_id: r.action for r in shadow.results if r.fired}
+    # A result the shadow reused from the enforced run (moderation/engine/delta.py) is the
+    # same object in both: its rule cannot differ, so it is not looked at.
+    shared = {id(r) for r in shadow.results} & {id(r) for r in enforced.results}
+    fired_e, fired_s = _fired(enforced.results, shared), _fired(shadow.results, shared)
     return sorted(
         rule_id
         for rule_id in fired_e.keys() | fired_s.keys()
@@ -78,27 +93,36 @@ def shadow_of(shadow: Shadow, decision: Decision) -> dict[str, Any]:
     }
 
 
-def _merged(jobs: list[_Job]) -> list[_Job]:
-    """Jobs of the same shadow and minute joined into one, in order."""
-    out: list[_Job] = []
+def _merged(jobs: list[_Job], most: int = 1 << 30) -> list[_Job]:
+    """Jobs of the same shadow and minute joined into one (of at most `most` requests where
+    they allow it), in order; linear in the requests (no tuple grown one job at a time)."""
+    groups: list[tuple[_Job, list[Served], list[float]]] = []
     for job in jobs:
-        last = out[-1] if out else None
+        first, served, times = groups[-1] if groups else (None, [], [])
         if (
-            last
-            and last.shadow is job.shadow
-            and int(last.decided_at // 60) == int(job.decided_at // 60)
+            first is not None
+            and first.shadow is job.shadow
+            and int(first.decided_at // 60) == int(job.decided_at // 60)
+            and len(served) + len(job.served) <= most
         ):
-            times = (last.times or (last.decided_at,) * len(last.served)) + (
-                job.times or (job.decided_at,) * len(job.served)
-            )
-            out[-1] = _Job(last.shadow, last.served + job.served, last.decided_at, times)
+            served += job.served
+            times += job.times or (job.decided_at,) * len(job.served)
         else:
-            out.append(job)
-    return out
+            groups.append(
+                (job, list(job.served), list(job.times or (job.decided_at,) * len(job.served)))
+            )
+    return [
+        job if len(served) == len(job.served) else
+        _Job(job.shadow, tuple(served), job.decided_at, tuple(times))
+        for job, served, times in groups
+    ]  # fmt: skip
 
 
 class ShadowEvaluator:
     """Observer of a FleetAgent that judges sampled requests with its shadow, off the hot path."""
+
+    LINGER = 0.05  # seconds the thread waits for more requests before judging (see _run)
+    CHUNK = 64  # requests judged per engine call, the lock offered to serving in between
 
     def __init__(
         self,
@@ -107,14 +131,16 @@ class ShadowEvaluator:
         *,
         max_queue: int = 1024,
         flips_per_minute: int = 60,
-        linger: float = 0.05,
+        linger: float | None = None,
+        chunk: int | None = None,
         rng: random.Random | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.agent = agent
         self.decision_log = decision_log
         self.flips_per_minute = max(0, flips_per_minute)
-        self.linger = max(0.0, linger)
+        self.linger = max(0.0, self.LINGER if linger is None else linger)
+        self.chunk = max(1, self.CHUNK if chunk is None else chunk)  # per engine call
         self._rng = rng or random.Random()
         self._clock = clock
         self._queue: queue.Queue[_Job | None] = queue.Queue(maxsize=max(1, max_queue))
@@ -134,6 +160,10 @@ class ShadowEvaluator:
         self.extra_model_calls = 0
         self.extra_model_inputs = 0
         self.last_error: str | None = None
+        # The candidate's rules judged per request (the others' results are the enforced
+        # run's: moderation/engine/delta.py), for the pair last judged.
+        self.rules_run: int | None = None
+        self._plans: dict[tuple[str, str], DeltaPlan] = {}
 
     def attach(self) -> ShadowEvaluator:
         """Observe the agent's served decisions and show these stats in its health()."""
@@ -199,8 +229,11 @@ class ShadowEvaluator:
                     stop = True
                     break
                 jobs.append(more)
-            for merged in _merged(jobs):
+            for merged in _merged(jobs, self.chunk):
                 self.process(merged)
+                # Let the serving threads take the interpreter lock between chunks, rather
+                # than wait out the switch interval behind a long pure-Python loop.
+                time.sleep(0)
             for _ in range(len(jobs) + stop):
                 self._queue.task_done()
             if stop:
@@ -222,13 +255,40 @@ class ShadowEvaluator:
                 self.process(job)
             self._queue.task_done()
 
+    def plan(self, enforced: CompiledBundle, candidate: CompiledBundle) -> DeltaPlan:
+        """The delta plan of a pair of bundles, made once (the last few pairs are kept)."""
+        key = (enforced.sha256, candidate.sha256)
+        plan = self._plans.get(key)
+        if plan is None:
+            if len(self._plans) >= 4:
+                self._plans.clear()
+            plan = self._plans[key] = DeltaPlan(enforced, candidate)
+        return plan
+
+    def _judge(self, job: _Job, models: ReplayingModels) -> list[Decision]:
+        """The shadow's decisions, in order; runs of requests served by one bundle share a call."""
+        decisions: list[Decision] = []
+        start = 0
+        while start < len(job.served):
+            active = job.served[start].active
+            end = start
+            while end < len(job.served) and job.served[end].active is active:
+                end += 1
+            run = job.served[start:end]
+            plan = self.plan(active.compiled, job.shadow.compiled)
+            self.rules_run = plan.rules_run
+            decisions += plan.decisions(
+                [s.item for s in run], [s.decision for s in run], models=models
+            )
+            start = end
+        return decisions
+
     def process(self, job: _Job) -> None:
         """Judge one job with its shadow and hand counts and flips to the decision log."""
         memos = list({id(s.memo): s.memo for s in job.served if s.memo is not None}.values())
         models = ReplayingModels(self.agent.models, memos)
         try:
-            items = [s.item for s in job.served]
-            decisions = evaluate_batch(job.shadow.compiled, items, models=models)
+            decisions = self._judge(job, models)
         except Exception as exc:
             self.failures += len(job.served)
             self.last_error = f"{type(exc).__name__}: {exc}"
@@ -287,5 +347,6 @@ class ShadowEvaluator:
             "replayed_inputs": self.replayed_inputs,
             "extra_model_calls": self.extra_model_calls,
             "extra_model_inputs": self.extra_model_inputs,
+            "rules_run": self.rules_run,
             "last_error": self.last_error,
         }

@@ -1,4 +1,5 @@
-"""The demo's publishing side: version 1 on staging and production, and a token for an agent."""
+"""The demo's publishing side: version 1 on staging and production, a stricter version 2
+shadowed on production, and a token for an agent."""
 
 import shlex
 import sys
@@ -11,11 +12,17 @@ from policy_admin.bundles import signing
 from policy_admin.fleet.services import fleet_token_create, fleet_token_revoke
 from policy_admin.models import FleetToken, Policy, PolicyVersion
 from policy_admin.services.publishing import channel_promote, policy_publish
+from policy_admin.services.rules import keyword_set_save
 from policy_admin.services.sampling import sampling_save
+from policy_admin.services.shadow import shadow_set
 
 DEMO_AGENT = "demo agent"
 DEMO_AUDIT_SHARE = 0.1
 CHANNELS = ("staging", "production")
+# The keyword sets that review in version 1 and block in the shadowed candidate: the demo
+# traffic's drug and weapon prompts flip from review to block.
+STRICTER = ("Drugs", "Weapons")
+DEMO_SHADOW_RATE = 1.0
 
 
 @dataclass(frozen=True)
@@ -25,6 +32,7 @@ class DemoFleet:
     version: PolicyVersion
     token: FleetToken
     secret: str
+    shadow: PolicyVersion | None = None
 
 
 def seed_fleet(*, policy: Policy, publisher, admin) -> DemoFleet:
@@ -46,7 +54,30 @@ def seed_fleet(*, policy: Policy, publisher, admin) -> DemoFleet:
     token, secret = fleet_token_create(
         tenant=policy.tenant, actor=admin, name=DEMO_AGENT, policies=[policy]
     )
-    return DemoFleet(version, token, secret)
+    return DemoFleet(version, token, secret, seed_shadow(policy=policy, publisher=publisher))
+
+
+def seed_shadow(*, policy: Policy, publisher) -> PolicyVersion:
+    """Make the draft stricter (the STRICTER sets block instead of review), publish it as the
+    next version and shadow it on every production request, so that the demo agent's
+    traffic shows flips on the channel's shadow page within a minute or two."""
+    for keyword_set in policy.keyword_sets.filter(name__in=STRICTER).order_by("name"):
+        policy.refresh_from_db(fields=["revision"])
+        keyword_set_save(
+            policy=policy, actor=publisher, revision=policy.revision,
+            keyword_set=keyword_set, action="block",
+        )  # fmt: skip
+    policy.refresh_from_db(fields=["revision"])
+    names = " and ".join(STRICTER)
+    candidate = policy_publish(
+        policy=policy, actor=publisher, revision=policy.revision,
+        note=f"Demo: {names} block instead of review (shadowed on production)",
+    )  # fmt: skip
+    shadow_set(
+        policy=policy, actor=publisher, channel="production", number=candidate.number,
+        rate=DEMO_SHADOW_RATE,
+    )  # fmt: skip
+    return candidate
 
 
 def _agent_parts(demo: DemoFleet, server: str, channel: str) -> tuple[Path, str, list[str]]:

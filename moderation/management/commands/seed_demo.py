@@ -117,6 +117,8 @@ class Command(BaseCommand):
         command = agent_command(demo=demo, server=server)
         self.stdout.write(
             f"Published {policy.name} v{demo.version.number} to staging and production.\n"
+            f"Shadowing the stricter v{demo.shadow.number} on every production request: "
+            f"its flips show on {channels}shadow/\n"
             f"Demo fleet token (new on every run, shown once): {demo.secret}"
         )
         if script:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import gc
+import weakref
+
 import numpy as np
 from PIL import Image
 
 from moderation.engine.models.base import ModelPin
-from moderation.engine.recording import RecordingModels, ReplayingModels
+from moderation.engine.recording import Memo, RecordingModels, ReplayingModels
 
 
 class CountingText:
@@ -91,3 +94,34 @@ def test_nothing_recorded_calls_the_models_and_counts_it():
     replay = ReplayingModels(models, [])
     replay.text_encoder().encode(["x"])
     assert (replay.extra_calls, replay.extra_inputs, replay.replayed) == (1, 1, 0)
+
+
+def test_a_joined_memo_answers_for_the_stage_batches_it_joins():
+    models = Models()
+    prompts, images = RecordingModels(models), RecordingModels(models)
+    prompts.text_encoder().encode(["a"])
+    seen = Image.new("RGB", (30, 10))
+    images.scorers("image")[0].score([seen])
+    joined = Memo.joined([prompts.memo, images.memo])
+    replay = ReplayingModels(models, [joined, Memo.joined([prompts.memo])])
+
+    replay.text_encoder().encode(["a"])
+    replay.scorers("image")[0].score([seen])
+
+    assert (replay.extra_calls, replay.replayed) == (0, 2)
+    assert Memo.joined([prompts.memo]) is prompts.memo
+    assert Memo.joined([]) is None
+    assert len(replay.memos) == 2  # each recorded batch once
+
+
+def test_a_memo_is_freed_as_soon_as_its_request_is_done():
+    # One memo per request while a shadow runs: a reference cycle would leave each to the
+    # garbage collector, whose passes the serving threads then pay for.
+    memo = RecordingModels(Models()).memo
+    ref = weakref.ref(memo)
+    gc.disable()
+    try:
+        del memo
+        assert ref() is None
+    finally:
+        gc.enable()

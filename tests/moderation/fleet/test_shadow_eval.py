@@ -136,7 +136,7 @@ def test_a_failing_shadow_evaluation_is_counted_not_raised(monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("cuda out of memory")
 
-    monkeypatch.setattr("moderation.fleet.shadow.evaluate_batch", broken)
+    monkeypatch.setattr("moderation.engine.delta.coerce_item", broken)
     shadow_eval.observe([served(active(version=3), "a cat")])
     shadow_eval.drain()
 

@@ -1,5 +1,6 @@
 """`manage.py seed_demo` builds a realistic example through the real services, repeatably."""
 
+import dataclasses
 import re
 import subprocess
 
@@ -7,6 +8,8 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
+from moderation.engine.decision import Action
+from moderation.engine.evaluate import evaluate
 from policy_admin.models import (
     FleetInstance,
     FleetToken,
@@ -39,6 +42,10 @@ def test_seed_demo_creates_people_policy_and_floor(capsys, media):
         ("production", 1),
         ("staging", 1),
     ]
+    production = policy.channels.get(name="production")
+    assert (production.shadow_version.number, production.shadow_rate) == (2, 1.0)
+    assert policy.channels.get(name="staging").shadow_version is None
+    assert "Shadowing the stricter v2 on every production request" in out
     reports = KeywordRobustnessReport.objects.filter(keyword_set__policy=policy)
     assert reports.count() == policy.keyword_sets.filter(term_count__gt=0).count() > 0
     assert {r.status for r in reports} == {KeywordRobustnessReport.Status.SUCCEEDED}
@@ -154,3 +161,42 @@ def test_seed_demo_fills_a_review_queue_and_labels_the_audit_for_the_quality_pag
     assert 0.5 < flagged.value < 1.0
     assert flagged.low < flagged.value < flagged.high
     assert figures.estimates["block"].precision.n > 0
+
+
+def test_seed_demo_shadows_a_stricter_version_that_flips_the_demo_traffic(media):
+    from moderation.fleet.traffic import FLAGGED
+    from policy_admin.bundles.stored import version_bundle
+    from policy_admin.models import AuditEvent
+
+    call_command("seed_demo", password="demo-password-1", no_suite=True)
+    policy = Policy.objects.get(tenant__slug="acme", slug="default")
+    production = policy.channels.get(name="production")
+    enforced = version_bundle(production.version)
+    candidate = version_bundle(production.shadow_version)
+
+    actions = {ks.name: ks.action.value for ks in candidate.keyword_sets}
+    assert {ks.name: ks.action.value for ks in enforced.keyword_sets} == {
+        **actions, "Drugs": "review", "Weapons": "review",
+    }  # fmt: skip
+    assert (actions["Drugs"], actions["Weapons"]) == ("block", "block")
+    flips = [p for p in FLAGGED if keyword_action(enforced, p) != keyword_action(candidate, p)]
+    assert len(flips) >= 3  # the demo traffic's drug and weapon prompts
+    assert {(keyword_action(enforced, p), keyword_action(candidate, p)) for p in flips} == {
+        (Action.REVIEW, Action.BLOCK)
+    }
+    assert AuditEvent.objects.filter(target_type="shadow", verb="create").count() == 1
+
+
+class NoModels:
+    """Keyword rules need no model: pins are not checked for them here."""
+
+    def check_pins(self, required):
+        pass
+
+
+def keyword_action(bundle, prompt):
+    """The action of `bundle`'s keyword sets alone on `prompt`."""
+    keywords = dataclasses.replace(
+        bundle, thresholds=(), embedding_sets=(), concepts=(), classifiers=()
+    )
+    return evaluate(keywords, prompt=prompt, models=NoModels()).action

@@ -1,0 +1,157 @@
+"""Judge a candidate bundle on inputs another bundle judged, running only the rules that differ.
+
+Every rule's result depends on the rule, the input and the model outputs it reads, never on
+the other rules (evaluate.py judges each on its own). So where the candidate holds a rule
+identical to the enforced bundle's (same kind, id and definition, and the same category
+outputs, encoder pins and dimensions), the enforced decision's result for that rule is the
+candidate's result too. `DeltaPlan` finds those rules once per pair of bundles and puts the
+others in a small bundle (`delta`) that evaluate_batch's stages judge; the candidate's decision is
+both sets of results, in the order a full evaluation of the candidate gives them.
+
+Shadow mode (moderation/fleet/shadow.py) uses it: a stricter draft differs from the enforced
+version in a few rules, so judging it costs those rules, not the whole policy again.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from moderation.engine.bundle.types import Bundle
+from moderation.engine.compiled import CompiledBundle, compile_bundle
+from moderation.engine.decision import Decision, RuleResult
+from moderation.engine.evaluate import PIPELINE, _Run
+from moderation.engine.inputs import coerce_item
+from moderation.engine.providers import ModelProvider
+
+# The bundle's rule collections and the kind their results carry.
+PARTS = {
+    "keyword_sets": "keyword",
+    "embedding_sets": "embedding",
+    "thresholds": "category",
+    "classifiers": "classifier",
+    "concepts": "concept",
+}
+
+
+def same_rule(a: Any, b: Any) -> bool:
+    """Whether two rule definitions are equal field by field (vectors compared exactly)."""
+    if type(a) is not type(b):
+        return False
+    for f in dataclasses.fields(a):
+        x, y = getattr(a, f.name), getattr(b, f.name)
+        if isinstance(x, np.ndarray) or isinstance(y, np.ndarray):
+            if not (
+                isinstance(x, np.ndarray)
+                and isinstance(y, np.ndarray)
+                and x.shape == y.shape
+                and x.dtype == y.dtype
+                and np.array_equal(x, y)
+            ):
+                return False
+        elif x != y:
+            return False
+    return True
+
+
+def _reads_same(part: str, rule: Any, enforced: Bundle, candidate: Bundle) -> bool:
+    """Whether the rule reads the same model outputs in both bundles."""
+    if part == "keyword_sets":
+        return True
+    if dict(enforced.pins) != dict(candidate.pins) or dict(enforced.dims) != dict(candidate.dims):
+        return False
+    if part == "thresholds":
+        return enforced.category_outputs.get(rule.category) == candidate.category_outputs.get(
+            rule.category
+        )
+    return True
+
+
+def _unique_ids(rules: Sequence[Any]) -> bool:
+    return len({r.id for r in rules}) == len(rules)
+
+
+def result_order(compiled: CompiledBundle) -> dict[tuple[str, str, str], int]:
+    """The position of each (kind, rule id, modality) in a full evaluation's results."""
+    keys: list[tuple[str, str, str]] = []
+    keys += [("keyword", ks.id, "prompt") for ks in compiled.bundle.keyword_sets]
+    for stacked in compiled.embedding.values():
+        keys += [("embedding", es.id, "prompt") for es in stacked.sets]
+    for modality in ("prompt", "image"):
+        keys += [("category", t.id, modality) for t in compiled.thresholds(modality)]
+        for (target, _), stacked in compiled.classifiers.items():
+            if target == modality:
+                keys += [("classifier", c.id, target) for c in stacked.classifiers]
+    for stacked in compiled.concepts.values():
+        keys += [("concept", c.id, "image") for c in stacked.concepts]
+    return {key: i for i, key in enumerate(keys)}
+
+
+class DeltaPlan:
+    """How to judge `candidate` on what `enforced` judged: results to reuse, rules to run."""
+
+    def __init__(self, enforced: CompiledBundle, candidate: CompiledBundle) -> None:
+        e, c = enforced.bundle, candidate.bundle
+        self.enforced_sha256 = enforced.sha256
+        self.candidate = candidate
+        reused: set[tuple[str, str]] = set()
+        changed: dict[str, tuple] = {}
+        for part, kind in PARTS.items():
+            ours, theirs = getattr(c, part), getattr(e, part)
+            if not (_unique_ids(ours) and _unique_ids(theirs)):
+                changed[part] = ours  # ids do not name one rule each: judge them all
+                continue
+            by_id = {r.id: r for r in theirs}
+            kept = [
+                r
+                for r in ours
+                if r.id in by_id and same_rule(by_id[r.id], r) and _reads_same(part, r, e, c)
+            ]
+            reused |= {(kind, r.id) for r in kept}
+            changed[part] = tuple(r for r in ours if (kind, r.id) not in reused)
+        self.reused = frozenset(reused)
+        self.rules_run = sum(len(rules) for rules in changed.values())
+        self.delta: CompiledBundle | None = None
+        if self.rules_run:
+            self.delta = compile_bundle(dataclasses.replace(c, **changed))
+        self._order = result_order(candidate)
+
+    def decisions(
+        self, items: Sequence[Any], enforced: Sequence[Decision], *, models: ModelProvider
+    ) -> list[Decision]:
+        """The candidate's decision on each item, given the enforced decision on the same item.
+
+        `models` answers the changed rules (a ReplayingModels gives them the enforced run's
+        outputs); the decisions carry the candidate's stamp.
+        """
+        if len(items) != len(enforced):
+            raise ValueError(f"{len(items)} items but {len(enforced)} enforced decisions")
+        fresh = self._fresh(items, models)
+        stamp, order = self.candidate.stamp, self._order
+        out = []
+        for old, (results, calibrated) in zip(enforced, fresh, strict=True):
+            kept = [r for r in old.results if (r.kind, r.rule_id) in self.reused]
+            merged = kept + results
+            merged.sort(key=lambda r: order.get((r.kind, r.rule_id, r.modality), len(order)))
+            calibrated = calibrated and (old.calibrated or not kept)
+            # Timings stay empty: what the shadow costs is not what a full evaluation costs.
+            out.append(
+                Decision.from_results(merged, timings_ms={}, stamp=stamp, calibrated=calibrated)
+            )
+        return out
+
+    def _fresh(
+        self, items: Sequence[Any], models: ModelProvider
+    ) -> list[tuple[list[RuleResult], bool]]:
+        """The changed rules' results and calibration per item (evaluate_batch's stages)."""
+        if self.delta is None:
+            models.check_pins(self.candidate.bundle.pins)
+            return [([], True) for _ in items]
+        models.check_pins(self.delta.bundle.pins)
+        run = _Run(self.delta, [coerce_item(item, i) for i, item in enumerate(items)], models)
+        for stage in PIPELINE:
+            run.stage(stage)
+        return list(zip(run.results, run.calibrated, strict=True))
