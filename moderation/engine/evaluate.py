@@ -17,6 +17,7 @@ import numpy as np
 
 from moderation.engine.bundle.types import Bundle, CategoryThreshold
 from moderation.engine.compiled import CompiledBundle, compile_bundle
+from moderation.engine.conditions import condition_result, image_thresholds
 from moderation.engine.decision import Action, Decision, RuleResult
 from moderation.engine.embedding_rules import explain as explain_embedding
 from moderation.engine.embedding_rules import unit_rows
@@ -80,6 +81,7 @@ class _Run:
             self.embeddings()
             self.categories("prompt")
             self.classifiers("prompt")
+            self.conditions()
         elif stage == "image":
             self.categories("image")
             self.classifiers("image")
@@ -177,14 +179,16 @@ class _Run:
         """Run each needed scorer once on the batch and compare category scores to thresholds."""
         thresholds = self.compiled.thresholds(modality)
         rows = [i for i, it in enumerate(self.items) if _input(it, modality) is not None]
-        if not thresholds or not rows:
+        conditioned = modality == "image" and bool(self.compiled.bundle.conditions)
+        if not (thresholds or conditioned) or not rows:
             return
         active = [i for i in rows if modality == "image" or has_content(self.items[i].prompt)]
         start = time.perf_counter()
         outputs, calibrated = self._score(modality, active)
         mapping = self.compiled.bundle.category_outputs
         for i in rows:
-            for t in thresholds:
+            own = image_thresholds(self.compiled.bundle, thresholds, self.results[i])
+            for t in own if conditioned else thresholds:
                 names = mapping[t.category].for_modality(modality)
                 if i not in outputs:
                     result = _skipped("category", t, _lowest(t)[1], name=_threshold_name(t))
@@ -218,6 +222,24 @@ class _Run:
                 merged[i].update({n: scores.get(n, 0.0) for n in scorer.outputs if n in needed})
         calibrated = all(getattr(s, "calibrated", True) for s in scorers)
         return merged, calibrated
+
+    def conditions(self) -> None:
+        """Judge every conditional rule on each prompt's results (and prompt scores)."""
+        bundle = self.compiled.bundle
+        rows = [i for i, it in enumerate(self.items) if it.prompt is not None]
+        if not bundle.conditions or not rows:
+            return
+        active = [i for i in rows if has_content(self.items[i].prompt)]
+        scored = any(c.when.kind == "category" for c in bundle.conditions)
+        outputs, calibrated = self._score("prompt", active) if scored else ({}, True)
+        for i in rows:
+            found = [
+                condition_result(bundle, c, self.results[i], outputs.get(i))
+                for c in bundle.conditions
+            ]
+            self.results[i].extend(found)
+            if i in outputs and not calibrated:
+                self.calibrated[i] = False
 
     def concepts(self) -> None:
         """Encode every image in one call and score every concept."""
@@ -363,5 +385,7 @@ def _category_result(
         "review_at": t.review_at,
         "block_at": t.block_at,
     }
+    if getattr(t, "changes", None):
+        explanation["condition"] = t.changes  # which conditions set it, each level from → to
     return RuleResult("category", t.id, _threshold_name(t), modality, action, fired, score,
                       threshold, explanation)  # fmt: skip

@@ -60,9 +60,12 @@ def stage_needed(bundle: Bundle | CompiledBundle, stage: str, item: Item) -> boo
             or compiled.embedding
             or compiled.thresholds("prompt")
             or "prompt" in targets
+            or compiled.bundle.conditions
         )
     if stage == "image":
-        return item.image is not None and bool(compiled.thresholds("image") or "image" in targets)
+        return item.image is not None and bool(
+            compiled.thresholds("image") or "image" in targets or compiled.bundle.conditions
+        )
     if stage == "concepts":
         return item.image is not None and bool(compiled.concepts)
     raise ValueError(f"unknown stage {stage!r}; use one of {', '.join(PIPELINE)}")

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass, field
 
-KIND_ORDER = ("keyword", "embedding", "concept", "classifier", "category")
+KIND_ORDER = ("keyword", "embedding", "concept", "classifier", "category", "condition")
 
 
 @dataclass
