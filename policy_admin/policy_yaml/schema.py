@@ -5,6 +5,7 @@ import re
 from kernel.errors import ApplicationError
 from moderation.engine.match_options import OPTION_NAMES, MatchOptions
 from policy_admin.models import FloorCategory, Policy
+from policy_admin.policy_yaml.conditions import MAX_CONDITIONS, check_conditions
 from policy_admin.policy_yaml.document import SCHEMA_VERSION
 from policy_admin.policy_yaml.fields import (
     ACTIONS,
@@ -53,6 +54,7 @@ TOP = {
             "keywords": mappings(MAX_KEYWORD_SETS),
             "embeddings": mappings(MAX_EMBEDDING_SETS),
             "concepts": mappings(MAX_CONCEPTS),
+            "conditions": mappings(MAX_CONDITIONS),
         },
     ),
 }
@@ -102,6 +104,11 @@ def validate(data) -> tuple[dict | None, list[Problem]]:
     }
     for kind, check in checks.items():
         rules[kind] = check(rules.get(kind) or [], join("rules", kind), problems)
+    floors = list(FloorCategory.objects.all())
+    where = join("rules", "conditions")
+    rules["conditions"] = check_conditions(
+        rules.get("conditions") or [], rules, where, problems, floors
+    )
     return document, problems
 
 
