@@ -26,12 +26,17 @@ class ConditionalRule(PolicyRule):
     )
     name = models.CharField(max_length=120)
     when = models.CharField(max_length=16, choices=When.choices)
-    # PROTECT: deleting a set a condition reads is refused with the condition named.
+    # RESTRICT: deleting a set a condition reads is refused with the condition named, but
+    # deleting the policy (which cascades to both) is not.
     keyword_set = models.ForeignKey(
-        KeywordRuleSet, null=True, blank=True, on_delete=models.PROTECT, related_name="conditions"
+        KeywordRuleSet, null=True, blank=True, on_delete=models.RESTRICT, related_name="conditions"
     )
     embedding_set = models.ForeignKey(
-        EmbeddingRuleSet, null=True, blank=True, on_delete=models.PROTECT, related_name="conditions"
+        EmbeddingRuleSet,
+        null=True,
+        blank=True,
+        on_delete=models.RESTRICT,
+        related_name="conditions",
     )
     category = models.CharField(max_length=60, blank=True)
     at_least = models.FloatField(null=True, blank=True, validators=unit_interval)

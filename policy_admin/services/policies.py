@@ -125,8 +125,8 @@ def rule_delete(*, policy: Policy, rule: models.Model, actor, revision: int | No
     )
     try:
         rule.delete()
-    except models.ProtectedError as error:
-        users = ", ".join(f"“{obj}”" for obj in error.protected_objects)
+    except models.RestrictedError as error:
+        users = ", ".join(f"“{obj}”" for obj in error.restricted_objects)
         raise ConflictError(
             f"{rule._meta.verbose_name.capitalize()} {rule} is read by the conditional rule(s) "
             f"{users}; change or delete those first."

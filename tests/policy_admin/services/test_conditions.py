@@ -110,3 +110,13 @@ def test_delete_is_audited(policy, editor):
     conditions.condition_delete(condition=condition, actor=editor, revision=policy.revision)
     assert not ConditionalRule.objects.exists()
     assert AuditEvent.objects.filter(verb="delete", target_type="conditional rule").exists()
+
+
+def test_deleting_the_policy_takes_its_conditions_and_sets_with_it(policy, editor):
+    from policy_admin.services import policies
+
+    minors = KeywordRuleSetFactory(policy=policy, name="Minors")
+    save(policy, editor, when="keyword_set", keyword_set=minors)
+    policies.policy_delete(policy=policy, actor=editor, revision=policy.revision)
+    assert not ConditionalRule.objects.exists()
+    assert not type(minors).objects.filter(pk=minors.pk).exists()
