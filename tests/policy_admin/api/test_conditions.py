@@ -88,3 +88,22 @@ def test_viewer_reads_but_cannot_write(api_client, policy, viewer):
     api_client.force_authenticate(viewer)
     assert api_client.get(url(condition.pk)).status_code == 200
     assert api_client.patch(url(condition.pk), {"revision": 1}, format="json").status_code == 403
+
+
+def test_condition_list_query_count_does_not_grow(api_client, policy, editor):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    api_client.force_authenticate(editor)
+    ConditionalRuleFactory(policy=policy)
+    with CaptureQueriesContext(connection) as few:
+        assert api_client.get(url()).status_code == 200
+    for _ in range(4):
+        keyword_set = KeywordRuleSetFactory(policy=policy)
+        ConditionalRuleFactory(
+            policy=policy, when="keyword_set", keyword_set=keyword_set, category="",
+            at_least=None,
+        )  # fmt: skip
+    with CaptureQueriesContext(connection) as many:
+        assert api_client.get(url()).json()["count"] == 5
+    assert len(many) == len(few)

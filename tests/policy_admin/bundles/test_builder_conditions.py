@@ -114,3 +114,20 @@ def test_a_condition_on_an_empty_keyword_set_is_left_out_of_a_test(policy, model
     ]
     with pytest.raises(ApplicationError, match="which has no terms yet"):
         bundle_build(policy=policy, models=models, strict=True)
+
+
+def test_the_version_diff_names_a_changed_condition(policy, models, editor):
+    from policy_admin.bundles.diff import bundle_diff
+    from policy_admin.services import conditions
+
+    row = ConditionalRuleFactory(policy=policy, name="Minor signal")
+    before = bundle_build(policy=policy, models=models).bundle
+    row.policy = policy
+    conditions.condition_save(
+        policy=policy, actor=editor, revision=policy.revision, condition=row,
+        image_thresholds=[{"category": "nudity", "review_at": 0.1, "block_at": 0.3}],
+    )  # fmt: skip
+    after = bundle_build(policy=policy, models=models).bundle
+    [change] = bundle_diff(before, after).changed
+    assert (change.kind, change.name) == ("conditional rule", "Minor signal")
+    assert change.fields == {"nudity (image)": ("review 0.2 · block 0.3", "review 0.1 · block 0.3")}
