@@ -187,8 +187,12 @@ class _Run:
         outputs, calibrated = self._score(modality, active)
         mapping = self.compiled.bundle.category_outputs
         for i in rows:
-            own = image_thresholds(self.compiled.bundle, thresholds, self.results[i])
-            for t in own if conditioned else thresholds:
+            own = (
+                image_thresholds(self.compiled.bundle, thresholds, self.results[i])
+                if conditioned
+                else thresholds
+            )
+            for t in own:
                 names = mapping[t.category].for_modality(modality)
                 if i not in outputs:
                     result = _skipped("category", t, _lowest(t)[1], name=_threshold_name(t))
