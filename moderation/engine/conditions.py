@@ -47,7 +47,8 @@ def condition_result(
 ) -> RuleResult:
     """Judge one condition on a request's prompt results (and prompt scores, for categories)."""
     when = rule.when
-    explanation = {"when": _describe(when), "thresholds": _planned(bundle, rule)}
+    described, planned = _plans(bundle)[rule.id]
+    explanation = {"when": described, "thresholds": planned}
     if when.kind == "category":
         names = bundle.category_outputs[when.category].prompt
         if scores is None:
@@ -70,12 +71,12 @@ def condition_result(
 
 def image_thresholds(
     bundle: Bundle, thresholds: Sequence[CategoryThreshold], results: Sequence[RuleResult]
-) -> list[CategoryThreshold]:
+) -> Sequence[CategoryThreshold]:
     """The image thresholds of one request: the bundle's, with fired conditions applied."""
-    fired = {r.rule_id for r in results if r.kind == "condition" and r.fired}
+    fired = {r.rule_id for r in results if r.fired and r.kind == "condition"}
+    if not fired:
+        return thresholds
     rules = [c for c in bundle.conditions if c.id in fired]
-    if not rules:
-        return list(thresholds)
     wanted = _strictest(rules)
     out = [
         _replaced(t, t.id, wanted[t.category]) if t.category in wanted else t for t in thresholds
@@ -117,6 +118,15 @@ def _replaced(base, rule_id: str, chosen: dict, category: str | None = None):
         source=base.source if base else "policy",
         changes=changes,
     )
+
+
+def _plans(bundle: Bundle) -> dict[str, tuple[dict, list[dict]]]:
+    """Each condition's signal and planned changes, worked out once per bundle (read-only)."""
+    plans = bundle.__dict__.get("_condition_plans")
+    if plans is None:
+        plans = {c.id: (_describe(c.when), _planned(bundle, c)) for c in bundle.conditions}
+        object.__setattr__(bundle, "_condition_plans", plans)
+    return plans
 
 
 def _describe(when) -> dict:
