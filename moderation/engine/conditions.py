@@ -58,7 +58,10 @@ def condition_result(
             explanation["category_score"] = score
         fired, threshold = scores is not None and score >= when.at_least, when.at_least
     else:
-        source = next((r for r in results if r.rule_id == when.rule), None)
+        # The set as it judged the prompt (a set may judge other modalities too).
+        source = next(
+            (r for r in results if r.rule_id == when.rule and r.modality == "prompt"), None
+        )
         fired = source is not None and source.fired
         score = source.score if source is not None else 0.0
         threshold = source.threshold if source is not None else None
