@@ -21,6 +21,7 @@ from collections.abc import Sequence
 
 from moderation.engine.bundle.types import Bundle, CategoryThreshold, ConditionalRule
 from moderation.engine.decision import Action, RuleResult
+from moderation.engine.inputs import has_content
 
 _LEVELS = ("review_at", "block_at")
 
@@ -40,6 +41,28 @@ def prompt_categories(bundle: Bundle) -> set[str]:
 def image_categories(bundle: Bundle) -> set[str]:
     """The categories whose image thresholds some condition sets."""
     return {t.category for c in bundle.conditions for t in c.thresholds}
+
+
+def judge_conditions(run) -> None:
+    """The prompt stage's last step: judge every condition on each prompt's results so far.
+
+    `run` is evaluate's per-batch state (its items, results, calibration and the prompt
+    scores it computed once, which a category condition reuses).
+    """
+    bundle = run.compiled.bundle
+    rows = [i for i, it in enumerate(run.items) if it.prompt is not None]
+    if not bundle.conditions or not rows:
+        return
+    active = [i for i in rows if has_content(run.items[i].prompt)]
+    scored = any(c.when.kind == "category" for c in bundle.conditions)
+    outputs, calibrated = run._score("prompt", active) if scored else ({}, True)
+    for i in rows:
+        scores = outputs.get(i)
+        run.results[i].extend(
+            condition_result(bundle, c, run.results[i], scores) for c in bundle.conditions
+        )
+        if scores is not None and not calibrated:
+            run.calibrated[i] = False
 
 
 def condition_result(

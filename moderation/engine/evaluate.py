@@ -17,7 +17,7 @@ import numpy as np
 
 from moderation.engine.bundle.types import Bundle, CategoryThreshold
 from moderation.engine.compiled import CompiledBundle, compile_bundle
-from moderation.engine.conditions import condition_result, image_thresholds
+from moderation.engine.conditions import image_thresholds, judge_conditions
 from moderation.engine.decision import Action, Decision, RuleResult
 from moderation.engine.embedding_rules import explain as explain_embedding
 from moderation.engine.embedding_rules import unit_rows
@@ -81,7 +81,7 @@ class _Run:
             self.embeddings()
             self.categories("prompt")
             self.classifiers("prompt")
-            self.conditions()
+            judge_conditions(self)
         elif stage == "image":
             self.categories("image")
             self.classifiers("image")
@@ -179,7 +179,8 @@ class _Run:
         """Run each needed scorer once on the batch and compare category scores to thresholds."""
         thresholds = self.compiled.thresholds(modality)
         rows = [i for i, it in enumerate(self.items) if _input(it, modality) is not None]
-        conditioned = modality == "image" and bool(self.compiled.bundle.conditions)
+        bundle = self.compiled.bundle
+        conditioned = modality == "image" and bool(bundle.conditions)
         if not (thresholds or conditioned) or not rows:
             return
         active = [i for i in rows if modality == "image" or has_content(self.items[i].prompt)]
@@ -188,9 +189,7 @@ class _Run:
         mapping = self.compiled.bundle.category_outputs
         for i in rows:
             own = (
-                image_thresholds(self.compiled.bundle, thresholds, self.results[i])
-                if conditioned
-                else thresholds
+                image_thresholds(bundle, thresholds, self.results[i]) if conditioned else thresholds
             )
             for t in own:
                 names = mapping[t.category].for_modality(modality)
@@ -226,24 +225,6 @@ class _Run:
                 merged[i].update({n: scores.get(n, 0.0) for n in scorer.outputs if n in needed})
         calibrated = all(getattr(s, "calibrated", True) for s in scorers)
         return merged, calibrated
-
-    def conditions(self) -> None:
-        """Judge every conditional rule on each prompt's results (and prompt scores)."""
-        bundle = self.compiled.bundle
-        rows = [i for i, it in enumerate(self.items) if it.prompt is not None]
-        if not bundle.conditions or not rows:
-            return
-        active = [i for i in rows if has_content(self.items[i].prompt)]
-        scored = any(c.when.kind == "category" for c in bundle.conditions)
-        outputs, calibrated = self._score("prompt", active) if scored else ({}, True)
-        for i in rows:
-            found = [
-                condition_result(bundle, c, self.results[i], outputs.get(i))
-                for c in bundle.conditions
-            ]
-            self.results[i].extend(found)
-            if i in outputs and not calibrated:
-                self.calibrated[i] = False
 
     def concepts(self) -> None:
         """Encode every image in one call and score every concept."""

@@ -385,9 +385,7 @@ def _concept(raw: Any, path: str, dims: dict[str, int]) -> Concept:
 
 def _check_unique_ids(bundle: Bundle) -> None:
     seen: dict[str, str] = {}
-    groups = (
-        "thresholds", "keyword_sets", "embedding_sets", "concepts", "classifiers", "conditions"
-    )  # fmt: skip
+    groups = ("thresholds", *_RULE_LISTS, "conditions")
     for group in groups:
         for i, rule in enumerate(getattr(bundle, group)):
             path = f"{group}[{i}].id"
