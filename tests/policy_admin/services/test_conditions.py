@@ -120,3 +120,10 @@ def test_deleting_the_policy_takes_its_conditions_and_sets_with_it(policy, edito
     policies.policy_delete(policy=policy, actor=editor, revision=policy.revision)
     assert not ConditionalRule.objects.exists()
     assert not type(minors).objects.filter(pk=minors.pk).exists()
+
+
+def test_deleting_the_tenant_takes_its_conditions_too(tenant, policy, editor):
+    minors = KeywordRuleSetFactory(policy=policy, name="Minors")
+    save(policy, editor, when="keyword_set", keyword_set=minors)
+    tenant.delete()
+    assert not ConditionalRule.objects.exists()
