@@ -107,3 +107,18 @@ def test_condition_list_query_count_does_not_grow(api_client, policy, editor):
     with CaptureQueriesContext(connection) as many:
         assert api_client.get(url()).json()["count"] == 5
     assert len(many) == len(few)
+
+
+def test_deleting_a_keyword_set_a_condition_reads_is_409_naming_it(api_client, policy, editor):
+    minors = KeywordRuleSetFactory(policy=policy, name="Minors")
+    ConditionalRuleFactory(
+        policy=policy, name="Minor signal", when="keyword_set", keyword_set=minors, category="",
+        at_least=None,
+    )  # fmt: skip
+    api_client.force_authenticate(editor)
+    detail = reverse(
+        "policy-keyword-set-detail", kwargs={"tenant": "acme", "policy": "default", "pk": minors.pk}
+    )
+    response = api_client.delete(detail, {"revision": 1}, format="json")
+    assert response.status_code == 409
+    assert "“Minor signal”; change or delete those first" in response.json()["message"]
