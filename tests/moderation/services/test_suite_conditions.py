@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from moderation.models import SampleResult, TestRun
 from moderation.selectors import compare
-from moderation.services import suites
+from moderation.services import suites, tuning
 from moderation.tasks.gpu import suite_run_execute
 from policy_admin.services import conditions
 from tests.images import png_bytes
@@ -72,8 +72,9 @@ def test_a_conditional_rule_changes_an_image_decision_in_a_suite(
         policy=policy, name="Minors", action="flag", terms="schoolgirl", term_count=1
     )
     sample_set = SampleSetFactory(tenant=tenant)
-    paired(sample_set, "minor", "portrait of a schoolgirl", "block")
+    # The signalled sample last: its conditioned thresholds are the last a suite reads.
     paired(sample_set, "adult", "portrait of a woman", "allow")
+    paired(sample_set, "minor", "portrait of a schoolgirl", "block")
     before = run_suite(sample_set, policy, editor, django_capture_on_commit_callbacks)
     assert actions(before) == {"minor": "flag", "adult": "allow"}
 
@@ -95,6 +96,9 @@ def test_a_conditional_rule_changes_an_image_decision_in_a_suite(
         "“Minor signal” set image nudity: review 0.5 → 0.2; block 0.85 → 0.3, it blocks"
     ]
     assert comparison.looser == {}
+    # Tuning the image threshold shows the policy's value, not the condition's.
+    tuned = tuning.tuning_get(run=after, rule_id="nudity:image", target="precision", value=0.9)
+    assert (tuned.current["review_at"], tuned.current["block_at"]) == (0.5, 0.85)
 
     client.force_login(editor)
     page = client.get(
