@@ -5,6 +5,7 @@ from django.urls import include, path
 from policy_admin.views import (
     audit,
     concepts,
+    conditions,
     dashboard,
     embeddings,
     floor,
@@ -33,6 +34,12 @@ embedding_patterns = [
     path(
         "<int:pk>/delete/", embeddings.EmbeddingSetDeleteView.as_view(), name="embedding-set-delete"
     ),
+]
+
+condition_patterns = [
+    path("new/", conditions.ConditionFormView.as_view(), name="condition-create"),
+    path("<int:pk>/", conditions.ConditionFormView.as_view(), name="condition"),
+    path("<int:pk>/delete/", conditions.ConditionDeleteView.as_view(), name="condition-delete"),
 ]
 
 concept_patterns = [
@@ -66,6 +73,7 @@ policy_patterns = [
     path("<slug:slug>/keywords/", include(keyword_patterns)),
     path("<slug:slug>/embeddings/", include(embedding_patterns)),
     path("<slug:slug>/concepts/", include(concept_patterns)),
+    path("<slug:slug>/conditions/", include(condition_patterns)),
     path("<slug:slug>/import/", policy_yaml.PolicyImportView.as_view(), name="policy-import"),
     path("<slug:slug>/export.yaml", policy_yaml.PolicyExportView.as_view(), name="policy-export"),
     path("<slug:slug>/versions/", publishing.VersionsView.as_view(), name="policy-versions"),

@@ -8,6 +8,7 @@ import hmac
 from moderation.engine.bundle.types import Bundle, CategoryThreshold, reads
 from moderation.engine.classifiers import StackedClassifiers
 from moderation.engine.concepts import StackedConcepts
+from moderation.engine.conditions import image_categories, prompt_categories
 from moderation.engine.decision import Stamp
 from moderation.engine.embedding_rules import StackedEmbeddingSets
 from moderation.engine.errors import BundleError
@@ -56,10 +57,10 @@ class CompiledBundle:
     def outputs_needed(self, modality: str) -> set[str]:
         """Return every model output the thresholds and classifiers of `modality` read."""
         mapping = self.bundle.category_outputs
+        conditioned = (prompt_categories if modality == "prompt" else image_categories)(self.bundle)
+        categories = {t.category for t in self.thresholds(modality)} | conditioned
         return {
-            name
-            for t in self.thresholds(modality)
-            for name in mapping[t.category].for_modality(modality)
+            name for category in categories for name in mapping[category].for_modality(modality)
         } | {name for c in self.bundle.classifiers if c.target == modality for name in c.outputs}
 
 

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-RuleKind = Literal["keyword", "embedding", "concept", "category", "classifier"]
+RuleKind = Literal["keyword", "embedding", "concept", "category", "classifier", "condition"]
 
 
 @functools.total_ordering

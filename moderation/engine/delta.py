@@ -8,6 +8,9 @@ candidate's result too. `DeltaPlan` finds those rules once per pair of bundles a
 others in a small bundle (`delta`) that evaluate_batch's stages judge; the candidate's decision is
 both sets of results, in the order a full evaluation of the candidate gives them.
 
+Conditional rules break that independence (a prompt signal changes image thresholds), so a
+pair of bundles where either holds one is judged in full.
+
 Shadow mode (moderation/fleet/shadow.py) uses it: a stricter draft differs from the enforced
 version in a few rules, so judging it costs those rules, not the whole policy again.
 """
@@ -76,11 +79,19 @@ def _unique_ids(rules: Sequence[Any]) -> bool:
 
 def result_order(compiled: CompiledBundle) -> dict[tuple[str, str, str], int]:
     """The position of each (kind, rule id, modality) in a full evaluation's results."""
+    bundle = compiled.bundle
     keys: list[tuple[str, str, str]] = []
-    keys += [("keyword", ks.id, "prompt") for ks in compiled.bundle.keyword_sets]
+    keys += [("keyword", ks.id, "prompt") for ks in bundle.keyword_sets]
     for stacked in compiled.embedding.values():
         keys += [("embedding", es.id, "prompt") for es in stacked.sets]
     for modality in ("prompt", "image"):
+        if modality == "image":  # after the prompt stage: conditions, then image text
+            keys += [("condition", c.id, "prompt") for c in bundle.conditions]
+            keys += [
+                ("keyword", ks.keyword_set.id, "image") for ks in compiled.image_text_keyword_sets
+            ]
+            for stacked in compiled.image_text_embedding.values():
+                keys += [("embedding", es.id, "image") for es in stacked.sets]
         keys += [("category", t.id, modality) for t in compiled.thresholds(modality)]
         for (target, _), stacked in compiled.classifiers.items():
             if target == modality:
@@ -101,7 +112,9 @@ class DeltaPlan:
         changed: dict[str, tuple] = {}
         for part, kind in PARTS.items():
             ours, theirs = getattr(c, part), getattr(e, part)
-            if not (_unique_ids(ours) and _unique_ids(theirs)):
+            # A conditional rule sets a request's image thresholds from other rules' results
+            # (conditions.py), so no result stands alone: either bundle having one, judge all.
+            if e.conditions or c.conditions or not (_unique_ids(ours) and _unique_ids(theirs)):
                 changed[part] = ours  # ids do not name one rule each: judge them all
                 continue
             by_id = {r.id: r for r in theirs}

@@ -17,6 +17,7 @@ import numpy as np
 
 from moderation.engine.bundle.types import Bundle, CategoryThreshold
 from moderation.engine.compiled import CompiledBundle, compile_bundle
+from moderation.engine.conditions import image_thresholds, judge_conditions
 from moderation.engine.decision import Action, Decision, RuleResult
 from moderation.engine.embedding_rules import explain as explain_embedding
 from moderation.engine.embedding_rules import unit_rows
@@ -81,6 +82,7 @@ class _Run:
             self.embeddings()
             self.categories("prompt")
             self.classifiers("prompt")
+            judge_conditions(self)
         elif stage == "image":
             judge_image_text(self)
             self.categories("image")
@@ -179,14 +181,19 @@ class _Run:
         """Run each needed scorer once on the batch and compare category scores to thresholds."""
         thresholds = self.compiled.thresholds(modality)
         rows = [i for i, it in enumerate(self.items) if _input(it, modality) is not None]
-        if not thresholds or not rows:
+        bundle = self.compiled.bundle
+        conditioned = modality == "image" and bool(bundle.conditions)
+        if not (thresholds or conditioned) or not rows:
             return
         active = [i for i in rows if modality == "image" or has_content(self.items[i].prompt)]
         start = time.perf_counter()
         outputs, calibrated = self._score(modality, active)
         mapping = self.compiled.bundle.category_outputs
         for i in rows:
-            for t in thresholds:
+            own = (
+                image_thresholds(bundle, thresholds, self.results[i]) if conditioned else thresholds
+            )
+            for t in own:
                 names = mapping[t.category].for_modality(modality)
                 if i not in outputs:
                     result = _skipped("category", t, _lowest(t)[1], name=_threshold_name(t))
@@ -365,5 +372,7 @@ def _category_result(
         "review_at": t.review_at,
         "block_at": t.block_at,
     }
+    if getattr(t, "changes", None):
+        explanation["condition"] = t.changes  # which conditions set it, each level from → to
     return RuleResult("category", t.id, _threshold_name(t), modality, action, fired, score,
                       threshold, explanation)  # fmt: skip

@@ -64,10 +64,14 @@ def stage_needed(bundle: Bundle | CompiledBundle, stage: str, item: Item) -> boo
             or compiled.embedding
             or compiled.thresholds("prompt")
             or "prompt" in targets
+            or compiled.bundle.conditions
         )
     if stage == "image":
         return item.image is not None and bool(
-            compiled.thresholds("image") or "image" in targets or needs_image_text(compiled)
+            compiled.thresholds("image")
+            or "image" in targets
+            or needs_image_text(compiled)
+            or compiled.bundle.conditions
         )
     if stage == "concepts":
         return item.image is not None and bool(compiled.concepts)

@@ -67,9 +67,31 @@ def suite_compare(*, before: TestRun, after: TestRun) -> Comparison:
         old = was.get(result.sample_id)
         if old is None or old == result.action:
             continue
+        result.condition_changes = condition_changes(result.decision)
         group = comparison.stricter if Action(result.action) > Action(old) else comparison.looser
         group.setdefault(f"{old} → {result.action}", []).append(result)
     return comparison
+
+
+def condition_changes(decision: dict) -> list[str]:
+    """What conditional rules changed in one decision: a sentence per conditioned threshold."""
+    out = []
+    for rule in decision.get("results", []):
+        change = rule.get("explanation", {}).get("condition")
+        if rule.get("kind") != "category" or not change:
+            continue
+        names = ", ".join(f"“{c['name']}”" for c in change["conditions"])
+        levels = "; ".join(
+            f"{level.removesuffix('_at')} {_value(change[level]['from'])} → {change[level]['to']:g}"
+            for level in ("review_at", "block_at")
+        )
+        fired = f", it {rule['action']}s" if rule.get("fired") else ""
+        out.append(f"{names} set image {rule['explanation']['category']}: {levels}{fired}")
+    return out
+
+
+def _value(value) -> str:
+    return "none" if value is None else f"{value:g}"
 
 
 def _deltas(before: TestRun, after: TestRun) -> list[dict]:

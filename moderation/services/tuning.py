@@ -75,7 +75,9 @@ def tuning_get(*, run: TestRun, rule_id: str, target: str, value: float) -> Tuni
         rule = next((r for r in decision["results"] if r["rule_id"] == rule_id), None)
         if rule is None or "skipped" in rule["explanation"]:
             continue
-        current = {**rule["explanation"], "kind": rule["kind"], "threshold": rule["threshold"]}
+        if not current or "condition" not in rule["explanation"]:
+            # A conditional rule's thresholds held for that sample only: show the policy's.
+            current = {**rule["explanation"], "kind": rule["kind"], "threshold": rule["threshold"]}
         bucket = positives if _positive(rule, action, categories) else negatives
         bucket.append(float(rule["score"]))
     if not current:

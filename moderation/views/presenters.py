@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 
 from moderation.views.image_text import ImageTextView, image_text_rules, image_text_view
 
-KIND_ORDER = ("keyword", "embedding", "concept", "classifier", "category")
+KIND_ORDER = ("keyword", "embedding", "concept", "classifier", "category", "condition")
 
 
 @dataclass

@@ -10,6 +10,7 @@ from rest_framework.routers import SimpleRouter
 from policy_admin.api.views.audit import AuditEventViewSet, PolicyAuditEventViewSet
 from policy_admin.api.views.classifiers import ClassifierViewSet
 from policy_admin.api.views.concepts import ConceptViewSet
+from policy_admin.api.views.conditions import ConditionViewSet
 from policy_admin.api.views.keywords import KeywordSetViewSet
 from policy_admin.api.views.policies import PolicyViewSet
 from policy_admin.api.views.publishing import (
@@ -28,6 +29,7 @@ router.register(f"{_POLICY}/thresholds", ThresholdViewSet, basename="policy-thre
 router.register(f"{_POLICY}/keyword-sets", KeywordSetViewSet, basename="policy-keyword-set")
 router.register(f"{_POLICY}/embedding-sets", EmbeddingSetViewSet, basename="policy-embedding-set")
 router.register(f"{_POLICY}/concepts", ConceptViewSet, basename="policy-concept")
+router.register(f"{_POLICY}/conditions", ConditionViewSet, basename="policy-condition")
 router.register(f"{_POLICY}/classifiers", ClassifierViewSet, basename="policy-classifier")
 router.register(f"{_POLICY}/audit", PolicyAuditEventViewSet, basename="policy-audit-event")
 router.register(f"{_POLICY}/versions", VersionViewSet, basename="policy-version")

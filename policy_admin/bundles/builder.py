@@ -26,6 +26,7 @@ from moderation.engine.concepts import concept_vectors
 from moderation.engine.decision import Action
 from moderation.engine.images import load_image
 from policy_admin.bundles.classifiers import classifier_rules
+from policy_admin.bundles.conditions import condition_categories, condition_rows, condition_rules
 from policy_admin.bundles.image_text import image_text_sets
 from policy_admin.models import ClipConcept, FloorKeywordSet, KeywordRuleSet, Policy
 from policy_admin.selectors import policies as selectors
@@ -66,8 +67,10 @@ def bundle_build(
     """Build `policy`'s current draft; `strict` (publishing) refuses what a draft test skips."""
     warnings: list[str] = []
     draft = selectors.policy_draft(policy=policy)
-    thresholds = _thresholds(draft["thresholds"], selectors.floor()["categories"])
-    outputs, scorer_pins = _category_outputs(thresholds, models)
+    floors = selectors.floor()["categories"]
+    thresholds = _thresholds(draft["thresholds"], floors)
+    conditions = condition_rows(policy)
+    outputs, scorer_pins = _category_outputs(thresholds, models, condition_categories(conditions))
     thresholds = _scorable(thresholds, outputs, warnings)
     embedding_sets = _embedding_sets(draft["embedding_sets"], models)
     concepts = _concepts(draft["concepts"], models, strict, warnings)
@@ -81,6 +84,14 @@ def bundle_build(
     classifiers = classifier_rules(policy, models, pins, dims, strict, warnings)
     keyword_sets = image_text_sets(_keyword_sets(policy), models, pins, strict, warnings)
     embedding_sets = image_text_sets(embedding_sets, models, pins, strict, warnings)
+    conditions = condition_rules(
+        conditions,
+        rule_ids={r.id: r.applies_to for r in (*keyword_sets, *embedding_sets)},
+        outputs=outputs,
+        floors=floors,
+        strict=strict,
+        warnings=warnings,
+    )
     bundle = Bundle.create(
         policy=PolicyInfo(
             tenant=policy.tenant.slug,
@@ -99,6 +110,7 @@ def bundle_build(
         sampling=_sampling(policy),
         classifiers=tuple(classifiers),
         failure_mode=policy.failure_mode,
+        conditions=tuple(conditions),
     )
     return BuildResult(bundle=bundle, warnings=warnings)
 
@@ -167,10 +179,10 @@ def _modalities(applies_to: str) -> tuple[str, ...]:
     return ("prompt", "image") if applies_to == "both" else (applies_to,)
 
 
-def _category_outputs(thresholds, models):
+def _category_outputs(thresholds, models, extra=()):
     """Each category's outputs from the models this process has, and those models' pins."""
     available = models.pins()
-    outputs = load_catalogue().category_outputs({t.category for t in thresholds})
+    outputs = load_catalogue().category_outputs({t.category for t in thresholds} | set(extra))
     kept, pins = {}, {}
     for category, entry in outputs.items():
         prompt = tuple(o for o in entry.prompt if o.split(".", 1)[0] in available)

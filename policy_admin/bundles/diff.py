@@ -40,6 +40,7 @@ def bundle_diff(old: Bundle, new: Bundle) -> BundleDiff:
         ("embedding set", _embeddings(old), _embeddings(new)),
         ("concept", _concepts(old), _concepts(new)),
         ("classifier", _classifiers(old), _classifiers(new)),
+        ("conditional rule", _conditions(old), _conditions(new)),
     ):
         for rule_id in sorted(after.keys() - before.keys()):
             diff.added.append((kind, rule_id, after[rule_id]["name"]))
@@ -128,6 +129,20 @@ def _classifiers(b: Bundle) -> dict:
             "weights": _digest(c.weights, c.bias),
         }
         for c in b.classifiers
+    }
+
+
+def _conditions(b: Bundle) -> dict:
+    return {
+        c.id: {
+            "name": c.name,
+            "when": c.when.rule or f"{c.when.category} ≥ {c.when.at_least:g}",
+            **{
+                f"{t.category} (image)": f"review {t.review_at:g} · block {t.block_at:g}"
+                for t in c.thresholds
+            },
+        }
+        for c in b.conditions
     }
 
 

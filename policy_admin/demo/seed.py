@@ -9,7 +9,7 @@ from PIL import Image, ImageDraw
 from kernel.uploads import ImageUpload
 from policy_admin.models import FloorCategory, FloorKeywordSet, Policy
 from policy_admin.selectors import catalogue
-from policy_admin.services import concepts, floors, policies, rules
+from policy_admin.services import concepts, conditions, floors, policies, rules
 from policy_admin.services.terms import terms_from_text
 
 KEYWORDS = Path(__file__).parent / "keywords.yaml"
@@ -107,7 +107,39 @@ def seed_policy(*, tenant, actor) -> Policy:
     for fields in EMBEDDING_SETS:
         rules.embedding_set_save(policy=policy, actor=actor, revision=policy.revision, **fields)
     _seed_concept(policy, actor)
+    _seed_condition(policy, actor)
     return policy
+
+
+# A prompt signal, not a verdict: it flags, and makes the image thresholds stricter.
+YOUNG_PEOPLE = ["teen", "teens", "teenager", "teenagers", "schoolgirl", "schoolboy", "toddler",
+                "little girl", "little boy", "young girl", "young boy", "kid", "kids"]  # fmt: skip
+MINOR_SIGNAL = "Minor signal: stricter images"
+
+
+def _seed_condition(policy: Policy, actor) -> None:
+    """When a prompt mentions young people, images are judged on lower sexual and nudity scores."""
+    signal, _ = rules.keyword_set_save(
+        policy=policy,
+        actor=actor,
+        revision=policy.revision,
+        name="Young people (signal)",
+        action="flag",
+        terms=terms_from_text("\n".join(YOUNG_PEOPLE)),
+        notes="Read by the conditional rule “" + MINOR_SIGNAL + "”.",
+    )
+    conditions.condition_save(
+        policy=policy,
+        actor=actor,
+        revision=policy.revision,
+        name=MINOR_SIGNAL,
+        when="keyword_set",
+        keyword_set=signal,
+        image_thresholds=[
+            {"category": "sexual", "review_at": 0.2, "block_at": 0.5},
+            {"category": "nudity", "review_at": 0.3, "block_at": 0.6},
+        ],
+    )
 
 
 def _seed_concept(policy: Policy, actor) -> None:

@@ -3,6 +3,7 @@
 from policy_admin.fleet.models import FleetInstance, FleetToken
 from policy_admin.models.audit import AuditEvent
 from policy_admin.models.classifiers import ClassifierVersion, CustomClassifier
+from policy_admin.models.conditions import ConditionalRule
 from policy_admin.models.floor import FloorCategory, FloorKeywordSet
 from policy_admin.models.policy import Policy
 from policy_admin.models.publishing import (
@@ -36,6 +37,7 @@ __all__ = [
     "CustomClassifier",
     "ClipConcept",
     "ConceptImage",
+    "ConditionalRule",
     "EmbeddingRuleSet",
     "FleetInstance",
     "FleetToken",

@@ -8,12 +8,14 @@ import yaml
 from policy_admin.models import (
     CategoryThreshold,
     ClipConcept,
+    ConditionalRule,
     CustomClassifier,
     EmbeddingRuleSet,
     KeywordRuleSet,
     Policy,
     TextTarget,
 )
+from policy_admin.policy_yaml.conditions import condition_document
 from policy_admin.policy_yaml.problems import PolicyYamlError, Problem
 from tenants.scoping import scoped
 
@@ -29,7 +31,7 @@ def policy_document(policy: Policy) -> dict:
         queryset = scoped(model, policy.tenant).filter(policy=policy)
         return queryset.prefetch_related(*related) if related else queryset
 
-    return {
+    document = {
         "version": SCHEMA_VERSION,
         "policy": {
             "name": policy.name,
@@ -52,6 +54,12 @@ def policy_document(policy: Policy) -> dict:
             ],
         },
     }
+    conditions = rows(ConditionalRule).select_related("keyword_set", "embedding_set")
+    if conditions:  # left out when there are none: older exports keep their text
+        document["rules"]["conditions"] = [
+            condition_document(c) for c in conditions.order_by("name")
+        ]
+    return document
 
 
 def _threshold(t) -> dict:

@@ -11,6 +11,7 @@ from policy_admin.models import (
     Policy,
     TextTarget,
 )
+from policy_admin.policy_yaml.conditions import MAX_CONDITIONS, check_conditions
 from policy_admin.policy_yaml.document import SCHEMA_VERSION
 from policy_admin.policy_yaml.fields import (
     ACTIONS,
@@ -64,6 +65,7 @@ TOP = {
             "concepts": mappings(MAX_CONCEPTS),
             # Left out: the draft's classifiers stay as they are (files from before them).
             "classifiers": Field("list", item="mapping", max_length=MAX_CLASSIFIERS),
+            "conditions": mappings(MAX_CONDITIONS),
         },
     ),
 }
@@ -119,6 +121,11 @@ def validate(data) -> tuple[dict | None, list[Problem]]:
     if rules.get("classifiers") is not None:
         entries = _each(rules["classifiers"], CLASSIFIER, join("rules", "classifiers"), problems)
         rules["classifiers"] = [c for _index, _where, c in entries]
+    floors = list(FloorCategory.objects.all())
+    where = join("rules", "conditions")
+    rules["conditions"] = check_conditions(
+        rules.get("conditions") or [], rules, where, problems, floors
+    )
     return document, problems
 
 

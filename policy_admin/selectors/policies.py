@@ -8,6 +8,7 @@ from policy_admin.models import (
     AuditEvent,
     CategoryThreshold,
     ClipConcept,
+    ConditionalRule,
     DecisionSampling,
     EmbeddingRuleSet,
     FloorCategory,
@@ -59,6 +60,11 @@ def policy_draft(*, policy: Policy) -> dict:
         "embedding_sets": list(scoped(EmbeddingRuleSet, tenant).filter(policy=policy)),
         "concepts": list(
             scoped(ClipConcept, tenant).filter(policy=policy).prefetch_related("images")
+        ),
+        "conditions": list(
+            scoped(ConditionalRule, tenant)
+            .filter(policy=policy)
+            .select_related("keyword_set", "embedding_set")
         ),
     }
 

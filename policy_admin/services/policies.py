@@ -123,4 +123,11 @@ def rule_delete(*, policy: Policy, rule: models.Model, actor, revision: int | No
         summary=f"deleted {rule._meta.verbose_name} {rule}",
         before=snapshot(rule, fields),
     )
-    rule.delete()
+    try:
+        rule.delete()
+    except models.RestrictedError as error:
+        users = ", ".join(f"“{obj}”" for obj in error.restricted_objects)
+        raise ConflictError(
+            f"{rule._meta.verbose_name.capitalize()} {rule} is read by the conditional rule(s) "
+            f"{users}; change or delete those first."
+        ) from None

@@ -12,12 +12,14 @@ from policy_admin.models import (
     CategoryThreshold,
     ClipConcept,
     ConceptImage,
+    ConditionalRule,
     CustomClassifier,
     EmbeddingRuleSet,
     KeywordRuleSet,
     Policy,
 )
 from policy_admin.policy_yaml.archive import zip_images
+from policy_admin.policy_yaml.conditions import create_conditions
 from policy_admin.policy_yaml.document import dump, load, policy_document
 from policy_admin.policy_yaml.problems import PolicyYamlError, Problem, join
 from policy_admin.policy_yaml.schema import classifier_versions, validate
@@ -28,6 +30,8 @@ from policy_admin.services.policies import policy_create
 from tenants.scoping import scoped
 
 RULE_MODELS = {
+    # Conditions first: they protect the sets they read from deletion.
+    "conditions": ConditionalRule,
     "thresholds": CategoryThreshold,
     "keywords": KeywordRuleSet,
     "embeddings": EmbeddingRuleSet,
@@ -204,6 +208,7 @@ def _create_rules(policy, rules: dict, images: dict, saved_files: list) -> None:
         concept = _saved(ClipConcept(**owned, **fields))
         for image in c["images"]:
             _add_image(concept, image, images[image["sha256"]], saved_files)
+    create_conditions(owned, rules["conditions"], _saved)
 
 
 def _pin_classifiers(policy, chosen: list) -> None:
@@ -265,11 +270,12 @@ def _counts(policy: Policy) -> dict:
 
 def _summary(before: dict, after: dict) -> str:
     def listing(c):
+        conditions = f", {c['conditions']} conditional rules" if c["conditions"] else ""
         return (
             f"{c['thresholds']} thresholds, {c['keywords']} keyword sets "
             f"({c['terms']:,} terms), {c['embeddings']} embedding sets, "
             f"{c['concepts']} concepts ({c['images']} images), "
-            f"{c['classifiers']} classifiers"
+            f"{c['classifiers']} classifiers{conditions}"
         )
 
     return f"imported YAML: {listing(after)}; replaced {listing(before)}"

@@ -196,6 +196,10 @@ class RuleFormView(PolicyPageView):
     def initial(self, obj) -> dict:
         return {}
 
+    def form_kwargs(self) -> dict:
+        """Extra arguments of the form (a form offering the policy's own rules takes it)."""
+        return {}
+
     def save(self, form, obj):
         raise NotImplementedError
 
@@ -205,7 +209,7 @@ class RuleFormView(PolicyPageView):
     def get_context_data(self, **kwargs):
         if "form" not in kwargs:
             initial = {**self.initial(self.object), "revision": self.policy.revision}
-            kwargs["form"] = self.form_class(initial=initial)
+            kwargs["form"] = self.form_class(initial=initial, **self.form_kwargs())
         return super().get_context_data(object=self.object, anchor=self.anchor, **kwargs)
 
     def get(self, request, *args, **kwargs):
@@ -214,7 +218,7 @@ class RuleFormView(PolicyPageView):
 
     def post(self, request, *args, **kwargs):
         self.object = self.get_object()
-        form = self.form_class(request.POST)
+        form = self.form_class(request.POST, **self.form_kwargs())
         outcome = Outcome()
         if form.is_valid():
             outcome = attempt(form, lambda: self.save(form, self.object), field=self.error_field)

@@ -5,6 +5,7 @@ import factory
 from policy_admin.models import (
     CategoryThreshold,
     ClipConcept,
+    ConditionalRule,
     CustomClassifier,
     EmbeddingRuleSet,
     FloorCategory,
@@ -130,3 +131,18 @@ class CustomClassifierFactory(RuleFactory):
     target = "prompt"
     positives = factory.LazyFunction(lambda: {"tags": ["mascot"]})
     negatives = factory.LazyFunction(lambda: {"actions": ["allow"]})
+
+
+class ConditionalRuleFactory(RuleFactory):
+    """A condition on the prompt nudity score that lowers the image nudity thresholds."""
+
+    class Meta:
+        model = ConditionalRule
+
+    name = factory.Sequence(lambda n: f"Condition {n}")
+    when = ConditionalRule.When.CATEGORY
+    category = "nudity"
+    at_least = 0.5
+    image_thresholds = factory.LazyFunction(
+        lambda: [{"category": "nudity", "review_at": 0.2, "block_at": 0.3}]
+    )

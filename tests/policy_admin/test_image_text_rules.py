@@ -11,6 +11,7 @@ from policy_admin.bundles.diff import bundle_diff
 from policy_admin.models import EmbeddingRuleSet, KeywordRuleSet
 from policy_admin.services import policy_yaml, rules
 from tests.policy_admin.factories import (
+    ConditionalRuleFactory,
     EmbeddingRuleSetFactory,
     KeywordRuleSetFactory,
     PolicyFactory,
@@ -140,3 +141,15 @@ def test_version_diff_names_a_changed_target(policy):
     after = bundle_build(policy=policy, models=models).bundle
     (change,) = bundle_diff(before, after).changed
     assert change.fields["applies_to"] == ("prompt", "both")
+
+
+def test_a_condition_on_a_set_that_reads_only_image_text_is_refused(policy):
+    casino = KeywordRuleSetFactory(policy=policy, name="Gambling", terms="casino", term_count=1,
+                                   applies_to="image_text")  # fmt: skip
+    ConditionalRuleFactory(policy=policy, name="Gambling signal", when="keyword_set",
+                           keyword_set=casino, category="", at_least=None)  # fmt: skip
+    with pytest.raises(ApplicationError, match="judges only text in images; a condition reads"):
+        bundle_build(policy=policy, models=PinsOnly({"ocr": OCR}), strict=True)
+    draft = bundle_build(policy=policy, models=PinsOnly({"ocr": OCR}))
+    assert draft.bundle.conditions == ()
+    assert any("Gambling signal" in w for w in draft.warnings)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from typing import Any
@@ -15,6 +16,7 @@ from moderation.engine.bundle.classifier_codec import (
     encoder_name,
     pinned_outputs,
 )
+from moderation.engine.bundle.condition_codec import condition_dict, conditions_from_list
 from moderation.engine.bundle.sampling import sampling_from_dict, sampling_to_dict
 from moderation.engine.bundle.text_targets import check_ocr_pinned, text_target, with_target
 from moderation.engine.bundle.types import (
@@ -40,7 +42,7 @@ _CONTROL_RE = re.compile("[\x00-\x1f\x7f-\x9f]")
 _MODEL_NAME_RE = re.compile(r"^[a-z0-9_\-]{1,64}$")
 _TOP = ("spec", "policy", "models", "categories", "thresholds")
 _RULE_LISTS = ("keyword_sets", "embedding_sets", "concepts", "classifiers")
-_OPTIONAL = (*_RULE_LISTS, "sampling", "failure_mode")
+_OPTIONAL = (*_RULE_LISTS, "sampling", "failure_mode", "conditions")
 FAILURE_MODES = ("closed", "open")
 
 
@@ -72,6 +74,8 @@ def bundle_to_dict(bundle: Bundle) -> dict[str, Any]:
         data["classifiers"] = [classifier_dict(c) for c in bundle.classifiers]
     if bundle.failure_mode != FAILURE_MODES[0]:
         data["failure_mode"] = bundle.failure_mode
+    if bundle.conditions:  # left out when empty: older bundles keep their bytes
+        data["conditions"] = [condition_dict(c) for c in bundle.conditions]
     return data
 
 
@@ -182,6 +186,9 @@ def bundle_from_dict(raw: Any) -> Bundle:
         ),
         failure_mode=_failure_mode(top.get("failure_mode", FAILURE_MODES[0])),
     )
+    if "conditions" in top:
+        conditions = conditions_from_list(top["conditions"], bundle)
+        bundle = dataclasses.replace(bundle, conditions=conditions)
     _check_unique_ids(bundle)
     check_ocr_pinned(bundle)
     return bundle
@@ -382,7 +389,7 @@ def _concept(raw: Any, path: str, dims: dict[str, int]) -> Concept:
 
 def _check_unique_ids(bundle: Bundle) -> None:
     seen: dict[str, str] = {}
-    groups = ("thresholds", "keyword_sets", "embedding_sets", "concepts", "classifiers")
+    groups = ("thresholds", *_RULE_LISTS, "conditions")
     for group in groups:
         for i, rule in enumerate(getattr(bundle, group)):
             path = f"{group}[{i}].id"

@@ -151,6 +151,39 @@ class Classifier:
     platt_b: float = 0.0
 
 
+@dataclass(frozen=True)
+class Condition:
+    """A prompt signal: a keyword or embedding set firing, or a prompt category score."""
+
+    kind: Literal["keyword_set", "embedding_set", "category"]
+    rule: str | None = None  # the id of the keyword or embedding set (its own kinds)
+    category: str | None = None  # kind "category": the catalogue category scored on the prompt
+    at_least: float | None = None  # kind "category": fires when the score is at least this
+
+
+@dataclass(frozen=True)
+class ConditionThreshold:
+    """The image thresholds of one category while a condition holds."""
+
+    category: str
+    review_at: float
+    block_at: float
+
+
+@dataclass(frozen=True)
+class ConditionalRule:
+    """When `when` holds for a request's prompt, `thresholds` judge that request's image.
+
+    They replace the bundle's image threshold of their category for that request
+    (the strictest value wins when several conditions set one category).
+    """
+
+    id: str
+    name: str
+    when: Condition
+    thresholds: tuple[ConditionThreshold, ...]
+
+
 @dataclass(frozen=True, eq=False)
 class Bundle:
     """A compiled policy: everything an inference server needs besides the models.
@@ -174,6 +207,8 @@ class Bundle:
     # "closed" refuses the content, "open" lets it through. Absent from the bytes at the
     # default, so bundles published before the field existed keep their sha256.
     failure_mode: str = "closed"
+    # Cross-modal rules: absent from the bytes when empty, so older bundles keep their sha256.
+    conditions: tuple[ConditionalRule, ...] = ()
 
     @classmethod
     def create(cls, **parts: Any) -> Bundle:

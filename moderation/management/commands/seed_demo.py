@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from moderation.demo.classifiers import seed_classifier
+from moderation.demo.conditions import seed_paired
 from moderation.demo.production import seed_production
 from moderation.demo.robustness import describe, seed_robustness
 from moderation.demo.samples import seed_samples
@@ -85,6 +86,11 @@ class Command(BaseCommand):
             run = seed_samples(tenant=tenants["acme"], policy=policy, actor=staff)
             self.stdout.write(
                 f"Demo sample set: {run.progress_total} samples, last suite #{run.pk} {run.status}"
+            )
+            off, on = seed_paired(tenant=tenants["acme"], policy=policy, actor=staff)
+            self.stdout.write(
+                f"Paired prompts and images: suite #{off.pk} without the conditional rule, "
+                f"#{on.pk} with it (compare them for what it changes)"
             )
             classifier = seed_classifier(policy=policy, sample_set=run.sample_set, actor=staff)
             ap = classifier.version.metrics["average_precision"]

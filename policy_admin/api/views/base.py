@@ -42,7 +42,8 @@ class RuleViewSet(PolicyChildMixin, viewsets.ModelViewSet):
         raise NotImplementedError
 
     def read_input(self, serializer_class, *, partial: bool = False) -> tuple[dict, int]:
-        data = serializer_class(data=self.request.data, partial=partial)
+        context = self.get_serializer_context()
+        data = serializer_class(data=self.request.data, partial=partial, context=context)
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
         revision = request_revision(self.request, fields)

@@ -5,7 +5,15 @@ import dataclasses
 import numpy as np
 import pytest
 
-from moderation.engine.bundle import CategoryThreshold, KeywordSet, MatchOptions, PolicyInfo
+from moderation.engine.bundle import (
+    CategoryThreshold,
+    Condition,
+    ConditionalRule,
+    ConditionThreshold,
+    KeywordSet,
+    MatchOptions,
+    PolicyInfo,
+)
 from moderation.engine.compiled import compile_bundle
 from moderation.engine.decision import Action
 from moderation.engine.delta import DeltaPlan, same_rule
@@ -27,6 +35,14 @@ ITEMS = [
 
 STRICTER_KEYWORDS = KeywordSet(
     "kw-brands", "Competitors", Action.BLOCK, ("acme rival",), (), MatchOptions(mode="substring")
+)
+
+
+MINOR_SIGNAL = ConditionalRule(
+    "cond-brands",
+    "Brand signal",
+    Condition("keyword_set", rule="kw-brands"),
+    (ConditionThreshold("nudity", 0.01, 0.02),),
 )
 
 
@@ -54,13 +70,16 @@ def changes(models, bundle):
             "concepts": (dataclasses.replace(bundle.concepts[0], threshold=0.2),)
         },
         "nothing but the version": {},
+        # The prompt "buy illegal guns online from acme rival" fires kw-brands, whose condition
+        # lowers its image's nudity thresholds: an unchanged threshold's result changes.
+        "condition added": {"conditions": (MINOR_SIGNAL,)},
     }
 
 
 @pytest.mark.parametrize(
     "change",
     ["keyword action", "keyword added", "keyword removed", "threshold", "embedding threshold",
-     "concept threshold", "nothing but the version"],
+     "concept threshold", "nothing but the version", "condition added"],
 )  # fmt: skip
 def test_the_plan_gives_a_full_evaluations_decisions(models, change):
     enforced = compile_bundle(build_bundle(models))
@@ -101,6 +120,15 @@ def test_a_candidate_on_other_model_pins_reuses_keyword_results_only(models):
     plan = DeltaPlan(enforced, candidate)
 
     assert {kind for kind, _ in plan.reused} == {"keyword"}
+
+
+def test_a_candidate_with_conditions_is_judged_in_full(models):
+    enforced = compile_bundle(build_bundle(models, conditions=(MINOR_SIGNAL,)))
+    plan = DeltaPlan(enforced, compile_bundle(candidate_of(models, conditions=(MINOR_SIGNAL,))))
+
+    assert plan.reused == frozenset()
+    assert plan.delta is not None
+    assert plan.delta.bundle.conditions == (MINOR_SIGNAL,)
 
 
 def test_an_identical_candidate_runs_no_rule(models):

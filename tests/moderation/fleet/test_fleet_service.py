@@ -345,3 +345,30 @@ async def test_metrics_expose_queue_batches_stages_decisions_and_bundle(live_age
         if row.startswith("moderation_agent_decisions_total{")
     )
     assert decided == len(REQUESTS)
+
+
+async def test_the_service_conditions_each_requests_image_on_its_own_prompt(
+    live_agent, serve, models
+):
+    from moderation.engine.bundle import Condition, ConditionalRule, ConditionThreshold
+
+    rule = ConditionalRule(
+        "cond-brands", "Brand signal", Condition("keyword_set", rule="kw-brands"),
+        (ConditionThreshold("nudity", 0.2, 0.3),),
+    )  # fmt: skip
+    agent = live_agent(conditions=(rule,))
+    _, client = serve(agent)
+    requests = [("acme rival toys", (80, 0, 255)), ("a cat", (80, 0, 255))] * 4
+    async with client:
+        answers = await asyncio.gather(
+            *(client.post("/v1/check", json=payload(p, c)) for p, c in requests)
+        )
+    alone = [
+        evaluate_batch(agent.active.compiled, [Item(p, solid(c))], models=models)[0]
+        for p, c in requests
+    ]
+    assert [comparable(a.json()) for a in answers] == [comparable(d) for d in alone]
+    assert [a.json()["action"] for a in answers[:2]] == ["block", "allow"]
+    [image] = [r for r in answers[0].json()["results"]
+               if r["kind"] == "category" and r["modality"] == "image"]  # fmt: skip
+    assert image["explanation"]["condition"]["block_at"] == {"from": 0.8, "to": 0.3}

@@ -91,7 +91,8 @@ def test_demo_policy_builds_and_judges_with_every_rule_kind(tenant, models, admi
     seed_floor(actor=admin)
     policy = seed_policy(tenant=tenant, actor=admin)
     bundle = bundle_build(policy=policy, models=models).bundle
-    assert len(bundle.keyword_sets) == 6
+    assert len(bundle.keyword_sets) == 7  # five lists, the young-people signal, the floor's
+    assert [c.name for c in bundle.conditions] == ["Minor signal: stricter images"]
     assert len(bundle.embedding_sets) == 2
     assert [c.name for c in bundle.concepts] == ["Firearm on display"]
 

@@ -68,6 +68,7 @@ def test_round_trip_with_every_rule_kind_and_images_is_identical(tenant, policy,
     result = policy_yaml.policy_import(policy=copy, actor=editor, revision=1, text=first)
     assert policy_yaml.policy_export(copy) == first
     assert result.counts == {
+        "conditions": 0,
         "thresholds": 2,
         "keywords": 1,
         "embeddings": 1,
