@@ -38,6 +38,7 @@ from moderation.fleet.served import (
     Observer,
     PollResult,
     Served,
+    ServedBatch,
     Shadow,
     decoded,
 )
@@ -186,12 +187,8 @@ class FleetAgent(AgentReports):
         (the staged path gets decoded images, so the decision log hashes their pixels)."""
         if not self.observers:
             return
-        ids = list(request_ids) if request_ids is not None else [None] * len(items)
-        raws = list(encoded) if encoded is not None else [None] * len(items)
-        served = [
-            Served(active, d, it, rid, raw, memo)
-            for d, it, rid, raw in zip(decisions, items, ids, raws, strict=True)
-        ]
+        # One object per batch on the serving path; a Served is built only when read.
+        served = ServedBatch(active, decisions, items, request_ids, encoded, memo)
         for observer in self.observers:
             try:
                 observer(served)

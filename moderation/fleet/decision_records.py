@@ -39,11 +39,14 @@ class Sampler:
         self._minute: int | None = None
         self._reviews = 0
 
-    def reasons(self, sampling: Sampling | None, action: str, minute: int) -> tuple[str, ...]:
+    def reasons(
+        self, sampling: Sampling | None, action: str, minute: int, *, audit: bool | None = None
+    ) -> tuple[str, ...]:
         """Return the reasons to keep a decision of `action` made in `minute` (epoch // 60).
 
         The audit draw happens for every decision, whatever its action, so the audit
-        stratum is a uniform sample with inclusion probability `audit_share`.
+        stratum is a uniform sample with inclusion probability `audit_share`. A caller
+        that drew it already (with this sampler's rng) passes the outcome as `audit`.
         """
         if sampling is None or not sampling.enabled:
             return ()
@@ -56,7 +59,9 @@ class Sampler:
                 reasons.append("review")
         elif action == "block" and sampling.keep_blocks:
             reasons.append("block")
-        if sampling.audit_share > 0 and self.rng.random() < sampling.audit_share:
+        if audit is None:
+            audit = sampling.audit_share > 0 and self.rng.random() < sampling.audit_share
+        if audit:
             reasons.append("audit")
         return tuple(reasons)
 
