@@ -3,6 +3,7 @@
 | variable | meaning | default |
 | --- | --- | --- |
 | MODERATION_DEVICE | auto, cpu or cuda | auto (CUDA when present, fp16 there) |
+| MODERATION_PRECISION | auto, fp32, fp16 or bf16 (torch models, CUDA) | auto: fp16 on CUDA |
 | MODERATION_CLIP_MODEL | open_clip architecture name | mp-tiny (random weights: no meaning) |
 | MODERATION_CLIP_PRETRAINED | checkpoint file or local-dir:<folder> | unset: seeded random init |
 | MODERATION_CLIP_SEED | seed of the random init | 0 |
@@ -41,6 +42,7 @@ class RegistryConfig:
     """What the model registry loads and where; every field has a working offline default."""
 
     device: str = "auto"
+    precision: str = "auto"
     clip_model: str = TINY_CLIP
     clip_pretrained: str | None = None
     clip_seed: int = 0
@@ -58,6 +60,7 @@ class RegistryConfig:
         env = os.environ if environ is None else environ
         return cls(
             device=env.get("MODERATION_DEVICE", "auto").strip().lower() or "auto",
+            precision=env.get("MODERATION_PRECISION", "auto").strip().lower() or "auto",
             clip_model=env.get("MODERATION_CLIP_MODEL", "").strip() or TINY_CLIP,
             clip_pretrained=env.get("MODERATION_CLIP_PRETRAINED", "").strip() or None,
             clip_seed=_number(env, "MODERATION_CLIP_SEED", int, 0),

@@ -22,7 +22,7 @@ from moderation.engine.models.clip_zero_shot import (
 )
 from moderation.engine.models.config import RegistryConfig
 from moderation.engine.models.custom import CustomModelError, CustomScorer, CustomSpec
-from moderation.engine.models.device import describe_device, resolve_device
+from moderation.engine.models.device import Placement, describe_device
 from moderation.engine.models.nudenet import NudeNetScorer, nudenet_pin
 from moderation.engine.models.opennsfw import OpenNsfwScorer, opennsfw_pin
 from moderation.engine.models.sentence import SentenceEncoder, minilm_pin
@@ -45,19 +45,20 @@ class ModelRegistry:
 
     def __init__(self, config: RegistryConfig | None = None) -> None:
         self.config = config or RegistryConfig()
-        self.device = resolve_device(self.config.device)
+        self.placement = Placement.resolve(self.config.device, self.config.precision)
+        self.device = self.placement.device
         self._specs = _custom_specs(self.config.custom_models)
         self._slots: dict[str, _Slot] = {}
         self._slots_lock = threading.Lock()
 
     def text_encoder(self) -> SentenceEncoder:
         """Return the sentence encoder (MiniLM), loading it on first use."""
-        return self._get("minilm", lambda: SentenceEncoder(device=self.device))
+        return self._get("minilm", lambda: SentenceEncoder(placement=self.placement))
 
     def image_encoder(self) -> ClipEncoder:
         """Return the CLIP backbone, loading it on first use."""
         spec = ClipSpec(self.config.clip_model, self.config.clip_pretrained, self.config.clip_seed)
-        return self._get("clip", lambda: ClipEncoder(spec, device=self.device))
+        return self._get("clip", lambda: ClipEncoder(spec, placement=self.placement))
 
     def scorers(self, modality: str) -> list:
         """Return every enabled category scorer for "prompt" or "image", loading as needed."""
@@ -104,7 +105,7 @@ class ModelRegistry:
 
     def device_info(self) -> dict[str, object]:
         """Return the device, precision, library versions and the models loaded so far."""
-        info = describe_device(self.device)
+        info = describe_device(self.device, self.placement.precision)
         info["loaded"] = sorted(self.load_seconds())
         info["clip_calibrated"] = bool(self.config.clip_pretrained)
         return info
@@ -143,7 +144,7 @@ class ModelRegistry:
             "text": lambda: TextCategoryScorer(
                 self.text_encoder(), self.config.text_category_examples
             ),
-            "nudenet": lambda: NudeNetScorer(floor=self.config.nudenet_floor),
+            "nudenet": lambda: NudeNetScorer(floor=self.config.nudenet_floor, device=self.device),
             "opennsfw": lambda: OpenNsfwScorer(device=self.device),
             "clip_zero_shot": lambda: ClipZeroShotScorer(
                 self.image_encoder(), self._zero_shot_prompts()
