@@ -46,6 +46,8 @@ class ModelRegistry:
     def __init__(self, config: RegistryConfig | None = None) -> None:
         self.config = config or RegistryConfig()
         self.placement = Placement.resolve(self.config.device, self.config.precision)
+        if self.config.torch_threads is not None:
+            _set_torch_threads(self.config.torch_threads)
         self.device = self.placement.device
         self._specs = _custom_specs(self.config.custom_models)
         self._slots: dict[str, _Slot] = {}
@@ -211,3 +213,14 @@ def configure_registry(config: RegistryConfig) -> ModelRegistry:
     with _registry_lock:
         _registry = ModelRegistry(config)
         return _registry
+
+
+def _set_torch_threads(threads: int) -> None:
+    """Set torch's intra-op threads (process-wide). Fewer threads than cores keep a batch
+    from waiting on a thread that another process holds off its core (docs/fleet-agent.md,
+    Tuning)."""
+    import torch
+
+    if threads < 1:
+        raise ValueError(f"MODERATION_TORCH_THREADS must be at least 1, not {threads}")
+    torch.set_num_threads(threads)

@@ -176,3 +176,15 @@ def test_nudenet_on_cuda_asks_onnxruntime_for_the_cuda_provider(monkeypatch, nud
     assert asked == [["CUDAExecutionProvider", "CPUExecutionProvider"]]
     image = Image.linear_gradient("L").convert("RGB").resize((200, 160))
     assert on_cuda.score([image]) == nudenet_scorer.score([image])
+
+
+def test_the_registry_sets_torch_threads_when_asked():
+    before = torch.get_num_threads()
+    assert RegistryConfig.from_env({"MODERATION_TORCH_THREADS": "1"}).torch_threads == 1
+    try:
+        ModelRegistry(RegistryConfig(device="cpu", torch_threads=1))
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)
+    with pytest.raises(ValueError, match="MODERATION_TORCH_THREADS must be at least 1"):
+        ModelRegistry(RegistryConfig(device="cpu", torch_threads=0))
