@@ -39,6 +39,7 @@ from moderation.fleet.decision_records import (
     minute_iso,
     packed_body,
     record_json,
+    sampling_of,
 )
 from moderation.fleet.decision_spool import Batch, Spool
 from moderation.fleet.schedule import full_jitter
@@ -49,15 +50,6 @@ log = logging.getLogger("moderation.fleet.decisions")
 MAX_BATCH_RECORDS = 1000
 MAX_BATCH_COUNTS = 5000
 MAX_BODY_BYTES = 6 * 1024 * 1024  # under the server's 8 MiB, with room for the counts
-
-
-def _sampling_of(active: Active) -> tuple[int | None, Sampling | None, float, bool]:
-    """What the log needs of a bundle: its version and its sampling (None when off)."""
-    bundle = active.compiled.bundle
-    sampling = bundle.sampling if bundle.sampling is not None and bundle.sampling.enabled else None
-    if sampling is None:
-        return bundle.policy.version, None, 0.0, False
-    return bundle.policy.version, sampling, sampling.audit_share, sampling.keep_blocks
 
 
 class DecisionLog:
@@ -147,7 +139,7 @@ class DecisionLog:
         # the loop uses locals only, the cheap sampling tests come first, and a Served and
         # its Kept are built only for decisions that are kept.
         if batch.active is not self._seen_active:
-            self._seen_active, self._seen = batch.active, _sampling_of(batch.active)
+            self._seen_active, self._seen = batch.active, sampling_of(batch.active)
         version, sampling, share, keep_blocks = self._seen
         minute = int(now // 60)
         counts, draw = self._counts, self._draw

@@ -21,7 +21,7 @@ from PIL import Image
 
 from moderation.engine.bundle.types import Sampling
 from moderation.engine.decision import Decision
-from moderation.fleet.agent import Served
+from moderation.fleet.agent import Active, Served
 
 # The ingest endpoint's limits (docs/production.md): a record past one of them would get
 # its whole batch refused, so records are made to fit.
@@ -76,6 +76,15 @@ class Kept:
     size: int  # estimated bytes held in memory
     # For a shadow flip: what the shadowed candidate decided (the record's "shadow").
     shadow: dict[str, Any] | None = None
+
+
+def sampling_of(active: Active) -> tuple[int | None, Sampling | None, float, bool]:
+    """What the log needs of a bundle: its version and its sampling (None when off)."""
+    bundle = active.compiled.bundle
+    sampling = bundle.sampling if bundle.sampling is not None and bundle.sampling.enabled else None
+    if sampling is None:
+        return bundle.policy.version, None, 0.0, False
+    return bundle.policy.version, sampling, sampling.audit_share, sampling.keep_blocks
 
 
 def kept_size(served: Served) -> int:
