@@ -4,9 +4,11 @@ The real FleetAgent serves a keyword bundle (fake models: keyword rules need non
 carries sampling rules. Two loads: prompts alone (the cheapest check, so the log's share
 is largest), and prompts with an encoded 512x512 JPEG (kept decisions then cost a JPEG
 thumbnail and a sha256 on the uploader thread). The log uploads to a stdlib stand-in of
-the ingest endpoint on loopback every second. Rounds with the log attached and
-detached alternate, so both see the same machine load; the ratio is the median of the
-paired rounds' ratios. The observer's own cost per decision is timed alone as well.
+the ingest endpoint every second; the stand-in runs in a subprocess, as the real server
+is another process (in this process it would take the agent's interpreter lock). Rounds
+with the log attached and detached alternate, so both see the same machine load; the
+ratio is the median of the paired rounds' ratios. The observer's own cost per decision
+is timed alone as well.
 
 Run: python bench/bench_agent_log.py [--checks 300] [--rounds 21] [--audit-share 0.01]
      [--keep-blocks]
@@ -17,12 +19,12 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import re
 import statistics
+import subprocess
 import sys
 import tempfile
-import threading
 import time
+import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -51,30 +53,57 @@ PROMPTS = [
 ]
 
 
-def ingest_stand_in() -> tuple[ThreadingHTTPServer, list[int]]:
-    """Answer every batch 201 like the ingest endpoint; count the records received."""
-    received: list[int] = []
+def serve_ingest() -> None:
+    """Answer every batch 201 like the ingest endpoint, in this (separate) process.
+
+    The real server is another process, so the stand-in must not share the agent's
+    interpreter lock. It prints its port, and GET answers the records and batches received.
+    """
+    received = [0, 0]
 
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, *args):
             pass
 
+        def do_GET(self):
+            self._answer(200, {"records": received[0], "batches": received[1]})
+
         def do_POST(self):
-            # Not parsed: a real server is another process, this one shares the agent's GIL.
-            data = self.rfile.read(int(self.headers["Content-Length"]))
-            received.append(data.count(b'"request_id":'))
-            batch_id = re.search(rb'"batch_id":"([^"]+)"', data).group(1).decode()
-            body = json.dumps({"batch_id": batch_id, "stored": received[-1],
-                               "duplicate": False}).encode()  # fmt: skip
-            self.send_response(201)
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            received[0] += len(body["records"])
+            received[1] += 1
+            self._answer(201, {"batch_id": body["batch_id"], "stored": len(body["records"]),
+                               "duplicate": False})  # fmt: skip
+
+        def _answer(self, status: int, answer: dict) -> None:
+            data = json.dumps(answer).encode()
+            self.send_response(status)
             self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Content-Length", str(len(data)))
             self.end_headers()
-            self.wfile.write(body)
+            self.wfile.write(data)
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
-    return server, received
+    print(server.server_address[1], flush=True)
+    server.serve_forever()
+
+
+class IngestProcess:
+    """The ingest stand-in in a subprocess; `received()` asks it what came."""
+
+    def __init__(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, __file__, "--serve-ingest"], stdout=subprocess.PIPE, text=True
+        )
+        self.url = f"http://127.0.0.1:{int(self.process.stdout.readline())}"
+
+    def received(self) -> dict:
+        with urllib.request.urlopen(self.url, timeout=10) as answer:  # noqa: S310 (loopback)
+            return json.load(answer)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(10)
 
 
 def make_agent(sampling: Sampling, n_terms: int, url: str) -> FleetAgent:
@@ -108,6 +137,8 @@ def throughput(agent: FleetAgent, checks: int, image: bytes | None) -> float:
 
 
 def main() -> None:
+    if sys.argv[1:] == ["--serve-ingest"]:
+        return serve_ingest()
     parser = argparse.ArgumentParser()
     parser.add_argument("--checks", type=int, default=300)
     parser.add_argument("--rounds", type=int, default=21)
@@ -117,9 +148,8 @@ def main() -> None:
     args = parser.parse_args()
 
     sampling = Sampling(audit_share=args.audit_share, keep_blocks=args.keep_blocks)
-    server, received = ingest_stand_in()
-    url = f"http://127.0.0.1:{server.server_address[1]}"
-    agent = make_agent(sampling, args.terms, url)
+    ingest = IngestProcess()
+    agent = make_agent(sampling, args.terms, ingest.url)
     # A smooth picture, as generated images mostly are (noise would make decoding dominate).
     gradient = Image.linear_gradient("L").resize((512, 512))
     encoded = io.BytesIO()
@@ -136,25 +166,30 @@ def main() -> None:
     ratios = [compare(agent, log, args, None, "prompt only"),
               compare(agent, log, args, image, "prompt + 512x512 JPEG")]  # fmt: skip
     log.stop()
-    server.shutdown()
+    received = ingest.received()
+    ingest.stop()
     print(f"observer alone: {observer_cost(agent, sampling) * 1e6:.1f} us per decision")
     stats = log.stats()
-    print(f"records uploaded: {sum(received)} in {len(received)} batches; "
+    print(f"records uploaded: {received['records']} in {received['batches']} batches; "
           f"dropped {stats['dropped']}, pending {stats['pending']}")  # fmt: skip
     print(f"throughput with the log on / off: {min(ratios):.3f}x at worst (target >= 0.95x)")
 
 
 def observer_cost(agent: FleetAgent, sampling: Sampling, n: int = 20_000) -> float:
-    """Seconds one observe() call takes per decision (a fresh log, nothing uploaded)."""
+    """Seconds one observe() call takes per decision (a fresh log, nothing uploaded).
+
+    It observes the batches the agent hands its observers, one per prompt of the load.
+    """
     log = DecisionLog(client=agent.client, policy="default", channel="production",
                       instance_id="bench", spool_dir=None)  # fmt: skip
     seen: list = []
-    agent.observers.append(seen.extend)
-    agent.check(prompt=PROMPTS[0], request_id="r")
-    agent.observers.remove(seen.extend)
+    agent.observers.append(seen.append)
+    for i, prompt in enumerate(PROMPTS):
+        agent.check(prompt=prompt, request_id=f"r{i}")
+    agent.observers.remove(seen.append)
     start = time.perf_counter()
-    for _ in range(n):
-        log.observe(seen)
+    for i in range(n):
+        log.observe(seen[i % len(seen)])
     return (time.perf_counter() - start) / n
 
 

@@ -1,6 +1,7 @@
 """The moderation service against the engine it serves, ratios in one run, same bundle.
 
     $(scripts/ensure-venv)/bin/python bench/bench_serving.py [--seconds 15] [--items 512]
+        [--latency] [--sweep]
 
 With the CPU model registry (MiniLM, the text category model, NudeNet, OpenNSFW, CLIP as
 configured) and one bundle using every rule kind, it measures:
@@ -9,8 +10,9 @@ configured) and one bundle using every rule kind, it measures:
    (uvicorn on loopback) with 32 concurrent clients; the ratio of the two throughputs.
 2. prompt + JPEG image (all_scores, so the cascade saves nothing): the same, against
    evaluate_batch at the image stage's batch size, on decoded images.
-3. latency: a lone client's p50, then an open-loop load at 50% of the peak measured in 1
-   (requests started on a fixed schedule), its p99; the ratio p99 / lone p50.
+3. latency: a lone client's p50 and the p99 of an open-loop load at 50% of the peak
+   measured in 1 (requests started on a fixed schedule), in alternating windows pooled
+   per side; the ratio p99 / lone p50. `--latency` runs only the peak and this.
 4. the batch filter (run_batch) over a manifest of prompts and JPEG files against bare
    evaluate_batch over the same items, decoded beforehand, at the same batch size.
 
@@ -97,10 +99,11 @@ def run_clients(url, payload_file, *, seconds, concurrency=32, rate=None) -> dic
 # Server side ----------------------------------------------------------------------------
 
 
-def build_models():
+def build_models(device: str = "cpu", torch_threads: int | None = None):
     from moderation.engine.models.registry import RegistryConfig, configure_registry
 
-    return configure_registry(RegistryConfig(device="cpu").with_catalogue_examples())
+    config = RegistryConfig(device=device, torch_threads=torch_threads)
+    return configure_registry(config.with_catalogue_examples())
 
 
 def build_bundle(models):
@@ -204,6 +207,20 @@ def main() -> None:
         action="store_true",
         help="the tuning table instead: prompt batch size, wait, queue, deadline",
     )
+    parser.add_argument(
+        "--latency",
+        action="store_true",
+        help="only the latency figure: the prompt peak, a lone client, then 50%% of the peak",
+    )
+    parser.add_argument(
+        "--compare-wait",
+        action="store_true",
+        help="with --latency: also a service whose stages always wait max_wait_ms (A/B)",
+    )
+    parser.add_argument("--device", default="cpu", help="cpu, cuda or auto (cpu)")
+    parser.add_argument(
+        "--torch-threads", type=int, help="torch intra-op threads (MODERATION_TORCH_THREADS)"
+    )
     parser.add_argument("--client", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--payloads", help=argparse.SUPPRESS)
@@ -222,12 +239,17 @@ def main() -> None:
     from moderation.fleet.batching import BatchSettings
     from moderation.fleet.service import ModerationService, RunningServer, ServiceSettings
 
-    models = build_models()
+    models = build_models(args.device, args.torch_threads)
     compiled = compile_bundle(build_bundle(models))
     texts, _ = corpus_prompts(200_000, ["sex"])
     texts = texts[:1024]
+    from bench.serving_latency import latency_only, latency_runs, print_latency, sweep
+
     if args.sweep:
         sweep(models, compiled, texts, args.seconds)
+        return
+    if args.latency:
+        latency_only(models, compiled, texts, args.seconds, compare_wait=args.compare_wait)
         return
     rng = np.random.default_rng(5)
     jpegs = [jpeg(rng) for _ in range(32)]
@@ -265,9 +287,7 @@ def main() -> None:
         svc_i = run_clients(server.url, image_file, seconds=seconds)
         rows.append(("prompt + image, 32 clients", base_i, svc_i["n"] / svc_i["elapsed"],
                      svc_i["errors"]))  # fmt: skip
-        note("latency: lone, then 50% of peak")
-        lone = run_clients(server.url, prompt_file, seconds=seconds / 2, concurrency=1)
-        half = run_clients(server.url, prompt_file, seconds=seconds, rate=peak / 2)
+        lone, half = latency_runs(server.url, prompt_file, peak, seconds)
         server.stop()
 
         note("batch filter")
@@ -291,51 +311,10 @@ def main() -> None:
     for name, base, svc, errors in rows:
         print(f"{name:<28} {base:>10.1f}/s {svc:>8.1f}/s {svc / base:>6.2f}x  {errors or ''}")
     print(f"{'batch filter':<28} {bare:>10.1f}/s {filtered:>8.1f}/s {filtered / bare:>6.2f}x")
-    lone_p50 = pct(lone["latencies"], 50)
-    half_p99 = pct(half["latencies"], 99)
-    print(f"lone request p50 {lone_p50:.1f} ms; at 50% of peak ({peak / 2:.0f}/s, "
-          f"{half['n'] / half['elapsed']:.0f}/s served) p50 {pct(half['latencies'], 50):.1f} ms, "
-          f"p99 {half_p99:.1f} ms: p99 / lone p50 = {half_p99 / lone_p50:.2f}x "
-          f"{half['errors'] or ''}")  # fmt: skip
+    print_latency(lone, half, peak)
     print(f"(service p50 / p99 at 32 clients: prompts {pct(svc_p['latencies'], 50):.0f} / "
           f"{pct(svc_p['latencies'], 99):.0f} ms, images {pct(svc_i['latencies'], 50):.0f} / "
           f"{pct(svc_i['latencies'], 99):.0f} ms)")  # fmt: skip
-
-
-# (prompt max_batch, max_wait_ms, max_queue, default deadline ms, clients)
-SWEEP = [
-    (1, 0.0, 512, 2000.0, 32),
-    (8, 4.0, 512, 2000.0, 32),
-    (32, 0.0, 512, 2000.0, 32),
-    (32, 4.0, 512, 2000.0, 32),
-    (32, 16.0, 512, 2000.0, 32),
-    (64, 4.0, 512, 2000.0, 32),
-    (32, 4.0, 512, 2000.0, 128),
-    (32, 4.0, 64, 2000.0, 128),
-    (32, 4.0, 512, 250.0, 128),
-]
-
-
-def sweep(models, compiled, texts, seconds) -> None:
-    from moderation.fleet.batching import DEFAULT_STAGES, BatchSettings, StageSettings
-    from moderation.fleet.service import ModerationService, RunningServer, ServiceSettings
-
-    print(f"{'batch':>5} {'wait ms':>7} {'queue':>5} {'deadline':>8} {'clients':>7} "
-          f"{'req/s':>7} {'p50 ms':>7} {'p99 ms':>7}  refused")  # fmt: skip
-    with tempfile.TemporaryDirectory() as tmp:
-        agent = build_agent(models, compiled, Path(tmp) / "state")
-        payloads = Path(tmp) / "prompts.jsonl"
-        payloads.write_text("".join(json.dumps({"prompt": t}) + "\n" for t in texts))
-        for size, wait, queue, deadline, clients in SWEEP:
-            stages = {**DEFAULT_STAGES, "prompt": StageSettings(size, wait)}
-            batch = BatchSettings(stages, max_queue=queue, default_deadline_ms=deadline)
-            server = RunningServer(ModerationService(agent, ServiceSettings(batch=batch)).app)
-            got = run_clients(server.url, payloads, seconds=seconds, concurrency=clients)
-            server.stop()
-            lat = got["latencies"]
-            print(f"{size:>5} {wait:>7g} {queue:>5} {deadline:>8g} {clients:>7} "
-                  f"{got['n'] / got['elapsed']:>7.1f} {pct(lat, 50):>7.0f} {pct(lat, 99):>7.0f}"
-                  f"  {got['errors'] or ''}", flush=True)  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -38,6 +38,7 @@ from moderation.fleet.served import (
     Observer,
     PollResult,
     Served,
+    ServedBatch,
     Shadow,
     decoded,
 )
@@ -191,12 +192,8 @@ class FleetAgent(AgentReports):
         (the staged path gets decoded images, so the decision log hashes their pixels)."""
         if not self.observers:
             return
-        none = [None] * len(items)
-        ids, raws, memos = request_ids or none, encoded or none, memos or none
-        served = [
-            Served(active, d, it, rid, raw, memo)
-            for d, it, rid, raw, memo in zip(decisions, items, ids, raws, memos, strict=True)
-        ]
+        # One object per batch on the serving path; a Served is built only when read.
+        served = ServedBatch(active, decisions, items, request_ids, encoded, memos)
         for observer in self.observers:
             try:
                 observer(served)

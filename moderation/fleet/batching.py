@@ -4,7 +4,9 @@ Every input admitted by `Batcher.submit` becomes a job that goes through the eng
 stages (moderation.engine.evaluate.PIPELINE: prompt, image, concepts) in order. Each stage
 has its own queue and worker thread: the worker takes the first waiting job, waits up to
 `max_wait_ms` (from that job's arrival) for up to `max_batch` jobs, and runs the stage once
-for all of them through FleetAgent.run_stage. So inputs of different requests share one
+for all of them through FleetAgent.run_stage. It waits only while inputs have been
+arriving closer together than `max_wait_ms`: a lone request, or a light load, is not
+held back for company that is not coming. So inputs of different requests share one
 model pass per stage, and the event loop only ever waits on futures.
 
 - Bounded queue: at most `max_queue` inputs are admitted and unanswered at once; beyond
@@ -57,6 +59,10 @@ class StageSettings:
 # Defaults measured on CPU (bench/bench_serving.py, docs/fleet-agent.md "Tuning"): 32
 # prompts per batch reach the engine's in-process throughput; a few ms of waiting is
 # enough to fill batches under load and costs a lone request little.
+# How much a new gap between arrivals moves a stage's average gap (an exponential average
+# over about the last 4 arrivals): enough to notice a load ending within a few requests.
+GAP_WEIGHT = 0.25
+
 DEFAULT_STAGES = {
     "prompt": StageSettings(32, 4.0),
     "image": StageSettings(16, 8.0),
@@ -118,6 +124,10 @@ class _Stage:
         self.cond = threading.Condition()
         self.stopping = False
         self.thread: threading.Thread | None = None
+        # Arrival events (a request's inputs, or a batch handed on by the stage before):
+        # the last one, and the moving average of the gaps between them, in seconds.
+        self.last_arrival: float | None = None
+        self.gap: float | None = None
 
     def start(self) -> None:
         self.stopping = False
@@ -131,12 +141,29 @@ class _Stage:
         if self.thread is not None:
             self.thread.join(timeout=10)
 
-    def put(self, job: _Job) -> None:
-        job.enqueued = time.monotonic()
+    def put(self, jobs: Sequence[_Job]) -> None:
+        """Queue jobs that arrive together (one request, or one batch of the stage before)."""
+        now = time.monotonic()
+        for job in jobs:
+            job.enqueued = now
         with self.cond:
-            self.queue.append(job)
-            if len(self.queue) >= self.settings.max_batch or len(self.queue) == 1:
+            if self.last_arrival is not None:
+                gap = now - self.last_arrival
+                self.gap = gap if self.gap is None else self.gap + GAP_WEIGHT * (gap - self.gap)
+            self.last_arrival = now
+            was_empty = not self.queue
+            self.queue.extend(jobs)
+            if len(self.queue) >= self.settings.max_batch or was_empty:
                 self.cond.notify()
+
+    def company_expected(self, wait: float) -> bool:
+        """Whether more inputs are likely within `wait` s: arrivals have been closer than it.
+
+        A lone client, or a load light enough that arrivals are further apart than the
+        wait, gets its batch at once instead of paying `max_wait_ms` for nobody. Before
+        any gap is known (the first arrivals) the stage waits, as under load.
+        """
+        return self.gap is None or self.gap < wait
 
     def _take(self) -> list[_Job] | None:
         wait = self.settings.max_wait_ms / 1000.0
@@ -146,7 +173,11 @@ class _Stage:
             if not self.queue:
                 return None
             until = self.queue[0].enqueued + wait
-            while len(self.queue) < self.settings.max_batch and not self.stopping:
+            while (
+                len(self.queue) < self.settings.max_batch
+                and not self.stopping
+                and self.company_expected(wait)
+            ):
                 left = until - time.monotonic()
                 if left <= 0:
                     break
@@ -254,6 +285,7 @@ class Batcher:
             _Job(active, p, rid, now + ms / 1000.0, ms, all_scores, now)
             for p, rid in zip(partials, ids, strict=True)
         ]
+        first: dict[str, list[_Job]] = {}
         for job in jobs:
             compiled = active.compiled
             job.remaining = [s for s in PIPELINE if stage_needed(compiled, s, job.partial.item)]
@@ -261,7 +293,9 @@ class Batcher:
                 if s not in job.remaining:
                     job.partial.stages[s] = NOT_NEEDED
             # A job no stage needs still passes the prompt worker, which answers it.
-            self.stages[job.remaining[0] if job.remaining else "prompt"].put(job)
+            first.setdefault(job.remaining[0] if job.remaining else "prompt", []).append(job)
+        for stage, queued in first.items():
+            self.stages[stage].put(queued)
         return [job.future for job in jobs]
 
     def retry_after(self) -> int:
@@ -304,14 +338,16 @@ class Batcher:
                 job.remaining.pop(0)
                 if stage == "prompt":
                     self._cascade(job)
-        finished = []
+        finished, onward = [], {}
         for job in live:
             if job.future.done():
                 continue
             if job.remaining:
-                self.stages[job.remaining[0]].put(job)
+                onward.setdefault(job.remaining[0], []).append(job)
             else:
                 finished.append(job)
+        for next_stage, jobs in onward.items():
+            self.stages[next_stage].put(jobs)
         self._finish(finished)
 
     def _cascade(self, job: _Job) -> None:

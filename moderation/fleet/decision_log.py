@@ -1,9 +1,11 @@
 """The decision log: counts every served decision, keeps a sample, uploads both in batches.
 
 Guarantees:
-- Serving never waits on the log: the observer takes one lock to bump per-minute counters,
-  draw the sample (`Sampler`) and append to a bounded buffer. Thumbnails, hashing, JSON and
-  the network happen on the uploader thread. The observer never raises into `check`.
+- Serving never waits on the log: the observer takes one lock per batch to bump per-minute
+  counters, draw the sample (`Sampler`, the cheap tests first) and append what is kept to a
+  bounded buffer; the agent hands it a `ServedBatch`, and a `Served` is built only for a
+  kept decision. Thumbnails, hashing, JSON and the network happen on the uploader thread.
+  The observer never raises into `check`.
 - Memory is bounded (`max_pending` records and `max_pending_bytes`); past either, the
   oldest kept decision is dropped and counted.
 - A batch keeps its id across retries (the server stores a batch id once). 5xx, timeouts,
@@ -16,7 +18,6 @@ Guarantees:
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import random
 import threading
@@ -27,6 +28,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from moderation.engine.bundle.types import Sampling
 from moderation.fleet.agent import FleetAgent, Served
 from moderation.fleet.client import FleetClient, UploadError
 from moderation.fleet.decision_records import (
@@ -37,9 +39,11 @@ from moderation.fleet.decision_records import (
     minute_iso,
     packed_body,
     record_json,
+    sampling_of,
 )
 from moderation.fleet.decision_spool import Batch, Spool
 from moderation.fleet.schedule import full_jitter
+from moderation.fleet.served import Active, ServedBatch
 
 log = logging.getLogger("moderation.fleet.decisions")
 
@@ -78,6 +82,10 @@ class DecisionLog:
         self._rng = rng or random.Random()
         self._clock = clock
         self._sampler = Sampler(random.Random(self._rng.random()))
+        self._draw = self._sampler.rng.random
+        # What the last bundle seen asks of the log (version, sampling, audit share, blocks).
+        self._seen_active: Active | None = None
+        self._seen: tuple[int | None, Sampling | None, float, bool] = (None, None, 0.0, False)
         self._lock = threading.Lock()
         self._buffer: deque[Kept] = deque()
         self._buffer_bytes = 0
@@ -109,25 +117,33 @@ class DecisionLog:
         """Count and sample a batch of served decisions; O(1) per decision, never raises."""
         try:
             now = self._clock()
-            minute = int(now // 60)
-            with self._lock:
-                full = self._observe(served, now, minute)
+            if type(served) is ServedBatch:
+                with self._lock:
+                    self._observe(served, now)
+                    full = len(self._buffer) >= self.batch_size
+            else:  # a plain sequence of Served (other callers, tests): one run each
+                runs = [ServedBatch(s.active, (s.decision,), (s.item,), (s.request_id,),
+                                    (s.image_bytes,), (s.memo,)) for s in served]  # fmt: skip
+                with self._lock:
+                    for run in runs:
+                        self._observe(run, now)
+                    full = len(self._buffer) >= self.batch_size
             if full:
                 self._wake.set()
         except Exception:
             self.observer_errors += 1
             log.exception("decision log observer failed; the decision was served")
 
-    def _observe(self, served: Sequence[Served], now: float, minute: int) -> bool:
-        # On the serving path: attribute lookups are hoisted, the bundle's are read once.
-        counts, reasons_of, last = self._counts, self._sampler.reasons, None
-        for s in served:
-            if s.active is not last:
-                last = s.active
-                bundle = last.compiled.bundle
-                version, sampling = bundle.policy.version, bundle.sampling
-                sampled = sampling is not None and sampling.enabled
-            decision = s.decision
+    def _observe(self, batch: ServedBatch, now: float) -> None:
+        # On the serving path, under the lock: what a bundle asks is read once per bundle,
+        # the loop uses locals only, the cheap sampling tests come first, and a Served and
+        # its Kept are built only for decisions that are kept.
+        if batch.active is not self._seen_active:
+            self._seen_active, self._seen = batch.active, sampling_of(batch.active)
+        version, sampling, share, keep_blocks = self._seen
+        minute = int(now // 60)
+        counts, draw = self._counts, self._draw
+        for i, decision in enumerate(batch.decisions):
             action = decision.action._value_  # .value is a slower descriptor
             if version is not None:  # the fleet never serves drafts; nothing to count them by
                 key = (minute, version, action, "")
@@ -136,13 +152,16 @@ class DecisionLog:
                     if r.fired:
                         key = (minute, version, action, r.rule_id)
                         counts[key] = counts.get(key, 0) + 1
-            if sampled:
-                reasons = reasons_of(sampling, action, minute)
+            if sampling is None:
+                continue
+            # The audit draw is made for every decision alike (a uniform stratum).
+            audit = share > 0 and draw() < share
+            if audit or action == "review" or (keep_blocks and action == "block"):
+                reasons = self._sampler.reasons(sampling, action, minute, audit=audit)
                 if reasons:
-                    if s.memo is not None:  # the shadow's model outputs: not the log's to keep
-                        s = dataclasses.replace(s, memo=None)
+                    # The shadow's model outputs are not the log's to keep.
+                    s = batch.served(i, memo=False)
                     self._keep(Kept(s, reasons, now, kept_size(s)))
-        return len(self._buffer) >= self.batch_size
 
     def _keep(self, kept: Kept) -> None:
         self._buffer.append(kept)

@@ -21,7 +21,7 @@ from PIL import Image
 
 from moderation.engine.bundle.types import Sampling
 from moderation.engine.decision import Decision
-from moderation.fleet.agent import Served
+from moderation.fleet.agent import Active, Served
 
 # The ingest endpoint's limits (docs/production.md): a record past one of them would get
 # its whole batch refused, so records are made to fit.
@@ -39,11 +39,14 @@ class Sampler:
         self._minute: int | None = None
         self._reviews = 0
 
-    def reasons(self, sampling: Sampling | None, action: str, minute: int) -> tuple[str, ...]:
+    def reasons(
+        self, sampling: Sampling | None, action: str, minute: int, *, audit: bool | None = None
+    ) -> tuple[str, ...]:
         """Return the reasons to keep a decision of `action` made in `minute` (epoch // 60).
 
         The audit draw happens for every decision, whatever its action, so the audit
-        stratum is a uniform sample with inclusion probability `audit_share`.
+        stratum is a uniform sample with inclusion probability `audit_share`. A caller
+        that drew it already (with this sampler's rng) passes the outcome as `audit`.
         """
         if sampling is None or not sampling.enabled:
             return ()
@@ -56,7 +59,9 @@ class Sampler:
                 reasons.append("review")
         elif action == "block" and sampling.keep_blocks:
             reasons.append("block")
-        if sampling.audit_share > 0 and self.rng.random() < sampling.audit_share:
+        if audit is None:
+            audit = sampling.audit_share > 0 and self.rng.random() < sampling.audit_share
+        if audit:
             reasons.append("audit")
         return tuple(reasons)
 
@@ -71,6 +76,15 @@ class Kept:
     size: int  # estimated bytes held in memory
     # For a shadow flip: what the shadowed candidate decided (the record's "shadow").
     shadow: dict[str, Any] | None = None
+
+
+def sampling_of(active: Active) -> tuple[int | None, Sampling | None, float, bool]:
+    """What the log needs of a bundle: its version and its sampling (None when off)."""
+    bundle = active.compiled.bundle
+    sampling = bundle.sampling if bundle.sampling is not None and bundle.sampling.enabled else None
+    if sampling is None:
+        return bundle.policy.version, None, 0.0, False
+    return bundle.policy.version, sampling, sampling.audit_share, sampling.keep_blocks
 
 
 def kept_size(served: Served) -> int:

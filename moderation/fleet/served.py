@@ -73,6 +73,48 @@ class Served:
     memo: Memo | None = None
 
 
+class ServedBatch(Sequence[Served]):
+    """The decisions of one engine call as observers see them; a `Served` is built on access.
+
+    Serving pays for one of these per batch, not for a `Served` per decision: the decision
+    log reads the columns (`decisions`) and builds a `Served` only for what it keeps.
+    The columns are the agent's own, as long as `decisions` (or None), and are not changed
+    after the batch is handed out.
+    """
+
+    __slots__ = ("active", "decisions", "items", "request_ids", "encoded", "memos")
+
+    def __init__(
+        self,
+        active: Active,
+        decisions: Sequence[Decision],
+        items: Sequence[Item],
+        request_ids: Sequence[str | None] | None = None,
+        encoded: Sequence[bytes | None] | None = None,
+        memos: Sequence[Memo | None] | None = None,
+    ) -> None:
+        self.active, self.decisions, self.items = active, decisions, items
+        self.request_ids, self.encoded, self.memos = request_ids, encoded, memos
+
+    def __len__(self) -> int:
+        return len(self.decisions)
+
+    def __getitem__(self, index):  # type: ignore[override]
+        if isinstance(index, slice):
+            return [self.served(i) for i in range(*index.indices(len(self)))]
+        return self.served(range(len(self))[index])
+
+    def __iter__(self):
+        return (self.served(i) for i in range(len(self.decisions)))
+
+    def served(self, i: int, *, memo: bool = True) -> Served:
+        """The `Served` of decision `i`; without the shadow's model outputs when not `memo`."""
+        rid = self.request_ids[i] if self.request_ids is not None else None
+        raw = self.encoded[i] if self.encoded is not None else None
+        kept = self.memos[i] if memo and self.memos is not None else None
+        return Served(self.active, self.decisions[i], self.items[i], rid, raw, kept)
+
+
 Observer = Callable[[Sequence[Served]], None]
 
 

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from moderation.engine.models.base import ModelPin
+from moderation.engine.models.device import Placement, resolve_precision
 from moderation.engine.models.hashing import (
     force_offline,
     package_version,
@@ -98,10 +99,19 @@ def clip_file_pin(spec: ClipSpec) -> ModelPin | None:
 class ClipEncoder:
     """Encodes images and texts into one L2-normalised float32 space of shape (n, dim)."""
 
-    def __init__(self, spec: ClipSpec | None = None, *, device: str = "cpu", batch_size: int = 32):
+    def __init__(
+        self,
+        spec: ClipSpec | None = None,
+        *,
+        device: str = "cpu",
+        batch_size: int = 32,
+        placement: Placement | None = None,
+    ):
         force_offline()
         self.spec = spec or ClipSpec()
-        self.device = device
+        # On CUDA: autocast to fp16 (or bf16) and pinned, non-blocking input copies.
+        self.placement = placement or Placement(device, resolve_precision(device))
+        self.device = device = self.placement.device
         self.batch_size = batch_size
         self.calibrated = not self.spec.random_init
         model, self._transform, self._tokenizer = _build(self.spec)
@@ -114,11 +124,22 @@ class ClipEncoder:
         self.dim = int(self._embed_dim(model))
 
     def encode_images(self, images: Sequence) -> np.ndarray:
-        """Return one unit row per RGB PIL image (preprocessing included), batched."""
-        rows = [
-            self.encode_pixels(self.preprocess(images[start : start + self.batch_size]))
-            for start in range(0, len(images), self.batch_size)
-        ]
+        """Return one unit row per RGB PIL image (preprocessing included), batched.
+
+        Each batch's forward pass is queued before the next batch is preprocessed, and
+        its result read after: on CUDA the GPU computes one batch while the CPU resizes
+        the next. On CPU the pass runs at once, so the order changes nothing.
+        """
+        starts = range(0, len(images), self.batch_size)
+        rows, queued = [], None
+        for start in starts:
+            pixels = self.preprocess(images[start : start + self.batch_size])
+            launched = self._launch(self._model.encode_image, pixels)
+            if queued is not None:
+                rows.append(self._collect(queued))
+            queued = launched
+        if queued is not None:
+            rows.append(self._collect(queued))
         return np.concatenate(rows) if rows else np.zeros((0, self.dim), dtype=np.float32)
 
     def encode_texts(self, texts: Sequence[str]) -> np.ndarray:
@@ -132,20 +153,32 @@ class ClipEncoder:
         return np.concatenate(rows) if rows else np.zeros((0, self.dim), dtype=np.float32)
 
     def preprocess(self, images: Sequence):
-        """Return the (n, 3, H, W) float tensor the model takes for these PIL images."""
+        """Return the (n, 3, H, W) float tensor the model takes for these PIL images.
+
+        On CUDA it is in pinned memory, ready for a non-blocking copy.
+        """
         import torch
 
-        return torch.stack([self._transform(_rgb(image)) for image in images])
+        pixels = torch.stack([self._transform(_rgb(image)) for image in images])
+        return pixels.pin_memory() if self.placement.pin_memory else pixels
 
     def encode_pixels(self, pixels) -> np.ndarray:
         """Return unit rows for an already preprocessed batch (the forward pass alone)."""
         return self._forward(self._model.encode_image, pixels)
 
     def _forward(self, encode, batch) -> np.ndarray:
+        return self._collect(self._launch(encode, batch))
+
+    def _launch(self, encode, batch):
+        """Queue the forward pass of `batch` (on CUDA it returns before the GPU is done)."""
         import torch
 
-        with torch.inference_mode(), _autocast(self.device):
-            features = encode(batch.to(self.device))
+        with torch.inference_mode(), self.placement.autocast():
+            return encode(self.placement.to_device(batch))
+
+    @staticmethod
+    def _collect(features) -> np.ndarray:
+        """Wait for queued features and return them as unit float32 rows."""
         return normalise_rows(features.float().cpu().numpy())
 
     @staticmethod
@@ -214,13 +247,3 @@ def _str(path: Path | None) -> str | None:
 
 def _rgb(image):
     return image if image.mode == "RGB" else image.convert("RGB")
-
-
-def _autocast(device: str):
-    import contextlib
-
-    import torch
-
-    if device == "cuda":
-        return torch.autocast("cuda", dtype=torch.float16)
-    return contextlib.nullcontext()

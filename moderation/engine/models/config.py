@@ -3,6 +3,8 @@
 | variable | meaning | default |
 | --- | --- | --- |
 | MODERATION_DEVICE | auto, cpu or cuda | auto (CUDA when present, fp16 there) |
+| MODERATION_PRECISION | auto, fp32, fp16 or bf16 (torch models, CUDA) | auto: fp16 on CUDA |
+| MODERATION_TORCH_THREADS | torch's intra-op threads in this process | unset: torch's own |
 | MODERATION_CLIP_MODEL | open_clip architecture name | mp-tiny (random weights: no meaning) |
 | MODERATION_CLIP_PRETRAINED | checkpoint file or local-dir:<folder> | unset: seeded random init |
 | MODERATION_CLIP_SEED | seed of the random init | 0 |
@@ -45,6 +47,8 @@ class RegistryConfig:
     """What the model registry loads and where; every field has a working offline default."""
 
     device: str = "auto"
+    precision: str = "auto"
+    torch_threads: int | None = None
     clip_model: str = TINY_CLIP
     clip_pretrained: str | None = None
     clip_seed: int = 0
@@ -65,6 +69,8 @@ class RegistryConfig:
         env = os.environ if environ is None else environ
         return cls(
             device=env.get("MODERATION_DEVICE", "auto").strip().lower() or "auto",
+            precision=env.get("MODERATION_PRECISION", "auto").strip().lower() or "auto",
+            torch_threads=_number(env, "MODERATION_TORCH_THREADS", int, None),
             clip_model=env.get("MODERATION_CLIP_MODEL", "").strip() or TINY_CLIP,
             clip_pretrained=env.get("MODERATION_CLIP_PRETRAINED", "").strip() or None,
             clip_seed=_number(env, "MODERATION_CLIP_SEED", int, 0),

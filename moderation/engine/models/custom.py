@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from moderation.engine.models.base import ModelPin
+from moderation.engine.models.device import Placement
 from moderation.engine.models.hashing import force_offline, sha256_path
 
 KINDS = ("torchscript", "onnx", "hf")
@@ -150,7 +151,7 @@ def _load_torchscript(spec: CustomSpec, device: str):
     def run(batch):
         with torch.inference_mode():
             if spec.modality == "image":
-                batch = torch.from_numpy(batch).to(device)
+                batch = Placement(device).to_device(torch.from_numpy(batch))
             return module(batch).float().cpu().numpy()
 
     return run, spec.labels
@@ -196,7 +197,7 @@ def _load_hf(spec: CustomSpec, device: str):
         with torch.inference_mode():
             if tokenizer is None:
                 return (
-                    model(pixel_values=torch.from_numpy(batch).to(device))
+                    model(pixel_values=Placement(device).to_device(torch.from_numpy(batch)))
                     .logits.float()
                     .cpu()
                     .numpy()

@@ -51,17 +51,18 @@ class NudeNetScorer:
 
     modality = "image"
 
-    def __init__(self, *, floor: float = DEFAULT_FLOOR, batch_size: int = 8) -> None:
-        from nudenet import NudeDetector
-
+    def __init__(
+        self, *, floor: float = DEFAULT_FLOOR, batch_size: int = 8, device: str = "cpu"
+    ) -> None:
         if not 0.0 <= floor < 1.0:
             raise ValueError(f"NudeNet floor must be in [0, 1), not {floor}")
         self.floor = floor
         self.batch_size = batch_size
+        self.device = device
         self.pin = nudenet_pin()
         self.labels = nudenet_labels()
         self.outputs = tuple(f"{PIN_NAME}.{label}" for label in self.labels)
-        self._detector = NudeDetector(model_path=str(nudenet_weights()))
+        self._detector = _detector(device)
 
     def score(self, inputs: Sequence) -> list[dict[str, float]]:
         """Return one {output: calibrated score} per image; labels without a box score 0."""
@@ -86,3 +87,26 @@ class NudeNetScorer:
 
 def _rgb(image):
     return image if image.mode == "RGB" else image.convert("RGB")
+
+
+def _detector(device: str):
+    """NudeNet's detector; on CUDA with its ONNX session on the CUDA provider.
+
+    NudeDetector builds its session without naming providers, which runs on the CPU
+    (and which a GPU build of onnxruntime refuses), so on CUDA the session is built here
+    and the detector's other fields set as its own __init__ sets them. The graph is
+    float32: the CUDA provider runs it in fp32.
+    """
+    from nudenet import NudeDetector
+
+    if device != "cuda":
+        return NudeDetector(model_path=str(nudenet_weights()))
+    import onnxruntime
+
+    detector = NudeDetector.__new__(NudeDetector)
+    detector.onnx_session = onnxruntime.InferenceSession(
+        str(nudenet_weights()), providers=["CUDAExecutionProvider", "CPUExecutionProvider"]
+    )
+    detector.input_width = detector.input_height = 320
+    detector.input_name = detector.onnx_session.get_inputs()[0].name
+    return detector

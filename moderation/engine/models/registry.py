@@ -23,7 +23,7 @@ from moderation.engine.models.clip_zero_shot import (
 )
 from moderation.engine.models.config import RegistryConfig
 from moderation.engine.models.custom import CustomModelError, CustomScorer, CustomSpec
-from moderation.engine.models.device import describe_device, resolve_device
+from moderation.engine.models.device import Placement, describe_device
 from moderation.engine.models.nudenet import NudeNetScorer, nudenet_pin
 from moderation.engine.models.ocr import OcrReader, OcrUnavailable, ocr_pin
 from moderation.engine.models.opennsfw import OpenNsfwScorer, opennsfw_pin
@@ -48,7 +48,10 @@ class ModelRegistry:
 
     def __init__(self, config: RegistryConfig | None = None) -> None:
         self.config = config or RegistryConfig()
-        self.device = resolve_device(self.config.device)
+        self.placement = Placement.resolve(self.config.device, self.config.precision)
+        if self.config.torch_threads is not None:
+            _set_torch_threads(self.config.torch_threads)
+        self.device = self.placement.device
         self._specs = _custom_specs(self.config.custom_models)
         self._slots: dict[str, _Slot] = {}
         self._slots_lock = threading.Lock()
@@ -56,12 +59,12 @@ class ModelRegistry:
 
     def text_encoder(self) -> SentenceEncoder:
         """Return the sentence encoder (MiniLM), loading it on first use."""
-        return self._get("minilm", lambda: SentenceEncoder(device=self.device))
+        return self._get("minilm", lambda: SentenceEncoder(placement=self.placement))
 
     def image_encoder(self) -> ClipEncoder:
         """Return the CLIP backbone, loading it on first use."""
         spec = ClipSpec(self.config.clip_model, self.config.clip_pretrained, self.config.clip_seed)
-        return self._get("clip", lambda: ClipEncoder(spec, device=self.device))
+        return self._get("clip", lambda: ClipEncoder(spec, placement=self.placement))
 
     def ocr(self) -> OcrReader:
         """Return the OCR reader (image text), loading it on first use."""
@@ -139,7 +142,7 @@ class ModelRegistry:
 
     def device_info(self) -> dict[str, object]:
         """Return the device, precision, library versions and the models loaded so far."""
-        info = describe_device(self.device)
+        info = describe_device(self.device, self.placement.precision)
         info["loaded"] = sorted(self.load_seconds())
         info["clip_calibrated"] = bool(self.config.clip_pretrained)
         return info
@@ -178,7 +181,7 @@ class ModelRegistry:
             "text": lambda: TextCategoryScorer(
                 self.text_encoder(), self.config.text_category_examples
             ),
-            "nudenet": lambda: NudeNetScorer(floor=self.config.nudenet_floor),
+            "nudenet": lambda: NudeNetScorer(floor=self.config.nudenet_floor, device=self.device),
             "opennsfw": lambda: OpenNsfwScorer(device=self.device),
             "clip_zero_shot": lambda: ClipZeroShotScorer(
                 self.image_encoder(), self._zero_shot_prompts()
@@ -245,3 +248,14 @@ def configure_registry(config: RegistryConfig) -> ModelRegistry:
     with _registry_lock:
         _registry = ModelRegistry(config)
         return _registry
+
+
+def _set_torch_threads(threads: int) -> None:
+    """Set torch's intra-op threads (process-wide). Fewer threads than cores keep a batch
+    from waiting on a thread that another process holds off its core (docs/fleet-agent.md,
+    Tuning)."""
+    import torch
+
+    if threads < 1:
+        raise ValueError(f"MODERATION_TORCH_THREADS must be at least 1, not {threads}")
+    torch.set_num_threads(threads)

