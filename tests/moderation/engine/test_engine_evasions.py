@@ -192,6 +192,45 @@ def test_split_word_near_misses_stay_clean(text):
     assert matched(text) == []
 
 
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("see n-@-k-€-d now", [("naked", "n-@-k-€-d")]),
+        ("$.u.i.c.i.d.e", [("suicide", "$.u.i.c.i.d.e")]),
+        ("n @ k € d", [("naked", "n @ k € d")]),
+        ("a n-@-k-€-d pic", [("naked", "n-@-k-€-d")]),  # after a one-letter word
+        ("k.!.l.l", [("kill", "k.!.l.l")]),
+        ("s.u.!.c.!.d.e!", [("suicide", "s.u.!.c.!.d.e")]),  # the last '!' is punctuation
+        ("n.u.d.e!", [("nude", "n.u.d.e")]),
+    ],
+)
+def test_leetspeak_symbols_inside_split_words_are_letters(text, found):
+    for options in (MatchOptions(), MatchOptions(any_separators=False), SQUEEZE):
+        assert matched(text, options) == found, options
+
+
+@pytest.mark.parametrize(
+    "near_miss",
+    [
+        "a-@-b",  # reads "aab": no listed term
+        "mail me: a @ b . c",
+        "5-€-10",  # a price: '10' is not a single letter
+        "@-$-!",  # symbols alone are decoration, not a word
+        "a-@-$",  # nor with one letter
+        "n-@-k-€",  # 'nake'
+        "$ 5 a piece",
+    ],
+)
+def test_split_words_with_symbols_near_misses_stay_clean(near_miss):
+    assert matched(near_miss, terms=(*TERMS, "ab", "aeb", "naked")) == []
+
+
+def test_symbols_in_split_words_need_symbol_folding():
+    assert matched("n-@-k-€-d", MatchOptions(leet_symbols=False)) == []
+    assert matched("n-@-k-e-d", MatchOptions(leet_symbols=False)) == [("naked", "n-@-k-e-d")]
+    assert matched("n-@-k-e-d", MatchOptions(leetspeak=False, leet_symbols=False)) == []
+
+
 def test_leetspeak_symbols_are_letters_not_separators():
     assert matched("n@k€d", terms=("naked", "nkd")) == [("naked", "n@k€d")]
 

@@ -24,6 +24,7 @@ from moderation.engine.normalize.separators import (
     STRICT,
     split_candidates,
     split_words,
+    splitter_for,
     text_shape,
 )
 from moderation.engine.textbatch import normalize_batch
@@ -37,12 +38,13 @@ ASCII_PIECES = [
     "x", "a", "b c", " ", ", ", ".", "-", "_", "e.g.", "4k", "photo of a cat", "\x01", "\x00",
     "sseexx", "kiill", "ss", "x x", "(", "#", "s(x", "<", "[", "{", "s,e,x", "; ", "?",
     "s*_*e", " - - ", "a s e x", "s e x a", "x s.e.x x", "a ", " i",
+    "$.e.x", "s-@-x", "$ e x", "a-@-b", "@-$-!", "s.e.x!", "k.!.l.l",
 ]  # fmt: skip
 OTHER_PIECES = [
     "ｓｅｘ", "ѕех", "ѕ.е.х", "Ｓ Ｅ Ｘ", "看", "av女优", "女优です", "Москва", "МОСКВА",
     "café", "ΑΒΓ", "\u00a0", "\u3000", "·", "s\u00a0e\u00a0x", "🙂", "ไม่",
     "se\u200bx", "e\u0301", "Straße", "ﬁ", "séx", "s\u0301\u0302e\u0336x", "ѕѕ", "éé", "€", "£",
-    "¥", "©", "…", "s€e€x",
+    "¥", "©", "…", "s€e€x", "s-€-x", "$.ё.x", "5-€-10",
 ]  # fmt: skip
 OPTIONS = [
     MatchOptions(),
@@ -140,11 +142,19 @@ def test_batch_spans_point_at_the_original_characters():
     ]
 
 
-@pytest.mark.parametrize("splitter", [STRICT, ANY])
+@pytest.mark.parametrize(
+    "splitter",
+    [
+        STRICT,
+        ANY,
+        splitter_for(MatchOptions()),  # leetspeak symbols are letters of split words
+        splitter_for(MatchOptions(any_separators=False)),
+    ],
+)
 def test_long_split_word_search_finds_what_the_regex_finds(splitter):
     rng = random.Random(15)
     alphabet = ["a", "b", " ", ".", "-", "  ", "x y", "é", "\u00a0", "?", ",", "ab", "\x00", "ｓ"]
-    alphabet += ["…", "€", "; ", "(", "_", "*", "\x02", "- - -"]
+    alphabet += ["…", "€", "; ", "(", "_", "*", "\x02", "- - -", "@", "$", "!", "#", "£", "|"]
     for _ in range(30):
         text = random_text(rng, alphabet, 2_000)
         shape = text_shape(text, splitter)
