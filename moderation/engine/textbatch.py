@@ -16,6 +16,7 @@ from moderation.engine.normalize import (
     normalize_aligned,
 )
 from moderation.engine.normalize.folder import folder_for
+from moderation.engine.normalize.plain import Taken, plain_folder
 from moderation.engine.wordkeys import marked_text
 
 # Joins the texts of a batch: not a word character, not a separator, and in no
@@ -51,6 +52,9 @@ class NormalizedBatch(NamedTuple):
     texts: list[str]
     joined: list[JoinedTexts]
     singles: dict[int, NormalizedText]
+    # A batch of one short ASCII prompt that the fast path takes (the fleet
+    # judges one request at a time): what it took, and the rest is empty.
+    plain: Taken | None = None
 
 
 def normalize_batch(texts: list[str], options: MatchOptions) -> NormalizedBatch:
@@ -62,6 +66,10 @@ def normalize_batch(texts: list[str], options: MatchOptions) -> NormalizedBatch:
     spans two texts; non-ASCII texts past ALIGNED_BELOW characters in all
     make further groups. The rest go one by one.
     """
+    if len(texts) == 1:
+        plain = plain_folder(options).take(texts[0])
+        if plain is not None:
+            return NormalizedBatch._make((texts, [], {}, plain))  # _make: the faster build
     flags = list(map(str.isascii, texts))
     plain = list(itertools.compress(range(len(texts)), flags))
     others = list(itertools.compress(range(len(texts)), map(operator.not_, flags)))

@@ -16,7 +16,7 @@ import pytest
 from moderation.engine.bundle import KeywordSet, MatchOptions
 from moderation.engine.decision import Action
 from moderation.engine.keywords import CompiledKeywordSet
-from moderation.engine.normalize import fold_ascii_plain, non_ascii_chars, normalize, repeats
+from moderation.engine.normalize import non_ascii_chars, normalize, plain_ascii, repeats
 from moderation.engine.normalize.repeats import squeeze_repeats
 from moderation.engine.normalize.separators import (
     ANY,
@@ -82,16 +82,41 @@ def test_ascii_prompts_match_like_the_reference(options):
         assert fast.match(text) == reference_matches(reference, text), repr(text)
 
 
-def test_plain_ascii_fold_is_the_normalised_text_or_declines():
+def test_plain_ascii_fold_is_the_normalised_text_with_its_spans_or_declines():
     rng = random.Random(12)
     for options in OPTIONS:
+        taken = 0
         for _ in range(2_000):
             text = random_text(rng, ASCII_PIECES)
-            folded, norm = fold_ascii_plain(text, options), normalize(text, options)
-            if folded is not None:
-                assert (folded, norm.starts) == (norm.text, None), repr(text)
-    assert fold_ascii_plain("s.e.x", MatchOptions()) is None  # a split word to join
-    assert fold_ascii_plain("$ex", MatchOptions()) is None  # a leetspeak symbol
+            plain, norm = plain_ascii(text, options), normalize(text, options)
+            if plain is None:
+                continue
+            taken += 1
+            assert plain.text == norm.text, repr(text)
+            for start in range(len(norm.text)):
+                for end in range(start + 1, len(norm.text) + 1):
+                    assert plain.span(start, end) == norm.span(start, end), (text, start, end)
+        assert taken > 200, options  # the fast path is taken, not always declined
+    assert plain_ascii("s.e.x", MatchOptions()) is None  # a split word to join
+    assert plain_ascii("$ex", MatchOptions()) is None  # a leetspeak symbol
+    assert plain_ascii("x" * 5_000, MatchOptions()) is None  # long: the numpy paths
+
+
+def test_plain_ascii_squeezes_letters_only_and_maps_runs_back():
+    plain = plain_ascii("cooool... 2000  bee", MatchOptions(leetspeak=False, squeeze_repeats=True))
+    assert plain.text == "col... 2000  be"
+    assert plain.span(0, 3) == (0, 6)  # "col" is "cooool"
+    assert plain.span(13, 15) == (16, 19)  # "be" is "bee"
+    assert plain_ascii("cool", MatchOptions()).drops is None  # squeezing off
+
+
+def test_a_batch_of_one_prompt_matches_like_match():
+    for options in OPTIONS:
+        fast = compiled(options)
+        rng = random.Random(16)
+        for _ in range(500):
+            text = random_text(rng, ASCII_PIECES)
+            assert fast.match_batch([text]) == [fast.match(text)], repr(text)
 
 
 @pytest.mark.parametrize("options", OPTIONS)
