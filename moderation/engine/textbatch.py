@@ -67,9 +67,12 @@ def normalize_batch(texts: list[str], options: MatchOptions) -> NormalizedBatch:
     make further groups. The rest go one by one.
     """
     if len(texts) == 1:
+        # One text (the fleet's request): the fast path, or else normalize(),
+        # whose fixed costs are lower than a group's. _make: the faster build.
         plain = plain_folder(options).take(texts[0])
         if plain is not None:
-            return NormalizedBatch._make((texts, [], {}, plain))  # _make: the faster build
+            return NormalizedBatch._make((texts, [], {}, plain))
+        return NormalizedBatch._make((texts, [], {0: normalize(texts[0], options)}, None))
     flags = list(map(str.isascii, texts))
     plain = list(itertools.compress(range(len(texts)), flags))
     others = list(itertools.compress(range(len(texts)), map(operator.not_, flags)))

@@ -110,13 +110,14 @@ def test_plain_ascii_squeezes_letters_only_and_maps_runs_back():
     assert plain_ascii("cool", MatchOptions()).drops is None  # squeezing off
 
 
-def test_a_batch_of_one_prompt_matches_like_match():
+def test_a_batch_of_one_prompt_matches_like_the_reference():
     for options in OPTIONS:
-        fast = compiled(options)
+        fast, reference = compiled(options), compiled(options, boundary_keys=False)
         rng = random.Random(16)
         for _ in range(500):
-            text = random_text(rng, ASCII_PIECES)
-            assert fast.match_batch([text]) == [fast.match(text)], repr(text)
+            text = random_text(rng, ASCII_PIECES + OTHER_PIECES)
+            expected = reference_matches(reference, text)
+            assert fast.match_batch([text]) == [expected] == [fast.match(text)], repr(text)
 
 
 @pytest.mark.parametrize("options", OPTIONS)
