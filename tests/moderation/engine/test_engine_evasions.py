@@ -297,3 +297,26 @@ def test_symbols_outside_words_stay(near_miss):
     from moderation.engine.normalize import normalize_term
 
     assert normalize_term(near_miss, MatchOptions())[:2] == near_miss[:2]
+
+
+@pytest.mark.parametrize(
+    ("text", "span"),
+    [
+        ("a NuDe pic", "NuDe"),  # case
+        ("a nud3 pic", "nud3"),  # leetspeak digits
+        ("a nudе pic", "nudе"),  # Cyrillic е
+        ("a ｎｕｄｅ pic", "ｎｕｄｅ"),  # fullwidth
+        ("a nu\u200bde pic", "nu\u200bde"),  # zero-width space
+        ("a nu\u00adde pic", "nu\u00adde"),  # soft hyphen
+    ],
+)
+def test_the_older_evasion_classes_are_caught_with_their_spans(text, span):
+    assert matched(text) == [("nude", span)]
+
+
+@pytest.mark.parametrize(
+    "near_miss",
+    ["NuDeS", "nud35", "2nude", "ѕnudе", "ｎｕｄｅｓ", "nu\u200bdes", "n\u200bu d e s"],
+)
+def test_the_older_evasion_classes_near_misses_stay_clean(near_miss):
+    assert matched(near_miss) == []
