@@ -286,6 +286,8 @@ def test_both_readings_matching_alike_are_one_match():
         ("$u!(!de", "suicide"),  # a run of symbols inside a word folds whole
         ("a b€#€@d!ng", "beheading"),
         ("@++@ck!", "attack"),  # at a word's start, a run without brackets folds too
+        ("€($+@sy", "ecstasy"),  # a bracket after a letter's symbol is inside the word
+        ("@(+!on", "action"),
     ],
 )
 def test_runs_of_symbols_inside_a_word_fold_whole(text, term):
