@@ -24,11 +24,13 @@ from moderation.engine.errors import BundleError
 from moderation.engine.normalize import (
     READING_MARK,
     NormalizedText,
-    fold_ascii_plain,
     non_ascii_chars,
     normalize,
     normalize_term,
+    plain_folder,
+    squeezed_spans,
 )
+from moderation.engine.normalize.plain import Taken
 from moderation.engine.textbatch import JoinedTexts, NormalizedBatch, normalize_batch
 from moderation.engine.wordkeys import (
     NO_SPACE_SCRIPTS,
@@ -97,6 +99,7 @@ class CompiledKeywordSet:
         self._length, self._term, self._allow = (np.array(c, dtype=np.int64) for c in columns[:3])
         self._check_start, self._check_end = (np.array(c, dtype=bool) for c in columns[3:])
         self.size = len(entries)
+        self._plain = plain_folder(self.options)
 
     def automata(self) -> list[ahocorasick.Automaton]:
         """Return the automata this set matches with (for size statistics)."""
@@ -123,6 +126,8 @@ class CompiledKeywordSet:
 
     def find_batch(self, batch: NormalizedBatch) -> list[list[KeywordMatch]]:
         """Return the matches of every text of `batch`; the same as find() one by one."""
+        if batch.plain is not None:
+            return [self._match_plain(batch.texts[0], batch.plain)]
         results: list[list[KeywordMatch]] = [[] for _ in batch.texts]
         for i, norm in batch.singles.items():
             results[i] = self.find(norm)
@@ -155,11 +160,7 @@ class CompiledKeywordSet:
         if self._plain_needed(text, hits):
             self._plain_loop(text, hits, allowed)
             hits.sort(key=_by_end)
-        if allowed and hits:
-            if len(allowed) * len(hits) > 10_000:
-                return _drop_contained(hits, allowed)
-            hits = [h for h in hits if not any(a <= h[0] and h[1] <= b for a, b in allowed)]
-        return hits
+        return _drop_allowed(hits, allowed) if allowed and hits else hits
 
     def _hits_vectorised(self, text: str, marked: str | None = None) -> list[tuple[int, int, int]]:
         hits, allowed = self._boundary_hits(text, marked)
@@ -231,15 +232,35 @@ class CompiledKeywordSet:
         a, b = norm.span(start, end)
         return KeywordMatch._make((self.keyword_set.terms[term], a, b, norm.original[a:b]))
 
+    def _match_plain(self, text: str, taken: Taken) -> list[KeywordMatch]:
+        # match() of a text the fast path takes (normalize/plain.py).
+        encoded, marked, flags = taken
+        if self.boundary is None:
+            hits = self._hits(self._plain.folded(encoded, flags))
+        else:
+            # _hits_loop for short ASCII text: only boundary keys can match it,
+            # and the normalised text is needed only to check a key on a hit.
+            hits, allowed = [], []
+            self.boundary.scan_marked(marked, hits, allowed, (self._plain.folded, encoded, flags))
+            if len(hits) > 1:
+                hits.sort(key=_by_end)
+            if allowed and hits:
+                hits = _drop_allowed(hits, allowed)
+        if not hits:
+            return []
+        terms, make = self.keyword_set.terms, KeywordMatch._make
+        if flags is None:
+            # Folded one for one: spans need no map.
+            return [make((terms[t], a, b, text[a:b])) for a, b, t in hits]
+        spans = squeezed_spans(flags, len(encoded), [(a, b) for a, b, _ in hits])
+        return [make((terms[h[2]], a, b, text[a:b])) for h, (a, b) in zip(hits, spans, strict=True)]
+
     def match(self, text: str) -> list[KeywordMatch]:
         """Normalise `text` with this set's options and return its matches."""
-        if text.isascii():
-            # The common prompt: folded one for one, so spans need no map and
-            # the normalised text needs no NormalizedText around it.
-            folded = fold_ascii_plain(text, self.options)
-            if folded is not None:
-                terms, make = self.keyword_set.terms, KeywordMatch._make
-                return [make((terms[t], a, b, text[a:b])) for a, b, t in self._hits(folded)]
+        taken = self._plain.take(text)
+        if taken is not None:
+            # The common prompt: nothing in it needs the general path.
+            return self._match_plain(text, taken)
         return self.find(normalize(text, self.options))
 
 
@@ -263,6 +284,12 @@ def _once(found: list[KeywordMatch]) -> list[KeywordMatch]:
 
 # The automaton's order: by end, and at one end the longest match first.
 _by_end = operator.itemgetter(1, 0)
+
+
+def _drop_allowed(hits: list, allowed: list) -> list[tuple[int, int, int]]:
+    if len(allowed) * len(hits) > 10_000:
+        return _drop_contained(hits, allowed)
+    return [h for h in hits if not any(a <= h[0] and h[1] <= b for a, b in allowed)]
 
 
 def _drop_contained(hits: list, allowed: list) -> list[tuple[int, int, int]]:

@@ -48,7 +48,7 @@ NO_SPACE_SCRIPTS = re.compile(
 MARK_WITH_REGEX_BELOW = 4096
 _WORD_LOOKUP = np.array([chr(i).isalnum() for i in range(128)], dtype=bool)
 _WORD_BYTES = bytes(int(chr(i).isalnum()) if i < 128 else 0 for i in range(256))
-_MARK_BYTES = bytes(i if chr(i).isalnum() or i > 127 else ord(MARK) for i in range(256))
+MARK_BYTES = bytes(i if chr(i).isalnum() or i > 127 else ord(MARK) for i in range(256))
 
 
 def is_word_char(char: str) -> bool:
@@ -124,11 +124,11 @@ def marked_text(text: str) -> str:
     """Return `text` with every character that is not a spaced-script word character as MARK,
     and MARK before and after it."""
     if text.isascii():
-        return MARK + text.encode("ascii").translate(_MARK_BYTES).decode("ascii") + MARK
+        return MARK + text.encode("ascii").translate(MARK_BYTES).decode("ascii") + MARK
     if len(text) < MARK_WITH_REGEX_BELOW:
         # ASCII characters as bytes (UTF-8 leaves them single bytes), then the
         # regex marks the non-ASCII ones; numpy's fixed costs are higher here.
-        raw = text.encode("utf-8", "surrogatepass").translate(_MARK_BYTES)
+        raw = text.encode("utf-8", "surrogatepass").translate(MARK_BYTES)
         return MARK + _non_word_re().sub(MARK, raw.decode("utf-8", "surrogatepass")) + MARK
     codes = _codes(text)
     marked = np.where(_word_codes(codes), codes, np.uint32(ord(MARK)))
@@ -151,7 +151,7 @@ class BoundaryAutomaton:
     def add(self, key: str, term: int, allow: int) -> None:
         """Add a normalised key (markable) with its term and allow-list indices (-1: none)."""
         if key.isascii():
-            body = key.encode("ascii").translate(_MARK_BYTES).decode("ascii")
+            body = key.encode("ascii").translate(MARK_BYTES).decode("ascii")
         else:
             body = "".join(c if needs_boundary(c) else MARK for c in key)
         head, tail = needs_boundary(key[0]), needs_boundary(key[-1])
@@ -174,14 +174,23 @@ class BoundaryAutomaton:
     def scan(self, text: str, hits: list, allowed: list, marked: str | None = None) -> None:
         """Append (start, end, term) whole-word hits and (start, end) allow-list spans of the
         normalised `text` (`marked`: its marked_text, when the caller has it)."""
+        self.scan_marked(marked_text(text) if marked is None else marked, hits, allowed, text)
+
+    def scan_marked(self, marked: str, hits: list, allowed: list, text: str | tuple) -> None:
+        """scan() of a marked text; `text`: the normalised text, or (function, *arguments)
+        that returns it, called only when a hit's key must be checked against it."""
         entries = self.entries
         if not entries:
             return
-        for end, index in self.automaton.iter(marked_text(text) if marked is None else marked):
+        for end, index in self.automaton.iter(marked):
             for offset, length, check, term, allow in entries[index]:
                 start = end - offset
-                if check is not None and text[start : start + length] != check:
-                    continue
+                if check is not None:
+                    if not isinstance(text, str):
+                        # A tuple costs less to make than a closure, once per prompt.
+                        text = text[0](*text[1:])
+                    if text[start : start + length] != check:
+                        continue
                 if term >= 0:
                     hits.append((start, start + length, term))
                 if allow >= 0:

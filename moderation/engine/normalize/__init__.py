@@ -21,11 +21,11 @@ from moderation.engine.normalize.leetspeak import LEET_CHARS, LEET_SYMBOLS
 from moderation.engine.normalize.options import NormalizedText
 from moderation.engine.normalize.pipeline import (
     ALIGNED_BELOW,
-    fold_ascii_plain,
     normalize,
     normalize_aligned,
     normalize_term,
 )
+from moderation.engine.normalize.plain import PlainText, plain_ascii, plain_folder, squeezed_spans
 from moderation.engine.normalize.separators import (
     READING_MARK,
     SEPARATOR_CHARS,
@@ -43,9 +43,12 @@ __all__ = [
     "MatchMode",
     "MatchOptions",
     "NormalizedText",
-    "fold_ascii_plain",
+    "PlainText",
     "non_ascii_chars",
     "normalize",
     "normalize_aligned",
     "normalize_term",
+    "plain_ascii",
+    "plain_folder",
+    "squeezed_spans",
 ]

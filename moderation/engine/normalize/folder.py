@@ -14,7 +14,7 @@ from moderation.engine.match_options import MatchOptions
 from moderation.engine.normalize.tables import ACCENT_MARKS, ascii_bytes, ascii_table, char_table
 from moderation.engine.normalize.unicode import (
     NON_ASCII_RUN_RE,
-    cluster_re,
+    combining_class,
     marks,
     non_ascii_chars,
     non_ascii_runs,
@@ -106,12 +106,22 @@ def _folder(casefold: bool, nfkc: bool, leetspeak: bool, homoglyphs: bool, accen
     return Folder(casefold, nfkc, leetspeak, homoglyphs, accents)
 
 
+@functools.cache
+def _cluster_re() -> re.Pattern[str]:
+    # A base character with its combining marks and the invisible characters
+    # among them: dropped on their own, an invisible character would leave its
+    # marks apart from their letter, to compose with it only on a second pass
+    # ("A\xad\u0301" folds to "Á" at once, as its folded form does).
+    invisible = "".join(sorted(chr(c) for c, to in char_table(False, False).items() if to is None))
+    return re.compile(f".(?:{combining_class()}|[{re.escape(invisible)}])*", re.S)
+
+
 def fold_mixed(text: str, folder: Folder) -> tuple[str, np.ndarray, np.ndarray]:
     """Return `text` folded cluster by cluster, with each output character's original
     start and end; for any text, including those that do not fold one for one."""
     parts: list[str] = []
     offsets = _Offsets()
-    clusters = cluster_re()
+    clusters = _cluster_re()
     pos = 0
     for run_start, run_end in non_ascii_runs(text):
         # The ASCII character before the run goes with it: a combining mark

@@ -31,7 +31,8 @@ _INSIDE_WORDS = "(<[{#"
 
 
 @functools.cache
-def _ascii_symbols(leetspeak: bool, leet_symbols: bool) -> bytes:
+def ascii_symbols(leetspeak: bool, leet_symbols: bool) -> bytes:
+    """Return the ASCII leetspeak symbols the options fold, as bytes."""
     symbols = (LEET_SYMBOLS if leetspeak else {}).keys() | (
         MORE_LEET_SYMBOLS if leet_symbols else {}
     ).keys()
@@ -40,7 +41,7 @@ def _ascii_symbols(leetspeak: bool, leet_symbols: bool) -> bytes:
 
 def has_symbols(raw: bytes, options: MatchOptions) -> bool:
     """Return whether folded ASCII bytes hold a leetspeak symbol that may need folding."""
-    symbols = _ascii_symbols(options.leetspeak, options.leet_symbols)
+    symbols = ascii_symbols(options.leetspeak, options.leet_symbols)
     # Deleting them is one C-level pass, ten times faster than a regex search.
     return bool(symbols) and len(raw.translate(None, symbols)) != len(raw)
 
@@ -77,9 +78,11 @@ def _fold_run(run: re.Match[str], text: str) -> str:
     if end == len(text) or not text[end].isalnum() or len(symbols) > MAX_SYMBOL_RUN:
         return symbols  # nothing after the run reads as a letter
     if run.start() == 0 or not text[run.start() - 1].isalnum():
-        # Not inside a word: brackets and '#' stay, and so does what comes before them.
-        last = max(symbols.rfind(c) for c in _INSIDE_WORDS)
-        return symbols[: last + 1] + "".join(map(_letter, symbols[last + 1 :]))
+        # At the start of a word: its leading brackets and '#' stay ("(sex)",
+        # "#sex", "(@ck"); from the first symbol that reads a letter the word
+        # has begun, and the rest of the run folds with it ("€($+@sy").
+        lead = len(symbols) - len(symbols.lstrip(_INSIDE_WORDS))
+        return symbols[:lead] + "".join(map(_letter, symbols[lead:]))
     return "".join(map(_letter, symbols))
 
 

@@ -8,9 +8,8 @@ from moderation.engine.match_options import MatchOptions
 from moderation.engine.normalize.folder import Folder, fold_mixed, folder_for
 from moderation.engine.normalize.leetspeak import fold_leet_symbols, has_symbols
 from moderation.engine.normalize.options import NormalizedText
-from moderation.engine.normalize.repeats import has_repeats, squeeze_repeats
+from moderation.engine.normalize.repeats import squeeze_repeats
 from moderation.engine.normalize.separators import join_split_words, split_shape, splitter_for
-from moderation.engine.normalize.tables import ascii_bytes
 
 # Non-ASCII texts shorter than this may fold with C-level translations (see
 # Folder.aligned); longer ones take the general path, whose numpy scans do
@@ -84,17 +83,6 @@ def _normalize_ascii(text: str, folder: Folder, options: MatchOptions) -> Normal
     if options.squeeze_repeats:
         return _squeezed(text, folded, starts, ends)
     return NormalizedText(text, folded, starts, ends)
-
-
-def fold_ascii_plain(text: str, options: MatchOptions) -> str | None:
-    """Return normalize(text).text for ASCII `text` when normalising only folds characters one
-    for one (no split word to join, no leetspeak symbol), so spans need no map; else None."""
-    raw = text.encode("ascii").translate(ascii_bytes(options.casefold, options.leetspeak))
-    if split_shape(raw, options) or has_symbols(raw, options):
-        return None
-    if options.squeeze_repeats and has_repeats(raw):
-        return None
-    return raw.decode("ascii")
 
 
 def normalize_term(term: str, options: MatchOptions) -> str:

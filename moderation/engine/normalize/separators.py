@@ -5,6 +5,7 @@ one-letter word is read both ways (``a n.u.d.e``: "anude" and "a nude")."""
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 
@@ -36,13 +37,19 @@ class Splitter:
     only where the shape says.
     """
 
-    def __init__(self, separator: str, max_run: int, is_separator, non_ascii_separator: str):
+    def __init__(
+        self,
+        separator: str,
+        max_run: int,
+        is_separator,
+        non_ascii_separator: str,
+        letters: str = "",
+    ):
         self.max_run = max_run
-        # At least three single letters joined by separator runs: two letters
-        # ("e.g.", "i.e.") are too often ordinary text.
-        self.word_re = re.compile(
-            rf"(?<![^\W_])[^\W_](?:(?:{separator}){{1,{max_run}}}[^\W_](?![^\W_])){{2,}}"
-        )
+        # `letters`: leetspeak symbols that stand for a letter of a split word
+        # ("n-@-k-€-d", "$.u.i.c.i.d.e"); symbol folding reads them afterwards.
+        self.letters = letters
+        self.word_re = re.compile(_word_pattern(separator, max_run, letters))
         self.is_separator = is_separator
         self.shape_re = re.compile(rb"\.[a?]\.{1,%d}[a?](?!a)" % max_run)
         shapes = [self._shape(chr(i)) for i in range(128)]
@@ -53,7 +60,29 @@ class Splitter:
         self.non_ascii_separator_re = re.compile(non_ascii_separator)
 
     def _shape(self, char: str) -> str:
+        # A symbol letter reads '?' (a letter maybe), like a non-ASCII character:
+        # "x!" still ends a split word at 'x', "n-@-k" is one.
+        if char in self.letters:
+            return "?"
         return "a" if char.isalnum() else "." if self.is_separator(char) else " "
+
+    def is_unit(self, char: str) -> bool:
+        """Return whether `char` is one of a split word's letters (not a separator)."""
+        return char.isalnum() or char in self.letters
+
+
+def _word_pattern(separator: str, max_run: int, letters: str) -> str:
+    # At least three single letters joined by separator runs: two letters
+    # ("e.g.", "i.e.") are too often ordinary text.
+    gap = f"(?:{separator}){{1,{max_run}}}"
+    if not letters:
+        return rf"(?<![^\W_])[^\W_](?:{gap}[^\W_](?![^\W_])){{2,}}"
+    # With symbol letters, two of the letters at least are letters or digits:
+    # "@-$-!" and "a-@-$" are decoration, not a word.
+    symbol = "[" + re.escape(letters) + "]"
+    unit = rf"(?:[^\W_]|{symbol})"
+    two = rf"(?=(?:{symbol}{gap})*[^\W_]{gap}(?:{symbol}{gap})*[^\W_](?![^\W_]))"
+    return rf"(?<![^\W_]){two}{unit}(?:{gap}{unit}(?![^\W_])){{2,}}"
 
 
 def _strict_separator(char: str) -> bool:
@@ -73,22 +102,38 @@ _NOT_ANY_SEPARATORS = _NEVER_SEPARATORS + _LEET_NOT_SEPARATORS
 
 
 _NON_ASCII_SEPARATORS = "".join(c for c in SEPARATOR_CHARS if c > "\x7f")
-# The separators named above, in runs of one to three.
-STRICT = Splitter(
-    "[" + re.escape(SEPARATOR_CHARS) + "]", 3, _strict_separator, f"[{_NON_ASCII_SEPARATORS}]"
-)
+_STRICT_SEPARATOR = "[" + re.escape(SEPARATOR_CHARS) + "]"
 # Any character but a letter or digit (punctuation, symbols, spaces), in runs
 # of up to five ("n*u_d/e", "n, u, d, e", "n . - u"): longer runs are
 # layout rather than a spelled-out word.
 _NOT_ANY = re.escape(_NOT_ANY_SEPARATORS)
-ANY = Splitter(rf"(?![{_NOT_ANY}])[\W_]", 5, _any_separator, rf"[?]|(?![{_NOT_ANY}])[^\w\x00-\x7f]")
+_ANY_SEPARATOR = rf"(?![{_NOT_ANY}])[\W_]"
+_ANY_NON_ASCII = rf"[?]|(?![{_NOT_ANY}])[^\w\x00-\x7f]"
+# The separators named above, in runs of one to three.
+STRICT = Splitter(_STRICT_SEPARATOR, 3, _strict_separator, f"[{_NON_ASCII_SEPARATORS}]")
+ANY = Splitter(_ANY_SEPARATOR, 5, _any_separator, _ANY_NON_ASCII)
 SPLIT_WORD_RE = STRICT.word_re
 SPLIT_SHAPE_RE = STRICT.shape_re
 
 
 def splitter_for(options: MatchOptions) -> Splitter:
-    """Return the splitter the options ask for."""
-    return ANY if options.any_separators else STRICT
+    """Return the splitter the options ask for: its separators, and the leetspeak symbols
+    that count as letters of a split word when symbols are folded."""
+    return _splitter(options.any_separators, options.leetspeak, options.leet_symbols)
+
+
+@functools.cache
+def _splitter(any_separators: bool, leetspeak: bool, leet_symbols: bool) -> Splitter:
+    plain = ANY if any_separators else STRICT
+    symbols = set(LEET_SYMBOLS if leetspeak else ()) | set(
+        MORE_LEET_SYMBOLS if leet_symbols else ()
+    )
+    letters = "".join(sorted(symbols.difference(SEPARATOR_CHARS)))
+    if not letters:
+        return plain
+    if any_separators:
+        return Splitter(_ANY_SEPARATOR, 5, _any_separator, _ANY_NON_ASCII, letters)
+    return Splitter(_STRICT_SEPARATOR, 3, _strict_separator, f"[{_NON_ASCII_SEPARATORS}]", letters)
 
 
 def text_shape(text: str, splitter: Splitter = STRICT) -> bytes:
@@ -179,14 +224,14 @@ def join_split_words(
     if not matches:
         return text, None
     if readings:
-        words = [two_readings(text, match) for match in matches]
+        words = [two_readings(text, match, splitter) for match in matches]
         if any(word is not None for word in words):
-            return _join_with_readings(text, matches, words)
+            return _join_with_readings(text, matches, words, splitter)
     drops = [
         match.start() + offset
         for match in matches
         for offset, char in enumerate(match.group())
-        if not char.isalnum()
+        if not splitter.is_unit(char)
     ]
     pieces = [text[a + 1 : b] for a, b in itertools.pairwise([-1, *drops, len(text)])]
     keep = np.ones(len(text), dtype=bool)
@@ -199,13 +244,15 @@ def join_split_words(
 READING_MARK = "\x02"
 
 
-def two_readings(text: str, match: re.Match[str]) -> tuple[str, list[int]] | None:
+def two_readings(
+    text: str, match: re.Match[str], splitter: Splitter = STRICT
+) -> tuple[str, list[int]] | None:
     """Return the split word `match` read both ways, when its first or last letter may be
     a one-letter word ("a n.u.d.e", "n u d e a"): the letters joined, then after
     READING_MARK each reading with the one-letter words apart ("anude" READING_MARK
     "a nude"), with the index of `text` each character came from; None when there is one
     reading only."""
-    letters = [at for at in range(match.start(), match.end()) if text[at].isalnum()]
+    letters = [at for at in range(match.start(), match.end()) if splitter.is_unit(text[at])]
     # A one-letter word is set apart by a space, and leaves three letters or more.
     lead = _has_space(text, letters[0], letters[1])
     trail = _has_space(text, letters[-2], letters[-1])
@@ -221,7 +268,7 @@ def two_readings(text: str, match: re.Match[str]) -> tuple[str, list[int]] | Non
         indices += [letters[-2] + 1, letters[-1]] * last
     chars = [text[at] for at in indices]
     for at in range(len(letters), len(indices)):
-        if not text[indices[at]].isalnum():
+        if not splitter.is_unit(text[indices[at]]):
             # The separator before and after a one-letter word reads as a space.
             chars[at] = " "
     mark = len(letters)
@@ -235,7 +282,9 @@ def _has_space(text: str, before: int, after: int) -> bool:
     return any(char.isspace() for char in text[before + 1 : after])
 
 
-def _join_with_readings(text: str, matches: list, words: list) -> tuple[str, np.ndarray]:
+def _join_with_readings(
+    text: str, matches: list, words: list, splitter: Splitter
+) -> tuple[str, np.ndarray]:
     pieces: list[str] = []
     indices: list[np.ndarray] = []
     pos = 0
@@ -243,7 +292,7 @@ def _join_with_readings(text: str, matches: list, words: list) -> tuple[str, np.
         pieces.append(text[pos : match.start()])
         indices.append(np.arange(pos, match.start()))
         if word is None:
-            kept = [at for at in range(match.start(), match.end()) if text[at].isalnum()]
+            kept = [at for at in range(match.start(), match.end()) if splitter.is_unit(text[at])]
             word = ("".join(text[at] for at in kept), kept)
         pieces.append(word[0])
         indices.append(np.array(word[1], dtype=np.int64))

@@ -24,14 +24,15 @@ def marks() -> frozenset[str]:
 
 
 @functools.cache
-def _combining_class() -> str:
+def combining_class() -> str:
+    """Return a character class of every combining mark (see marks)."""
     return "[" + re.escape("".join(sorted(marks()))) + "]"
 
 
 @functools.cache
 def cluster_re() -> re.Pattern[str]:
     """Return the pattern of one base character with its combining marks."""
-    return re.compile(r"." + _combining_class() + "*", re.S)
+    return re.compile(r"." + combining_class() + "*", re.S)
 
 
 def non_ascii_chars(text: str) -> str:

@@ -192,6 +192,45 @@ def test_split_word_near_misses_stay_clean(text):
     assert matched(text) == []
 
 
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("see n-@-k-€-d now", [("naked", "n-@-k-€-d")]),
+        ("$.u.i.c.i.d.e", [("suicide", "$.u.i.c.i.d.e")]),
+        ("n @ k € d", [("naked", "n @ k € d")]),
+        ("a n-@-k-€-d pic", [("naked", "n-@-k-€-d")]),  # after a one-letter word
+        ("k.!.l.l", [("kill", "k.!.l.l")]),
+        ("s.u.!.c.!.d.e!", [("suicide", "s.u.!.c.!.d.e")]),  # the last '!' is punctuation
+        ("n.u.d.e!", [("nude", "n.u.d.e")]),
+    ],
+)
+def test_leetspeak_symbols_inside_split_words_are_letters(text, found):
+    for options in (MatchOptions(), MatchOptions(any_separators=False), SQUEEZE):
+        assert matched(text, options) == found, options
+
+
+@pytest.mark.parametrize(
+    "near_miss",
+    [
+        "a-@-b",  # reads "aab": no listed term
+        "mail me: a @ b . c",
+        "5-€-10",  # a price: '10' is not a single letter
+        "@-$-!",  # symbols alone are decoration, not a word
+        "a-@-$",  # nor with one letter
+        "n-@-k-€",  # 'nake'
+        "$ 5 a piece",
+    ],
+)
+def test_split_words_with_symbols_near_misses_stay_clean(near_miss):
+    assert matched(near_miss, terms=(*TERMS, "ab", "aeb", "naked")) == []
+
+
+def test_symbols_in_split_words_need_symbol_folding():
+    assert matched("n-@-k-€-d", MatchOptions(leet_symbols=False)) == []
+    assert matched("n-@-k-e-d", MatchOptions(leet_symbols=False)) == [("naked", "n-@-k-e-d")]
+    assert matched("n-@-k-e-d", MatchOptions(leetspeak=False, leet_symbols=False)) == []
+
+
 def test_leetspeak_symbols_are_letters_not_separators():
     assert matched("n@k€d", terms=("naked", "nkd")) == [("naked", "n@k€d")]
 
@@ -247,6 +286,8 @@ def test_both_readings_matching_alike_are_one_match():
         ("$u!(!de", "suicide"),  # a run of symbols inside a word folds whole
         ("a b€#€@d!ng", "beheading"),
         ("@++@ck!", "attack"),  # at a word's start, a run without brackets folds too
+        ("€($+@sy", "ecstasy"),  # a bracket after a letter's symbol is inside the word
+        ("@(+!on", "action"),
     ],
 )
 def test_runs_of_symbols_inside_a_word_fold_whole(text, term):
@@ -258,3 +299,26 @@ def test_symbols_outside_words_stay(near_miss):
     from moderation.engine.normalize import normalize_term
 
     assert normalize_term(near_miss, MatchOptions())[:2] == near_miss[:2]
+
+
+@pytest.mark.parametrize(
+    ("text", "span"),
+    [
+        ("a NuDe pic", "NuDe"),  # case
+        ("a nud3 pic", "nud3"),  # leetspeak digits
+        ("a nudе pic", "nudе"),  # Cyrillic е
+        ("a ｎｕｄｅ pic", "ｎｕｄｅ"),  # fullwidth
+        ("a nu\u200bde pic", "nu\u200bde"),  # zero-width space
+        ("a nu\u00adde pic", "nu\u00adde"),  # soft hyphen
+    ],
+)
+def test_the_older_evasion_classes_are_caught_with_their_spans(text, span):
+    assert matched(text) == [("nude", span)]
+
+
+@pytest.mark.parametrize(
+    "near_miss",
+    ["NuDeS", "nud35", "2nude", "ѕnudе", "ｎｕｄｅｓ", "nu\u200bdes", "n\u200bu d e s"],
+)
+def test_the_older_evasion_classes_near_misses_stay_clean(near_miss):
+    assert matched(near_miss) == []

@@ -16,7 +16,7 @@ import pytest
 from moderation.engine.bundle import KeywordSet, MatchOptions
 from moderation.engine.decision import Action
 from moderation.engine.keywords import CompiledKeywordSet
-from moderation.engine.normalize import fold_ascii_plain, non_ascii_chars, normalize, repeats
+from moderation.engine.normalize import non_ascii_chars, normalize, plain_ascii, repeats
 from moderation.engine.normalize.repeats import squeeze_repeats
 from moderation.engine.normalize.separators import (
     ANY,
@@ -24,6 +24,7 @@ from moderation.engine.normalize.separators import (
     STRICT,
     split_candidates,
     split_words,
+    splitter_for,
     text_shape,
 )
 from moderation.engine.textbatch import normalize_batch
@@ -37,12 +38,13 @@ ASCII_PIECES = [
     "x", "a", "b c", " ", ", ", ".", "-", "_", "e.g.", "4k", "photo of a cat", "\x01", "\x00",
     "sseexx", "kiill", "ss", "x x", "(", "#", "s(x", "<", "[", "{", "s,e,x", "; ", "?",
     "s*_*e", " - - ", "a s e x", "s e x a", "x s.e.x x", "a ", " i",
+    "$.e.x", "s-@-x", "$ e x", "a-@-b", "@-$-!", "s.e.x!", "k.!.l.l",
 ]  # fmt: skip
 OTHER_PIECES = [
     "ｓｅｘ", "ѕех", "ѕ.е.х", "Ｓ Ｅ Ｘ", "看", "av女优", "女优です", "Москва", "МОСКВА",
     "café", "ΑΒΓ", "\u00a0", "\u3000", "·", "s\u00a0e\u00a0x", "🙂", "ไม่",
     "se\u200bx", "e\u0301", "Straße", "ﬁ", "séx", "s\u0301\u0302e\u0336x", "ѕѕ", "éé", "€", "£",
-    "¥", "©", "…", "s€e€x",
+    "¥", "©", "…", "s€e€x", "s-€-x", "$.ё.x", "5-€-10",
 ]  # fmt: skip
 OPTIONS = [
     MatchOptions(),
@@ -80,16 +82,42 @@ def test_ascii_prompts_match_like_the_reference(options):
         assert fast.match(text) == reference_matches(reference, text), repr(text)
 
 
-def test_plain_ascii_fold_is_the_normalised_text_or_declines():
+def test_plain_ascii_fold_is_the_normalised_text_with_its_spans_or_declines():
     rng = random.Random(12)
     for options in OPTIONS:
+        taken = 0
         for _ in range(2_000):
             text = random_text(rng, ASCII_PIECES)
-            folded, norm = fold_ascii_plain(text, options), normalize(text, options)
-            if folded is not None:
-                assert (folded, norm.starts) == (norm.text, None), repr(text)
-    assert fold_ascii_plain("s.e.x", MatchOptions()) is None  # a split word to join
-    assert fold_ascii_plain("$ex", MatchOptions()) is None  # a leetspeak symbol
+            plain, norm = plain_ascii(text, options), normalize(text, options)
+            if plain is None:
+                continue
+            taken += 1
+            assert plain.text == norm.text, repr(text)
+            for start in range(len(norm.text)):
+                for end in range(start + 1, len(norm.text) + 1):
+                    assert plain.span(start, end) == norm.span(start, end), (text, start, end)
+        assert taken > 200, options  # the fast path is taken, not always declined
+    assert plain_ascii("s.e.x", MatchOptions()) is None  # a split word to join
+    assert plain_ascii("$ex", MatchOptions()) is None  # a leetspeak symbol
+    assert plain_ascii("x" * 5_000, MatchOptions()) is None  # long: the numpy paths
+
+
+def test_plain_ascii_squeezes_letters_only_and_maps_runs_back():
+    plain = plain_ascii("cooool... 2000  bee", MatchOptions(leetspeak=False, squeeze_repeats=True))
+    assert plain.text == "col... 2000  be"
+    assert plain.span(0, 3) == (0, 6)  # "col" is "cooool"
+    assert plain.span(13, 15) == (16, 19)  # "be" is "bee"
+    assert plain_ascii("cool", MatchOptions()).drops is None  # squeezing off
+
+
+def test_a_batch_of_one_prompt_matches_like_the_reference():
+    for options in OPTIONS:
+        fast, reference = compiled(options), compiled(options, boundary_keys=False)
+        rng = random.Random(16)
+        for _ in range(500):
+            text = random_text(rng, ASCII_PIECES + OTHER_PIECES)
+            expected = reference_matches(reference, text)
+            assert fast.match_batch([text]) == [expected] == [fast.match(text)], repr(text)
 
 
 @pytest.mark.parametrize("options", OPTIONS)
@@ -140,11 +168,19 @@ def test_batch_spans_point_at_the_original_characters():
     ]
 
 
-@pytest.mark.parametrize("splitter", [STRICT, ANY])
+@pytest.mark.parametrize(
+    "splitter",
+    [
+        STRICT,
+        ANY,
+        splitter_for(MatchOptions()),  # leetspeak symbols are letters of split words
+        splitter_for(MatchOptions(any_separators=False)),
+    ],
+)
 def test_long_split_word_search_finds_what_the_regex_finds(splitter):
     rng = random.Random(15)
     alphabet = ["a", "b", " ", ".", "-", "  ", "x y", "é", "\u00a0", "?", ",", "ab", "\x00", "ｓ"]
-    alphabet += ["…", "€", "; ", "(", "_", "*", "\x02", "- - -"]
+    alphabet += ["…", "€", "; ", "(", "_", "*", "\x02", "- - -", "@", "$", "!", "#", "£", "|"]
     for _ in range(30):
         text = random_text(rng, alphabet, 2_000)
         shape = text_shape(text, splitter)
