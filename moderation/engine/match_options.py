@@ -95,7 +95,12 @@ class MatchOptions:
 
     def fold_key(self) -> tuple[bool, ...]:
         """Return the part of the options that decides normalisation (not the mode)."""
-        return tuple(getattr(self, name) for name in FOLDINGS)
+        # Asked per keyword set on every request: computed once (the options are frozen).
+        key = self.__dict__.get("_fold_key")
+        if key is None:
+            key = tuple(getattr(self, name) for name in FOLDINGS)
+            object.__setattr__(self, "_fold_key", key)
+        return key
 
     def summary(self) -> str:
         """The mode and every folding that is on, as one line: "Whole word · any case · NFKC"."""

@@ -35,6 +35,7 @@ from moderation.engine.delta import DeltaPlan
 from moderation.engine.recording import ReplayingModels
 from moderation.fleet.agent import FleetAgent, Served, Shadow
 from moderation.fleet.decision_records import Kept, kept_size
+from moderation.fleet.served import ServedBatch
 
 log = logging.getLogger("moderation.fleet.shadow")
 
@@ -180,9 +181,18 @@ class ShadowEvaluator:
             if shadow is None or shadow.rate <= 0:
                 return
             rate, draw = shadow.rate, self._rng.random
-            picked = tuple(
-                s for s in served if s.active.version is not None and (rate >= 1 or draw() < rate)
-            )
+            if type(served) is ServedBatch:  # the agent's batches: build only what is picked
+                if served.active.version is None:
+                    return
+                n = len(served.decisions)
+                rows = range(n) if rate >= 1 else [i for i in range(n) if draw() < rate]
+                picked = tuple(served.served(i) for i in rows)
+            else:
+                picked = tuple(
+                    s
+                    for s in served
+                    if s.active.version is not None and (rate >= 1 or draw() < rate)
+                )
             if not picked:
                 return
             try:
