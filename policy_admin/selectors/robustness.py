@@ -1,5 +1,6 @@
 """Reading keyword sets' robustness reports: the latest one, and whether it is out of date."""
 
+import dataclasses
 import hashlib
 import json
 
@@ -11,7 +12,7 @@ def keyword_set_fingerprint(keyword_set: KeywordRuleSet) -> str:
     data = {
         "terms": keyword_set.terms,
         "allow": keyword_set.allow_list,
-        "options": keyword_set.match_options().__dict__,
+        "options": dataclasses.asdict(keyword_set.match_options()),
     }
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
