@@ -95,7 +95,7 @@ def compare(agent: FleetAgent, candidate, rate: float, args) -> tuple[float, flo
     # observes every served decision in both arms.
     log = DecisionLog(client=agent.client, policy="default", channel="production",
                       instance_id="bench", spool_dir=None).attach(agent)  # fmt: skip
-    shadow_eval = ShadowEvaluator(agent, log, linger=args.linger, chunk=args.chunk)
+    shadow_eval = ShadowEvaluator(agent, log, linger=args.linger, chunk=args.chunk).attach()
     shadow_eval.start()
     off, on, off_cpu, on_cpu = [], [], [], []
     for round_ in range(args.rounds + 1):  # round 0 warms both arms up (and makes the plan)
@@ -105,13 +105,12 @@ def compare(agent: FleetAgent, candidate, rate: float, args) -> tuple[float, flo
             off.append(served)
             off_cpu.append(per_cpu)
         agent._set_shadow(Shadow(candidate, rate, time.time()))
-        agent.observers.append(shadow_eval.observe)
         served, per_cpu = throughput(agent, args.checks, shadow_eval)
         if round_:
             on.append(served)
             on_cpu.append(per_cpu)
-        agent.observers.remove(shadow_eval.observe)
     shadow_eval.stop()
+    agent.shadow_eval = None
     agent.observers.remove(log.observe)
     agent._set_shadow(None)
     stats = shadow_eval.stats()

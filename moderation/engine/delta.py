@@ -8,6 +8,12 @@ candidate's result too. `DeltaPlan` finds those rules once per pair of bundles a
 others in a small bundle (`delta`) that evaluate_batch's stages judge; the candidate's decision is
 both sets of results, in the order a full evaluation of the candidate gives them.
 
+A rule that differs only in its action or name (a stricter draft raising review to block)
+scores and fires exactly as before: its result is the enforced one relabelled with the
+candidate's action and name, and nothing runs for it. That holds for the kinds whose result
+takes the rule's action and name as they are (keyword, embedding, classifier, concept); a
+category threshold's action comes from its bands, which are its score's thresholds.
+
 Conditional rules break that independence (a prompt signal changes image thresholds), so a
 pair of bundles where either holds one is judged in full.
 
@@ -30,6 +36,13 @@ from moderation.engine.evaluate import PIPELINE, _Run
 from moderation.engine.inputs import coerce_item
 from moderation.engine.providers import ModelProvider
 
+# What a rule's result copies from its definition without reading it (see the docstring).
+LABELS = ("action", "name")
+RELABELLED_PARTS = frozenset({"keyword_sets", "embedding_sets", "classifiers", "concepts"})
+
+# A result of a rule the candidate does not carry over (removed, or judged afresh).
+_DROPPED: Any = object()
+
 # The bundle's rule collections and the kind their results carry.
 PARTS = {
     "keyword_sets": "keyword",
@@ -40,11 +53,14 @@ PARTS = {
 }
 
 
-def same_rule(a: Any, b: Any) -> bool:
-    """Whether two rule definitions are equal field by field (vectors compared exactly)."""
+def same_rule(a: Any, b: Any, *, ignore: tuple[str, ...] = ()) -> bool:
+    """Whether two rule definitions are equal field by field (vectors compared exactly),
+    leaving out the fields named in `ignore`."""
     if type(a) is not type(b):
         return False
     for f in dataclasses.fields(a):
+        if f.name in ignore:
+            continue
         x, y = getattr(a, f.name), getattr(b, f.name)
         if isinstance(x, np.ndarray) or isinstance(y, np.ndarray):
             if not (
@@ -109,6 +125,8 @@ class DeltaPlan:
         self.enforced_sha256 = enforced.sha256
         self.candidate = candidate
         reused: set[tuple[str, str]] = set()
+        # (kind, rule id) -> the candidate's (action, name), for rules differing in those only.
+        relabelled: dict[tuple[str, str], tuple[Any, str]] = {}
         changed: dict[str, tuple] = {}
         for part, kind in PARTS.items():
             ours, theirs = getattr(c, part), getattr(e, part)
@@ -124,13 +142,33 @@ class DeltaPlan:
                 if r.id in by_id and same_rule(by_id[r.id], r) and _reads_same(part, r, e, c)
             ]
             reused |= {(kind, r.id) for r in kept}
-            changed[part] = tuple(r for r in ours if (kind, r.id) not in reused)
+            if part in RELABELLED_PARTS:
+                relabelled |= {
+                    (kind, r.id): (r.action, r.name)
+                    for r in ours
+                    if (kind, r.id) not in reused and r.id in by_id
+                    and same_rule(by_id[r.id], r, ignore=LABELS) and _reads_same(part, r, e, c)
+                }  # fmt: skip
+            changed[part] = tuple(
+                r for r in ours if (kind, r.id) not in reused and (kind, r.id) not in relabelled
+            )
         self.reused = frozenset(reused)
+        self.relabelled = relabelled
         self.rules_run = sum(len(rules) for rules in changed.values())
         self.delta: CompiledBundle | None = None
         if self.rules_run:
             self.delta = compile_bundle(dataclasses.replace(c, **changed))
         self._order = result_order(candidate)
+        # (kind, rule id) -> None (reused as it is) or the (action, name) to relabel it with.
+        self._carried: dict[tuple[str, str], tuple[Any, str] | None] = dict.fromkeys(reused)
+        self._carried |= relabelled
+        # Whether carried results, taken in the enforced decision's order, are in the
+        # candidate's order already (no carried rule moved): then, with no rule to run,
+        # nothing needs sorting.
+        in_order = [k for k in result_order(enforced) if k[:2] in self._carried]
+        self._in_order = self.delta is None and in_order == [
+            k for k in self._order if k[:2] in self._carried
+        ]
 
     def decisions(
         self, items: Sequence[Any], enforced: Sequence[Decision], *, models: ModelProvider
@@ -145,10 +183,20 @@ class DeltaPlan:
         fresh = self._fresh(items, models)
         stamp, order = self.candidate.stamp, self._order
         out = []
+        carried, in_order = self._carried, self._in_order
         for old, (results, calibrated) in zip(enforced, fresh, strict=True):
-            kept = [r for r in old.results if (r.kind, r.rule_id) in self.reused]
-            merged = kept + results
-            merged.sort(key=lambda r: order.get((r.kind, r.rule_id, r.modality), len(order)))
+            kept = []
+            for r in old.results:
+                label = carried.get((r.kind, r.rule_id), _DROPPED)
+                if label is None:
+                    kept.append(r)
+                elif label is not _DROPPED:
+                    action, name = label
+                    kept.append(RuleResult(r.kind, r.rule_id, name, r.modality, action, r.fired,
+                                           r.score, r.threshold, r.explanation))  # fmt: skip
+            merged = kept + results if results else kept
+            if not in_order:
+                merged.sort(key=lambda r: order.get((r.kind, r.rule_id, r.modality), len(order)))
             calibrated = calibrated and (old.calibrated or not kept)
             # Timings stay empty: what the shadow costs is not what a full evaluation costs.
             out.append(

@@ -28,7 +28,7 @@ class Partial:
     results, in the same order, as evaluate_batch.
     """
 
-    __slots__ = ("item", "results", "timings", "calibrated", "stages", "memos")
+    __slots__ = ("item", "results", "timings", "calibrated", "stages", "memos", "tag")
 
     def __init__(self, item: Item) -> None:
         self.item = item
@@ -39,6 +39,8 @@ class Partial:
         # The recorded model outputs of the stage batches it ran in, when its caller records
         # them (moderation/engine/recording.py: a shadow judges on them); empty otherwise.
         self.memos: list = []
+        # Whatever the caller marks the input with (the fleet: the shadow that samples it).
+        self.tag: Any = None
 
     def action(self) -> Action:
         """The action of the results so far (allow when none fired)."""

@@ -27,7 +27,7 @@ from moderation.engine.inputs import Item
 from moderation.engine.providers import ModelProvider
 from moderation.engine.recording import Memo, RecordingModels
 from moderation.engine.staged import Partial, run_stage, staged_decisions, staged_items
-from moderation.fleet.client import Download, FleetClient, KnownRefused, ShadowRef
+from moderation.fleet.client import Download, FleetClient, KnownRefused
 from moderation.fleet.keys import TrustedKeys
 from moderation.fleet.refusal import Refused, Rejection
 from moderation.fleet.reporting import AgentReports
@@ -42,6 +42,7 @@ from moderation.fleet.served import (
     Shadow,
     decoded,
 )
+from moderation.fleet.shadow_slot import ShadowSlot
 from moderation.fleet.store import Persisted, StateError, StateStore
 from moderation.fleet.verify import Candidate, Scope, verify_candidate
 
@@ -50,7 +51,7 @@ log = logging.getLogger("moderation.fleet")
 __all__ = ["Active", "FleetAgent", "NoActiveBundle", "Observer", "PollResult", "Served", "Shadow"]
 
 
-class FleetAgent(AgentReports):
+class FleetAgent(AgentReports, ShadowSlot):
     """Polls one policy channel, verifies and persists what it gets, and serves decisions."""
 
     def __init__(
@@ -101,12 +102,6 @@ class FleetAgent(AgentReports):
         with self._lock:
             return self._active
 
-    @property
-    def shadow(self) -> Shadow | None:
-        """The verified candidate being shadowed, or None."""
-        with self._lock:
-            return self._shadow
-
     def check(
         self, *, prompt: Any = None, image: Any = None, request_id: str | None = None
     ) -> Decision:
@@ -131,12 +126,16 @@ class FleetAgent(AgentReports):
         ]
         items = decoded(items)
         active = self._require_active()
-        models: Any = self.models
-        if self.shadow_eval is not None and self._shadow is not None:
-            models = RecordingModels(self.models)
+        # The shadow's sample is drawn first: only its requests record model outputs.
+        pick = self._shadow_pick(active, len(items))
+        if pick is None:
+            decisions = evaluate_batch(active.compiled, items, models=self.models)
+            self._notify(active, decisions, items, request_ids, encoded)
+            return decisions
+        models = RecordingModels(self.models)
         decisions = evaluate_batch(active.compiled, items, models=models)
-        memo = models.memo if isinstance(models, RecordingModels) else None
-        self._notify(active, decisions, items, request_ids, encoded, [memo] * len(items))
+        memos = [models.memo] * len(items)
+        self._notify(active, decisions, items, request_ids, encoded, memos, pick=pick)
         return decisions
 
     # The staged path (moderation.fleet.batching): the same engine, one stage at a time, so
@@ -144,17 +143,25 @@ class FleetAgent(AgentReports):
     # observers exactly like check_batch's.
 
     def begin_staged(self, items: Sequence[Item]) -> tuple[Active, list[Partial]]:
-        """Validate `items` and pin them to the active bundle; raises as check_batch does."""
+        """Validate `items` and pin them to the active bundle; raises as check_batch does.
+
+        The shadow's sample is drawn here: a picked partial carries the shadow in `tag`.
+        """
         items = decoded(items)
         active = self._require_active()
-        return active, staged_items(active.compiled, items, models=self.models)
+        partials = staged_items(active.compiled, items, models=self.models)
+        pick = self._shadow_pick(active, len(partials))
+        if pick is not None:
+            for i in pick[1]:
+                partials[i].tag = pick[0]
+        return active, partials
 
     def run_stage(self, active: Active, stage: str, partials: Sequence[Partial]) -> None:
         """Run one engine stage on partials begun on `active` (keeping outputs for a shadow)."""
-        recording = self.shadow_eval is not None and self._shadow is not None
-        models = RecordingModels(self.models) if recording else self.models
+        picked = [p for p in partials if p.tag is not None]
+        models = RecordingModels(self.models) if picked else self.models
         run_stage(active.compiled, stage, partials, models=models)
-        for p in partials if recording else ():
+        for p in picked:
             p.memos.append(models.memo)
 
     def finish_staged(
@@ -166,8 +173,18 @@ class FleetAgent(AgentReports):
     ) -> list[Decision]:
         """Return the decisions of finished partials and show them to the observers."""
         decisions = staged_decisions(active.compiled, partials)
-        memos = [Memo.joined(p.memos) for p in partials]
-        self._notify(active, decisions, [p.item for p in partials], request_ids, memos=memos)
+        items = [p.item for p in partials]
+        picked = [i for i, p in enumerate(partials) if p.tag is not None]
+        if not picked:
+            self._notify(active, decisions, items, request_ids)
+            return decisions
+        memos = [Memo.joined(p.memos) if p.tag is not None else None for p in partials]
+        # Partials of one stage batch may come from begin_staged calls on other shadows.
+        shadows: dict[int, tuple[Shadow, list[int]]] = {}
+        for i in picked:
+            shadows.setdefault(id(partials[i].tag), (partials[i].tag, []))[1].append(i)
+        self._notify(active, decisions, items, request_ids, memos=memos,
+                     pick=list(shadows.values()))  # fmt: skip
         return decisions
 
     def _require_active(self) -> Active:
@@ -187,10 +204,15 @@ class FleetAgent(AgentReports):
         request_ids: Sequence[str | None] | None,
         encoded: Sequence[bytes | None] | None = None,
         memos: Sequence[Memo | None] | None = None,
+        *,
+        pick: tuple[Shadow, Sequence[int]] | list[tuple[Shadow, list[int]]] | None = None,
     ) -> None:
-        """Show served decisions to the observers; `encoded` are the images as sent, if known
-        (the staged path gets decoded images, so the decision log hashes their pixels)."""
-        if not self.observers:
+        """Show served decisions to the observers, and the picked rows to the shadow.
+
+        `encoded` are the images as sent, if known (the staged path gets decoded images, so
+        the decision log hashes their pixels).
+        """
+        if not self.observers and pick is None:
             return
         # One object per batch on the serving path; a Served is built only when read.
         served = ServedBatch(active, decisions, items, request_ids, encoded, memos)
@@ -199,6 +221,8 @@ class FleetAgent(AgentReports):
                 observer(served)
             except Exception:
                 log.exception("decision observer %r failed", observer)
+        for shadow, rows in [pick] if isinstance(pick, tuple) else pick or ():
+            self.shadow_eval.take(shadow, served, rows)
 
     def restore(self) -> bool:
         """Activate the persisted bundle if it still verifies; record why not otherwise."""
@@ -276,59 +300,6 @@ class FleetAgent(AgentReports):
     def _failed(self, exc: Refused) -> PollResult:
         failed = exc.reason in ("http_error", "digest_mismatch")
         return PollResult(failed=failed, refused=self._reject(exc))
-
-    def _follow_shadow(self, ref: ShadowRef | None) -> tuple[bool, Rejection | None]:
-        """Hold the shadow the channel names (fetched and verified), or none; never raises.
-
-        Return whether the shadow slot changed and the refusal, if the named one was refused.
-        """
-        held = self.shadow
-        if ref is None:
-            self.last_shadow_rejected = None
-            return self._set_shadow(None), None
-        if held is not None and held.sha256 == ref.sha256:
-            if held.rate != ref.rate:
-                self._set_shadow(Shadow(held.compiled, ref.rate, held.activated_at))
-            return False, None
-        known = self.shadow_refused.get(ref.sha256)
-        if known is not None:
-            self.last_shadow_rejected = known
-            return self._set_shadow(None), None
-        try:
-            compiled = self._fetch_shadow(ref)
-        except Refused as exc:
-            record = exc.record()
-            if record.sha256 is None:
-                record = Rejection(record.reason, record.message, ref.version, ref.sha256)
-            if record.remembered:
-                self.shadow_refused[record.sha256] = record
-            self.last_shadow_rejected = record
-            log.warning("shadow v%s refused: %s: %s", ref.version, exc.reason, exc.message)
-            # What is held is no longer what the channel names: shadow nothing meanwhile.
-            self._set_shadow(None)
-            return True, record
-        self._shadow_floor = compiled
-        self.last_shadow_rejected = None
-        self._set_shadow(Shadow(compiled, ref.rate, time.time()))
-        log.info("shadowing v%s (%s) at %g", ref.version, ref.sha256[:12], ref.rate)
-        return True, None
-
-    def _fetch_shadow(self, ref: ShadowRef) -> CompiledBundle:
-        download = self.client.fetch_version(self.scope.policy, ref.version)
-        # The bytes must hash to what the channel named AND to what the version URL says.
-        candidate = Candidate(
-            download.body, ref.sha256, ref.version, download.signatures, download.sha256
-        )
-        return self._verify(candidate, active=self._shadow_floor)
-
-    def _set_shadow(self, shadow: Shadow | None) -> bool:
-        with self._lock:
-            changed = (self._shadow is None) != (shadow is None) or (
-                shadow is not None and self._shadow is not None
-                and shadow.sha256 != self._shadow.sha256
-            )  # fmt: skip
-            self._shadow = shadow
-        return changed
 
     def _accept(self, download: Download, active: Active | None) -> bool:
         """Verify, persist, then swap; return False when the server resent the active bundle."""

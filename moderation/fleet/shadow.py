@@ -1,9 +1,12 @@
 """Shadow evaluation: judge a sample of served requests with the candidate the channel names.
 
 Guarantees:
-- The caller's answer never waits on the shadow: the observer draws the sample (`rate`) and
-  hands the requests to a bounded queue; a background thread judges them with the shadow.
-  A full queue or a failed evaluation is counted (stats()), never raised into serving.
+- The caller's answer never waits on the shadow: the agent asks `pick()` which requests of a
+  batch to shadow before judging it (so an unsampled request records no model outputs),
+  then hands the picked rows of the served batch to `take()`, which appends them to a
+  bounded queue; a background thread builds what it needs from them and judges them with
+  the shadow. A full queue or a failed evaluation is counted (stats()), never raised into
+  serving.
 - Per minute, what is counted goes up with the decision log's batches (`shadow_counts`):
   every shadowed request by enforced action x shadow action (rule_id ""), and, per rule that
   came out differently in the two versions (fired in one only, or with another action), the
@@ -21,102 +24,31 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import queue
 import random
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from moderation.engine.compiled import CompiledBundle
-from moderation.engine.decision import Action, Decision
+from moderation.engine.decision import Decision
 from moderation.engine.delta import DeltaPlan
 from moderation.engine.recording import ReplayingModels
 from moderation.fleet.agent import FleetAgent, Served, Shadow
 from moderation.fleet.decision_records import Kept, kept_size
 from moderation.fleet.served import ServedBatch
+from moderation.fleet.shadow_results import (
+    CountKey,
+    ShadowJob,
+    differing_rules,
+    merged_jobs,
+    shadow_of,
+)
 
 log = logging.getLogger("moderation.fleet.shadow")
 
-CountKey = tuple[int, int, int, str, str, str]
-
-
-@dataclass(frozen=True, slots=True)
-class _Job:
-    shadow: Shadow
-    served: tuple[Served, ...]
-    decided_at: float  # when the first of them was served (all in its minute)
-    times: tuple[float, ...] = ()  # when each was served, if they differ (merged jobs)
-
-
-def _fired(results, skip: set[int]) -> dict[str, Action]:
-    # A threshold on both modalities gives two results under one id: the rule's action is
-    # the higher of the two (the image's must not hide the prompt's).
-    fired: dict[str, Action] = {}
-    for r in results:
-        if r.fired and id(r) not in skip:
-            held = fired.get(r.rule_id)
-            fired[r.rule_id] = r.action if held is None or held < r.action else held
-    return fired
-
-
-def differing_rules(enforced: Decision, shadow: Decision) -> list[str]:
-    """The rule ids that fired in one decision only, or in both with another action."""
-    # A result the shadow reused from the enforced run (moderation/engine/delta.py) is the
-    # same object in both: its rule cannot differ, so it is not looked at.
-    shared = {id(r) for r in shadow.results} & {id(r) for r in enforced.results}
-    fired_e, fired_s = _fired(enforced.results, shared), _fired(shadow.results, shared)
-    return sorted(
-        rule_id
-        for rule_id in fired_e.keys() | fired_s.keys()
-        if fired_e.get(rule_id) != fired_s.get(rule_id)
-    )
-
-
-def shadow_of(shadow: Shadow, decision: Decision) -> dict[str, Any]:
-    """The record's `shadow` object: what the candidate decided."""
-    return {
-        "version": shadow.version,
-        "bundle_sha256": shadow.sha256,
-        "action": decision.action.value,
-        "rules": [
-            {
-                "rule_id": r.rule_id,
-                "kind": r.kind,
-                "action": r.action.value,
-                "score": r.score,
-                "threshold": r.threshold,
-                "fired": r.fired,
-            }
-            for r in decision.results
-        ],  # fmt: skip
-    }
-
-
-def _merged(jobs: list[_Job], most: int = 1 << 30) -> list[_Job]:
-    """Jobs of the same shadow and minute joined into one (of at most `most` requests where
-    they allow it), in order; linear in the requests (no tuple grown one job at a time)."""
-    groups: list[tuple[_Job, list[Served], list[float]]] = []
-    for job in jobs:
-        first, served, times = groups[-1] if groups else (None, [], [])
-        if (
-            first is not None
-            and first.shadow is job.shadow
-            and int(first.decided_at // 60) == int(job.decided_at // 60)
-            and len(served) + len(job.served) <= most
-        ):
-            served += job.served
-            times += job.times or (job.decided_at,) * len(job.served)
-        else:
-            groups.append(
-                (job, list(job.served), list(job.times or (job.decided_at,) * len(job.served)))
-            )
-    return [
-        job if len(served) == len(job.served) else
-        _Job(job.shadow, tuple(served), job.decided_at, tuple(times))
-        for job, served, times in groups
-    ]  # fmt: skip
+__all__ = ["ShadowEvaluator", "differing_rules", "shadow_of"]
 
 
 class ShadowEvaluator:
@@ -144,7 +76,16 @@ class ShadowEvaluator:
         self.chunk = max(1, self.CHUNK if chunk is None else chunk)  # per engine call
         self._rng = rng or random.Random()
         self._clock = clock
-        self._queue: queue.Queue[_Job | None] = queue.Queue(maxsize=max(1, max_queue))
+        self.max_queue = max(1, max_queue)
+        # What serving handed over, not yet judged: (shadow, served batch or Served tuple,
+        # picked rows or None for all, served at). Appends and pops are atomic; the thread
+        # is woken only when it waits (`_idle`), so serving rarely touches the Event.
+        self._jobs: deque[tuple[Shadow, Any, Sequence[int] | None, float]] = deque()
+        self._wake = threading.Event()
+        self._idle = False
+        self._busy = False  # the thread holds jobs it took and has not finished
+        self._stopping = False
+        self._draw = self._rng.random
         self._thread: threading.Thread | None = None
         self._flip_minute: int | None = None
         self._flips_this_minute = 0
@@ -167,40 +108,61 @@ class ShadowEvaluator:
         self._plans: dict[tuple[str, str], DeltaPlan] = {}
 
     def attach(self) -> ShadowEvaluator:
-        """Observe the agent's served decisions and show these stats in its health()."""
-        self.agent.observers.append(self.observe)
+        """Let the agent hand this evaluator its sampled requests; show its stats in health()."""
         self.agent.shadow_eval = self
         return self
 
     # --- serving side -------------------------------------------------------------------
 
+    def pick(self, shadow: Shadow, n: int) -> Sequence[int] | None:
+        """The rows of a batch of `n` requests to shadow, drawn at the shadow's rate before
+        they are judged; None when none is (or the queue is full: counted)."""
+        rate = shadow.rate
+        if n <= 0 or rate <= 0:
+            return None
+        if rate >= 1:
+            rows: Sequence[int] = range(n)
+        elif n == 1:
+            if self._draw() >= rate:
+                return None
+            rows = (0,)
+        else:
+            draw = self._draw
+            rows = [i for i in range(n) if draw() < rate]
+            if not rows:
+                return None
+        if len(self._jobs) >= self.max_queue:
+            self.queue_full += len(rows)
+            return None
+        return rows
+
+    def take(self, shadow: Shadow, served: ServedBatch, rows: Sequence[int]) -> None:
+        """Queue the picked rows of a served batch for the shadow; O(1), never raises."""
+        try:
+            self._jobs.append((shadow, served, rows, self._clock()))
+            self.sampled += len(rows)
+            if self._idle:
+                self._idle = False
+                self._wake.set()
+        except Exception:
+            self.observer_errors += 1
+            log.exception("shadow hand-over failed; the decision was served")
+
     def observe(self, served: Sequence[Served]) -> None:
-        """Sample a batch of served decisions for the shadow; O(1) per decision, never raises."""
+        """Sample served decisions given as `Served` (callers other than the agent, tests)."""
         try:
             shadow = self.agent.shadow
             if shadow is None or shadow.rate <= 0:
                 return
-            rate, draw = shadow.rate, self._rng.random
-            if type(served) is ServedBatch:  # the agent's batches: build only what is picked
-                if served.active.version is None:
-                    return
-                n = len(served.decisions)
-                rows = range(n) if rate >= 1 else [i for i in range(n) if draw() < rate]
-                picked = tuple(served.served(i) for i in rows)
-            else:
-                picked = tuple(
-                    s
-                    for s in served
-                    if s.active.version is not None and (rate >= 1 or draw() < rate)
-                )
-            if not picked:
+            live = [s for s in served if s.active.version is not None]
+            rows = self.pick(shadow, len(live)) if live else None
+            if rows is None:
                 return
-            try:
-                self._queue.put_nowait(_Job(shadow, picked, self._clock()))
-            except queue.Full:
-                self.queue_full += len(picked)
-                return
-            self.sampled += len(picked)
+            self._jobs.append((shadow, tuple(live[i] for i in rows), None, self._clock()))
+            self.sampled += len(rows)
+            if self._idle:
+                self._idle = False
+                self._wake.set()
         except Exception:
             self.observer_errors += 1
             log.exception("shadow observer failed; the decision was served")
@@ -209,6 +171,7 @@ class ShadowEvaluator:
 
     def start(self) -> threading.Thread:
         """Start the evaluation thread (a daemon); `stop()` drains the queue and ends it."""
+        self._stopping = False
         self._thread = threading.Thread(target=self._run, name="fleet-shadow", daemon=True)
         self._thread.start()
         return self._thread
@@ -217,53 +180,58 @@ class ShadowEvaluator:
         """Judge what is queued, then end the thread."""
         if self._thread is None:
             return
-        self._queue.put(None)
+        self._stopping = True
+        self._wake.set()
         self._thread.join(timeout)
         self._thread = None
 
     def _run(self) -> None:
-        # Jobs that queued up meanwhile are judged together: one engine call for all of
+        # Jobs that queued up meanwhile are judged together: one engine call for a chunk of
         # them (fewer calls, fewer switches with the serving threads).
-        while (job := self._queue.get()) is not None:
+        while True:
+            if not self._jobs:
+                if self._stopping:
+                    return
+                self._idle = True
+                # A job appended between the test above and `_idle` finds no one to wake:
+                # the timeout picks it up.
+                self._wake.wait(0.5)
+                self._wake.clear()
+                self._idle = False
+                continue
             # Waking for every sampled request would take the interpreter lock from the
             # serving threads as often: wait `linger` seconds and judge what came meanwhile.
-            if self.linger > 0:
+            if self.linger > 0 and not self._stopping:
                 time.sleep(self.linger)
-            jobs, stop = [job], False
-            while len(jobs) < 256:
-                try:
-                    more = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if more is None:
-                    stop = True
-                    break
-                jobs.append(more)
-            for merged in _merged(jobs, self.chunk):
-                self.process(merged)
-                # Let the serving threads take the interpreter lock between chunks, rather
-                # than wait out the switch interval behind a long pure-Python loop.
-                time.sleep(0)
-            for _ in range(len(jobs) + stop):
-                self._queue.task_done()
-            if stop:
-                return
-        self._queue.task_done()
+            self._busy = True
+            try:
+                for merged in merged_jobs(self._take_jobs(), self.chunk):
+                    self.process(merged)
+                    # Let the serving threads take the interpreter lock between chunks,
+                    # rather than wait out the switch interval behind a long Python loop.
+                    time.sleep(0)
+            finally:
+                self._busy = False
 
-    def join(self) -> None:
+    def _take_jobs(self, most: int = 4096) -> list[ShadowJob]:
+        """Pop what is queued (up to `most` hand-overs) as jobs of built `Served`s."""
+        jobs = []
+        while self._jobs and len(jobs) < most:
+            shadow, source, rows, at = self._jobs.popleft()
+            served = source if rows is None else tuple(source.served(i) for i in rows)
+            jobs.append(ShadowJob(shadow, served, at))
+        return jobs
+
+    def join(self, poll: float = 0.001) -> None:
         """Wait until every queued request has been judged (benchmarks, tests)."""
-        self._queue.join()
+        while self._jobs or self._busy:
+            time.sleep(poll)
 
     def drain(self) -> None:
         """Judge everything queued on the calling thread (tests, benchmarks without a thread)."""
-        while True:
-            try:
-                job = self._queue.get_nowait()
-            except queue.Empty:
-                return
-            if job is not None:
+        while self._jobs:
+            for job in self._take_jobs():
                 self.process(job)
-            self._queue.task_done()
 
     def plan(self, enforced: CompiledBundle, candidate: CompiledBundle) -> DeltaPlan:
         """The delta plan of a pair of bundles, made once (the last few pairs are kept)."""
@@ -275,7 +243,7 @@ class ShadowEvaluator:
             plan = self._plans[key] = DeltaPlan(enforced, candidate)
         return plan
 
-    def _judge(self, job: _Job, models: ReplayingModels) -> list[Decision]:
+    def _judge(self, job: ShadowJob, models: ReplayingModels) -> list[Decision]:
         """The shadow's decisions, in order; runs of requests served by one bundle share a call."""
         decisions: list[Decision] = []
         start = 0
@@ -293,7 +261,7 @@ class ShadowEvaluator:
             start = end
         return decisions
 
-    def process(self, job: _Job) -> None:
+    def process(self, job: ShadowJob) -> None:
         """Judge one job with its shadow and hand counts and flips to the decision log."""
         memos = list({id(s.memo): s.memo for s in job.served if s.memo is not None}.values())
         models = ReplayingModels(self.agent.models, memos)
@@ -311,10 +279,13 @@ class ShadowEvaluator:
         counts: dict[CountKey, int] = {}
         shadow_version = job.shadow.version
         times = job.times or (job.decided_at,) * len(job.served)
+        seen_active, version = None, None
         for served, decision, at in zip(job.served, decisions, times, strict=True):
             enforced = served.decision
-            version = served.active.version
-            e_action, s_action = enforced.action.value, decision.action.value
+            if served.active is not seen_active:
+                seen_active, version = served.active, served.active.version
+            # ._value_: .value is a slower descriptor, run twice per request.
+            e_action, s_action = enforced.action._value_, decision.action._value_
             key = (minute, version, shadow_version, e_action, s_action, "")
             counts[key] = counts.get(key, 0) + 1
             for rule_id in differing_rules(enforced, decision):
@@ -328,7 +299,7 @@ class ShadowEvaluator:
             self.decision_log.add_shadow_counts(counts)
 
     def _keep_flip(
-        self, job: _Job, served: Served, decision: Decision, minute: int, at: float
+        self, job: ShadowJob, served: Served, decision: Decision, minute: int, at: float
     ) -> None:
         if minute != self._flip_minute:
             self._flip_minute, self._flips_this_minute = minute, 0
@@ -346,7 +317,10 @@ class ShadowEvaluator:
     def stats(self) -> dict[str, Any]:
         """Return what /healthz shows of shadow evaluation."""
         return {
-            "queued": self._queue.qsize(),
+            "queued": sum(
+                len(rows) if rows is not None else len(source)
+                for _, source, rows, _ in list(self._jobs)
+            ),
             "sampled": self.sampled,
             "shadowed": self.shadowed,
             "flips": self.flips,

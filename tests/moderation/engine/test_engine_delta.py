@@ -51,6 +51,12 @@ def candidate_of(models, **overrides):
     return build_bundle(models, **overrides)
 
 
+def relabelled(rule):
+    """`rule` with another action and name: what it scores and fires on is unchanged."""
+    action = Action.FLAG if rule.action == Action.BLOCK else Action.BLOCK
+    return dataclasses.replace(rule, action=action, name=f"{rule.name} (stricter)")
+
+
 def changes(models, bundle):
     """Candidates that differ from `bundle` in one way each, named for the test ids."""
     kw = bundle.keyword_sets
@@ -69,6 +75,9 @@ def changes(models, bundle):
         "concept threshold": {
             "concepts": (dataclasses.replace(bundle.concepts[0], threshold=0.2),)
         },
+        "keyword relabelled": {"keyword_sets": (relabelled(kw[0]), *kw[1:])},
+        "embedding relabelled": {"embedding_sets": (relabelled(bundle.embedding_sets[0]),)},
+        "concept relabelled": {"concepts": (relabelled(bundle.concepts[0]),)},
         "nothing but the version": {},
         # The prompt "buy illegal guns online from acme rival" fires kw-brands, whose condition
         # lowers its image's nudity thresholds: an unchanged threshold's result changes.
@@ -79,7 +88,8 @@ def changes(models, bundle):
 @pytest.mark.parametrize(
     "change",
     ["keyword action", "keyword added", "keyword removed", "threshold", "embedding threshold",
-     "concept threshold", "nothing but the version", "condition added"],
+     "concept threshold", "keyword relabelled", "embedding relabelled", "concept relabelled",
+     "nothing but the version", "condition added"],
 )  # fmt: skip
 def test_the_plan_gives_a_full_evaluations_decisions(models, change):
     enforced = compile_bundle(build_bundle(models))
@@ -97,8 +107,9 @@ def test_the_plan_gives_a_full_evaluations_decisions(models, change):
 
 def test_only_the_changed_rules_run(models):
     enforced = compile_bundle(build_bundle(models))
+    more_terms = dataclasses.replace(STRICTER_KEYWORDS, terms=("acme rival", "acme clone"))
     candidate = compile_bundle(candidate_of(models, keyword_sets=(enforced.bundle.keyword_sets[0],
-                                                                  STRICTER_KEYWORDS)))  # fmt: skip
+                                                                  more_terms)))  # fmt: skip
     plan = DeltaPlan(enforced, candidate)
 
     assert plan.rules_run == 1
@@ -110,6 +121,27 @@ def test_only_the_changed_rules_run(models):
     plan.decisions(ITEMS, served, models=models)
     # No model stage has a changed rule: the models are not asked again.
     assert (len(models.text.calls), len(models.image.calls)) == calls
+
+
+def test_a_rule_changed_in_its_action_only_is_relabelled_not_run(models):
+    enforced = compile_bundle(build_bundle(models))
+    bundle = enforced.bundle
+    stricter = relabelled(bundle.keyword_sets[0])
+    keyword_sets = (stricter, *bundle.keyword_sets[1:])
+    concepts = (relabelled(bundle.concepts[0]),)
+    candidate = compile_bundle(candidate_of(models, keyword_sets=keyword_sets, concepts=concepts))
+    plan = DeltaPlan(enforced, candidate)
+
+    assert plan.rules_run == 0
+    assert plan.delta is None
+    assert set(plan.relabelled) == {("keyword", stricter.id), ("concept", bundle.concepts[0].id)}
+    served = evaluate_batch(enforced, ITEMS, models=models)
+    calls = len(models.text.calls), len(models.image.calls)
+    got = plan.decisions(ITEMS, served, models=models)
+    assert (len(models.text.calls), len(models.image.calls)) == calls
+    fired = [r for d in got for r in d.fired if r.rule_id == stricter.id]
+    assert fired, "the relabelled keyword set fires on the ITEMS that hold its terms"
+    assert {(r.action, r.rule_name) for r in fired} == {(stricter.action, stricter.name)}
 
 
 def test_a_candidate_on_other_model_pins_reuses_keyword_results_only(models):

@@ -256,3 +256,21 @@ def test_kept_records_do_not_hold_the_recorded_model_outputs(fleet, make_agent):
 
     assert [k.served.request_id for k in log._buffer] == ["flip"]
     assert all(k.served.memo is None for k in log._buffer)
+
+
+def test_only_the_sampled_requests_record_model_outputs(fleet, make_agent):
+    fleet.publish(make_bundle(5))
+    fleet.publish_version(make_bundle(6), rate=0.5)
+    agent = make_agent()
+    agent.poll_once()
+    seen: list = []
+    agent.observers.append(seen.extend)
+    shadow_eval = ShadowEvaluator(agent, make_log(), rng=random.Random(5)).attach()
+    for i in range(40):
+        agent.check(prompt="a cat", request_id=f"r{i}")
+    recorded = [s.request_id for s in seen if s.memo is not None]
+    shadow_eval.drain()
+
+    # The sample is drawn before judging: what is not shadowed records nothing.
+    assert 0 < len(recorded) < 40
+    assert shadow_eval.stats()["shadowed"] == len(recorded)

@@ -1,0 +1,93 @@
+"""What shadow evaluation works on and compares: jobs of served requests, differing rules."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from moderation.engine.decision import Action, Decision
+from moderation.fleet.served import Served, Shadow
+
+# (minute, version, shadow version, enforced action, shadow action, rule id)
+CountKey = tuple[int, int, int, str, str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class ShadowJob:
+    shadow: Shadow
+    served: tuple[Served, ...]
+    decided_at: float  # when the first of them was served (all in its minute)
+    times: tuple[float, ...] = ()  # when each was served, if they differ (merged jobs)
+
+
+def _fired(results, skip: set[int]) -> dict[str, Action]:
+    # A threshold on both modalities gives two results under one id: the rule's action is
+    # the higher of the two (the image's must not hide the prompt's).
+    fired: dict[str, Action] = {}
+    for r in results:
+        if r.fired and id(r) not in skip:
+            held = fired.get(r.rule_id)
+            fired[r.rule_id] = r.action if held is None or held < r.action else held
+    return fired
+
+
+def differing_rules(enforced: Decision, shadow: Decision) -> list[str]:
+    """The rule ids that fired in one decision only, or in both with another action."""
+    # A result the shadow reused from the enforced run (moderation/engine/delta.py) is the
+    # same object in both: its rule cannot differ, so it is not looked at.
+    fired_e = [r for r in enforced.results if r.fired]
+    fired_s = [r for r in shadow.results if r.fired]
+    if not fired_e and not fired_s:
+        return []  # the common case: nothing fired in either
+    shared = {id(r) for r in fired_s}.intersection(map(id, fired_e))
+    fired_e, fired_s = _fired(fired_e, shared), _fired(fired_s, shared)
+    return sorted(
+        rule_id
+        for rule_id in fired_e.keys() | fired_s.keys()
+        if fired_e.get(rule_id) != fired_s.get(rule_id)
+    )
+
+
+def shadow_of(shadow: Shadow, decision: Decision) -> dict[str, Any]:
+    """The record's `shadow` object: what the candidate decided."""
+    return {
+        "version": shadow.version,
+        "bundle_sha256": shadow.sha256,
+        "action": decision.action.value,
+        "rules": [
+            {
+                "rule_id": r.rule_id,
+                "kind": r.kind,
+                "action": r.action.value,
+                "score": r.score,
+                "threshold": r.threshold,
+                "fired": r.fired,
+            }
+            for r in decision.results
+        ],  # fmt: skip
+    }
+
+
+def merged_jobs(jobs: list[ShadowJob], most: int = 1 << 30) -> list[ShadowJob]:
+    """Jobs of the same shadow and minute joined into one (of at most `most` requests where
+    they allow it), in order; linear in the requests (no tuple grown one job at a time)."""
+    groups: list[tuple[ShadowJob, list[Served], list[float]]] = []
+    for job in jobs:
+        first, served, times = groups[-1] if groups else (None, [], [])
+        if (
+            first is not None
+            and first.shadow is job.shadow
+            and int(first.decided_at // 60) == int(job.decided_at // 60)
+            and len(served) + len(job.served) <= most
+        ):
+            served += job.served
+            times += job.times or (job.decided_at,) * len(job.served)
+        else:
+            groups.append(
+                (job, list(job.served), list(job.times or (job.decided_at,) * len(job.served)))
+            )
+    return [
+        job if len(served) == len(job.served) else
+        ShadowJob(job.shadow, tuple(served), job.decided_at, tuple(times))
+        for job, served, times in groups
+    ]  # fmt: skip
