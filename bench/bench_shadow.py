@@ -1,11 +1,13 @@
 """Agent throughput with a shadow at 100% and 10% against no shadow (issue 16).
 
 The real FleetAgent serves a keyword bundle (fake models: keyword rules need none) and
-shadows a candidate that differs by one term, so it needs no extra model. The shadow
-evaluator runs its background thread as in production; the decision log takes its counts
-and flips (nothing is uploaded: the log is flushed nowhere). Rounds without and with the
-shadow alternate so both see the same machine load; the ratio is the median of the paired
-rounds' ratios (a first round of each, not counted, warms both up).
+shadows a candidate that raises one keyword set's action from review to block, so it needs
+no extra model (the delta plan relabels that set's results: nothing is matched again); a
+second candidate adds a term to that set instead, which is then judged again per
+request. The shadow evaluator runs its background thread as in production; the decision
+log takes its counts and flips (nothing is uploaded: the log is flushed nowhere). Rounds
+without and with the shadow alternate so both see the same machine load; the ratio is the
+median of the paired rounds' ratios (a first round of each, not counted, warms both up).
 Because requests that find the queue full are dropped from the shadow
 (counted, never waited on), the share actually judged is printed beside each ratio:
 throughput alone would hide a shadow that does not keep up.
@@ -13,9 +15,9 @@ throughput alone would hide a shadow that does not keep up.
 Targets: >= 0.8x at 100%, >= 0.95x at 10% (served throughput). Checks per CPU second of
 the whole process (the shadow thread included) are printed too: what the shadow costs,
 which is what a saturated agent would lose (one interpreter lock). The candidate is judged
-by its delta plan (moderation/engine/delta.py): only the changed keyword set runs.
+by its delta plan (moderation/engine/delta.py): only a changed keyword set runs.
 
-Run: python bench/bench_shadow.py [--checks 1000] [--rounds 15] [--terms 10000]
+Run: python bench/bench_shadow.py [--checks 5000] [--rounds 15] [--terms 10000]
 """
 
 from __future__ import annotations
@@ -51,13 +53,13 @@ PROMPTS = [
 ]
 
 
-def bundle(version: int, n_terms: int, gore: Action) -> Bundle:
+def bundle(version: int, n_terms: int, gore: Action, gore_terms=("gore",)) -> Bundle:
     return Bundle.create(
         policy=PolicyInfo("bench", "default", "Bench", version, version),
         pins={},
         keyword_sets=(
             KeywordSet("kw-block", "terms", Action.BLOCK, ("sex", *terms(n_terms))),
-            KeywordSet("kw-gore", "gore", gore, ("gore",)),
+            KeywordSet("kw-gore", "gore", gore, gore_terms),
         ),
     )
 
@@ -129,7 +131,7 @@ def compare(agent: FleetAgent, candidate, rate: float, args) -> tuple[float, flo
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--checks", type=int, default=1000)
+    parser.add_argument("--checks", type=int, default=5000)
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--terms", type=int, default=10_000)
     parser.add_argument("--linger", type=float, default=ShadowEvaluator.LINGER)
@@ -141,9 +143,16 @@ def main() -> None:
     print(f"checks per round: {args.checks}, rounds: {args.rounds}")
     full, full_cpu, full_judged = compare(agent, candidate, 1.0, args)
     tenth, tenth_cpu, tenth_judged = compare(agent, candidate, 0.1, args)
-    print(f"100%: {full:.3f}x served, {full_cpu:.3f}x per CPU (target >= 0.8x), "
+    # A candidate whose gore set gains a term: that set is judged again per request.
+    more_terms = compile_bundle(bundle(2, args.terms, Action.BLOCK, ("gore", "gory")))
+    print("\ncandidate with a term added to the gore set (that set runs again):")
+    term_full, term_full_cpu, _ = compare(agent, more_terms, 1.0, args)
+    term_tenth, term_tenth_cpu, _ = compare(agent, more_terms, 0.1, args)
+    print(f"\naction raised: 100%: {full:.3f}x served, {full_cpu:.3f}x per CPU (target >= 0.8x), "
           f"{full_judged:.1%} judged; 10%: {tenth:.3f}x served, {tenth_cpu:.3f}x per CPU "
           f"(target >= 0.95x), {tenth_judged:.1%} judged")  # fmt: skip
+    print(f"term added: 100%: {term_full:.3f}x served, {term_full_cpu:.3f}x per CPU; "
+          f"10%: {term_tenth:.3f}x served, {term_tenth_cpu:.3f}x per CPU")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -31,7 +31,7 @@ import numpy as np
 
 from moderation.engine.bundle.types import Bundle
 from moderation.engine.compiled import CompiledBundle, compile_bundle
-from moderation.engine.decision import Decision, RuleResult
+from moderation.engine.decision import Action, Decision, RuleResult
 from moderation.engine.evaluate import PIPELINE, _Run
 from moderation.engine.inputs import coerce_item
 from moderation.engine.providers import ModelProvider
@@ -40,6 +40,10 @@ from moderation.engine.providers import ModelProvider
 LABELS = ("action", "name")
 RELABELLED_PARTS = frozenset({"keyword_sets", "embedding_sets", "classifiers", "concepts"})
 
+# Each action's place on the ladder, looked up without the property call.
+_RANK = {action: action.rank for action in Action}
+# What outcome() gives a decision in which no rule fired (shared: callers do not change it).
+_NOTHING_FIRED: tuple[Action, list[str]] = (Action.ALLOW, [])
 # A result of a rule the candidate does not carry over (removed, or judged afresh).
 _DROPPED: Any = object()
 
@@ -203,6 +207,52 @@ class DeltaPlan:
                 Decision.from_results(merged, timings_ms={}, stamp=stamp, calibrated=calibrated)
             )
         return out
+
+    def outcomes(self, enforced: Sequence[Decision]) -> list[tuple[Action, list[str]]] | None:
+        """Per enforced decision, the candidate's action and the ids of the rules that came
+        out differently (fired in one bundle only, or fired with another action), without
+        building the candidate's decisions; None when the plan runs rules (use decisions()).
+        """
+        if self.delta is not None:
+            return None
+        return [self.outcome(d) for d in enforced]
+
+    def outcome(self, enforced: Decision) -> tuple[Action, list[str]]:
+        """outcomes() of one decision, for a plan that runs no rule (`delta` is None).
+
+        Every candidate result is then an enforced one carried over, so both follow from the
+        enforced results: a reused result is the same in both and never differs; a
+        relabelled one differs when it fired and its action changed; the result of a rule
+        the candidate dropped differs when it fired. Where one id has two results (a rule on
+        both modalities), the rule's action is the higher of its fired ones, as in
+        moderation.fleet.shadow_results.differing_rules.
+        """
+        for r in enforced.results:
+            if r.fired:
+                break
+        else:
+            return _NOTHING_FIRED  # the common case
+        carried, rank = self._carried, _RANK
+        action = Action.ALLOW
+        ours: dict[str, Action] = {}  # the enforced action of each non-reused rule fired
+        theirs: dict[str, Action] = {}  # its action in the candidate (absent: dropped)
+        for r in enforced.results:
+            if not r.fired:
+                continue
+            label = carried.get((r.kind, r.rule_id), _DROPPED)
+            now = r.action if label is None or label is _DROPPED else label[0]
+            if label is not _DROPPED and rank[now] > rank[action]:
+                action = now
+            if label is None:
+                continue
+            held = ours.get(r.rule_id)
+            if held is None or rank[r.action] > rank[held]:
+                ours[r.rule_id] = r.action
+            if label is not _DROPPED:
+                held = theirs.get(r.rule_id)
+                if held is None or rank[now] > rank[held]:
+                    theirs[r.rule_id] = now
+        return action, sorted(k for k in ours if ours[k] != theirs.get(k))
 
     def _fresh(
         self, items: Sequence[Any], models: ModelProvider

@@ -126,11 +126,12 @@ class FleetAgent(AgentReports, ShadowSlot):
         ]
         items = decoded(items)
         active = self._require_active()
-        # The shadow's sample is drawn first: only its requests record model outputs.
+        # The shadow's sample is drawn first: only its requests record model outputs, and
+        # only when the candidate may read them (it judges some rule itself).
         pick = self._shadow_pick(active, len(items))
-        if pick is None:
+        if pick is None or not self.shadow_eval.needs_outputs(active, pick[0]):
             decisions = evaluate_batch(active.compiled, items, models=self.models)
-            self._notify(active, decisions, items, request_ids, encoded)
+            self._notify(active, decisions, items, request_ids, encoded, pick=pick)
             return decisions
         models = RecordingModels(self.models)
         decisions = evaluate_batch(active.compiled, items, models=models)
@@ -158,7 +159,12 @@ class FleetAgent(AgentReports, ShadowSlot):
 
     def run_stage(self, active: Active, stage: str, partials: Sequence[Partial]) -> None:
         """Run one engine stage on partials begun on `active` (keeping outputs for a shadow)."""
-        picked = [p for p in partials if p.tag is not None]
+        shadow_eval = self.shadow_eval
+        picked = [
+            p for p in partials
+            if p.tag is not None and shadow_eval is not None
+            and shadow_eval.needs_outputs(active, p.tag)
+        ]  # fmt: skip
         models = RecordingModels(self.models) if picked else self.models
         run_stage(active.compiled, stage, partials, models=models)
         for p in picked:
@@ -221,8 +227,10 @@ class FleetAgent(AgentReports, ShadowSlot):
                 observer(served)
             except Exception:
                 log.exception("decision observer %r failed", observer)
+        shadow_eval = self.shadow_eval
         for shadow, rows in [pick] if isinstance(pick, tuple) else pick or ():
-            self.shadow_eval.take(shadow, served, rows)
+            if shadow_eval is not None:  # None: detached since the sample was drawn
+                shadow_eval.take(shadow, served, rows)
 
     def restore(self) -> bool:
         """Activate the persisted bundle if it still verifies; record why not otherwise."""

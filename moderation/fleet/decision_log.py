@@ -180,6 +180,13 @@ class DecisionLog:
             for key, n in counts.items():
                 mine[key] = mine.get(key, 0) + n
 
+    def count_shadow(self, keys: Sequence[tuple[int, int, int, str, str, str]]) -> None:
+        """Count one shadowed request per key (serving threads: one lock for a batch)."""
+        with self._lock:
+            mine = self._shadow_counts
+            for key in keys:
+                mine[key] = mine.get(key, 0) + 1
+
     def keep_shadow_flip(self, kept: Kept) -> None:
         """Queue the record of a request the shadow decided otherwise (reason shadow_flip)."""
         with self._lock:
@@ -319,25 +326,20 @@ class DecisionLog:
         return self._pack(records, counts, dropped, shadow_counts)
 
     def _take_shadow_counts(self, open_minute: int | None) -> list[dict[str, Any]]:
-        closed = [k for k in self._shadow_counts if open_minute is None or k[0] < open_minute]
-        rows = []
-        for key in sorted(closed):
-            minute, version, shadow_version, enforced, shadowed, rule_id = key
-            rows.append({"minute": minute_iso(minute), "channel": self.channel,
-                         "version": version, "shadow_version": shadow_version,
-                         "enforced_action": enforced, "shadow_action": shadowed,
-                         "rule_id": rule_id, "count": self._shadow_counts.pop(key)})  # fmt: skip
-        return rows
+        names = ("version", "shadow_version", "enforced_action", "shadow_action", "rule_id")
+        return self._take(self._shadow_counts, open_minute, names)
 
     def _take_counts(self, open_minute: int | None) -> list[dict[str, Any]]:
-        closed = [k for k in self._counts if open_minute is None or k[0] < open_minute]
-        rows = []
-        for key in sorted(closed):
-            minute, version, action, rule_id = key
-            rows.append({"minute": minute_iso(minute), "channel": self.channel,
-                         "version": version, "action": action, "rule_id": rule_id,
-                         "count": self._counts.pop(key)})  # fmt: skip
-        return rows
+        return self._take(self._counts, open_minute, ("version", "action", "rule_id"))
+
+    def _take(self, counts: dict, open_minute: int | None, names: tuple[str, ...]) -> list[dict]:
+        """Pop the counts of closed minutes as rows: (minute, *names) keys, in key order."""
+        closed = sorted(k for k in counts if open_minute is None or k[0] < open_minute)
+        return [
+            {"minute": minute_iso(key[0]), "channel": self.channel,
+             **dict(zip(names, key[1:], strict=True)), "count": counts.pop(key)}
+            for key in closed
+        ]  # fmt: skip
 
     def _pack(
         self,

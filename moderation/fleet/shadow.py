@@ -22,7 +22,6 @@ enforced bundle's are judged; the others' results are the enforced decision's
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import random
 import threading
@@ -40,29 +39,30 @@ from moderation.fleet.decision_records import Kept, kept_size
 from moderation.fleet.served import ServedBatch
 from moderation.fleet.shadow_results import (
     CountKey,
+    Judged,
     ShadowJob,
     differing_rules,
-    merged_jobs,
     shadow_of,
 )
+from moderation.fleet.shadow_serving import ServingSide
 
 log = logging.getLogger("moderation.fleet.shadow")
 
 __all__ = ["ShadowEvaluator", "differing_rules", "shadow_of"]
 
 
-class ShadowEvaluator:
+class ShadowEvaluator(ServingSide):
     """Observer of a FleetAgent that judges sampled requests with its shadow, off the hot path."""
 
     LINGER = 0.05  # seconds the thread waits for more requests before judging (see _run)
-    CHUNK = 64  # requests judged per engine call, the lock offered to serving in between
+    CHUNK = 256  # requests judged per engine call, the lock offered to serving in between
 
     def __init__(
         self,
         agent: FleetAgent,
         decision_log: Any,
         *,
-        max_queue: int = 1024,
+        max_queue: int = 4096,
         flips_per_minute: int = 60,
         linger: float | None = None,
         chunk: int | None = None,
@@ -77,12 +77,13 @@ class ShadowEvaluator:
         self._rng = rng or random.Random()
         self._clock = clock
         self.max_queue = max(1, max_queue)
-        # What serving handed over, not yet judged: (shadow, served batch or Served tuple,
-        # picked rows or None for all, served at). Appends and pops are atomic; the thread
+        # What serving handed over, not yet judged: (shadow, served batch, picked rows,
+        # served at). Appends and pops are atomic; the thread
         # is woken only when it waits (`_idle`), so serving rarely touches the Event.
-        self._jobs: deque[tuple[Shadow, Any, Sequence[int] | None, float]] = deque()
+        self._jobs: deque[tuple[Shadow, ServedBatch, Sequence[int], float]] = deque()
         self._wake = threading.Event()
         self._idle = False
+        self._lingering = False  # the thread waits for a chunk's worth (take() may wake it)
         self._busy = False  # the thread holds jobs it took and has not finished
         self._stopping = False
         self._draw = self._rng.random
@@ -106,66 +107,15 @@ class ShadowEvaluator:
         # run's: moderation/engine/delta.py), for the pair last judged.
         self.rules_run: int | None = None
         self._plans: dict[tuple[str, str], DeltaPlan] = {}
+        # The pair last looked up and its plan (serving threads look it up per batch).
+        self._last_pair: tuple[Any, Any, Any] = (None, None, None)
+        # Counters and flips are written by serving threads (_inline) and the thread.
+        self._count_lock = threading.Lock()
 
     def attach(self) -> ShadowEvaluator:
         """Let the agent hand this evaluator its sampled requests; show its stats in health()."""
         self.agent.shadow_eval = self
         return self
-
-    # --- serving side -------------------------------------------------------------------
-
-    def pick(self, shadow: Shadow, n: int) -> Sequence[int] | None:
-        """The rows of a batch of `n` requests to shadow, drawn at the shadow's rate before
-        they are judged; None when none is (or the queue is full: counted)."""
-        rate = shadow.rate
-        if n <= 0 or rate <= 0:
-            return None
-        if rate >= 1:
-            rows: Sequence[int] = range(n)
-        elif n == 1:
-            if self._draw() >= rate:
-                return None
-            rows = (0,)
-        else:
-            draw = self._draw
-            rows = [i for i in range(n) if draw() < rate]
-            if not rows:
-                return None
-        if len(self._jobs) >= self.max_queue:
-            self.queue_full += len(rows)
-            return None
-        return rows
-
-    def take(self, shadow: Shadow, served: ServedBatch, rows: Sequence[int]) -> None:
-        """Queue the picked rows of a served batch for the shadow; O(1), never raises."""
-        try:
-            self._jobs.append((shadow, served, rows, self._clock()))
-            self.sampled += len(rows)
-            if self._idle:
-                self._idle = False
-                self._wake.set()
-        except Exception:
-            self.observer_errors += 1
-            log.exception("shadow hand-over failed; the decision was served")
-
-    def observe(self, served: Sequence[Served]) -> None:
-        """Sample served decisions given as `Served` (callers other than the agent, tests)."""
-        try:
-            shadow = self.agent.shadow
-            if shadow is None or shadow.rate <= 0:
-                return
-            live = [s for s in served if s.active.version is not None]
-            rows = self.pick(shadow, len(live)) if live else None
-            if rows is None:
-                return
-            self._jobs.append((shadow, tuple(live[i] for i in rows), None, self._clock()))
-            self.sampled += len(rows)
-            if self._idle:
-                self._idle = False
-                self._wake.set()
-        except Exception:
-            self.observer_errors += 1
-            log.exception("shadow observer failed; the decision was served")
 
     # --- background side ----------------------------------------------------------------
 
@@ -200,26 +150,42 @@ class ShadowEvaluator:
                 self._idle = False
                 continue
             # Waking for every sampled request would take the interpreter lock from the
-            # serving threads as often: wait `linger` seconds and judge what came meanwhile.
-            if self.linger > 0 and not self._stopping:
-                time.sleep(self.linger)
+            # serving threads as often: wait up to `linger` seconds for a chunk's worth, and
+            # judge what came meanwhile. Not longer: requests held past a few young
+            # collections reach the old generation, whose full collections then cost every
+            # request (measured: 13% of a 100% shadow's throughput at 50 ms).
+            if self.linger > 0 and not self._stopping and len(self._jobs) < self.chunk:
+                self._lingering = True
+                self._wake.wait(self.linger)
+                self._wake.clear()
+                self._lingering = False
             self._busy = True
             try:
-                for merged in merged_jobs(self._take_jobs(), self.chunk):
-                    self.process(merged)
-                    # Let the serving threads take the interpreter lock between chunks,
-                    # rather than wait out the switch interval behind a long Python loop.
-                    time.sleep(0)
+                for job in self._take_jobs():
+                    self.process(job)
             finally:
                 self._busy = False
 
     def _take_jobs(self, most: int = 4096) -> list[ShadowJob]:
-        """Pop what is queued (up to `most` hand-overs) as jobs of built `Served`s."""
-        jobs = []
-        while self._jobs and len(jobs) < most:
-            shadow, source, rows, at = self._jobs.popleft()
-            served = source if rows is None else tuple(source.served(i) for i in rows)
-            jobs.append(ShadowJob(shadow, served, at))
+        """Pop what is queued (up to `most` hand-overs) as jobs of one shadow and one minute,
+        of at most `chunk` requests each, in order."""
+        jobs: list[ShadowJob] = []
+        taken = 0
+        while self._jobs and taken < most:
+            shadow, batch, rows, at = self._jobs.popleft()
+            taken += 1
+            minute = int(at // 60)
+            for i in rows:
+                job = jobs[-1] if jobs else None
+                if (
+                    job is None
+                    or job.shadow is not shadow
+                    or job.minute != minute
+                    or len(job.rows) >= self.chunk
+                ):
+                    job = ShadowJob(shadow, minute, [])
+                    jobs.append(job)
+                job.rows.append((batch, i, at))
         return jobs
 
     def join(self, poll: float = 0.001) -> None:
@@ -243,84 +209,110 @@ class ShadowEvaluator:
             plan = self._plans[key] = DeltaPlan(enforced, candidate)
         return plan
 
-    def _judge(self, job: ShadowJob, models: ReplayingModels) -> list[Decision]:
-        """The shadow's decisions, in order; runs of requests served by one bundle share a call."""
-        decisions: list[Decision] = []
-        start = 0
-        while start < len(job.served):
-            active = job.served[start].active
+    def _judge(self, job: ShadowJob, models: ReplayingModels) -> list[Judged]:
+        """The shadow's outcome per request, in order; runs served by one bundle share a call.
+
+        A plan that runs no rule gives each request's action and differing rules straight
+        from the enforced results (DeltaPlan.outcomes); its decision is built only for a
+        flip that becomes a record.
+        """
+        judged: list[Judged] = []
+        rows, start = job.rows, 0
+        while start < len(rows):
+            active = rows[start][0].active
             end = start
-            while end < len(job.served) and job.served[end].active is active:
+            while end < len(rows) and rows[end][0].active is active:
                 end += 1
-            run = job.served[start:end]
+            run = rows[start:end]
             plan = self.plan(active.compiled, job.shadow.compiled)
             self.rules_run = plan.rules_run
-            decisions += plan.decisions(
-                [s.item for s in run], [s.decision for s in run], models=models
-            )
+            enforced = [batch.decisions[i] for batch, i, _ in run]
+            outcomes = plan.outcomes(enforced)
+            if outcomes is not None:
+                judged += [(action, differing, None, plan) for action, differing in outcomes]
+            else:
+                items = [batch.items[i] for batch, i, _ in run]
+                decisions = plan.decisions(items, enforced, models=models)
+                judged += [
+                    (d.action, differing_rules(e, d), d, plan)
+                    for e, d in zip(enforced, decisions, strict=True)
+                ]
             start = end
-        return decisions
+        return judged
 
     def process(self, job: ShadowJob) -> None:
         """Judge one job with its shadow and hand counts and flips to the decision log."""
-        memos = list({id(s.memo): s.memo for s in job.served if s.memo is not None}.values())
-        models = ReplayingModels(self.agent.models, memos)
+        memos = {}
+        for batch, i, _ in job.rows:
+            memo = batch.memos[i] if batch.memos is not None else None
+            if memo is not None:
+                memos[id(memo)] = memo
+        models = ReplayingModels(self.agent.models, list(memos.values()))
         try:
-            decisions = self._judge(job, models)
+            judged = self._judge(job, models)
         except Exception as exc:
-            self.failures += len(job.served)
+            self.failures += len(job.rows)
             self.last_error = f"{type(exc).__name__}: {exc}"
             log.exception("shadow v%s evaluation failed", job.shadow.version)
             return
-        self.extra_model_calls += models.extra_calls
-        self.extra_model_inputs += models.extra_inputs
-        self.replayed_inputs += models.replayed
-        minute = int(job.decided_at // 60)
+        with self._count_lock:
+            self.extra_model_calls += models.extra_calls
+            self.extra_model_inputs += models.extra_inputs
+            self.replayed_inputs += models.replayed
+            self._record(job.shadow, job.minute, job.rows, judged, models)
+
+    def _record(
+        self,
+        shadow: Shadow,
+        minute: int,
+        rows: Sequence[tuple[ServedBatch, int, float]],
+        judged: Sequence[Judged],
+        models: Any,
+    ) -> None:
+        """Count judged requests and keep their flips (under `_count_lock`)."""
+        shadow_version = shadow.version
         counts: dict[CountKey, int] = {}
-        shadow_version = job.shadow.version
-        times = job.times or (job.decided_at,) * len(job.served)
         seen_active, version = None, None
-        for served, decision, at in zip(job.served, decisions, times, strict=True):
-            enforced = served.decision
-            if served.active is not seen_active:
-                seen_active, version = served.active, served.active.version
+        for (batch, i, at), (action, differing, decision, plan) in zip(rows, judged, strict=True):
+            if batch.active is not seen_active:
+                seen_active, version = batch.active, batch.active.version
             # ._value_: .value is a slower descriptor, run twice per request.
-            e_action, s_action = enforced.action._value_, decision.action._value_
+            e_action, s_action = batch.decisions[i].action._value_, action._value_
             key = (minute, version, shadow_version, e_action, s_action, "")
             counts[key] = counts.get(key, 0) + 1
-            for rule_id in differing_rules(enforced, decision):
+            for rule_id in differing:
                 key = (minute, version, shadow_version, e_action, s_action, rule_id)
                 counts[key] = counts.get(key, 0) + 1
             if e_action != s_action:
                 self.flips += 1
-                self._keep_flip(job, served, decision, minute, at)
-        self.shadowed += len(job.served)
+                if self._flip_kept(minute):
+                    if decision is None:
+                        decision = plan.decisions([batch.items[i]], [batch.decisions[i]],
+                                                  models=models)[0]  # fmt: skip
+                    self._keep_flip(shadow, batch.served(i, memo=False), decision, at)
+        self.shadowed += len(rows)
         if self.decision_log is not None:
             self.decision_log.add_shadow_counts(counts)
 
-    def _keep_flip(
-        self, job: ShadowJob, served: Served, decision: Decision, minute: int, at: float
-    ) -> None:
+    def _flip_kept(self, minute: int) -> bool:
+        """Whether a flip in `minute` becomes a record (at most flips_per_minute do)."""
         if minute != self._flip_minute:
             self._flip_minute, self._flips_this_minute = minute, 0
         if self._flips_this_minute >= self.flips_per_minute or self.decision_log is None:
-            return
+            return False
         self._flips_this_minute += 1
+        return True
+
+    def _keep_flip(self, shadow: Shadow, served: Served, decision: Decision, at: float) -> None:
+        # `served` carries no model outputs: the record needs none.
         self.flips_kept += 1
-        served = dataclasses.replace(served, memo=None)  # the record needs no model outputs
-        kept = Kept(
-            served, ("shadow_flip",), at, kept_size(served),
-            shadow_of(job.shadow, decision),
-        )  # fmt: skip
+        kept = Kept(served, ("shadow_flip",), at, kept_size(served), shadow_of(shadow, decision))
         self.decision_log.keep_shadow_flip(kept)
 
     def stats(self) -> dict[str, Any]:
         """Return what /healthz shows of shadow evaluation."""
         return {
-            "queued": sum(
-                len(rows) if rows is not None else len(source)
-                for _, source, rows, _ in list(self._jobs)
-            ),
+            "queued": sum(len(rows) for _, _, rows, _ in list(self._jobs)),
             "sampled": self.sampled,
             "shadowed": self.shadowed,
             "flips": self.flips,

@@ -6,18 +6,25 @@ from dataclasses import dataclass
 from typing import Any
 
 from moderation.engine.decision import Action, Decision
-from moderation.fleet.served import Served, Shadow
+from moderation.engine.delta import DeltaPlan
+from moderation.fleet.served import ServedBatch, Shadow
 
 # (minute, version, shadow version, enforced action, shadow action, rule id)
 CountKey = tuple[int, int, int, str, str, str]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ShadowJob:
+    """Requests of one shadow served in one minute, judged together: (batch, row, served at)."""
+
     shadow: Shadow
-    served: tuple[Served, ...]
-    decided_at: float  # when the first of them was served (all in its minute)
-    times: tuple[float, ...] = ()  # when each was served, if they differ (merged jobs)
+    minute: int
+    rows: list[tuple[ServedBatch, int, float]]
+
+
+# What judging gives per request: the candidate's action, the rules that differ, and the
+# candidate's decision (None where the plan gave the outcome without one) and its plan.
+Judged = tuple[Action, list[str], Decision | None, DeltaPlan]
 
 
 def _fired(results, skip: set[int]) -> dict[str, Action]:
@@ -66,28 +73,3 @@ def shadow_of(shadow: Shadow, decision: Decision) -> dict[str, Any]:
             for r in decision.results
         ],  # fmt: skip
     }
-
-
-def merged_jobs(jobs: list[ShadowJob], most: int = 1 << 30) -> list[ShadowJob]:
-    """Jobs of the same shadow and minute joined into one (of at most `most` requests where
-    they allow it), in order; linear in the requests (no tuple grown one job at a time)."""
-    groups: list[tuple[ShadowJob, list[Served], list[float]]] = []
-    for job in jobs:
-        first, served, times = groups[-1] if groups else (None, [], [])
-        if (
-            first is not None
-            and first.shadow is job.shadow
-            and int(first.decided_at // 60) == int(job.decided_at // 60)
-            and len(served) + len(job.served) <= most
-        ):
-            served += job.served
-            times += job.times or (job.decided_at,) * len(job.served)
-        else:
-            groups.append(
-                (job, list(job.served), list(job.times or (job.decided_at,) * len(job.served)))
-            )
-    return [
-        job if len(served) == len(job.served) else
-        ShadowJob(job.shadow, tuple(served), job.decided_at, tuple(times))
-        for job, served, times in groups
-    ]  # fmt: skip

@@ -20,6 +20,7 @@ from moderation.engine.delta import DeltaPlan, same_rule
 from moderation.engine.evaluate import evaluate_batch
 from moderation.engine.inputs import Item
 from moderation.engine.recording import RecordingModels, ReplayingModels
+from moderation.fleet.shadow_results import differing_rules
 
 from .conftest import build_bundle, make_pin, solid
 from .test_engine_staged import comparable
@@ -142,6 +143,34 @@ def test_a_rule_changed_in_its_action_only_is_relabelled_not_run(models):
     fired = [r for d in got for r in d.fired if r.rule_id == stricter.id]
     assert fired, "the relabelled keyword set fires on the ITEMS that hold its terms"
     assert {(r.action, r.rule_name) for r in fired} == {(stricter.action, stricter.name)}
+
+
+@pytest.mark.parametrize(
+    "change",
+    ["keyword action", "keyword removed", "keyword relabelled", "embedding relabelled",
+     "concept relabelled", "nothing but the version"],
+)  # fmt: skip
+def test_outcomes_without_decisions_are_what_the_decisions_give(models, change):
+    enforced = compile_bundle(build_bundle(models))
+    candidate = compile_bundle(candidate_of(models, **changes(models, enforced.bundle)[change]))
+    served = evaluate_batch(enforced, ITEMS, models=models)
+    plan = DeltaPlan(enforced, candidate)
+    decisions = plan.decisions(ITEMS, served, models=models)
+
+    expected = [(d.action, differing_rules(e, d)) for e, d in zip(served, decisions, strict=True)]
+    assert plan.outcomes(served) == expected
+    if change.startswith("keyword"):  # the keyword sets fire on ITEMS: something differs
+        assert any(differing for _, differing in expected)
+
+
+def test_a_plan_that_runs_rules_gives_no_outcomes(models):
+    enforced = compile_bundle(build_bundle(models))
+    candidate = compile_bundle(
+        candidate_of(models, **changes(models, enforced.bundle)["threshold"])
+    )
+    plan = DeltaPlan(enforced, candidate)
+
+    assert plan.outcomes(evaluate_batch(enforced, ITEMS, models=models)) is None
 
 
 def test_a_candidate_on_other_model_pins_reuses_keyword_results_only(models):

@@ -274,3 +274,42 @@ def test_only_the_sampled_requests_record_model_outputs(fleet, make_agent):
     # The sample is drawn before judging: what is not shadowed records nothing.
     assert 0 < len(recorded) < 40
     assert shadow_eval.stats()["shadowed"] == len(recorded)
+
+
+def gore_bundle(version: int, action: Action) -> Bundle:
+    return Bundle.create(
+        policy=PolicyInfo("acme", "default", "Default policy", version, version),
+        pins={"minilm": make_pin("minilm")},
+        keyword_sets=(KeywordSet("kw-gore", "Gore", action, ("gore",)),),
+    )
+
+
+def test_a_candidate_that_only_relabels_is_counted_on_the_serving_thread(fleet, make_agent):
+    fleet.publish(gore_bundle(5, Action.REVIEW))
+    fleet.publish_version(gore_bundle(6, Action.BLOCK), rate=1.0)
+    agent = make_agent()
+    agent.poll_once()
+    log = make_log()
+    shadow_eval = ShadowEvaluator(agent, log).attach()
+    agent.check(prompt="a cat", request_id="first")
+    shadow_eval.drain()  # the thread makes the pair's plan: it runs no rule
+    assert shadow_eval.stats()["rules_run"] == 0
+
+    seen: list = []
+    agent.observers.append(seen.extend)
+    agent.check(prompt="some gore", request_id="flip")
+    agent.check(prompt="a dog", request_id="same")
+
+    # Counted without the thread, and no model outputs recorded for it.
+    stats = shadow_eval.stats()
+    assert (stats["shadowed"], stats["flips"], stats["queued"]) == (3, 1, 0)
+    assert all(s.memo is None for s in seen)
+    [batch] = batches(log)
+    counts = {(c["enforced_action"], c["shadow_action"], c["rule_id"]): c["count"]
+              for c in batch["shadow_counts"]}  # fmt: skip
+    assert counts == {("allow", "allow", ""): 2, ("review", "block", ""): 1,
+                      ("review", "block", "kw-gore"): 1}  # fmt: skip
+    [record] = batch["records"]
+    assert record["request_id"] == "flip"
+    assert record["shadow"]["action"] == "block"
+    assert [r["action"] for r in record["shadow"]["rules"]] == ["block"]
