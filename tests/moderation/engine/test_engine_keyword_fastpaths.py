@@ -118,6 +118,8 @@ def test_a_batch_of_one_prompt_matches_like_the_reference():
             text = random_text(rng, ASCII_PIECES + OTHER_PIECES)
             expected = reference_matches(reference, text)
             assert fast.match_batch([text]) == [expected] == [fast.match(text)], repr(text)
+            # evaluate() normalises a batch once for every set, then finds in it.
+            assert fast.find_batch(normalize_batch([text], options)) == [expected], repr(text)
 
 
 @pytest.mark.parametrize("options", OPTIONS)
