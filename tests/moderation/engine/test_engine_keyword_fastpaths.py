@@ -3,20 +3,30 @@
 Reference: a keyword set compiled with `boundary_keys=False` (one plain
 automaton, a boundary check per hit) matching each text after the general
 `normalize()`. The fast paths: ASCII prompts folded one for one (`match`),
-batches joined into one group of ASCII then non-ASCII texts with one marked
-text shared by every set (`match_batch`, `find_batch`), and the numpy search
-for split words in long texts.
+batches with the ASCII texts that path takes folded as one (PlainTexts) and
+the other texts joined into groups, with one marked text shared by every set
+(`match_batch`, `find_batch`), and the numpy search for split words in long
+texts.
 """
 
 import random
 import re
 
+import numpy as np
 import pytest
 
+from bench.corpus import prompts, terms
 from moderation.engine.bundle import KeywordSet, MatchOptions
 from moderation.engine.decision import Action
 from moderation.engine.keywords import CompiledKeywordSet
-from moderation.engine.normalize import non_ascii_chars, normalize, plain_ascii, repeats
+from moderation.engine.normalize import (
+    non_ascii_chars,
+    normalize,
+    plain_ascii,
+    plain_folder,
+    repeats,
+)
+from moderation.engine.normalize.plain import PLAIN_BELOW
 from moderation.engine.normalize.repeats import squeeze_repeats
 from moderation.engine.normalize.separators import (
     ANY,
@@ -27,7 +37,7 @@ from moderation.engine.normalize.separators import (
     splitter_for,
     text_shape,
 )
-from moderation.engine.textbatch import normalize_batch
+from moderation.engine.textbatch import JOIN_CHAR, PlainTexts, normalize_batch
 from moderation.engine.wordkeys import marked_text
 
 TERMS = ("sex", "porn", "sex toys", "(sex)", "kill", "x", "女优", "av女优", "москва", "café")
@@ -137,6 +147,47 @@ def test_mixed_batches_match_like_the_reference(options):
         expected = [reference_matches(reference, text) for text in texts]
         assert fast.match_batch(texts) == expected
         assert [fast.match(text) for text in texts] == expected
+
+
+@pytest.mark.parametrize("options", OPTIONS)
+def test_ascii_texts_the_fast_path_takes_are_normalised_joined(options):
+    # PlainTexts: the batch's ASCII texts that PlainFolder.take takes, whatever their
+    # length, folded as one; normalize() of them joined is the reference.
+    folder, rng = plain_folder(options), random.Random(17)
+    for _ in range(20):
+        texts = [random_text(rng, ASCII_PIECES) for _ in range(rng.randint(2, 200))]
+        texts += ["a cool photo of a cat, " * 200, "é"]  # past PLAIN_BELOW; not ASCII
+        plain = [g for g in normalize_batch(texts, options).joined if isinstance(g, PlainTexts)]
+        taken = [
+            i
+            for i, text in enumerate(texts)
+            if text.isascii() and (len(text) >= PLAIN_BELOW or folder.take(text) is not None)
+        ]
+        assert [group.rows for group in plain] == [taken]
+        reference = normalize(JOIN_CHAR.join(texts[i] for i in taken), options)
+        group = plain[0]
+        assert (group.text(), group.marked()) == (reference.text, marked_text(reference.text))
+        assert group.norm.original == reference.original
+        size = len(reference.text)
+        starts = np.array([rng.randrange(size) for _ in range(200)])
+        ends = np.array([rng.randint(a + 1, min(a + 9, size)) for a in starts.tolist()])
+        expected = [reference.span(a, b) for a, b in zip(starts, ends, strict=True)]
+        mapped = group.spans(starts, ends)
+        assert list(zip(*(a.tolist() for a in mapped), strict=True)) == expected
+        assert [group.norm.span(a, b) for a, b in zip(starts, ends, strict=True)] == expected
+
+
+@pytest.mark.parametrize("options", [MatchOptions(), MatchOptions(squeeze_repeats=True)])
+def test_bench_prompts_match_in_batches_like_the_reference(options):
+    keyword_set = KeywordSet("k", "t", Action.BLOCK, tuple(terms(3_000)), ALLOW, options)
+    fast = CompiledKeywordSet(keyword_set)
+    reference = CompiledKeywordSet(keyword_set, boundary_keys=False)
+    texts, planted = prompts(300_000, terms(3_000), seed=5)
+    expected = [reference_matches(reference, text) for text in texts]
+    assert planted
+    assert sum(map(len, expected)) > 200  # the corpus does match
+    for start in range(0, len(texts), 256):
+        assert fast.match_batch(texts[start : start + 256]) == expected[start : start + 256]
 
 
 def test_keyword_sets_sharing_a_batch_each_match_like_the_reference():
