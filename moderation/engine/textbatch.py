@@ -22,11 +22,10 @@ from moderation.engine.normalize.folder import folder_for
 from moderation.engine.normalize.plain import (
     PlainFolder,
     Taken,
-    drop_marked,
     plain_folder,
     squeeze_long,
 )
-from moderation.engine.wordkeys import MARK, marked_text
+from moderation.engine.wordkeys import MARK, MARK_BYTES, marked_text
 
 # Joins the texts of a batch: not a word character, not a separator, and in no
 # term, so matching and folding never cross from one text to the next.
@@ -79,11 +78,17 @@ class PlainTexts:
         self.offsets = offsets  # start of each text in the joined text
         self._encoded = encoded
         self._folder = folder
-        body, self._drops = encoded.translate(folder.mark), None
-        if folder.squeeze:
-            body, self._drops = squeeze_long(body)  # 0x80 at each letter squeezed out
-        self._marked = MARK + body.decode() + MARK
         self._text: str | None = None
+        self._drops: np.ndarray | None = None  # where letters were squeezed out
+        if folder.squeeze:
+            # Squeezed before marking (marking keeps the letters), so that the
+            # normalised text, which checks keys with spaces, comes along.
+            folded, self._drops = squeeze_long(encoded.translate(folder.fold))
+            self._text = folded.decode()
+            body = folded.translate(MARK_BYTES)
+        else:
+            body = encoded.translate(folder.mark)
+        self._marked = MARK + body.decode() + MARK
         self._at: np.ndarray | None = None
 
     def marked(self) -> str:
@@ -93,10 +98,7 @@ class PlainTexts:
     def text(self) -> str:
         """Return the normalised text: the texts folded, squeezed and joined."""
         if self._text is None:
-            raw = self._encoded.translate(self._folder.fold)
-            if self._drops is not None:
-                raw = drop_marked(raw, self._drops)
-            self._text = raw.decode()
+            self._text = self._encoded.translate(self._folder.fold).decode()
         return self._text
 
     def readings(self) -> bool:
@@ -109,7 +111,7 @@ class PlainTexts:
         original = self._encoded.decode()
         if self._drops is None:
             return NormalizedText(original, self.text(), None, None)
-        kept = np.flatnonzero(self._drops == 0)
+        kept = np.flatnonzero(~self._drops)
         return NormalizedText(original, self.text(), kept, np.append(kept[1:], len(original)))
 
     def spans(self, starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

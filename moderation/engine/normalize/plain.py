@@ -138,21 +138,17 @@ def _squeeze(raw: bytes) -> tuple[bytes, int | None]:
 
 
 def squeeze_long(raw: bytes) -> tuple[bytes, np.ndarray | None]:
-    """Return ASCII bytes with each run of a repeated letter as one letter, and 0x80 per
-    byte dropped (None: none): _squeeze for long texts, where numpy does better."""
+    """Return ASCII bytes with each run of a repeated letter as one letter, and per byte
+    whether it was dropped (None: none): _squeeze for long texts, where numpy does better."""
     codes = np.frombuffer(raw, dtype=np.uint8)
-    drops = np.zeros(len(codes), dtype=np.uint8)
+    dropped = np.zeros(len(codes), dtype=bool)
     letters = np.frombuffer(raw.translate(_LETTER), dtype=bool)
-    np.logical_and(codes[1:] == codes[:-1], letters[1:], out=drops[1:].view(bool))
-    if not drops.any():
+    np.logical_and(codes[1:] == codes[:-1], letters[1:], out=dropped[1:])
+    if not dropped.any():
         return raw, None
-    drops <<= 7
-    return drop_marked(raw, drops), drops
-
-
-def drop_marked(raw: bytes, drops: np.ndarray) -> bytes:
-    """Return ASCII bytes without the bytes that `drops` marks with 0x80."""
-    return np.bitwise_or(np.frombuffer(raw, dtype=np.uint8), drops).tobytes().translate(None, _HIGH)
+    # As in _drop: the high bit set on the letters to drop, which translate deletes.
+    high = np.bitwise_or(codes, dropped.view(np.uint8) << 7)
+    return high.tobytes().translate(None, _HIGH), dropped
 
 
 def _drop(number: int, drops: int, size: int) -> bytes:
