@@ -29,6 +29,8 @@ from moderation.engine.normalize import (
 from moderation.engine.normalize.plain import PLAIN_BELOW
 from moderation.engine.normalize.repeats import squeeze_repeats
 from moderation.engine.normalize.separators import (
+    _ANY_NON_ASCII,
+    _NON_ASCII_SEPARATORS,
     ANY,
     SHAPE_VECTORISE_FROM,
     STRICT,
@@ -245,6 +247,18 @@ def test_long_split_word_search_finds_what_the_regex_finds(splitter):
         short = text[:300]  # the regex search of short shapes
         expected = [m.span() for m in splitter.word_re.finditer(short)]
         assert [m.span() for m in split_words(short, None, splitter)] == expected
+
+
+@pytest.mark.parametrize(
+    ("splitter", "pattern"),
+    [(ANY, _ANY_NON_ASCII), (STRICT, f"[{_NON_ASCII_SEPARATORS}]")],
+    ids=["any", "strict"],
+)
+def test_non_ascii_separator_scan_finds_what_its_pattern_finds(splitter, pattern):
+    # The scan skips ASCII but '?' with a leading class: every code point, and
+    # lone surrogates among them, is replaced as the pattern alone replaces it.
+    every = "".join(map(chr, range(0x110000)))
+    assert splitter.non_ascii_separator_re.sub(".", every) == re.sub(pattern, ".", every)
 
 
 def test_non_ascii_characters_are_found_in_order():
