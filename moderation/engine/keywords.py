@@ -31,7 +31,12 @@ from moderation.engine.normalize import (
     squeezed_spans,
 )
 from moderation.engine.normalize.plain import Taken
-from moderation.engine.textbatch import JoinedTexts, NormalizedBatch, normalize_batch
+from moderation.engine.textbatch import (
+    JoinedTexts,
+    NormalizedBatch,
+    PlainTexts,
+    normalize_batch,
+)
 from moderation.engine.wordkeys import (
     NO_SPACE_SCRIPTS,
     BoundaryAutomaton,
@@ -133,21 +138,30 @@ class CompiledKeywordSet:
             results[i] = self.find(norm)
         terms, texts, make = self.keyword_set.terms, batch.texts, KeywordMatch._make
         for group in batch.joined:
-            marked = group.marked() if self.boundary is not None else None
-            hits = self._hits(group.norm.text, marked)
+            hits = self._group_hits(group)
             if not hits:
                 continue
             rows = group.rows
             for (_, _, term), start, end, at in zip(hits, *_batch_spans(group, hits), strict=True):
                 i = rows[at]
                 results[i].append(make((terms[term], start, end, texts[i][start:end])))
-        if any(READING_MARK in group.norm.text for group in batch.joined):
+        if any(group.readings() for group in batch.joined):
             return [_once(found) if len(found) > 1 else found for found in results]
         return results
 
     def match_batch(self, texts: list[str]) -> list[list[KeywordMatch]]:
         """Normalise and match many texts; the same as match() one by one, faster."""
+        if len(texts) == 1:
+            # The fleet's request: a batch of one is match() of it, without the
+            # batch's bookkeeping.
+            return [self.match(texts[0])]
         return self.find_batch(normalize_batch(texts, self.options))
+
+    def _group_hits(self, group: JoinedTexts | PlainTexts) -> list[tuple[int, int, int]]:
+        if isinstance(group, PlainTexts):
+            return self._plain_hits(group.marked(), (group.text,))
+        marked = group.marked() if self.boundary is not None else None
+        return self._hits(group.norm.text, marked)
 
     def _hits(self, text: str, marked: str | None = None) -> list[tuple[int, int, int]]:
         # `marked`: marked_text(text), when the caller has it.
@@ -232,20 +246,25 @@ class CompiledKeywordSet:
         a, b = norm.span(start, end)
         return KeywordMatch._make((self.keyword_set.terms[term], a, b, norm.original[a:b]))
 
+    def _plain_hits(self, marked: str, normalised: tuple) -> list[tuple[int, int, int]]:
+        # _hits of ASCII text that the fast path takes (normalize/plain.py), from its
+        # marked text; `normalised`: (function, *arguments) giving the normalised text.
+        if self.boundary is None:
+            return self._hits(normalised[0](*normalised[1:]))
+        # Only boundary keys can match ASCII text, and the normalised text is
+        # needed only to check a key on a hit.
+        hits, allowed = [], []
+        self.boundary.scan_marked(marked, hits, allowed, normalised)
+        if len(hits) > 1:
+            hits.sort(key=_by_end)
+        if allowed and hits:
+            return _drop_allowed(hits, allowed)
+        return hits
+
     def _match_plain(self, text: str, taken: Taken) -> list[KeywordMatch]:
         # match() of a text the fast path takes (normalize/plain.py).
         encoded, marked, flags = taken
-        if self.boundary is None:
-            hits = self._hits(self._plain.folded(encoded, flags))
-        else:
-            # _hits_loop for short ASCII text: only boundary keys can match it,
-            # and the normalised text is needed only to check a key on a hit.
-            hits, allowed = [], []
-            self.boundary.scan_marked(marked, hits, allowed, (self._plain.folded, encoded, flags))
-            if len(hits) > 1:
-                hits.sort(key=_by_end)
-            if allowed and hits:
-                hits = _drop_allowed(hits, allowed)
+        hits = self._plain_hits(marked, (self._plain.folded, encoded, flags))
         if not hits:
             return []
         terms, make = self.keyword_set.terms, KeywordMatch._make
@@ -264,13 +283,10 @@ class CompiledKeywordSet:
         return self.find(normalize(text, self.options))
 
 
-def _batch_spans(group: JoinedTexts, hits: list) -> tuple[list, list, list]:
+def _batch_spans(group: JoinedTexts | PlainTexts, hits: list) -> tuple[list, list, list]:
     # Normalised spans to spans of the joined original, then to (row, local span).
     flat = np.fromiter(itertools.chain.from_iterable(hits), np.int64, 3 * len(hits))
-    starts, ends = flat[0::3], flat[1::3]
-    joined = group.norm
-    if joined.starts is not None:
-        starts, ends = joined.starts[starts], joined.ends[ends - 1]
+    starts, ends = group.spans(flat[0::3], flat[1::3])
     at = np.searchsorted(group.offsets, starts, side="right") - 1
     base = group.offsets[at]
     return (starts - base).tolist(), (ends - base).tolist(), at.tolist()

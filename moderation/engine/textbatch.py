@@ -13,13 +13,19 @@ import numpy as np
 from moderation.engine.match_options import MatchOptions
 from moderation.engine.normalize import (
     ALIGNED_BELOW,
+    READING_MARK,
     NormalizedText,
     normalize,
     normalize_aligned,
 )
 from moderation.engine.normalize.folder import folder_for
-from moderation.engine.normalize.plain import Taken, plain_folder
-from moderation.engine.wordkeys import marked_text
+from moderation.engine.normalize.plain import (
+    PlainFolder,
+    Taken,
+    plain_folder,
+    squeeze_long,
+)
+from moderation.engine.wordkeys import MARK, MARK_BYTES, marked_text
 
 # Joins the texts of a batch: not a word character, not a separator, and in no
 # term, so matching and folding never cross from one text to the next.
@@ -47,12 +53,85 @@ class JoinedTexts:
             self._marked = first + "".join(marked[1:] for marked in others)
         return self._marked
 
+    def readings(self) -> bool:
+        """Return whether a split word is read two ways (see READING_MARK)."""
+        return READING_MARK in self.norm.text
+
+    def spans(self, starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Return the spans in norm.original of the normalised spans [starts, ends)."""
+        if self.norm.starts is None:
+            return starts, ends
+        return self.norm.starts[starts], self.norm.ends[ends - 1]
+
+
+class PlainTexts:
+    """ASCII texts of a batch that the one-prompt fast path takes (normalize/plain.py),
+    joined with JOIN_CHAR, folded and marked as one: no span map, only the letters
+    squeezed out; the normalised text is made when a key needs checking against it."""
+
+    __slots__ = ("_at", "_drops", "_encoded", "_folder", "_marked", "_text", "offsets", "rows")
+
+    def __init__(
+        self, rows: list[int], offsets: np.ndarray, encoded: bytes, folder: PlainFolder
+    ) -> None:
+        self.rows = rows  # indices in the batch of the texts joined, in order
+        self.offsets = offsets  # start of each text in the joined text
+        self._encoded = encoded
+        self._folder = folder
+        self._text: str | None = None
+        self._drops: np.ndarray | None = None  # where letters were squeezed out
+        if folder.squeeze:
+            # Squeezed before marking (marking keeps the letters), so that the
+            # normalised text, which checks keys with spaces, comes along.
+            folded, self._drops = squeeze_long(encoded.translate(folder.fold))
+            self._text = folded.decode()
+            body = folded.translate(MARK_BYTES)
+        else:
+            body = encoded.translate(folder.mark)
+        self._marked = MARK + body.decode() + MARK
+        self._at: np.ndarray | None = None
+
+    def marked(self) -> str:
+        """Return marked_text(norm.text)."""
+        return self._marked
+
+    def text(self) -> str:
+        """Return the normalised text: the texts folded, squeezed and joined."""
+        if self._text is None:
+            self._text = self._encoded.translate(self._folder.fold).decode()
+        return self._text
+
+    def readings(self) -> bool:
+        """Return False: the fast path takes no split word."""
+        return False
+
+    @property
+    def norm(self) -> NormalizedText:
+        """The texts as normalize() of them joined gives them (matching needs less of it)."""
+        original = self._encoded.decode()
+        if self._drops is None:
+            return NormalizedText(original, self.text(), None, None)
+        kept = np.flatnonzero(~self._drops)
+        return NormalizedText(original, self.text(), kept, np.append(kept[1:], len(original)))
+
+    def spans(self, starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Return the spans in the joined text of the normalised spans [starts, ends)."""
+        if self._drops is None:
+            return starts, ends
+        if self._at is None:
+            # Where each squeezed-out letter would stand in the normalised text (as
+            # plain.squeezed_spans): a span takes along the drops at or before its edges.
+            dropped = np.flatnonzero(self._drops)
+            self._at = dropped - np.arange(len(dropped))
+        right = np.searchsorted(self._at, starts, side="right")
+        return starts + right, ends + np.searchsorted(self._at, ends, side="right")
+
 
 class NormalizedBatch(NamedTuple):
     """Many texts normalised at once: most in joined groups, the others one by one."""
 
     texts: list[str]
-    joined: Sequence[JoinedTexts]
+    joined: Sequence[JoinedTexts | PlainTexts]
     singles: Mapping[int, NormalizedText]
     # A batch of one short ASCII prompt that the fast path takes (the fleet
     # judges one request at a time): what it took, and the rest is empty.
@@ -66,11 +145,11 @@ _NO_SINGLES: Mapping[int, NormalizedText] = MappingProxyType({})
 def normalize_batch(texts: list[str], options: MatchOptions) -> NormalizedBatch:
     """Normalise many texts in a few passes where they allow it; same result as one by one.
 
-    Joined: the ASCII texts (bytes operations over all of them) and then the
-    other texts that fold one character for one (no combining marks,
-    invisible characters or expanding characters such as 'ß'), so no fold
-    spans two texts; non-ASCII texts past ALIGNED_BELOW characters in all
-    make further groups. The rest go one by one.
+    Joined: the ASCII texts the one-prompt fast path takes (PlainTexts); then
+    the other ASCII texts and the texts that fold one character for one (no
+    combining marks, invisible characters or expanding characters such as
+    'ß'), so no fold spans two texts; non-ASCII texts past ALIGNED_BELOW
+    characters in all make further groups. The rest go one by one.
     """
     if len(texts) == 1:
         # One text (the fleet's request): the fast path, or else normalize(),
@@ -84,6 +163,11 @@ def normalize_batch(texts: list[str], options: MatchOptions) -> NormalizedBatch:
     flags = list(map(str.isascii, texts))
     plain = list(itertools.compress(range(len(texts)), flags))
     others = list(itertools.compress(range(len(texts)), map(operator.not_, flags)))
+    joined: list[JoinedTexts | PlainTexts] = []
+    if plain:
+        taken, plain = _plain_texts(texts, plain, plain_folder(options))
+        if taken is not None:
+            joined.append(taken)
     singles: dict[int, NormalizedText] = {}
     if others and not _all_fold_aligned([texts[i] for i in others], options):
         # One check for all the non-ASCII texts passes in most batches; when
@@ -92,12 +176,52 @@ def normalize_batch(texts: list[str], options: MatchOptions) -> NormalizedBatch:
             if not folds_aligned(texts[i], options):
                 singles[i] = normalize(texts[i], options)
         others = [i for i in others if i not in singles]
-    # The ASCII texts and the first non-ASCII chunk make one group (the
-    # non-ASCII texts last), so the automaton scans a batch in one pass.
+    # The ASCII texts the fast path declines and the first non-ASCII chunk
+    # make one group (the non-ASCII texts last), so that one scan takes them.
     first, *more = _chunks(texts, others) if others else [[]]
     groups = [[part for part in (plain, first) if part], *([chunk] for chunk in more)]
-    joined = [_join(texts, parts, options) for parts in groups if parts]
+    joined += [_join(texts, parts, options) for parts in groups if parts]
     return NormalizedBatch(texts, joined, singles)
+
+
+def _plain_texts(
+    texts: list[str], rows: list[int], folder: PlainFolder
+) -> tuple[PlainTexts | None, list[int]]:
+    # The ASCII texts of `rows` that the fast path takes, as one group, and the
+    # rows of the others (the few with a split word or a leetspeak symbol).
+    encoded = JOIN_CHAR.join(map(texts.__getitem__, rows)).encode()
+    offsets = _offsets(texts, rows)
+    declined = _declined(encoded, offsets, folder) if folder.checks else []
+    if declined:
+        skip = set(declined)
+        declined = [rows[k] for k in declined]
+        rows = [row for k, row in enumerate(rows) if k not in skip]
+        if not rows:
+            return None, declined
+        encoded = JOIN_CHAR.join(map(texts.__getitem__, rows)).encode()
+        offsets = _offsets(texts, rows)
+    return PlainTexts(rows, offsets, encoded, folder), declined
+
+
+def _declined(encoded: bytes, offsets: np.ndarray, folder: PlainFolder) -> list[int]:
+    # Indices (in the joined order) of the texts that PlainFolder.take declines:
+    # one search over them all, resumed after each text found.
+    shape = encoded.translate(folder.shape)
+    found, pos = [], folder.declined_at(shape, 0)
+    while pos >= 0:
+        found.append(k := int(np.searchsorted(offsets, pos, side="right")) - 1)
+        if k + 1 == len(offsets):
+            break
+        pos = folder.declined_at(shape, int(offsets[k + 1]))
+    return found
+
+
+def _offsets(texts: list[str], rows: list[int]) -> np.ndarray:
+    # Where each text of `rows` starts once they are joined with JOIN_CHAR.
+    lengths = np.fromiter(map(len, map(texts.__getitem__, rows)), np.int64, len(rows))
+    offsets = np.zeros(len(rows), dtype=np.int64)
+    np.cumsum(lengths[:-1] + 1, out=offsets[1:])
+    return offsets
 
 
 def folds_aligned(text: str, options: MatchOptions) -> bool:
@@ -140,11 +264,8 @@ def _join(texts: list[str], parts: list[list[int]], options: MatchOptions) -> Jo
     # each part is normalised on its own path, then the parts are joined.
     chosen = [list(map(texts.__getitem__, part)) for part in parts]
     rows = list(itertools.chain.from_iterable(parts))
-    lengths = np.fromiter(map(len, itertools.chain.from_iterable(chosen)), np.int64, len(rows))
-    offsets = np.zeros(len(rows), dtype=np.int64)
-    np.cumsum(lengths[:-1] + 1, out=offsets[1:])
     norms = [normalize_aligned(JOIN_CHAR.join(part), options) for part in chosen]
-    return JoinedTexts(rows, offsets, norms)
+    return JoinedTexts(rows, _offsets(texts, rows), norms)
 
 
 def _concat(parts: list[NormalizedText]) -> NormalizedText:

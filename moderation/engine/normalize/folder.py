@@ -69,8 +69,9 @@ class Folder:
         others = non_ascii_chars(text)
         if not marks().isdisjoint(others):
             return False
-        missing = set(others).difference(self.seen)
-        if missing:
+        # The common case, every character seen before, builds no set.
+        if not self.seen.issuperset(others):
+            missing = set(others).difference(self.seen)
             if len(self.seen) + len(missing) > self._CACHE_LIMIT:
                 return False
             for char in missing:

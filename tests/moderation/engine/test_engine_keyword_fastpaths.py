@@ -3,22 +3,34 @@
 Reference: a keyword set compiled with `boundary_keys=False` (one plain
 automaton, a boundary check per hit) matching each text after the general
 `normalize()`. The fast paths: ASCII prompts folded one for one (`match`),
-batches joined into one group of ASCII then non-ASCII texts with one marked
-text shared by every set (`match_batch`, `find_batch`), and the numpy search
-for split words in long texts.
+batches with the ASCII texts that path takes folded as one (PlainTexts) and
+the other texts joined into groups, with one marked text shared by every set
+(`match_batch`, `find_batch`), and the numpy search for split words in long
+texts.
 """
 
 import random
 import re
 
+import numpy as np
 import pytest
 
+from bench.corpus import prompts, terms
 from moderation.engine.bundle import KeywordSet, MatchOptions
 from moderation.engine.decision import Action
 from moderation.engine.keywords import CompiledKeywordSet
-from moderation.engine.normalize import non_ascii_chars, normalize, plain_ascii, repeats
+from moderation.engine.normalize import (
+    non_ascii_chars,
+    normalize,
+    plain_ascii,
+    plain_folder,
+    repeats,
+)
+from moderation.engine.normalize.plain import PLAIN_BELOW
 from moderation.engine.normalize.repeats import squeeze_repeats
 from moderation.engine.normalize.separators import (
+    _ANY_NON_ASCII,
+    _NON_ASCII_SEPARATORS,
     ANY,
     SHAPE_VECTORISE_FROM,
     STRICT,
@@ -27,7 +39,7 @@ from moderation.engine.normalize.separators import (
     splitter_for,
     text_shape,
 )
-from moderation.engine.textbatch import normalize_batch
+from moderation.engine.textbatch import JOIN_CHAR, PlainTexts, normalize_batch
 from moderation.engine.wordkeys import marked_text
 
 TERMS = ("sex", "porn", "sex toys", "(sex)", "kill", "x", "女优", "av女优", "москва", "café")
@@ -118,6 +130,8 @@ def test_a_batch_of_one_prompt_matches_like_the_reference():
             text = random_text(rng, ASCII_PIECES + OTHER_PIECES)
             expected = reference_matches(reference, text)
             assert fast.match_batch([text]) == [expected] == [fast.match(text)], repr(text)
+            # evaluate() normalises a batch once for every set, then finds in it.
+            assert fast.find_batch(normalize_batch([text], options)) == [expected], repr(text)
 
 
 @pytest.mark.parametrize("options", OPTIONS)
@@ -135,6 +149,47 @@ def test_mixed_batches_match_like_the_reference(options):
         expected = [reference_matches(reference, text) for text in texts]
         assert fast.match_batch(texts) == expected
         assert [fast.match(text) for text in texts] == expected
+
+
+@pytest.mark.parametrize("options", OPTIONS)
+def test_ascii_texts_the_fast_path_takes_are_normalised_joined(options):
+    # PlainTexts: the batch's ASCII texts that PlainFolder.take takes, whatever their
+    # length, folded as one; normalize() of them joined is the reference.
+    folder, rng = plain_folder(options), random.Random(17)
+    for _ in range(20):
+        texts = [random_text(rng, ASCII_PIECES) for _ in range(rng.randint(2, 200))]
+        texts += ["a cool photo of a cat, " * 200, "é"]  # past PLAIN_BELOW; not ASCII
+        plain = [g for g in normalize_batch(texts, options).joined if isinstance(g, PlainTexts)]
+        taken = [
+            i
+            for i, text in enumerate(texts)
+            if text.isascii() and (len(text) >= PLAIN_BELOW or folder.take(text) is not None)
+        ]
+        assert [group.rows for group in plain] == [taken]
+        reference = normalize(JOIN_CHAR.join(texts[i] for i in taken), options)
+        group = plain[0]
+        assert (group.text(), group.marked()) == (reference.text, marked_text(reference.text))
+        assert group.norm.original == reference.original
+        size = len(reference.text)
+        starts = np.array([rng.randrange(size) for _ in range(200)])
+        ends = np.array([rng.randint(a + 1, min(a + 9, size)) for a in starts.tolist()])
+        expected = [reference.span(a, b) for a, b in zip(starts, ends, strict=True)]
+        mapped = group.spans(starts, ends)
+        assert list(zip(*(a.tolist() for a in mapped), strict=True)) == expected
+        assert [group.norm.span(a, b) for a, b in zip(starts, ends, strict=True)] == expected
+
+
+@pytest.mark.parametrize("options", [MatchOptions(), MatchOptions(squeeze_repeats=True)])
+def test_bench_prompts_match_in_batches_like_the_reference(options):
+    keyword_set = KeywordSet("k", "t", Action.BLOCK, tuple(terms(3_000)), ALLOW, options)
+    fast = CompiledKeywordSet(keyword_set)
+    reference = CompiledKeywordSet(keyword_set, boundary_keys=False)
+    texts, planted = prompts(300_000, terms(3_000), seed=5)
+    expected = [reference_matches(reference, text) for text in texts]
+    assert planted
+    assert sum(map(len, expected)) > 200  # the corpus does match
+    for start in range(0, len(texts), 256):
+        assert fast.match_batch(texts[start : start + 256]) == expected[start : start + 256]
 
 
 def test_keyword_sets_sharing_a_batch_each_match_like_the_reference():
@@ -192,6 +247,18 @@ def test_long_split_word_search_finds_what_the_regex_finds(splitter):
         short = text[:300]  # the regex search of short shapes
         expected = [m.span() for m in splitter.word_re.finditer(short)]
         assert [m.span() for m in split_words(short, None, splitter)] == expected
+
+
+@pytest.mark.parametrize(
+    ("splitter", "pattern"),
+    [(ANY, _ANY_NON_ASCII), (STRICT, f"[{_NON_ASCII_SEPARATORS}]")],
+    ids=["any", "strict"],
+)
+def test_non_ascii_separator_scan_finds_what_its_pattern_finds(splitter, pattern):
+    # The scan skips ASCII but '?' with a leading class: every code point, and
+    # lone surrogates among them, is replaced as the pattern alone replaces it.
+    every = "".join(map(chr, range(0x110000)))
+    assert splitter.non_ascii_separator_re.sub(".", every) == re.sub(pattern, ".", every)
 
 
 def test_non_ascii_characters_are_found_in_order():
