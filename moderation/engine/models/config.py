@@ -5,6 +5,7 @@
 | MODERATION_DEVICE | auto, cpu or cuda | auto (CUDA when present, fp16 there) |
 | MODERATION_PRECISION | auto, fp32, fp16 or bf16 (torch models, CUDA) | auto: fp16 on CUDA |
 | MODERATION_TORCH_THREADS | torch's intra-op threads in this process | unset: torch's own |
+| MODERATION_BLAS_THREADS | numpy's BLAS threads in this process (see ModelRegistry) | 1 |
 | MODERATION_CLIP_MODEL | open_clip architecture name | mp-tiny (random weights: no meaning) |
 | MODERATION_CLIP_PRETRAINED | checkpoint file or local-dir:<folder> | unset: seeded random init |
 | MODERATION_CLIP_SEED | seed of the random init | 0 |
@@ -49,6 +50,7 @@ class RegistryConfig:
     device: str = "auto"
     precision: str = "auto"
     torch_threads: int | None = None
+    blas_threads: int | None = 1
     clip_model: str = TINY_CLIP
     clip_pretrained: str | None = None
     clip_seed: int = 0
@@ -71,6 +73,7 @@ class RegistryConfig:
             device=env.get("MODERATION_DEVICE", "auto").strip().lower() or "auto",
             precision=env.get("MODERATION_PRECISION", "auto").strip().lower() or "auto",
             torch_threads=_number(env, "MODERATION_TORCH_THREADS", int, None),
+            blas_threads=_number(env, "MODERATION_BLAS_THREADS", int, 1),
             clip_model=env.get("MODERATION_CLIP_MODEL", "").strip() or TINY_CLIP,
             clip_pretrained=env.get("MODERATION_CLIP_PRETRAINED", "").strip() or None,
             clip_seed=_number(env, "MODERATION_CLIP_SEED", int, 0),

@@ -7,6 +7,7 @@ copy path is checked on a stand-in tensor that records what was asked of it.
 from __future__ import annotations
 
 import contextlib
+import os
 import warnings
 
 import numpy as np
@@ -188,3 +189,21 @@ def test_the_registry_sets_torch_threads_when_asked():
         torch.set_num_threads(before)
     with pytest.raises(ValueError, match="MODERATION_TORCH_THREADS must be at least 1"):
         ModelRegistry(RegistryConfig(device="cpu", torch_threads=0))
+
+
+def test_the_registry_keeps_numpys_blas_to_one_thread_unless_told():
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    def blas_threads() -> set[int]:
+        return {p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"}
+
+    assert RegistryConfig.from_env({}).blas_threads == 1
+    assert RegistryConfig.from_env({"MODERATION_BLAS_THREADS": "2"}).blas_threads == 2
+    with threadpool_limits(limits=2, user_api="blas"):  # restored afterwards
+        ModelRegistry(RegistryConfig(device="cpu"))
+        assert blas_threads() == {1}
+        ModelRegistry(RegistryConfig(device="cpu", blas_threads=2))
+        if (os.cpu_count() or 1) >= 2:  # OpenBLAS runs at most one thread per core
+            assert blas_threads() == {2}
+    with pytest.raises(ValueError, match="MODERATION_BLAS_THREADS must be at least 1"):
+        ModelRegistry(RegistryConfig(device="cpu", blas_threads=0))
