@@ -1,10 +1,12 @@
 """Shadow evaluation: judge a sample of served requests with the candidate the channel names.
 
 Guarantees:
-- The caller's answer never waits on the shadow: the agent asks `pick()` which requests of a
-  batch to shadow before judging it (so an unsampled request records no model outputs),
-  then hands the picked rows of the served batch to `take()`, which appends them to a
-  bounded queue; a background thread builds what it needs from them and judges them with
+- The caller's answer never waits on the shadow's judging: the agent asks `pick()` which
+  requests of a batch to shadow before judging it (so an unsampled request records no model
+  outputs), then hands the picked rows of the served batch to `take()`. When the candidate
+  judges no rule itself (its results are the enforced ones, reused or relabelled), take()
+  counts them on the spot in a few lookups, as the decision log counts every decision;
+  otherwise it appends them to a bounded queue and a background thread judges them with
   the shadow. A full queue or a failed evaluation is counted (stats()), never raised into
   serving.
 - Per minute, what is counted goes up with the decision log's batches (`shadow_counts`):

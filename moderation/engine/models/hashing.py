@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import threading
@@ -85,8 +86,9 @@ def _uint8():
     return torch.uint8
 
 
+@functools.lru_cache(maxsize=64)
 def package_version(distribution: str) -> str:
-    """Return an installed distribution's version, or "unknown"."""
+    """Return an installed distribution's version, or "unknown" (read once per process)."""
     from importlib.metadata import PackageNotFoundError, version
 
     try:

@@ -57,6 +57,8 @@ class ModelRegistry:
         self._specs = _custom_specs(self.config.custom_models)
         self._slots: dict[str, _Slot] = {}
         self._slots_lock = threading.Lock()
+        self._pins: dict[str, ModelPin] | None = None
+        self._pins_lock = threading.Lock()
         self._ocr_reported = False
 
     def text_encoder(self) -> SentenceEncoder:
@@ -103,7 +105,19 @@ class ModelRegistry:
         return [self._scorer(name) for name in names]
 
     def pins(self) -> dict[str, ModelPin]:
-        """Return the pin of every enabled model, keyed by pin name (hashing, not loading)."""
+        """Return the pin of every enabled model, keyed by pin name (hashing, not loading).
+
+        Made once per registry: every evaluation checks the bundle's pins, and hashing
+        again (resolving each weights file, reading package metadata) cost a served
+        request about 3 ms. A model is loaded once per registry too, so the pins describe
+        the weights this process serves with, whatever replaces the files later.
+        """
+        with self._pins_lock:
+            if self._pins is None:
+                self._pins = self._make_pins()
+            return dict(self._pins)
+
+    def _make_pins(self) -> dict[str, ModelPin]:
         pins = {"minilm": minilm_pin(), "clip": self._clip_pin()}
         if self.config.enable_nudenet:
             pins["nudenet"] = nudenet_pin()

@@ -100,6 +100,22 @@ def test_pins_cover_enabled_models_and_are_stable(registry):
     assert again.pins() == pins
 
 
+def test_pins_are_hashed_once_per_registry_not_per_check(monkeypatch):
+    import moderation.engine.models.registry as registry_module
+
+    fresh = ModelRegistry(RegistryConfig(device="cpu", text_category_examples=EXAMPLES))
+    calls = []
+    made = registry_module.minilm_pin
+    monkeypatch.setattr(registry_module, "minilm_pin", lambda: calls.append(1) or made())
+    pins = fresh.pins()
+    for _ in range(3):
+        fresh.check_pins(pins)
+    fresh.pins()["minilm"] = None  # a caller's copy: the registry's pins are unchanged
+
+    assert calls == [1]
+    assert fresh.pins() == pins
+
+
 @pytest.mark.models
 def test_two_registries_give_identical_tiny_clip_vectors(registry):
     import numpy as np
