@@ -94,6 +94,8 @@ class DecisionLog:
         # action, shadow action, rule id) -> requests.
         self._shadow_counts: dict[tuple[int, int, int, str, str, str], int] = {}
         self._unreported_drops = 0
+        # Called before batches are built, each adding what it counted (shadow mode).
+        self.count_sources: list[Callable[[], None]] = []
         self._outbox: deque[Batch] = deque()  # built, not yet sent nor spilled
         self._wake = threading.Event()
         self._stopping = False
@@ -179,13 +181,6 @@ class DecisionLog:
             mine = self._shadow_counts
             for key, n in counts.items():
                 mine[key] = mine.get(key, 0) + n
-
-    def count_shadow(self, keys: Sequence[tuple[int, int, int, str, str, str]]) -> None:
-        """Count one shadowed request per key (serving threads: one lock for a batch)."""
-        with self._lock:
-            mine = self._shadow_counts
-            for key in keys:
-                mine[key] = mine.get(key, 0) + 1
 
     def keep_shadow_flip(self, kept: Kept) -> None:
         """Queue the record of a request the shadow decided otherwise (reason shadow_flip)."""
@@ -304,6 +299,8 @@ class DecisionLog:
 
     def build_batches(self, *, final: bool = False) -> list[Batch]:
         """Turn the pending records and closed minutes' counts into batches (new ids)."""
+        for source in self.count_sources:
+            source()
         with self._lock:
             kept = list(self._buffer)
             self._buffer.clear()

@@ -89,6 +89,10 @@ class ShadowEvaluator(ServingSide):
         self._busy = False  # the thread holds jobs it took and has not finished
         self._stopping = False
         self._draw = self._rng.random
+        # Sampling below 100% (pick()): requests left before the next sampled one, and the
+        # shadow (with its rate) those gaps were drawn for.
+        self._skip = -1
+        self._skip_for: Shadow | None = None
         self._thread: threading.Thread | None = None
         self._flip_minute: int | None = None
         self._flips_this_minute = 0
@@ -113,6 +117,11 @@ class ShadowEvaluator(ServingSide):
         self._last_pair: tuple[Any, Any, Any] = (None, None, None)
         # Counters and flips are written by serving threads (_inline) and the thread.
         self._count_lock = threading.Lock()
+        # What take() counted on serving threads, until the log asks (flush_counts).
+        self._inline_counts: dict[CountKey, int] = {}
+        self._inline_pending: deque = deque()  # waiting to be counted (ServingSide._inline)
+        if decision_log is not None:
+            decision_log.count_sources.append(self.flush_counts)
 
     def attach(self) -> ShadowEvaluator:
         """Let the agent hand this evaluator its sampled requests; show its stats in health()."""
@@ -130,6 +139,7 @@ class ShadowEvaluator(ServingSide):
 
     def stop(self, timeout: float = 10.0) -> None:
         """Judge what is queued, then end the thread."""
+        self.count_pending()
         if self._thread is None:
             return
         self._stopping = True
@@ -192,11 +202,13 @@ class ShadowEvaluator(ServingSide):
 
     def join(self, poll: float = 0.001) -> None:
         """Wait until every queued request has been judged (benchmarks, tests)."""
+        self.count_pending()
         while self._jobs or self._busy:
             time.sleep(poll)
 
     def drain(self) -> None:
         """Judge everything queued on the calling thread (tests, benchmarks without a thread)."""
+        self.count_pending()
         while self._jobs:
             for job in self._take_jobs():
                 self.process(job)
@@ -313,6 +325,7 @@ class ShadowEvaluator(ServingSide):
 
     def stats(self) -> dict[str, Any]:
         """Return what /healthz shows of shadow evaluation."""
+        self.count_pending()
         return {
             "queued": sum(len(rows) for _, _, rows, _ in list(self._jobs)),
             "sampled": self.sampled,

@@ -114,6 +114,15 @@ def test_the_rate_samples_that_share_of_requests():
     assert 400 < shadow_eval.sampled < 600
 
 
+def test_requests_one_at_a_time_are_sampled_at_the_rate_too():
+    shadow_eval, _ = evaluator(candidate(rate=0.1), max_queue=100_000)
+    shadow = shadow_eval.agent.shadow
+    picked = [shadow_eval.pick(shadow, 1) is not None for _ in range(5000)]
+    assert 400 < sum(picked) < 600
+    # Gaps are drawn afresh for another shadow (a new rate): everything at 100%.
+    assert all(shadow_eval.pick(candidate(rate=1.0), 1) == range(1) for _ in range(50))
+
+
 def test_no_shadow_nothing_is_queued():
     shadow_eval, _ = evaluator(None)
     shadow_eval.observe([served(active(), "a cat")])
