@@ -4,7 +4,8 @@ full on the replayed model outputs, against its delta plan (only the changed rul
 A policy with five keyword sets, two embedding sets, category thresholds on prompts and
 images and a CLIP concept (deterministic fake models: the cost measured is the rules'
 own work, which the replayed outputs leave to the shadow); the candidate makes one
-keyword set stricter, as a tightened draft does. Decisions of both ways are checked
+keyword set stricter, as a tightened draft does: a term more, and block instead of review
+(a change of action alone is relabelled, and nothing of it runs). Decisions of both ways are checked
 equal before timing. Each figure is the best of `--repeat` runs over the same requests.
 
 Run: python bench/bench_shadow_delta.py [--requests 200] [--repeat 7]
@@ -101,8 +102,10 @@ class Models:
 def policy(models: Models, version: int, strict: bool) -> Bundle:
     sets = [KeywordSet(f"kw-{i}", f"Set {i}", Action.REVIEW, tuple(terms(1000, seed=i)))
             for i in range(5)]  # fmt: skip
-    if strict:
-        sets[0] = dataclasses.replace(sets[0], action=Action.BLOCK)
+    if strict:  # a term more, and blocked instead of reviewed: the set is judged again
+        sets[0] = dataclasses.replace(
+            sets[0], action=Action.BLOCK, terms=(*sets[0].terms, "strictly forbidden")
+        )
     embedding = []
     for i in range(2):
         examples = tuple(f"example phrase {i} {k}" for k in range(20))
