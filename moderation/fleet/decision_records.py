@@ -125,17 +125,7 @@ def record_json(kept: Kept, *, channel: str) -> bytes:
         "action": decision.action.value,
         "reasons": list(kept.reasons),
         "inclusion_probability": sampling.audit_share if "audit" in kept.reasons else None,
-        "rules": [
-            {
-                "rule_id": r.rule_id,
-                "kind": r.kind,
-                "action": r.action.value,
-                "score": r.score,
-                "threshold": r.threshold,
-                "fired": r.fired,
-            }
-            for r in decision.results
-        ],  # fmt: skip
+        "rules": rule_rows(decision),
         "scores": scores(decision),
         "prompt": prompt[:MAX_PROMPT_CHARS] if prompt is not None else None,
         "thumbnail_base64": _b64(thumbnail_jpeg(image, sampling.thumbnail_px)),
@@ -213,3 +203,18 @@ def packed_body(
         head_fields["shadow_counts"] = shadow_counts
     head = json.dumps(head_fields, separators=(",", ":")).encode()
     return head[:-1] + b',"records":[' + b",".join(records) + b"]}"
+
+
+def rule_rows(decision: Decision) -> list[dict[str, Any]]:
+    """A record's `rules` (and its shadow's): each rule's id, kind, action, score, fired."""
+    return [
+        {
+            "rule_id": r.rule_id,
+            "kind": r.kind,
+            "action": r.action.value,
+            "score": r.score,
+            "threshold": r.threshold,
+            "fired": r.fired,
+        }
+        for r in decision.results
+    ]

@@ -7,6 +7,7 @@ from typing import Any
 
 from moderation.engine.decision import Action, Decision
 from moderation.engine.delta import DeltaPlan
+from moderation.fleet.decision_records import rule_rows
 from moderation.fleet.served import ServedBatch, Shadow
 
 # (minute, version, shadow version, enforced action, shadow action, rule id)
@@ -61,15 +62,5 @@ def shadow_of(shadow: Shadow, decision: Decision) -> dict[str, Any]:
         "version": shadow.version,
         "bundle_sha256": shadow.sha256,
         "action": decision.action.value,
-        "rules": [
-            {
-                "rule_id": r.rule_id,
-                "kind": r.kind,
-                "action": r.action.value,
-                "score": r.score,
-                "threshold": r.threshold,
-                "fired": r.fired,
-            }
-            for r in decision.results
-        ],  # fmt: skip
+        "rules": rule_rows(decision),
     }

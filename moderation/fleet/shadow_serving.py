@@ -154,6 +154,7 @@ class ServingSide:
             while pending:
                 shadow, served, rows, now, (plan, (version, shadow_version)) = pending.popleft()
                 minute, decisions, flipped = int(now // 60), served.decisions, []
+                # The counting of ShadowEvaluator._record, inlined: this loop is serving's.
                 for i in rows:
                     enforced = decisions[i]
                     action, differing = plan.outcome(enforced)
