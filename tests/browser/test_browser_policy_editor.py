@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import log_in
 from tests.images import png_bytes
@@ -25,9 +26,11 @@ def test_editor_builds_a_policy_and_sees_each_change_in_the_audit_log(
     log_in(page, live_server, "acme-editor", PASSWORD)
     page.get_by_role("heading", name="Acme Images").wait_for()
     page.get_by_role("link", name="Policies", exact=True).click()
+    # The slug is suggested by policy.js, whose listener must be in place before typing.
+    page.wait_for_load_state("load")
 
     page.get_by_label("Name").fill("Kids app")
-    assert page.get_by_label("Slug").input_value() == "kids-app"
+    expect(page.get_by_label("Slug")).to_have_value("kids-app")
     page.get_by_role("button", name="Create policy").click()
     page.get_by_role("heading", name="Kids app").wait_for()
 
