@@ -3,10 +3,12 @@ a sample set."""
 
 import io
 import os
+import re
 
 import pytest
 from django.urls import reverse
 from PIL import Image
+from playwright.sync_api import expect
 
 from moderation.models import ReviewLabel, SampleSet
 from moderation.services.review import review_enqueue
@@ -62,20 +64,23 @@ def test_reviewer_labels_with_the_keyboard_and_labels_become_samples(
     log_in(page, live_server, "acme-reviewer", PASSWORD)
     page.goto(live_server.url + reverse("review-queues", kwargs={"tenant": "acme"}))
     page.get_by_test_id("label-default").click()
+    # The shortcuts are the page script's: it must listen before the first key.
+    page.wait_for_load_state("load")
 
     _item(page, "a beheading video")
     thumb = page.get_by_test_id("review-thumbnail")
-    assert "blurred" in thumb.get_attribute("class")
+    blurred = re.compile(r"\bblurred\b")
+    expect(thumb).to_have_class(blurred)
     assert page.get_by_test_id("explanation").count() == 0  # hidden until answered
     page.keyboard.press("v")
-    assert "blurred" not in thumb.get_attribute("class")
+    expect(thumb).not_to_have_class(blurred)
     shot(page, "review-item-revealed")
     page.keyboard.press("b")
     page.keyboard.press("5")  # the fifth category: gore
     page.keyboard.press("Enter")
 
     _item(page, "a cat on a sofa")
-    assert page.get_by_test_id("explanation").count() == 1
+    expect(page.get_by_test_id("explanation")).to_have_count(1)
     page.keyboard.press("a")
     page.keyboard.press("Enter")
 
