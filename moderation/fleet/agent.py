@@ -131,12 +131,13 @@ class FleetAgent(AgentReports, ShadowSlot):
         pick = self._shadow_pick(active, len(items))
         if pick is None or not self.shadow_eval.needs_outputs(active, pick[0]):
             decisions = evaluate_batch(active.compiled, items, models=self.models)
-            self._notify(active, decisions, items, request_ids, encoded, pick=pick)
+            picks = [pick] if pick is not None else None
+            self._notify(active, decisions, items, request_ids, encoded, picks=picks)
             return decisions
         models = RecordingModels(self.models)
         decisions = evaluate_batch(active.compiled, items, models=models)
         memos = [models.memo] * len(items)
-        self._notify(active, decisions, items, request_ids, encoded, memos, pick=pick)
+        self._notify(active, decisions, items, request_ids, encoded, memos, picks=[pick])
         return decisions
 
     # The staged path (moderation.fleet.batching): the same engine, one stage at a time, so
@@ -190,7 +191,7 @@ class FleetAgent(AgentReports, ShadowSlot):
         for i in picked:
             shadows.setdefault(id(partials[i].tag), (partials[i].tag, []))[1].append(i)
         self._notify(active, decisions, items, request_ids, memos=memos,
-                     pick=list(shadows.values()))  # fmt: skip
+                     picks=list(shadows.values()))  # fmt: skip
         return decisions
 
     def _require_active(self) -> Active:
@@ -211,14 +212,14 @@ class FleetAgent(AgentReports, ShadowSlot):
         encoded: Sequence[bytes | None] | None = None,
         memos: Sequence[Memo | None] | None = None,
         *,
-        pick: tuple[Shadow, Sequence[int]] | list[tuple[Shadow, list[int]]] | None = None,
+        picks: Sequence[tuple[Shadow, Sequence[int]]] | None = None,
     ) -> None:
         """Show served decisions to the observers, and the picked rows to the shadow.
 
         `encoded` are the images as sent, if known (the staged path gets decoded images, so
         the decision log hashes their pixels).
         """
-        if not self.observers and pick is None:
+        if not self.observers and not picks:
             return
         # One object per batch on the serving path; a Served is built only when read.
         served = ServedBatch(active, decisions, items, request_ids, encoded, memos)
@@ -228,7 +229,7 @@ class FleetAgent(AgentReports, ShadowSlot):
             except Exception:
                 log.exception("decision observer %r failed", observer)
         shadow_eval = self.shadow_eval
-        for shadow, rows in [pick] if isinstance(pick, tuple) else pick or ():
+        for shadow, rows in picks or ():
             if shadow_eval is not None:  # None: detached since the sample was drawn
                 shadow_eval.take(shadow, served, rows)
 
